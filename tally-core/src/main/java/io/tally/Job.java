@@ -1,0 +1,250 @@
+package io.tally;
+
+import io.tally.internal.Json;
+import io.tally.internal.Validation;
+import io.tally.store.ItemUpdate;
+import io.tally.store.JobRecord;
+import io.tally.store.LogEntry;
+import io.tally.store.ProgressUpdate;
+import io.tally.store.StoredItem;
+import io.tally.store.Transition;
+import java.util.EnumMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A handle on one job. It holds only the id: every read goes to the store, every write is one atomic store operation,
+ * so handles are cheap, thread-safe, and any number of them (in any number of processes) may act on one job.
+ */
+public final class Job {
+    private final Tally tally;
+    private final String id;
+    private final List<Reporter> reporters = new CopyOnWriteArrayList<>();
+
+    Job(Tally tally, String id) {
+        this.tally = tally;
+        this.id = id;
+    }
+
+    /** @return the job id */
+    public String id() {
+        return id;
+    }
+
+    /** Records one anonymous success. @return the progress after it */
+    public Progress recordSuccess() {
+        return record(ProgressUpdate.counts(1, 0));
+    }
+
+    /**
+     * Records a keyed success. Idempotent: recording the same item again counts once; an item that failed before moves
+     * to succeeded.
+     *
+     * @return the progress after it
+     */
+    public Progress recordSuccess(String item) {
+        return record(ProgressUpdate.item(new ItemUpdate(key(item), Outcome.SUCCESS, null)));
+    }
+
+    /** Records one anonymous failure. @return the progress after it */
+    public Progress recordFailure() {
+        return record(ProgressUpdate.counts(0, 1));
+    }
+
+    /** Records a keyed failure (idempotent by key). @return the progress after it */
+    public Progress recordFailure(String item) {
+        return recordFailure(item, null);
+    }
+
+    /** Records a keyed failure with a reason (idempotent by key). @return the progress after it */
+    public Progress recordFailure(String item, String reason) {
+        return record(ProgressUpdate.item(new ItemUpdate(
+                key(item), Outcome.FAILURE, Validation.optionalText("reason", reason, Validation.MAX_NAME))));
+    }
+
+    /** JobProgress's helper: {@code ok ? recordSuccess(item) : recordFailure(item)}. @return the progress after it */
+    public Progress track(boolean ok, String item) {
+        return ok ? recordSuccess(item) : recordFailure(item);
+    }
+
+    /**
+     * Records counts, items, a total increase and a status line in one atomic step.
+     *
+     * @return the progress after it
+     */
+    public Progress record(ProgressUpdate update) {
+        Validation.nonNegative("succeeded", update.succeeded());
+        Validation.nonNegative("failed", update.failed());
+        Validation.nonNegative("addTotal", update.addTotal());
+        Validation.optionalText("message", update.message(), Validation.MAX_MESSAGE);
+        for (ItemUpdate i : update.items()) {
+            key(i.key());
+            if (i.outcome() == null) {
+                throw new InvalidInputException("outcome", "is required for item " + i.key());
+            }
+            Validation.optionalText("reason", i.reason(), Validation.MAX_NAME);
+        }
+        return tally.progressOf(tally.store().record(id, update));
+    }
+
+    /** Adds to the total (which may grow while the job runs). @return the progress after it */
+    public Progress addTotal(long n) {
+        if (n <= 0) {
+            throw new InvalidInputException("n", "must be positive, was " + n);
+        }
+        return record(new ProgressUpdate(0, 0, List.of(), n, null));
+    }
+
+    /** Sets the status line. @return the progress after it */
+    public Progress message(String message) {
+        Validation.text("message", message, Validation.MAX_MESSAGE);
+        return record(new ProgressUpdate(0, 0, List.of(), 0, message));
+    }
+
+    /** @return the progress, read fresh from the store */
+    public Progress progress() {
+        return snapshot().progress();
+    }
+
+    /** @return the job, read fresh from the store */
+    public JobSnapshot snapshot() {
+        return tally.snapshotOf(tally.store().find(id).orElseThrow(() -> new JobNotFoundException(id)));
+    }
+
+    /** @return the detailed progress: item keys by outcome, read from the store page by page */
+    public Map<Outcome, Set<String>> items() {
+        Map<Outcome, Set<String>> out = new EnumMap<>(Outcome.class);
+        for (Outcome o : Outcome.values()) {
+            out.put(o, new LinkedHashSet<>());
+        }
+        String after = null;
+        while (true) {
+            Page<StoredItem> page = tally.store().items(id, null, after, 1000);
+            for (StoredItem i : page.items()) {
+                out.get(i.outcome()).add(i.key());
+            }
+            if (page.next().isEmpty()) {
+                return out;
+            }
+            after = page.next().get();
+        }
+    }
+
+    /** @return items with their outcomes and reasons, one page at a time by key */
+    public Page<StoredItem> items(Outcome outcome, String afterKey, int limit) {
+        return tally.store().items(id, outcome, afterKey, limit);
+    }
+
+    /** Moves the job to RUNNING (a no-op if it already runs). @return the job after it */
+    public JobSnapshot start() {
+        return transition(Transition.start());
+    }
+
+    /** Finishes the job as SUCCEEDED without a result. @return the job after it */
+    public JobSnapshot finish() {
+        return finish(null);
+    }
+
+    /**
+     * Finishes the job as SUCCEEDED with a result (any Jackson-serializable value, stored as JSON). Open reporters of
+     * this handle are flushed first.
+     *
+     * @return the job after it
+     */
+    public JobSnapshot finish(Object result) {
+        String json = result == null ? null : Json.checkSize("result", Json.write(result, "result"));
+        return transition(new Transition(JobState.SUCCEEDED, json, null));
+    }
+
+    /** Fails the job with a message (reason {@code error}). @return the job after it */
+    public JobSnapshot fail(String error) {
+        return transition(new Transition(
+                JobState.FAILED,
+                null,
+                JobError.of(Validation.text("error", error, Validation.MAX_MESSAGE), FailureReason.ERROR)));
+    }
+
+    /** Fails the job with an exception: type, message and stack text are stored. @return the job after it */
+    public JobSnapshot fail(Throwable e) {
+        if (e == null) {
+            throw new InvalidInputException("error", "must not be null");
+        }
+        return transition(new Transition(JobState.FAILED, null, JobError.of(e)));
+    }
+
+    /** Cancels the job (reason {@code cancelled}). @return the job after it */
+    public JobSnapshot cancel(String reason) {
+        String why = reason == null ? "cancelled" : Validation.optionalText("reason", reason, Validation.MAX_MESSAGE);
+        return transition(new Transition(JobState.CANCELLED, null, JobError.of(why, FailureReason.CANCELLED)));
+    }
+
+    /** Ends the job as SKIPPED (it was not needed). @return the job after it */
+    public JobSnapshot skip() {
+        return transition(new Transition(JobState.SKIPPED, null, null));
+    }
+
+    /** Renews the heartbeat lease. @return the job after it @throws JobFinishedException if the job ended */
+    public JobSnapshot heartbeat() {
+        return tally.snapshotOf(tally.store().heartbeat(id));
+    }
+
+    /** @return a throttled reporter with the default policy (every 2 s, on a 1 % change) */
+    public Reporter reporter() {
+        return reporter(ReportPolicy.defaults());
+    }
+
+    /** @return a throttled reporter on this job; close it (try-with-resources) to write what it buffered */
+    public Reporter reporter(ReportPolicy policy) {
+        if (policy == null) {
+            throw new InvalidInputException("policy", "must not be null");
+        }
+        JobRecord r = tally.store().find(id).orElseThrow(() -> new JobNotFoundException(id));
+        if (r.state().isTerminal()) {
+            throw new JobFinishedException(id, r.state());
+        }
+        return new Reporter(tally.store(), r, policy, tally.clock(), reporters);
+    }
+
+    /** Appends a line to the job's log. */
+    public void log(String level, String message) {
+        tally.store()
+                .appendLogs(
+                        id,
+                        List.of(new LogEntry(
+                                0,
+                                tally.clock().instant(),
+                                Validation.text("level", level, 16),
+                                null,
+                                Validation.optionalText("message", message, Validation.MAX_JSON_BYTES))));
+    }
+
+    /** @return the job's log records after {@code afterSeq}, oldest first */
+    public List<LogEntry> logs(long afterSeq, int limit) {
+        return tally.store().logs(id, afterSeq, limit);
+    }
+
+    private JobSnapshot transition(Transition t) {
+        if (t.target().isTerminal()) {
+            for (Reporter r : reporters) {
+                try {
+                    r.flush(); // counts ticked before the job ends belong to it
+                } catch (JobFinishedException alreadyEnded) {
+                    // The transition below reports the job's real state; the reporter keeps its counts.
+                }
+            }
+        }
+        return tally.snapshotOf(tally.store().transition(id, t).record());
+    }
+
+    private static String key(String item) {
+        return Validation.text("item", item, Validation.MAX_NAME);
+    }
+
+    @Override
+    public String toString() {
+        return "Job{" + id + "}";
+    }
+}

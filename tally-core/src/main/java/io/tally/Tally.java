@@ -1,0 +1,441 @@
+package io.tally;
+
+import io.tally.internal.Ids;
+import io.tally.internal.Json;
+import io.tally.internal.Urls;
+import io.tally.internal.Validation;
+import io.tally.store.JobRecord;
+import io.tally.store.JobStore;
+import io.tally.store.JobStoreProvider;
+import io.tally.store.NewJob;
+import io.tally.store.PartStatus;
+import io.tally.store.PartUpdate;
+import io.tally.store.PartsResult;
+import io.tally.store.SweepKind;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+/**
+ * Tally's entry point: creates and finds jobs, records parts, lists jobs, delivers events and sweeps.
+ *
+ * <pre>{@code
+ * Tally tally = Tally.open("memory:");                 // or sqlite:tally.db, postgresql://…, redis://…
+ * Job job = tally.create(JobSpec.builder().name("import").total(10).start(true).build());
+ * job.recordSuccess("item-a");
+ * Progress p = job.progress();
+ * }</pre>
+ *
+ * Thread-safe; open one per store and share it.
+ */
+public final class Tally implements AutoCloseable {
+    private static final int ROLLUP_MAX_JOBS = 100_000;
+    private static final int SWEEP_BATCH = 500;
+
+    private final JobStore store;
+    private final Clock clock;
+    private final boolean closeStore;
+    private final EventBus events;
+
+    private Tally(JobStore store, Clock clock, boolean closeStore) {
+        this.store = store;
+        this.clock = clock;
+        this.closeStore = closeStore;
+        this.events = new EventBus(store, e -> EventBus.toEvent(e, this::snapshotOf));
+    }
+
+    /**
+     * Opens the store named by {@code url}, chosen by scheme among the {@link JobStoreProvider}s on the class path.
+     *
+     * @param url {@code memory:}, {@code sqlite:PATH}, {@code postgresql://…}, {@code mariadb://…}, {@code redis://…}
+     * @return a Tally on that store, using the system UTC clock
+     */
+    public static Tally open(String url) {
+        return builder().url(url).build();
+    }
+
+    /** @return a builder */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Creates a job (and its parts) in one atomic step.
+     *
+     * @throws JobExistsException if {@code spec.id()} is taken
+     * @throws InvalidInputException if the parent does not exist
+     */
+    public Job create(JobSpec spec) {
+        if (spec == null) {
+            throw new InvalidInputException("spec", "must not be null");
+        }
+        String id = spec.id().orElseGet(() -> Ids.uuidV7(clock));
+        if (spec.parent().isPresent() && store.find(spec.parent().get()).isEmpty()) {
+            throw new InvalidInputException("parent", "no job with id " + spec.parent().get());
+        }
+        List<String> payloads = new ArrayList<>(spec.parts().size());
+        for (int i = 0; i < spec.parts().size(); i++) {
+            payloads.add(Json.partPayload("parts", spec.parts().get(i), id, i));
+        }
+        store.create(new NewJob(
+                id,
+                spec.name(),
+                spec.scope().orElse(null),
+                spec.parent().orElse(null),
+                spec.metadataJson(),
+                spec.total(),
+                spec.start(),
+                payloads,
+                spec.toleratedFailures(),
+                spec.timeout().orElse(null),
+                spec.heartbeat().orElse(null),
+                spec.retainFor().orElse(null),
+                spec.message().orElse(null)));
+        return new Job(this, id);
+    }
+
+    /**
+     * @return a handle on an existing job
+     * @throws JobNotFoundException if there is none
+     */
+    public Job get(String id) {
+        return find(id).orElseThrow(() -> new JobNotFoundException(id));
+    }
+
+    /** @return a handle on the job, if it exists */
+    public Optional<Job> find(String id) {
+        Validation.id("id", id);
+        return store.find(id).map(r -> new Job(this, r.id()));
+    }
+
+    /** @return the job's snapshot, if it exists */
+    public Optional<JobSnapshot> snapshot(String id) {
+        Validation.id("id", id);
+        return store.find(id).map(this::snapshotOf);
+    }
+
+    /** @return one page of jobs, newest first; pass {@code page.next()} as the next query's cursor */
+    public Page<JobSnapshot> query(JobQuery query) {
+        return store.query(query).map(this::snapshotOf);
+    }
+
+    /** @return the number of jobs in each state */
+    public Map<JobState, Long> stats() {
+        return store.countByState();
+    }
+
+    /**
+     * Marks a part done. Idempotent: completing a part again changes nothing. The call that completes the last
+     * pending part gets {@code last() == true} — exactly one call per job ever does — and the job SUCCEEDS.
+     */
+    public PartCompletion completePart(String jobId, int part) {
+        return completeParts(jobId, part);
+    }
+
+    /** Marks several parts done in one atomic step (one round trip). See {@link #completePart}. */
+    public PartCompletion completeParts(String jobId, int... parts) {
+        Validation.id("jobId", jobId);
+        if (parts == null || parts.length == 0) {
+            throw new InvalidInputException("part", "at least one part is required");
+        }
+        List<PartUpdate> updates = new ArrayList<>(parts.length);
+        for (int p : parts) {
+            updates.add(PartUpdate.success(checkPart(p)));
+        }
+        PartsResult r = store.recordParts(jobId, updates);
+        return new PartCompletion(r.changed() > 0, r.remaining(), r.last());
+    }
+
+    /**
+     * Records a part's failure.
+     *
+     * @param failJob true to fail the whole job (reason {@code part_failed}); false to leave it for a retry
+     */
+    public PartCompletion failPart(String jobId, int part, String reason, boolean failJob) {
+        Validation.id("jobId", jobId);
+        String why = reason == null ? "part " + part + " failed" : Validation.text("reason", reason, Validation.MAX_MESSAGE);
+        PartsResult r = store.recordParts(
+                jobId, List.of(new PartUpdate(checkPart(part), Outcome.FAILURE, why, failJob)));
+        return new PartCompletion(r.changed() > 0, r.remaining(), r.last());
+    }
+
+    /** @return the pending part numbers in ascending order, read from the store page by page as the stream is used */
+    public Stream<Integer> pendingParts(String jobId) {
+        return parts(jobId, PartStatus.PENDING);
+    }
+
+    /** @return the part numbers with the given status, ascending, read page by page */
+    public Stream<Integer> parts(String jobId, PartStatus status) {
+        Validation.id("jobId", jobId);
+        if (store.find(jobId).isEmpty()) {
+            throw new JobNotFoundException(jobId);
+        }
+        Iterator<Integer> it = new Iterator<>() {
+            private final ArrayDeque<Integer> buffer = new ArrayDeque<>();
+            private int after = -1;
+            private boolean exhausted;
+
+            @Override
+            public boolean hasNext() {
+                if (buffer.isEmpty() && !exhausted) {
+                    List<Integer> page = store.parts(jobId, status, after, 1000);
+                    buffer.addAll(page);
+                    exhausted = page.size() < 1000;
+                    if (!page.isEmpty()) {
+                        after = page.get(page.size() - 1);
+                    }
+                }
+                return !buffer.isEmpty();
+            }
+
+            @Override
+            public Integer next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                return buffer.poll();
+            }
+        };
+        return StreamSupport.stream(
+                Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED | Spliterator.NONNULL), false);
+    }
+
+    /** @return a part's stored payload (the JSON object given at creation, plus {@code jobId} and {@code partId}) */
+    public Optional<Map<String, Object>> partPayload(String jobId, int part) {
+        Validation.id("jobId", jobId);
+        return store.partPayload(jobId, checkPart(part)).map(Json::toMap);
+    }
+
+    /**
+     * Runs one part's work with watchbot's {@code Part} semantics: if the job already ended, throws
+     * {@link JobFinishedException} without running; on success completes the part (the reduce hangs on
+     * {@link PartCompletion#last()}, see {@link #completePart}); on an exception listed in {@code options} fails the
+     * job ({@code part_failed}) and rethrows; on any other exception rethrows and records nothing, leaving the part for
+     * a retry.
+     *
+     * @return the work's result
+     */
+    public <T, E extends Exception> T runPart(String jobId, int part, PartOptions options, PartWork<T, E> work)
+            throws E {
+        Validation.id("jobId", jobId);
+        checkPart(part);
+        if (options == null || work == null) {
+            throw new InvalidInputException(options == null ? "options" : "work", "must not be null");
+        }
+        JobRecord r = store.find(jobId).orElseThrow(() -> new JobNotFoundException(jobId));
+        if (r.state().isTerminal()) {
+            throw new JobFinishedException(jobId, r.state());
+        }
+        if (part >= r.parts()) {
+            throw new InvalidInputException("part", "must be below " + r.parts() + ", was " + part);
+        }
+        T result;
+        try {
+            result = work.run();
+        } catch (Exception e) {
+            if (options.failsJob(e)) {
+                try {
+                    failPart(jobId, part, String.valueOf(e), true);
+                } catch (JobFinishedException alreadyEnded) {
+                    e.addSuppressed(alreadyEnded);
+                }
+            }
+            throw e;
+        }
+        completePart(jobId, part);
+        return result;
+    }
+
+    /**
+     * Subscribes to events. Delivery is asynchronous, on a thread of the subscription's own, in the order the store
+     * emitted them; PROGRESS and PART events of one job are coalesced while the subscriber is busy.
+     */
+    public Subscription subscribe(EventFilter filter, Consumer<JobEvent> listener) {
+        if (filter == null || listener == null) {
+            throw new InvalidInputException(filter == null ? "filter" : "listener", "must not be null");
+        }
+        return events.subscribe(filter, listener);
+    }
+
+    /**
+     * Enforces heartbeats, deadlines and retention once: fails RUNNING jobs whose lease lapsed ({@code stalled}),
+     * fails jobs past their deadline ({@code timeout}), deletes finished jobs past their retention. Each job is
+     * re-checked atomically in the store, so concurrent sweepers and late heartbeats are safe.
+     */
+    public SweepResult sweep() {
+        return new SweepResult(sweep(SweepKind.STALLED), sweep(SweepKind.TIMEOUT), sweep(SweepKind.RETENTION));
+    }
+
+    private int sweep(SweepKind kind) {
+        int done = 0;
+        while (true) {
+            List<String> due = store.sweepCandidates(kind, clock.instant(), SWEEP_BATCH);
+            int changed = 0;
+            for (String id : due) {
+                if (store.expire(id, kind).isPresent()) {
+                    changed++;
+                }
+            }
+            done += changed;
+            if (due.size() < SWEEP_BATCH || changed == 0) {
+                return done;
+            }
+        }
+    }
+
+    /**
+     * Deletes a job with its items, parts and logs.
+     *
+     * @return false if it did not exist
+     */
+    public boolean delete(String id) {
+        return store.delete(Validation.id("id", id));
+    }
+
+    /** @return the store */
+    public JobStore store() {
+        return store;
+    }
+
+    /** @return the clock */
+    public Clock clock() {
+        return clock;
+    }
+
+    /** Stops event delivery and, unless built with {@code closeStore(false)}, closes the store. */
+    @Override
+    public void close() {
+        events.close();
+        if (closeStore) {
+            store.close();
+        }
+    }
+
+    JobSnapshot snapshotOf(JobRecord r) {
+        return new JobSnapshot(r, clock.instant(), () -> rollupOf(r));
+    }
+
+    Progress progressOf(JobRecord r) {
+        return JobSnapshot.progressOf(r, clock.instant());
+    }
+
+    /** Sums the job's counters and rates with those of all its descendants, walking the parent index. */
+    private Progress rollupOf(JobRecord root) {
+        Instant now = clock.instant();
+        long total = 0;
+        long succeeded = 0;
+        long failed = 0;
+        double rate = 0;
+        ArrayDeque<JobRecord> todo = new ArrayDeque<>();
+        todo.add(root);
+        int seen = 0;
+        while (!todo.isEmpty() && seen < ROLLUP_MAX_JOBS) {
+            JobRecord r = todo.poll();
+            seen++;
+            Progress p = JobSnapshot.progressOf(r, now);
+            total += p.total();
+            succeeded += p.succeeded();
+            failed += p.failed();
+            rate += p.rate();
+            JobQuery q = JobQuery.builder().parent(r.id()).limit(JobQuery.MAX_LIMIT).build();
+            while (true) {
+                Page<JobRecord> page = store.query(q);
+                todo.addAll(page.items());
+                if (page.next().isEmpty()) {
+                    break;
+                }
+                q = q.toBuilder().cursor(page.next().get()).build();
+            }
+        }
+        return JobSnapshot.progressOf(total, succeeded, failed, rate, root.state(), root.startedAt(), root.updatedAt());
+    }
+
+    private static int checkPart(int part) {
+        if (part < 0) {
+            throw new InvalidInputException("part", "must not be negative, was " + part);
+        }
+        return part;
+    }
+
+    /** Builds a {@link Tally}: give a store URL or a store. */
+    public static final class Builder {
+        private String url;
+        private JobStore store;
+        private Clock clock;
+        private boolean closeStore = true;
+
+        private Builder() {}
+
+        /** @param url the store URL, resolved through {@link JobStoreProvider}s */
+        public Builder url(String url) {
+            this.url = Validation.text("url", url, 4096);
+            return this;
+        }
+
+        /** @param store a store built by the application (e.g. on its own connection pool) */
+        public Builder store(JobStore store) {
+            if (store == null) {
+                throw new InvalidInputException("store", "must not be null");
+            }
+            this.store = store;
+            return this;
+        }
+
+        /**
+         * @param clock the time source (default: the store's clock, or {@link Clock#systemUTC()} for a URL); tests pass
+         *     a controllable one
+         */
+        public Builder clock(Clock clock) {
+            if (clock == null) {
+                throw new InvalidInputException("clock", "must not be null");
+            }
+            this.clock = clock;
+            return this;
+        }
+
+        /** @param close whether {@link Tally#close()} closes the store (default true) */
+        public Builder closeStore(boolean close) {
+            this.closeStore = close;
+            return this;
+        }
+
+        /** @return the Tally */
+        public Tally build() {
+            if ((url == null) == (store == null)) {
+                throw new InvalidInputException("url", "give exactly one of url(…) and store(…)");
+            }
+            if (store != null) {
+                return new Tally(store, clock == null ? store.clock() : clock, closeStore);
+            }
+            Clock c = clock == null ? Clock.systemUTC() : clock;
+            return new Tally(providerFor(url).open(url, c), c, true);
+        }
+
+        private static JobStoreProvider providerFor(String url) {
+            List<String> schemes = new ArrayList<>();
+            for (JobStoreProvider p : ServiceLoader.load(JobStoreProvider.class)) {
+                if (p.supports(url)) {
+                    return p;
+                }
+                schemes.addAll(p.schemes());
+            }
+            String hint = url.startsWith("sqlite:") || url.startsWith("postgresql:") || url.startsWith("mariadb:")
+                    ? " (add the io.tally:tally-jdbc artifact)"
+                    : url.startsWith("redis") ? " (add the io.tally:tally-redis artifact)" : "";
+            throw new InvalidInputException(
+                    "url", "no store for '" + Urls.mask(url) + "'" + hint + "; schemes on the class path: " + schemes);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package io.tally.internal;
+
+import io.tally.InvalidInputException;
+import java.util.regex.Pattern;
+
+/** Checks shared by every edge (API, HTTP, CLI): each failure names the field and writes nothing. */
+public final class Validation {
+    /** Longest id. */
+    public static final int MAX_ID = 128;
+    /** Longest name, scope, item key or reason. */
+    public static final int MAX_NAME = 512;
+    /** Largest metadata, result or part payload, in bytes of JSON. */
+    public static final int MAX_JSON_BYTES = 64 * 1024;
+    /** Longest status line. */
+    public static final int MAX_MESSAGE = 4096;
+
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1," + MAX_ID + "}");
+
+    private Validation() {}
+
+    /** @return {@code id} if it is 1–128 characters of {@code [A-Za-z0-9._:-]} */
+    public static String id(String field, String id) {
+        if (id == null || id.isEmpty()) {
+            throw new InvalidInputException(field, "must not be empty");
+        }
+        if (id.length() > MAX_ID) {
+            throw new InvalidInputException(field, "longer than " + MAX_ID + " characters");
+        }
+        if (!ID.matcher(id).matches()) {
+            throw new InvalidInputException(field, "may only contain A-Z a-z 0-9 . _ : - (was '" + printable(id) + "')");
+        }
+        return id;
+    }
+
+    /** @return {@code text} if it is not blank and at most {@code max} characters */
+    public static String text(String field, String text, int max) {
+        if (text == null || text.isBlank()) {
+            throw new InvalidInputException(field, "must not be blank");
+        }
+        if (text.length() > max) {
+            throw new InvalidInputException(field, "longer than " + max + " characters");
+        }
+        return text;
+    }
+
+    /** @return {@code text} (may be null) if at most {@code max} characters */
+    public static String optionalText(String field, String text, int max) {
+        if (text != null && text.length() > max) {
+            throw new InvalidInputException(field, "longer than " + max + " characters");
+        }
+        return text;
+    }
+
+    /** @return {@code n} if it is ≥ 0 */
+    public static long nonNegative(String field, long n) {
+        if (n < 0) {
+            throw new InvalidInputException(field, "must not be negative, was " + n);
+        }
+        return n;
+    }
+
+    private static String printable(String s) {
+        String cut = s.length() > 40 ? s.substring(0, 40) + "…" : s;
+        return cut.replaceAll("\\p{Cntrl}", "?");
+    }
+}

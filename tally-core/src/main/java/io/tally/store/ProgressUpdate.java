@@ -1,0 +1,35 @@
+package io.tally.store;
+
+import java.util.List;
+
+/**
+ * Increments to apply to a job in one atomic step. All fields are deltas (never absolute values) so that several
+ * writers on one job add up.
+ *
+ * @param succeeded anonymous successes to add, ≥ 0
+ * @param failed anonymous failures to add, ≥ 0
+ * @param items keyed items, idempotent by key
+ * @param addTotal amount to add to the total, ≥ 0
+ * @param message new status line, nullable (unchanged)
+ */
+public record ProgressUpdate(long succeeded, long failed, List<ItemUpdate> items, long addTotal, String message) {
+    /** Copies the item list. */
+    public ProgressUpdate {
+        items = List.copyOf(items);
+    }
+
+    /** @return an update that only counts anonymous units */
+    public static ProgressUpdate counts(long succeeded, long failed) {
+        return new ProgressUpdate(succeeded, failed, List.of(), 0, null);
+    }
+
+    /** @return an update of one keyed item */
+    public static ProgressUpdate item(ItemUpdate item) {
+        return new ProgressUpdate(0, 0, List.of(item), 0, null);
+    }
+
+    /** @return true if this update changes nothing */
+    public boolean isEmpty() {
+        return succeeded == 0 && failed == 0 && items.isEmpty() && addTotal == 0 && message == null;
+    }
+}
