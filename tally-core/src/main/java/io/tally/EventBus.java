@@ -131,7 +131,12 @@ final class EventBus implements AutoCloseable {
                     try {
                         listener.accept(convert.apply(e));
                     } catch (RuntimeException ex) {
-                        log.warn("subscriber ({}) failed on {} of job {}", filter, e.type(), e.record().id(), ex);
+                        log.warn(
+                                "subscriber ({}) failed on {} of job {}",
+                                filter,
+                                e.type(),
+                                e.record().id(),
+                                ex);
                     }
                 }
             } catch (InterruptedException ie) {
@@ -152,6 +157,7 @@ final class EventBus implements AutoCloseable {
     }
 
     static JobEvent toEvent(StoreEvent e, Function<io.tally.store.JobRecord, JobSnapshot> snapshot) {
-        return new JobEvent(e.type(), snapshot.apply(e.record()), e.part() < 0 ? OptionalInt.empty() : OptionalInt.of(e.part()));
+        return new JobEvent(
+                e.type(), snapshot.apply(e.record()), e.part() < 0 ? OptionalInt.empty() : OptionalInt.of(e.part()));
     }
 }

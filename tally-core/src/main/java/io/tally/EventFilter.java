@@ -35,7 +35,8 @@ public final class EventFilter {
     /** @return events of the children of one job */
     public static EventFilter parent(String parent) {
         Validation.id("parent", parent);
-        return new EventFilter("parent " + parent, e -> Objects.equals(e.record().parent(), parent));
+        return new EventFilter(
+                "parent " + parent, e -> Objects.equals(e.record().parent(), parent));
     }
 
     /** @return true if the event passes */

@@ -167,7 +167,11 @@ public final class Reporter implements AutoCloseable {
         try {
             poll();
         } catch (RuntimeException e) {
-            log.warn("progress of job {} not written, kept for the next write ({} buffered): {}", jobId, buffered(), e.toString());
+            log.warn(
+                    "progress of job {} not written, kept for the next write ({} buffered): {}",
+                    jobId,
+                    buffered(),
+                    e.toString());
         }
     }
 

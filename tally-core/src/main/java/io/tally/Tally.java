@@ -83,7 +83,8 @@ public final class Tally implements AutoCloseable {
         }
         String id = spec.id().orElseGet(() -> Ids.uuidV7(clock));
         if (spec.parent().isPresent() && store.find(spec.parent().get()).isEmpty()) {
-            throw new InvalidInputException("parent", "no job with id " + spec.parent().get());
+            throw new InvalidInputException(
+                    "parent", "no job with id " + spec.parent().get());
         }
         List<String> payloads = new ArrayList<>(spec.parts().size());
         for (int i = 0; i < spec.parts().size(); i++) {
@@ -165,9 +166,10 @@ public final class Tally implements AutoCloseable {
      */
     public PartCompletion failPart(String jobId, int part, String reason, boolean failJob) {
         Validation.id("jobId", jobId);
-        String why = reason == null ? "part " + part + " failed" : Validation.text("reason", reason, Validation.MAX_MESSAGE);
-        PartsResult r = store.recordParts(
-                jobId, List.of(new PartUpdate(checkPart(part), Outcome.FAILURE, why, failJob)));
+        String why =
+                reason == null ? "part " + part + " failed" : Validation.text("reason", reason, Validation.MAX_MESSAGE);
+        PartsResult r =
+                store.recordParts(jobId, List.of(new PartUpdate(checkPart(part), Outcome.FAILURE, why, failJob)));
         return new PartCompletion(r.changed() > 0, r.remaining(), r.last());
     }
 
@@ -349,7 +351,8 @@ public final class Tally implements AutoCloseable {
             succeeded += p.succeeded();
             failed += p.failed();
             rate += p.rate();
-            JobQuery q = JobQuery.builder().parent(r.id()).limit(JobQuery.MAX_LIMIT).build();
+            JobQuery q =
+                    JobQuery.builder().parent(r.id()).limit(JobQuery.MAX_LIMIT).build();
             while (true) {
                 Page<JobRecord> page = store.query(q);
                 todo.addAll(page.items());

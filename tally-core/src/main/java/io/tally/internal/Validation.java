@@ -27,7 +27,8 @@ public final class Validation {
             throw new InvalidInputException(field, "longer than " + MAX_ID + " characters");
         }
         if (!ID.matcher(id).matches()) {
-            throw new InvalidInputException(field, "may only contain A-Z a-z 0-9 . _ : - (was '" + printable(id) + "')");
+            throw new InvalidInputException(
+                    field, "may only contain A-Z a-z 0-9 . _ : - (was '" + printable(id) + "')");
         }
         return id;
     }

@@ -34,7 +34,11 @@ public final class LocalEventHub {
             try {
                 l.accept(event);
             } catch (RuntimeException e) {
-                log.warn("event listener failed on {} of job {}", event.type(), event.record().id(), e);
+                log.warn(
+                        "event listener failed on {} of job {}",
+                        event.type(),
+                        event.record().id(),
+                        e);
             }
         }
     }

@@ -117,10 +117,34 @@ public final class MemoryJobStore implements JobStore {
         JobState state = j.start() ? JobState.RUNNING : JobState.PENDING;
         Instant started = j.start() ? now : null;
         JobRecord r = new JobRecord(
-                j.id(), j.name(), j.scope(), j.parent(), j.metadataJson(), state, j.total(), 0, 0,
-                j.partPayloads().size(), j.toleratedFailures(), false, now, started, now, null, j.timeout(),
-                j.heartbeat(), j.retainFor(), started == null ? null : plus(now, j.timeout()),
-                started == null ? null : plus(now, j.heartbeat()), null, null, null, j.message(), null, started, 0);
+                j.id(),
+                j.name(),
+                j.scope(),
+                j.parent(),
+                j.metadataJson(),
+                state,
+                j.total(),
+                0,
+                0,
+                j.partPayloads().size(),
+                j.toleratedFailures(),
+                false,
+                now,
+                started,
+                now,
+                null,
+                j.timeout(),
+                j.heartbeat(),
+                j.retainFor(),
+                started == null ? null : plus(now, j.timeout()),
+                started == null ? null : plus(now, j.heartbeat()),
+                null,
+                null,
+                null,
+                j.message(),
+                null,
+                started,
+                0);
         Entry e = new Entry(r, j.partPayloads());
         synchronized (e) {
             if (jobs.putIfAbsent(j.id(), e) != null) {
@@ -144,7 +168,8 @@ public final class MemoryJobStore implements JobStore {
     }
 
     private static void index(ConcurrentHashMap<String, NavigableSet<Key>> idx, String value, Key key) {
-        idx.computeIfAbsent(value, v -> new ConcurrentSkipListSet<>(NEWEST_FIRST)).add(key);
+        idx.computeIfAbsent(value, v -> new ConcurrentSkipListSet<>(NEWEST_FIRST))
+                .add(key);
     }
 
     @Override
@@ -182,8 +207,10 @@ public final class MemoryJobStore implements JobStore {
             if (r.state().isTerminal()) {
                 throw new JobFinishedException(id, r.state());
             }
-            if (r.hasParts() && (u.succeeded() > 0 || u.failed() > 0 || !u.items().isEmpty() || u.addTotal() > 0)) {
-                throw new InvalidInputException("part", "job " + id + " has parts: record them with completePart/failPart");
+            if (r.hasParts()
+                    && (u.succeeded() > 0 || u.failed() > 0 || !u.items().isEmpty() || u.addTotal() > 0)) {
+                throw new InvalidInputException(
+                        "part", "job " + id + " has parts: record them with completePart/failPart");
             }
             Instant now = now();
             Mut m = new Mut(r);
@@ -289,9 +316,7 @@ public final class MemoryJobStore implements JobStore {
             if (failJob) {
                 m.finish(JobState.FAILED, now);
                 m.error = JobError.of(failWhy, FailureReason.PART_FAILED);
-            } else if (!r.settled()
-                    && m.succeeded + m.failed == r.parts()
-                    && m.failed <= r.toleratedFailures()) {
+            } else if (!r.settled() && m.succeeded + m.failed == r.parts() && m.failed <= r.toleratedFailures()) {
                 last = true;
                 m.settled = true;
                 m.finish(JobState.SUCCEEDED, now);
@@ -397,7 +422,8 @@ public final class MemoryJobStore implements JobStore {
             }
             out.add(found.get());
         }
-        Optional<String> next = more ? Optional.of(Cursor.after(out.get(out.size() - 1)).encode()) : Optional.empty();
+        Optional<String> next =
+                more ? Optional.of(Cursor.after(out.get(out.size() - 1)).encode()) : Optional.empty();
         return new Page<>(out, next);
     }
 
@@ -472,7 +498,8 @@ public final class MemoryJobStore implements JobStore {
         synchronized (e) {
             checkLive(e);
             if (part < 0 || part >= e.payloads.length) {
-                throw new InvalidInputException("part", "must be between 0 and " + (e.payloads.length - 1) + ", was " + part);
+                throw new InvalidInputException(
+                        "part", "must be between 0 and " + (e.payloads.length - 1) + ", was " + part);
             }
             return Optional.of(e.payloads[part]);
         }
@@ -517,9 +544,16 @@ public final class MemoryJobStore implements JobStore {
 
     private static boolean due(JobRecord r, SweepKind kind, Instant now) {
         return switch (kind) {
-            case STALLED -> r.state() == JobState.RUNNING && r.leaseUntil() != null && r.leaseUntil().isBefore(now);
-            case TIMEOUT -> !r.state().isTerminal() && r.deadline() != null && r.deadline().isBefore(now);
-            case RETENTION -> r.state().isTerminal() && r.retainUntil() != null && r.retainUntil().isBefore(now);
+            case STALLED ->
+                r.state() == JobState.RUNNING
+                        && r.leaseUntil() != null
+                        && r.leaseUntil().isBefore(now);
+            case TIMEOUT ->
+                !r.state().isTerminal() && r.deadline() != null && r.deadline().isBefore(now);
+            case RETENTION ->
+                r.state().isTerminal()
+                        && r.retainUntil() != null
+                        && r.retainUntil().isBefore(now);
         };
     }
 
@@ -685,10 +719,34 @@ public final class MemoryJobStore implements JobStore {
         JobRecord build() {
             JobRecord b = base;
             return new JobRecord(
-                    b.id(), b.name(), b.scope(), b.parent(), b.metadataJson(), state, total, succeeded, failed, b.parts(),
-                    b.toleratedFailures(), settled, b.createdAt(), startedAt, updatedAt, finishedAt, b.timeout(),
-                    b.heartbeat(), b.retainFor(), deadline, leaseUntil, retainUntil, result, error, message, rate,
-                    rateAt, rateAcc);
+                    b.id(),
+                    b.name(),
+                    b.scope(),
+                    b.parent(),
+                    b.metadataJson(),
+                    state,
+                    total,
+                    succeeded,
+                    failed,
+                    b.parts(),
+                    b.toleratedFailures(),
+                    settled,
+                    b.createdAt(),
+                    startedAt,
+                    updatedAt,
+                    finishedAt,
+                    b.timeout(),
+                    b.heartbeat(),
+                    b.retainFor(),
+                    deadline,
+                    leaseUntil,
+                    retainUntil,
+                    result,
+                    error,
+                    message,
+                    rate,
+                    rateAt,
+                    rateAcc);
         }
     }
 }

@@ -1,0 +1,224 @@
+package io.tally.tck;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tally.IllegalTransitionException;
+import io.tally.Job;
+import io.tally.JobSnapshot;
+import io.tally.JobSpec;
+import io.tally.JobState;
+import io.tally.PartCompletion;
+import io.tally.StoreUnavailableException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Many threads, duplicates and redeliveries, exact counts: the fuzz test every store runs. Thread and part counts are
+ * methods so that stores for bigger machines can raise them.
+ */
+public interface ConcurrencyContract extends StoreFixture {
+
+    /** @return concurrent callers in the fuzz tests (at least 16) */
+    default int fuzzThreads() {
+        return 16;
+    }
+
+    /** @return parts in the fuzz test (at least 10,000) */
+    default int fuzzParts() {
+        return 10_000;
+    }
+
+    /** @return the seed of this run: {@code -Dtally.seed=N} reproduces one */
+    static long seed(String test) {
+        String given = System.getProperty("tally.seed", "");
+        long seed = given.isBlank() ? new Random().nextLong() : Long.parseLong(given.trim());
+        System.out.println(test + ": seed " + seed + " (reproduce with -Dtally.seed=" + seed + ")");
+        return seed;
+    }
+
+    /** Runs {@code tasks} on {@code threads} threads started together; returns their results. */
+    static <T> List<T> runTogether(int threads, List<Callable<T>> tasks) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        CountDownLatch go = new CountDownLatch(1);
+        try {
+            List<Future<T>> futures = new ArrayList<>();
+            for (Callable<T> t : tasks) {
+                futures.add(pool.submit(() -> {
+                    go.await();
+                    return t.call();
+                }));
+            }
+            go.countDown();
+            List<T> out = new ArrayList<>();
+            for (Future<T> f : futures) {
+                out.add(f.get());
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Retries a store call that failed because the store was briefly unavailable (it is idempotent). */
+    static <T> T retrying(Callable<T> call) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return call.call();
+            } catch (StoreUnavailableException e) {
+                if (attempt >= 20) {
+                    throw e;
+                }
+                Thread.sleep(50L * attempt); // back-off between retries of a real outage, not a timing wait
+            }
+        }
+    }
+
+    @Test
+    default void everyPartCompletedTwoOrThreeTimesInRandomOrderSettlesExactlyOnce() throws Exception {
+        long seed = seed("parts fuzz");
+        Random random = new Random(seed);
+        int n = fuzzParts();
+        Job job = tally().create(JobSpec.builder()
+                .name("fuzz")
+                .parts(IntStream.range(0, n).mapToObj(i -> Map.of("i", i)).toList())
+                .build());
+        List<Integer> deliveries = new ArrayList<>();
+        for (int p = 0; p < n; p++) {
+            int copies = 2 + random.nextInt(2);
+            for (int c = 0; c < copies; c++) {
+                deliveries.add(p);
+            }
+        }
+        Collections.shuffle(deliveries, random);
+        int threads = fuzzThreads();
+        AtomicInteger lasts = new AtomicInteger();
+        AtomicInteger firsts = new AtomicInteger();
+        AtomicLong calls = new AtomicLong();
+        List<Callable<Void>> tasks = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int worker = t;
+            tasks.add(() -> {
+                for (int i = worker; i < deliveries.size(); i += threads) {
+                    int part = deliveries.get(i);
+                    PartCompletion c;
+                    if (i % 7 == 0 && i + threads < deliveries.size()) {
+                        // Some workers batch two deliveries into one call.
+                        int other = deliveries.get(i + threads);
+                        c = retrying(() -> tally().completeParts(job.id(), part, other));
+                        i += threads;
+                    } else {
+                        c = retrying(() -> tally().completePart(job.id(), part));
+                    }
+                    calls.incrementAndGet();
+                    if (c.first()) {
+                        firsts.incrementAndGet();
+                    }
+                    if (c.last()) {
+                        lasts.incrementAndGet();
+                        assertThat(c.remaining()).isZero();
+                    }
+                }
+                return null;
+            });
+        }
+        runTogether(threads, tasks);
+        assertThat(lasts).as("calls that saw last (seed %d)", seed).hasValue(1);
+        JobSnapshot s = job.snapshot();
+        assertThat(s.state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(s.succeeded()).isEqualTo(n);
+        assertThat(s.failed()).isZero();
+        assertThat(s.settled()).isTrue();
+        assertThat(tally().pendingParts(job.id())).isEmpty();
+        assertThat(firsts.get()).isBetween(1, n);
+    }
+
+    @Test
+    default void concurrentKeyedAndAnonymousProgressCountsExactly() throws Exception {
+        long seed = seed("items fuzz");
+        Random random = new Random(seed);
+        int threads = fuzzThreads();
+        int keys = 2000;
+        Job job = running(keys + (long) threads * 500);
+        // Every key is recorded by several threads, as failure then success or straight success;
+        // every thread also records 500 anonymous successes.
+        List<List<String[]>> plans = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            plans.add(new ArrayList<>());
+        }
+        for (int k = 0; k < keys; k++) {
+            String key = "item-" + k;
+            plans.get(random.nextInt(threads)).add(new String[] {key, "F"});
+            plans.get(random.nextInt(threads)).add(new String[] {key, "F"});
+        }
+        List<Callable<Void>> tasks = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            List<String[]> plan = plans.get(t);
+            Collections.shuffle(plan, new Random(seed + t));
+            tasks.add(() -> {
+                for (String[] step : plan) {
+                    retrying(() -> job.recordFailure(step[0], "first try"));
+                }
+                for (int i = 0; i < 500; i++) {
+                    retrying(job::recordSuccess);
+                }
+                return null;
+            });
+        }
+        runTogether(threads, tasks);
+        assertThat(job.progress().failed()).as("seed %d", seed).isEqualTo(keys);
+        assertThat(job.progress().succeeded()).isEqualTo(threads * 500L);
+        // Now every key succeeds, from all threads at once, twice each.
+        List<Callable<Void>> retries = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int worker = t;
+            retries.add(() -> {
+                for (int k = worker; k < keys * 2; k += threads) {
+                    String key = "item-" + (k % keys);
+                    retrying(() -> job.recordSuccess(key));
+                }
+                return null;
+            });
+        }
+        runTogether(threads, retries);
+        assertThat(job.progress().failed()).isZero();
+        assertThat(job.progress().succeeded()).isEqualTo(threads * 500L + keys);
+        assertThat(job.progress().pending()).isZero();
+        assertThat(job.items().get(io.tally.Outcome.SUCCESS)).hasSize(keys);
+    }
+
+    @Test
+    default void racingTransitionsHaveOneWinner() throws Exception {
+        int threads = fuzzThreads();
+        for (int round = 0; round < 20; round++) {
+            Job job = running(1);
+            List<Callable<JobState>> tasks = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int kind = t % 3;
+                tasks.add(() -> {
+                    try {
+                        JobSnapshot s = kind == 0 ? job.finish("t") : kind == 1 ? job.fail("f") : job.cancel("c");
+                        return s.state();
+                    } catch (IllegalTransitionException lost) {
+                        return null;
+                    }
+                });
+            }
+            List<JobState> results = runTogether(threads, tasks);
+            JobState finalState = job.snapshot().state();
+            assertThat(finalState.isTerminal()).isTrue();
+            assertThat(results.stream().filter(r -> r != null)).allMatch(r -> r == finalState);
+        }
+    }
+}
