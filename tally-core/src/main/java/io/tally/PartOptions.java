@@ -7,11 +7,13 @@ import java.util.List;
  * recorded, so that external retry logic can run the part again (watchbot's behaviour).
  */
 public final class PartOptions {
-    private static final PartOptions DEFAULTS = new PartOptions(List.of());
+    private static final PartOptions DEFAULTS = new PartOptions(List.of(), null);
     private final List<Class<? extends Throwable>> failJobOn;
+    private final Runnable whenLast;
 
-    private PartOptions(List<Class<? extends Throwable>> failJobOn) {
+    private PartOptions(List<Class<? extends Throwable>> failJobOn, Runnable whenLast) {
         this.failJobOn = failJobOn;
+        this.whenLast = whenLast;
     }
 
     /** @return options under which no exception fails the job */
@@ -30,7 +32,26 @@ public final class PartOptions {
                 throw new InvalidInputException("failJobOn", "must not contain null");
             }
         }
-        return new PartOptions(List.of(types));
+        return new PartOptions(List.of(types), null);
+    }
+
+    /**
+     * @param reduce runs on the caller's thread right after the part completion that settled the job — exactly once
+     *     per job, whatever the redeliveries (watchbot's "send the reduce message")
+     * @return a copy with that action
+     */
+    public PartOptions whenLast(Runnable reduce) {
+        if (reduce == null) {
+            throw new InvalidInputException("whenLast", "must not be null");
+        }
+        return new PartOptions(failJobOn, reduce);
+    }
+
+    /** Runs the {@link #whenLast} action, if any. */
+    void settled() {
+        if (whenLast != null) {
+            whenLast.run();
+        }
     }
 
     /** @return true if {@code e} fails the job */

@@ -222,8 +222,8 @@ public final class Tally implements AutoCloseable {
 
     /**
      * Runs one part's work with watchbot's {@code Part} semantics: if the job already ended, throws
-     * {@link JobFinishedException} without running; on success completes the part (the reduce hangs on
-     * {@link PartCompletion#last()}, see {@link #completePart}); on an exception listed in {@code options} fails the
+     * {@link JobFinishedException} without running; on success completes the part and, if that settled the job, runs
+     * {@link PartOptions#whenLast} (the reduce); on an exception listed in {@code options} fails the
      * job ({@code part_failed}) and rethrows; on any other exception rethrows and records nothing, leaving the part for
      * a retry.
      *
@@ -256,7 +256,9 @@ public final class Tally implements AutoCloseable {
             }
             throw e;
         }
-        completePart(jobId, part);
+        if (completePart(jobId, part).last()) {
+            options.settled();
+        }
         return result;
     }
 
