@@ -166,6 +166,10 @@ public final class Reporter implements AutoCloseable {
     private void backgroundPoll() {
         try {
             poll();
+        } catch (JobFinishedException | JobNotFoundException gone) {
+            // The job ended or was deleted elsewhere: its counts can never be written, so stop trying.
+            checker.cancel(false);
+            log.info("job {} {}; {} ticks not written", jobId, gone.getMessage(), buffered());
         } catch (RuntimeException e) {
             log.warn(
                     "progress of job {} not written, kept for the next write ({} buffered): {}",
