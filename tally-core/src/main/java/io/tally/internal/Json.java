@@ -58,6 +58,9 @@ public final class Json {
             throw new InvalidInputException(
                     field, "is " + bytes + " bytes of JSON, more than the limit of " + Validation.MAX_JSON_BYTES);
         }
+        if (json.contains("\\u0000")) {
+            throw new InvalidInputException(field, "must not contain NUL characters");
+        }
         return json;
     }
 

@@ -38,16 +38,22 @@ public final class Validation {
         if (text == null || text.isBlank()) {
             throw new InvalidInputException(field, "must not be blank");
         }
+        return optionalText(field, text, max);
+    }
+
+    /**
+     * @return {@code text} (may be null) if at most {@code max} characters and free of NUL characters (which
+     *     PostgreSQL cannot store, so no store accepts them)
+     */
+    public static String optionalText(String field, String text, int max) {
+        if (text == null) {
+            return null;
+        }
         if (text.length() > max) {
             throw new InvalidInputException(field, "longer than " + max + " characters");
         }
-        return text;
-    }
-
-    /** @return {@code text} (may be null) if at most {@code max} characters */
-    public static String optionalText(String field, String text, int max) {
-        if (text != null && text.length() > max) {
-            throw new InvalidInputException(field, "longer than " + max + " characters");
+        if (text.indexOf('\0') >= 0) {
+            throw new InvalidInputException(field, "must not contain NUL characters");
         }
         return text;
     }

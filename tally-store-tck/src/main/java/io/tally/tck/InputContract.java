@@ -54,6 +54,8 @@ public interface InputContract extends StoreFixture {
         rejects("timeout", () -> JobSpec.builder().timeout(Duration.ZERO));
         rejects("heartbeat", () -> JobSpec.builder().heartbeat(Duration.ofSeconds(-1)));
         rejects("toleratedFailures", () -> JobSpec.builder().toleratedFailures(-1));
+        rejects("name", () -> JobSpec.builder().name("nul\0char"));
+        rejects("metadata", () -> JobSpec.builder().metadata(Map.of("k", "nul\0char")));
         rejects(
                 "parts",
                 () -> tally().create(JobSpec.builder()

@@ -1,0 +1,130 @@
+package io.tally.jdbc;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+
+/**
+ * What differs between the SQL databases Tally runs on; everything else is shared by {@link JdbcJobStore}. Pick one of
+ * {@link io.tally.jdbc.sqlite.SqliteDialect#INSTANCE}, {@link io.tally.jdbc.postgres.PostgresDialect#INSTANCE} and
+ * {@link io.tally.jdbc.mariadb.MariaDbDialect#INSTANCE} when building a store on your own {@link javax.sql.DataSource}.
+ */
+public abstract class Dialect {
+    /** For subclasses in this module. */
+    protected Dialect() {}
+
+    /** @return the short name used in URLs and messages ({@code sqlite}, {@code postgresql}, {@code mariadb}) */
+    public abstract String name();
+
+    /** @return the JDBC driver class, checked when a store is opened by URL */
+    public abstract String driverClass();
+
+    /** @return the Maven coordinates of the driver, named when it is missing */
+    public abstract String driverArtifact();
+
+    /** @return the folder of this dialect's migration scripts in the jar */
+    public abstract String migrationFolder();
+
+    /** @return the migrations of this dialect, oldest first */
+    public List<Migration> migrations() {
+        return List.of(new Migration(1, "jobs, items, parts, logs and their indexes", "V1__schema.sql"));
+    }
+
+    /** @return the clause locking the selected row for the rest of the transaction ({@code FOR UPDATE}), or empty */
+    public String forUpdate() {
+        return " FOR UPDATE";
+    }
+
+    /** @return the SQL expression binding {@code placeholder} as JSON (a cast where the column type needs it) */
+    public String json(String placeholder) {
+        return placeholder;
+    }
+
+    /**
+     * @param table the items table
+     * @return an upsert of {@code (job_id, item_key, outcome, reason)} that overwrites outcome and reason on a
+     *     duplicate key
+     */
+    public abstract String upsertItem(String table);
+
+    /** @return true if the database serialises writers itself and the store should too (SQLite) */
+    public boolean singleWriter() {
+        return false;
+    }
+
+    /** Starts a write transaction. */
+    public void beginWrite(Connection c) throws SQLException {
+        if (c.getAutoCommit()) {
+            c.setAutoCommit(false);
+        }
+    }
+
+    /** Commits what {@link #beginWrite} started. */
+    public void commit(Connection c) throws SQLException {
+        if (!c.getAutoCommit()) {
+            c.commit();
+        }
+    }
+
+    /** Rolls back what {@link #beginWrite} started. */
+    public void rollback(Connection c) throws SQLException {
+        if (!c.getAutoCommit()) {
+            c.rollback();
+        }
+    }
+
+    /**
+     * Takes the lock that keeps two processes from migrating at once, inside the migration's connection; released by
+     * {@link #unlockMigrations}.
+     */
+    public void lockMigrations(Connection c, String name) throws SQLException {}
+
+    /** Releases what {@link #lockMigrations} took. */
+    public void unlockMigrations(Connection c, String name) throws SQLException {}
+
+    /** @return true if DDL takes part in transactions, so a migration is applied whole or not at all */
+    public boolean transactionalDdl() {
+        return true;
+    }
+
+    /** @return true if {@code e} says the primary key is taken */
+    public abstract boolean isDuplicateKey(SQLException e);
+
+    /** @return true if the transaction failed on a deadlock or serialisation conflict and may simply be run again */
+    public boolean isRetryable(SQLException e) {
+        String state = e.getSQLState();
+        return state != null && (state.equals("40001") || state.equals("40P01"));
+    }
+
+    /** @return true if {@code e} says a value cannot be stored (such as a NUL character), i.e. bad input */
+    public boolean isUnstorableText(SQLException e) {
+        return false;
+    }
+
+    /** @return the channel that carries events to other processes, or null for in-process delivery only */
+    public EventChannel eventChannel(String namespace) {
+        return null;
+    }
+
+    /** Runs a statement that returns nothing. */
+    protected static void exec(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name();
+    }
+
+    /**
+     * One versioned migration.
+     *
+     * @param version its number; applied in order, each once, recorded in the schema-version table
+     * @param description what it does
+     * @param resource the script's file name in {@link #migrationFolder()}
+     */
+    public record Migration(int version, String description, String resource) {}
+}

@@ -1,0 +1,1646 @@
+package io.tally.jdbc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tally.EventType;
+import io.tally.FailureReason;
+import io.tally.IllegalTransitionException;
+import io.tally.InvalidInputException;
+import io.tally.JobError;
+import io.tally.JobExistsException;
+import io.tally.JobFinishedException;
+import io.tally.JobNotFoundException;
+import io.tally.JobQuery;
+import io.tally.JobState;
+import io.tally.Outcome;
+import io.tally.Page;
+import io.tally.StoreUnavailableException;
+import io.tally.TallyException;
+import io.tally.internal.Json;
+import io.tally.store.Cursor;
+import io.tally.store.ItemUpdate;
+import io.tally.store.JobRecord;
+import io.tally.store.JobStore;
+import io.tally.store.LocalEventHub;
+import io.tally.store.LogEntry;
+import io.tally.store.NewJob;
+import io.tally.store.PartStatus;
+import io.tally.store.PartUpdate;
+import io.tally.store.PartsResult;
+import io.tally.store.ProgressUpdate;
+import io.tally.store.StoreEvent;
+import io.tally.store.StoredItem;
+import io.tally.store.SweepKind;
+import io.tally.store.Transition;
+import io.tally.store.TransitionResult;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The SQL store: SQLite ({@code sqlite:PATH}, the embedded default), PostgreSQL ({@code postgresql://…}) and MariaDB
+ * ({@code mariadb://…}), one implementation with a small {@link Dialect} for what differs.
+ *
+ * <h2>How it works</h2>
+ *
+ * <p><b>Schema</b> (shipped as versioned scripts in {@code io/tally/jdbc/<dialect>/V<n>__*.sql}, applied on open and
+ * recorded in {@code <prefix>schema_version}); every table name starts with the table prefix ({@code tally_}):
+ *
+ * <pre>
+ * jobs  (id PK, name, scope, parent, metadata JSON, state, total, succeeded, failed, parts, tolerated_failures,
+ *        settled, created_at, started_at, updated_at, finished_at, timeout_ms, heartbeat_ms, retain_ms, deadline,
+ *        lease_until, retain_until, result JSON, error_message, error_type, error_stack, error_reason, message,
+ *        rate, rate_at, rate_acc, log_seq)
+ *   indexes (created_at, id) · (state, created_at, id) · (scope, created_at, id) · (name, created_at, id)
+ *           · (parent, created_at, id) · (lease_until) · (deadline) · (retain_until)
+ * items (job_id, item_key, outcome 1=success 2=failure, reason)
+ *   PK (job_id, item_key), index (job_id, outcome, item_key)
+ * parts (job_id, part, outcome 0=pending 1=success 2=failure, reason, payload JSON)
+ *   PK (job_id, part), index (job_id, outcome, part)
+ * logs  (job_id, seq, at, level, logger, message)
+ *   PK (job_id, seq)
+ * &lt;prefix&gt;schema_version (version PK, description, applied_at)
+ * </pre>
+ *
+ * Times are UTC epoch milliseconds from the store's {@link Clock}; durations are milliseconds; states are the enum
+ * names.
+ *
+ * <p><b>One transaction per operation.</b> Every write runs in one transaction that first locks the job's row
+ * ({@code SELECT … FOR UPDATE}; on SQLite {@code BEGIN IMMEDIATE} takes the database's write lock instead), so every
+ * guard reads the stored state, then writes with guarded statements, and commits; events are published after the
+ * commit (and, on PostgreSQL, {@code pg_notify} is sent inside the transaction so other processes hear of the write
+ * on commit only). Deadlocks and serialisation failures are retried. Which statement serves which operation:
+ *
+ * <ul>
+ *   <li>{@link #create}: {@code INSERT INTO jobs}; a duplicate key is {@link JobExistsException}; parts by a batched
+ *       {@code INSERT INTO parts} (outcome 0).
+ *   <li>{@link #record}: lock; keyed items read under the lock, then upserted ({@code INSERT … ON CONFLICT DO UPDATE}
+ *       / {@code ON DUPLICATE KEY UPDATE}); counters by {@code UPDATE jobs SET succeeded = succeeded + ?, failed =
+ *       failed + ?, total = total + ?, … WHERE id = ? AND state IN ('PENDING','RUNNING')}. The rate
+ *       ({@link io.tally.store.RateEstimator#fold}) is folded from the locked row in the same transaction.
+ *   <li>{@link #recordParts}: lock; the parts' stored outcomes read under the lock; {@code UPDATE parts SET outcome}
+ *       for the parts that change; the counter {@code UPDATE}; then the exactly-once settle {@code UPDATE jobs SET
+ *       settled = TRUE, state = 'SUCCEEDED' … WHERE id = ? AND settled = FALSE AND succeeded + failed = parts AND
+ *       failed <= tolerated_failures AND state IN ('RUNNING')}, whose row count decides {@code last}.
+ *   <li>{@link #transition}, {@link #heartbeat}, {@link #expire}: lock; {@code UPDATE jobs … WHERE id = ? AND state
+ *       IN (JobState.sourcesOf(target))}.
+ *   <li>{@link #query}: {@code SELECT … WHERE <filters> AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY
+ *       created_at DESC, id DESC LIMIT ?}: keyset pagination on the matching index.
+ *   <li>{@link #sweepCandidates}: {@code WHERE lease_until|deadline|retain_until < ?} on that column's index.
+ *   <li>{@link #items}, {@link #parts}, {@link #logs}: keyset reads on the tables' primary keys or outcome indexes.
+ *   <li>{@link #appendLogs}: lock; {@code UPDATE jobs SET log_seq = log_seq + n}; batched {@code INSERT INTO logs}.
+ *   <li>{@link #delete}: lock; {@code DELETE} from logs, items, parts, then jobs.
+ * </ul>
+ *
+ * <p><b>Events.</b> In-process listeners get every event of this store through a {@link LocalEventHub}, in commit
+ * order per job (writes to one job are serialised by an in-process lock stripe as well as by the row lock). On
+ * PostgreSQL each write transaction also sends one {@code pg_notify} (payload: store instance, job id, event types);
+ * a {@code LISTEN} connection, opened on the first {@link #subscribe}, turns notifications of <em>other</em>
+ * processes into events by reading the job's row. SQLite and MariaDB deliver in-process only; a process that needs
+ * another process's writes polls {@link #query} (documented in the module README).
+ */
+public final class JdbcJobStore implements JobStore {
+    private static final Logger log = LoggerFactory.getLogger(JdbcJobStore.class);
+
+    private static final int NONE = 0;
+    private static final int SUCCESS = 1;
+    private static final int FAILURE = 2;
+    private static final int MAX_ATTEMPTS = 8;
+    private static final int IN_CHUNK = 500;
+    private static final int BATCH = 1000;
+
+    static final String COLS = "id, name, scope, parent, metadata, state, total, succeeded, failed, parts,"
+            + " tolerated_failures, settled, created_at, started_at, updated_at, finished_at, timeout_ms,"
+            + " heartbeat_ms, retain_ms, deadline, lease_until, retain_until, result, error_message, error_type,"
+            + " error_stack, error_reason, message, rate, rate_at, rate_acc";
+
+    private final Dialect dialect;
+    private final Tables t;
+    private final Clock clock;
+    private final DataSource writeSource;
+    private final DataSource readSource;
+    private final Lock writeLock;
+    private final boolean readsUnderWriteLock;
+    private final Lock[] stripes;
+    private final String description;
+    private final String secret;
+    private final AutoCloseable onClose;
+    private final LocalEventHub events = new LocalEventHub();
+    private final EventChannel channel;
+    private final String instanceId = UUID.randomUUID().toString();
+    private final Object listenLock = new Object();
+    private AutoCloseable listening;
+    private volatile boolean closed;
+
+    private final String selectJob;
+    private final String lockJob;
+    private final String insertJob;
+    private final String insertPart;
+    private final String upsertItem;
+    private final String updatePart;
+    private final String settle;
+
+    private JdbcJobStore(Builder b) {
+        this.dialect = b.dialect;
+        this.t = new Tables(b.schema, b.tablePrefix);
+        this.clock = b.clock;
+        this.writeSource = b.dataSource;
+        this.readSource = b.readDataSource == null ? b.dataSource : b.readDataSource;
+        this.writeLock = dialect.singleWriter() ? new ReentrantLock() : null;
+        this.readsUnderWriteLock = b.readsUnderWriteLock && writeLock != null;
+        this.stripes = new Lock[64];
+        for (int i = 0; i < stripes.length; i++) {
+            stripes[i] = new ReentrantLock();
+        }
+        this.description = b.description == null ? dialect.name() + " DataSource" : b.description;
+        this.secret = b.secret;
+        this.onClose = b.onClose;
+        this.channel = b.events ? dialect.eventChannel(t.prefixQualified) : null;
+
+        this.selectJob = "SELECT " + COLS + " FROM " + t.jobs + " WHERE id = ?";
+        this.lockJob = selectJob + dialect.forUpdate();
+        this.insertJob = "INSERT INTO " + t.jobs + " (" + COLS + ", log_seq) VALUES (?, ?, ?, ?, " + dialect.json("?")
+                + ", ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, " + dialect.json("?")
+                + ", ?, ?, ?, ?, ?, ?, ?, ?, 0)";
+        this.insertPart = "INSERT INTO " + t.parts + " (job_id, part, outcome, reason, payload) VALUES (?, ?, 0, NULL, "
+                + dialect.json("?") + ")";
+        this.upsertItem = dialect.upsertItem(t.items);
+        this.updatePart = "UPDATE " + t.parts + " SET outcome = ?, reason = ? WHERE job_id = ? AND part = ?";
+        this.settle = "UPDATE " + t.jobs + " SET settled = ?, state = ?, updated_at = ?, finished_at = ?,"
+                + " deadline = NULL, lease_until = NULL, retain_until = ? WHERE id = ? AND settled = ?"
+                + " AND succeeded + failed = parts AND failed <= tolerated_failures AND state IN ("
+                + marks(JobState.sourcesOf(JobState.SUCCEEDED).size()) + ")";
+    }
+
+    /** @return a builder for a store on a {@link DataSource} the application already has */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Migrates if asked; closes what it was given to close if that fails. */
+    private JdbcJobStore open(boolean migrate) {
+        try {
+            Migrator m = new Migrator(dialect, t);
+            if (migrate) {
+                withWriteLock(() -> {
+                    try (Connection c = writeSource.getConnection()) {
+                        int v = m.migrate(c);
+                        log.debug("{} schema at version {}", description, v);
+                    }
+                    return null;
+                });
+            }
+            return this;
+        } catch (SQLException e) {
+            close();
+            throw translate(e, "open the store");
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /**
+     * Applies the shipped migrations now (what opening with {@code migrate(true)} does; {@code tally migrate} calls
+     * this).
+     *
+     * @return the schema version after migrating
+     */
+    public int migrate() {
+        try {
+            return withWriteLock(() -> {
+                try (Connection c = writeSource.getConnection()) {
+                    return new Migrator(dialect, t).migrate(c);
+                }
+            });
+        } catch (SQLException e) {
+            throw translate(e, "migrate");
+        }
+    }
+
+    /** @return the schema version recorded in the database, 0 if it was never migrated */
+    public int schemaVersion() {
+        return read("read the schema version", tx -> {
+            try {
+                return new Migrator(dialect, t).currentVersion(tx.c);
+            } catch (SQLException e) {
+                if (tx.c.getAutoCommit()) {
+                    return 0;
+                }
+                tx.c.rollback();
+                return 0;
+            }
+        });
+    }
+
+    /** @return the dialect */
+    public Dialect dialect() {
+        return dialect;
+    }
+
+    @Override
+    public Clock clock() {
+        return clock;
+    }
+
+    private Instant now() {
+        return Instant.ofEpochMilli(clock.millis());
+    }
+
+    // ---------------------------------------------------------------------------------------------------- writes
+
+    @Override
+    public JobRecord create(NewJob j) {
+        return write(j.id(), "create job " + j.id(), tx -> {
+            Instant now = now();
+            JobState state = j.start() ? JobState.RUNNING : JobState.PENDING;
+            Instant started = j.start() ? now : null;
+            JobRecord r = new JobRecord(
+                    j.id(),
+                    j.name(),
+                    j.scope(),
+                    j.parent(),
+                    j.metadataJson(),
+                    state,
+                    j.total(),
+                    0,
+                    0,
+                    j.partPayloads().size(),
+                    j.toleratedFailures(),
+                    false,
+                    now,
+                    started,
+                    now,
+                    null,
+                    j.timeout(),
+                    j.heartbeat(),
+                    j.retainFor(),
+                    started == null ? null : Mut.plus(now, j.timeout()),
+                    started == null ? null : Mut.plus(now, j.heartbeat()),
+                    null,
+                    null,
+                    null,
+                    j.message(),
+                    null,
+                    started,
+                    0);
+            try (PreparedStatement ps = tx.c.prepareStatement(insertJob)) {
+                bindRecord(ps, r);
+                ps.executeUpdate();
+            } catch (SQLException e) {
+                if (dialect.isDuplicateKey(e)) {
+                    throw new JobExistsException(j.id());
+                }
+                throw e;
+            }
+            if (!j.partPayloads().isEmpty()) {
+                try (PreparedStatement ps = tx.c.prepareStatement(insertPart)) {
+                    int n = 0;
+                    for (String payload : j.partPayloads()) {
+                        ps.setString(1, j.id());
+                        ps.setInt(2, n++);
+                        ps.setString(3, payload);
+                        ps.addBatch();
+                        if (n % BATCH == 0) {
+                            ps.executeBatch();
+                        }
+                    }
+                    if (n % BATCH != 0) {
+                        ps.executeBatch();
+                    }
+                }
+            }
+            tx.emit(StoreEvent.of(EventType.CREATED, r));
+            if (j.start()) {
+                tx.emit(StoreEvent.of(EventType.STARTED, r));
+            }
+            return r;
+        });
+    }
+
+    @Override
+    public JobRecord record(String id, ProgressUpdate u) {
+        return write(id, "record progress of job " + id, tx -> {
+            JobRecord r = locked(tx, id);
+            if (r.state().isTerminal()) {
+                throw new JobFinishedException(id, r.state());
+            }
+            if (r.hasParts()
+                    && (u.succeeded() > 0 || u.failed() > 0 || !u.items().isEmpty() || u.addTotal() > 0)) {
+                throw new InvalidInputException(
+                        "part", "job " + id + " has parts: record them with completePart/failPart");
+            }
+            Instant now = now();
+            Mut m = new Mut(r);
+            m.autoStart(now);
+            long succeeded = r.succeeded() + u.succeeded();
+            long failed = r.failed() + u.failed();
+            long newlyDone = u.succeeded() + u.failed();
+            if (!u.items().isEmpty()) {
+                Set<String> keys = new LinkedHashSet<>();
+                for (ItemUpdate i : u.items()) {
+                    keys.add(i.key());
+                }
+                Map<String, Outcome> stored = itemOutcomes(tx.c, id, keys);
+                for (ItemUpdate i : u.items()) {
+                    Outcome before = stored.put(i.key(), i.outcome());
+                    if (before == null) {
+                        newlyDone++;
+                    } else if (before == i.outcome()) {
+                        continue;
+                    } else if (before == Outcome.SUCCESS) {
+                        succeeded--;
+                    } else {
+                        failed--;
+                    }
+                    if (i.outcome() == Outcome.SUCCESS) {
+                        succeeded++;
+                    } else {
+                        failed++;
+                    }
+                }
+                try (PreparedStatement ps = tx.c.prepareStatement(upsertItem)) {
+                    int n = 0;
+                    for (ItemUpdate i : u.items()) {
+                        ps.setString(1, id);
+                        ps.setString(2, i.key());
+                        ps.setInt(3, code(i.outcome()));
+                        ps.setString(4, i.reason());
+                        ps.addBatch();
+                        if (++n % BATCH == 0) {
+                            ps.executeBatch();
+                        }
+                    }
+                    if (n % BATCH != 0) {
+                        ps.executeBatch();
+                    }
+                }
+            }
+            m.succeeded = succeeded;
+            m.failed = failed;
+            m.total = r.total() + u.addTotal();
+            if (u.message() != null) {
+                m.message = u.message();
+            }
+            m.progress(newlyDone, now);
+            update(tx.c, r, m, JobState.active());
+            JobRecord after = m.build();
+            if (r.state() == JobState.PENDING) {
+                tx.emit(StoreEvent.of(EventType.STARTED, after));
+            }
+            tx.emit(StoreEvent.of(EventType.PROGRESS, after));
+            return after;
+        });
+    }
+
+    @Override
+    public PartsResult recordParts(String id, List<PartUpdate> parts) {
+        return write(id, "record parts of job " + id, tx -> {
+            JobRecord r = locked(tx, id);
+            for (PartUpdate p : parts) {
+                if (p.part() < 0 || p.part() >= r.parts()) {
+                    throw new InvalidInputException(
+                            "part",
+                            r.parts() == 0
+                                    ? "job " + id + " has no parts"
+                                    : "must be between 0 and " + (r.parts() - 1) + ", was " + p.part());
+                }
+            }
+            Map<Integer, Integer> stored = partOutcomes(tx.c, id, parts);
+            if (r.state().isTerminal()) {
+                for (PartUpdate p : parts) {
+                    if (stored.getOrDefault(p.part(), NONE) != code(p.outcome())) {
+                        throw new JobFinishedException(id, r.state());
+                    }
+                }
+                return new PartsResult(0, r.pending(), false, r);
+            }
+            Instant now = now();
+            Mut m = new Mut(r);
+            m.autoStart(now);
+            int changed = 0;
+            long newlyDone = 0;
+            boolean failJob = false;
+            String failWhy = null;
+            List<Integer> changedParts = new ArrayList<>();
+            Map<Integer, PartUpdate> writes = new LinkedHashMap<>();
+            for (PartUpdate p : parts) {
+                int before = stored.getOrDefault(p.part(), NONE);
+                int after = code(p.outcome());
+                if (p.outcome() == Outcome.FAILURE && p.failJob() && !failJob) {
+                    failJob = true;
+                    failWhy = p.reason();
+                }
+                if (before == after) {
+                    continue;
+                }
+                stored.put(p.part(), after);
+                writes.remove(p.part());
+                writes.put(p.part(), p);
+                changed++;
+                changedParts.add(p.part());
+                if (before == NONE) {
+                    newlyDone++;
+                } else if (before == SUCCESS) {
+                    m.succeeded--;
+                } else {
+                    m.failed--;
+                }
+                if (after == SUCCESS) {
+                    m.succeeded++;
+                } else {
+                    m.failed++;
+                }
+            }
+            if (!writes.isEmpty()) {
+                try (PreparedStatement ps = tx.c.prepareStatement(updatePart)) {
+                    int n = 0;
+                    for (PartUpdate p : writes.values()) {
+                        ps.setInt(1, code(p.outcome()));
+                        ps.setString(2, p.reason());
+                        ps.setString(3, id);
+                        ps.setInt(4, p.part());
+                        ps.addBatch();
+                        if (++n % BATCH == 0) {
+                            ps.executeBatch();
+                        }
+                    }
+                    if (n % BATCH != 0) {
+                        ps.executeBatch();
+                    }
+                }
+            }
+            m.progress(newlyDone, now);
+            boolean last = false;
+            if (failJob) {
+                m.finish(JobState.FAILED, now);
+                m.error = JobError.of(failWhy, FailureReason.PART_FAILED);
+                update(tx.c, r, m, JobState.active());
+            } else {
+                update(tx.c, r, m, JobState.active());
+                if (!r.settled() && m.succeeded + m.failed == r.parts() && m.failed <= r.toleratedFailures()) {
+                    Mut done = new Mut(m.build());
+                    done.finish(JobState.SUCCEEDED, now);
+                    last = settle(tx.c, id, done) == 1;
+                    if (!last) {
+                        throw new IllegalStateException("the settle guard of job " + id + " disagrees with its row");
+                    }
+                    m = done;
+                    m.settled = true;
+                }
+            }
+            JobRecord after = m.build();
+            if (r.state() == JobState.PENDING) {
+                tx.emit(StoreEvent.of(EventType.STARTED, after));
+            }
+            for (int p : changedParts) {
+                tx.emit(new StoreEvent(EventType.PART, after, p));
+            }
+            if (last) {
+                tx.emit(StoreEvent.of(EventType.SETTLED, after));
+            }
+            if (after.state().isTerminal()) {
+                tx.emit(StoreEvent.of(EventType.forState(after.state()), after));
+            }
+            return new PartsResult(changed, r.parts() - m.succeeded - m.failed, last, after);
+        });
+    }
+
+    @Override
+    public TransitionResult transition(String id, Transition tr) {
+        return write(id, "move job " + id + " to " + tr.target(), tx -> {
+            JobRecord r = locked(tx, id);
+            if (r.state() == tr.target()) {
+                return new TransitionResult(r, false);
+            }
+            if (!JobState.canTransition(r.state(), tr.target())) {
+                throw new IllegalTransitionException(id, r.state(), tr.target());
+            }
+            Instant now = now();
+            Mut m = new Mut(r);
+            if (tr.target() == JobState.RUNNING) {
+                m.autoStart(now);
+            } else {
+                m.finish(tr.target(), now);
+                m.result = tr.resultJson();
+                m.error = tr.error();
+            }
+            update(tx.c, r, m, JobState.sourcesOf(tr.target()));
+            JobRecord after = m.build();
+            tx.emit(StoreEvent.of(EventType.forState(after.state()), after));
+            return new TransitionResult(after, true);
+        });
+    }
+
+    @Override
+    public JobRecord heartbeat(String id) {
+        return write(id, "renew the lease of job " + id, tx -> {
+            JobRecord r = locked(tx, id);
+            if (r.state().isTerminal()) {
+                throw new JobFinishedException(id, r.state());
+            }
+            Instant now = now();
+            Mut m = new Mut(r);
+            m.updatedAt = now;
+            if (r.state() == JobState.RUNNING) {
+                m.leaseUntil = Mut.plus(now, r.heartbeat());
+            }
+            update(tx.c, r, m, JobState.active());
+            return m.build();
+        });
+    }
+
+    @Override
+    public void appendLogs(String id, List<LogEntry> entries) {
+        write(id, "append logs of job " + id, tx -> {
+            long seq;
+            try (PreparedStatement ps =
+                    tx.c.prepareStatement("SELECT log_seq FROM " + t.jobs + " WHERE id = ?" + dialect.forUpdate())) {
+                ps.setString(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new JobNotFoundException(id);
+                    }
+                    seq = rs.getLong(1);
+                }
+            }
+            if (entries.isEmpty()) {
+                return null;
+            }
+            try (PreparedStatement ps =
+                    tx.c.prepareStatement("UPDATE " + t.jobs + " SET log_seq = log_seq + ? WHERE id = ?")) {
+                ps.setLong(1, entries.size());
+                ps.setString(2, id);
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = tx.c.prepareStatement(
+                    "INSERT INTO " + t.logs + " (job_id, seq, at, level, logger, message) VALUES (?, ?, ?, ?, ?, ?)")) {
+                int n = 0;
+                for (LogEntry l : entries) {
+                    ps.setString(1, id);
+                    ps.setLong(2, ++seq);
+                    ps.setLong(3, l.at().toEpochMilli());
+                    ps.setString(4, l.level());
+                    ps.setString(5, l.logger());
+                    ps.setString(6, l.message());
+                    ps.addBatch();
+                    if (++n % BATCH == 0) {
+                        ps.executeBatch();
+                    }
+                }
+                if (n % BATCH != 0) {
+                    ps.executeBatch();
+                }
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public Optional<JobRecord> expire(String id, SweepKind kind) {
+        return write(id, "expire job " + id, tx -> {
+            Optional<JobRecord> found = lockedIfExists(tx, id);
+            Instant now = now();
+            if (found.isEmpty() || !due(found.get(), kind, now)) {
+                return Optional.<JobRecord>empty();
+            }
+            JobRecord r = found.get();
+            if (kind == SweepKind.RETENTION) {
+                deleteRows(tx, r);
+                return Optional.of(r);
+            }
+            Mut m = new Mut(r);
+            m.finish(JobState.FAILED, now);
+            m.error = kind == SweepKind.STALLED
+                    ? JobError.of("heartbeat lease lapsed at " + r.leaseUntil(), FailureReason.STALLED)
+                    : JobError.of("deadline passed at " + r.deadline(), FailureReason.TIMEOUT);
+            update(tx.c, r, m, kind == SweepKind.STALLED ? Set.of(JobState.RUNNING) : JobState.active());
+            JobRecord after = m.build();
+            tx.emit(StoreEvent.of(EventType.FAILED, after));
+            return Optional.of(after);
+        });
+    }
+
+    private static boolean due(JobRecord r, SweepKind kind, Instant now) {
+        return switch (kind) {
+            case STALLED ->
+                r.state() == JobState.RUNNING
+                        && r.leaseUntil() != null
+                        && r.leaseUntil().isBefore(now);
+            case TIMEOUT ->
+                !r.state().isTerminal() && r.deadline() != null && r.deadline().isBefore(now);
+            case RETENTION ->
+                r.state().isTerminal()
+                        && r.retainUntil() != null
+                        && r.retainUntil().isBefore(now);
+        };
+    }
+
+    @Override
+    public boolean delete(String id) {
+        return write(id, "delete job " + id, tx -> {
+            Optional<JobRecord> found = lockedIfExists(tx, id);
+            if (found.isEmpty()) {
+                return false;
+            }
+            deleteRows(tx, found.get());
+            return true;
+        });
+    }
+
+    private void deleteRows(Tx tx, JobRecord r) throws SQLException {
+        for (String table : List.of(t.logs, t.items, t.parts)) {
+            try (PreparedStatement ps = tx.c.prepareStatement("DELETE FROM " + table + " WHERE job_id = ?")) {
+                ps.setString(1, r.id());
+                ps.executeUpdate();
+            }
+        }
+        try (PreparedStatement ps = tx.c.prepareStatement("DELETE FROM " + t.jobs + " WHERE id = ?")) {
+            ps.setString(1, r.id());
+            ps.executeUpdate();
+        }
+        tx.emit(StoreEvent.of(EventType.DELETED, r));
+    }
+
+    // ----------------------------------------------------------------------------------------------------- reads
+
+    @Override
+    public Optional<JobRecord> find(String id) {
+        return read("find job " + id, tx -> selectJob(tx.c, selectJob, id));
+    }
+
+    @Override
+    public Page<JobRecord> query(JobQuery q) {
+        StringBuilder sql = new StringBuilder("SELECT " + COLS + " FROM " + t.jobs + " WHERE 1 = 1");
+        List<Object> args = new ArrayList<>();
+        q.state().ifPresent(s -> {
+            sql.append(" AND state = ?");
+            args.add(s.name());
+        });
+        q.scope().ifPresent(s -> {
+            sql.append(" AND scope = ?");
+            args.add(s);
+        });
+        q.name().ifPresent(s -> {
+            sql.append(" AND name = ?");
+            args.add(s);
+        });
+        q.parent().ifPresent(s -> {
+            sql.append(" AND parent = ?");
+            args.add(s);
+        });
+        if (q.cursor().isPresent()) {
+            Cursor c = Cursor.decode(q.cursor().get());
+            sql.append(" AND (created_at < ? OR (created_at = ? AND id < ?))");
+            args.add(c.createdAt().toEpochMilli());
+            args.add(c.createdAt().toEpochMilli());
+            args.add(c.id());
+        }
+        sql.append(" ORDER BY created_at DESC, id DESC LIMIT ?");
+        args.add(q.limit() + 1);
+        return read("list jobs", tx -> {
+            List<JobRecord> out = new ArrayList<>();
+            try (PreparedStatement ps = tx.c.prepareStatement(sql.toString())) {
+                bindAll(ps, args);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(toRecord(rs));
+                    }
+                }
+            }
+            boolean more = out.size() > q.limit();
+            if (more) {
+                out.remove(out.size() - 1);
+            }
+            Optional<String> next =
+                    more ? Optional.of(Cursor.after(out.get(out.size() - 1)).encode()) : Optional.empty();
+            return new Page<>(out, next);
+        });
+    }
+
+    @Override
+    public Map<JobState, Long> countByState() {
+        return read("count jobs by state", tx -> {
+            Map<JobState, Long> counts = new EnumMap<>(JobState.class);
+            for (JobState s : JobState.values()) {
+                counts.put(s, 0L);
+            }
+            try (PreparedStatement ps =
+                            tx.c.prepareStatement("SELECT state, COUNT(*) FROM " + t.jobs + " GROUP BY state");
+                    ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    counts.put(JobState.valueOf(rs.getString(1)), rs.getLong(2));
+                }
+            }
+            return counts;
+        });
+    }
+
+    @Override
+    public Page<StoredItem> items(String id, Outcome outcome, String afterKey, int limit) {
+        StringBuilder sql = new StringBuilder("SELECT item_key, outcome, reason FROM " + t.items + " WHERE job_id = ?");
+        List<Object> args = new ArrayList<>();
+        args.add(id);
+        if (outcome != null) {
+            sql.append(" AND outcome = ?");
+            args.add(code(outcome));
+        }
+        if (afterKey != null) {
+            sql.append(" AND item_key > ?");
+            args.add(afterKey);
+        }
+        sql.append(" ORDER BY item_key LIMIT ?");
+        args.add(limit + 1);
+        return read("list items of job " + id, tx -> {
+            requireJob(tx.c, id);
+            List<StoredItem> out = new ArrayList<>();
+            try (PreparedStatement ps = tx.c.prepareStatement(sql.toString())) {
+                bindAll(ps, args);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new StoredItem(rs.getString(1), outcome(rs.getInt(2)), rs.getString(3)));
+                    }
+                }
+            }
+            boolean more = out.size() > limit;
+            if (more) {
+                out.remove(out.size() - 1);
+            }
+            return new Page<>(out, more ? Optional.of(out.get(out.size() - 1).key()) : Optional.empty());
+        });
+    }
+
+    @Override
+    public List<Integer> parts(String id, PartStatus status, int after, int limit) {
+        int wanted = switch (status) {
+            case PENDING -> NONE;
+            case SUCCEEDED -> SUCCESS;
+            case FAILED -> FAILURE;
+        };
+        return read("list parts of job " + id, tx -> {
+            requireJob(tx.c, id);
+            List<Integer> out = new ArrayList<>();
+            try (PreparedStatement ps = tx.c.prepareStatement("SELECT part FROM " + t.parts
+                    + " WHERE job_id = ? AND outcome = ? AND part > ? ORDER BY part LIMIT ?")) {
+                ps.setString(1, id);
+                ps.setInt(2, wanted);
+                ps.setInt(3, after);
+                ps.setInt(4, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(rs.getInt(1));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public Optional<String> partPayload(String id, int part) {
+        return read("read a part of job " + id, tx -> {
+            int count;
+            try (PreparedStatement ps = tx.c.prepareStatement("SELECT parts FROM " + t.jobs + " WHERE id = ?")) {
+                ps.setString(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new JobNotFoundException(id);
+                    }
+                    count = rs.getInt(1);
+                }
+            }
+            if (part < 0 || part >= count) {
+                throw new InvalidInputException("part", "must be between 0 and " + (count - 1) + ", was " + part);
+            }
+            try (PreparedStatement ps =
+                    tx.c.prepareStatement("SELECT payload FROM " + t.parts + " WHERE job_id = ? AND part = ?")) {
+                ps.setString(1, id);
+                ps.setInt(2, part);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.<String>empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public List<LogEntry> logs(String id, long afterSeq, int limit) {
+        return read("read the log of job " + id, tx -> {
+            requireJob(tx.c, id);
+            List<LogEntry> out = new ArrayList<>();
+            try (PreparedStatement ps = tx.c.prepareStatement("SELECT seq, at, level, logger, message FROM " + t.logs
+                    + " WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?")) {
+                ps.setString(1, id);
+                ps.setLong(2, afterSeq);
+                ps.setInt(3, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new LogEntry(
+                                rs.getLong(1),
+                                Instant.ofEpochMilli(rs.getLong(2)),
+                                rs.getString(3),
+                                rs.getString(4),
+                                rs.getString(5)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public List<String> sweepCandidates(SweepKind kind, Instant now, int limit) {
+        String column;
+        Set<JobState> states;
+        switch (kind) {
+            case STALLED -> {
+                column = "lease_until";
+                states = Set.of(JobState.RUNNING);
+            }
+            case TIMEOUT -> {
+                column = "deadline";
+                states = JobState.active();
+            }
+            default -> {
+                column = "retain_until";
+                states = terminal();
+            }
+        }
+        String sql = "SELECT id FROM " + t.jobs + " WHERE " + column + " < ? AND state IN (" + marks(states.size())
+                + ") ORDER BY " + column + " LIMIT ?";
+        return read("find jobs due for " + kind, tx -> {
+            List<String> out = new ArrayList<>();
+            try (PreparedStatement ps = tx.c.prepareStatement(sql)) {
+                int i = 1;
+                ps.setLong(i++, now.toEpochMilli());
+                for (JobState s : states) {
+                    ps.setString(i++, s.name());
+                }
+                ps.setInt(i, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(rs.getString(1));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    // ---------------------------------------------------------------------------------------------------- events
+
+    @Override
+    public AutoCloseable subscribe(Consumer<StoreEvent> listener) {
+        AutoCloseable sub = events.subscribe(listener);
+        if (channel != null) {
+            synchronized (listenLock) {
+                if (listening == null && !closed) {
+                    listening = channel.listen(readSource, this::onNotification);
+                }
+            }
+        }
+        return sub;
+    }
+
+    /** Builds the one notification of a transaction: {@code {"s": instance, "id": job, "e": [...], "d": {...}}}. */
+    private String payload(String id, List<StoreEvent> list) {
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        root.put("s", instanceId);
+        root.put("id", id);
+        int budget = channel.maxPayloadBytes() - 400 - id.length();
+        List<String> names = new ArrayList<>();
+        int bytes = 0;
+        int parts = 0;
+        for (StoreEvent e : list) {
+            if (e.type() == EventType.PART && bytes > budget) {
+                parts++;
+                continue;
+            }
+            String n =
+                    e.part() >= 0 ? e.type().name() + ":" + e.part() : e.type().name();
+            bytes += n.length() + 3;
+            names.add(n);
+            if (e.type() == EventType.DELETED) {
+                JobRecord r = e.record();
+                ObjectNode d = root.putObject("d");
+                d.put("name", r.name());
+                d.put("scope", r.scope());
+                d.put("parent", r.parent());
+                d.put("state", r.state().name());
+                d.put("createdAt", r.createdAt().toEpochMilli());
+                d.put("updatedAt", r.updatedAt().toEpochMilli());
+            }
+        }
+        ArrayNode arr = root.putArray("e");
+        names.forEach(arr::add);
+        if (parts > 0) {
+            root.put("partsLeftOut", parts);
+        }
+        String text = root.toString();
+        return text.getBytes(StandardCharsets.UTF_8).length <= channel.maxPayloadBytes()
+                ? text
+                : "{\"s\":\"" + instanceId + "\",\"id\":\"" + id + "\",\"e\":[\"PROGRESS\"]}";
+    }
+
+    private void onNotification(String payload) {
+        JsonNode root = Json.tree(payload);
+        if (instanceId.equals(root.path("s").asText()) || closed || !events.hasListeners()) {
+            return;
+        }
+        String id = root.path("id").asText();
+        JobRecord current = null;
+        boolean read = false;
+        for (JsonNode n : root.path("e")) {
+            String text = n.asText();
+            int colon = text.indexOf(':');
+            EventType type = EventType.valueOf(colon < 0 ? text : text.substring(0, colon));
+            int part = colon < 0 ? -1 : Integer.parseInt(text.substring(colon + 1));
+            if (type == EventType.DELETED) {
+                JsonNode d = root.path("d");
+                Instant created = Instant.ofEpochMilli(d.path("createdAt").asLong());
+                events.publish(StoreEvent.of(
+                        EventType.DELETED,
+                        new JobRecord(
+                                id,
+                                d.path("name").asText(),
+                                d.hasNonNull("scope") ? d.get("scope").asText() : null,
+                                d.hasNonNull("parent") ? d.get("parent").asText() : null,
+                                "{}",
+                                JobState.valueOf(d.path("state").asText()),
+                                0,
+                                0,
+                                0,
+                                0,
+                                0,
+                                false,
+                                created,
+                                null,
+                                Instant.ofEpochMilli(d.path("updatedAt").asLong()),
+                                null,
+                                null,
+                                null,
+                                null,
+                                null,
+                                null,
+                                null,
+                                null,
+                                null,
+                                null,
+                                null,
+                                null,
+                                0)));
+                continue;
+            }
+            if (!read) {
+                current = find(id).orElse(null);
+                read = true;
+            }
+            if (current != null) {
+                events.publish(new StoreEvent(type, current, part));
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (listenLock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (listening != null) {
+                closeQuietly(listening);
+            }
+        }
+        if (onClose != null) {
+            closeQuietly(onClose);
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            log.warn("closing {} failed", c, e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "JdbcJobStore{" + description + "}";
+    }
+
+    // --------------------------------------------------------------------------------------------------- helpers
+
+    /** Work done on one connection. */
+    @FunctionalInterface
+    private interface Work<T> {
+        T run(Tx tx) throws SQLException;
+    }
+
+    /** One transaction: its connection and the events to publish once it committed. */
+    private static final class Tx {
+        final Connection c;
+        final List<StoreEvent> events = new ArrayList<>();
+
+        Tx(Connection c) {
+            this.c = c;
+        }
+
+        void emit(StoreEvent e) {
+            events.add(e);
+        }
+    }
+
+    @FunctionalInterface
+    private interface SqlSupplier<T> {
+        T get() throws SQLException;
+    }
+
+    private <T> T withWriteLock(SqlSupplier<T> s) throws SQLException {
+        if (writeLock != null) {
+            writeLock.lock();
+        }
+        try {
+            return s.get();
+        } finally {
+            if (writeLock != null) {
+                writeLock.unlock();
+            }
+        }
+    }
+
+    /**
+     * Runs {@code work} in one write transaction, retried on deadlocks and busy databases, and publishes its events
+     * after the commit while still holding the job's lock stripe, so that events of one job leave in commit order.
+     */
+    private <T> T write(String id, String what, Work<T> work) {
+        Lock lock = writeLock != null ? writeLock : stripes[Math.floorMod(id.hashCode(), stripes.length)];
+        lock.lock();
+        try {
+            for (int attempt = 1; ; attempt++) {
+                T result;
+                List<StoreEvent> emitted;
+                try (Connection c = writeSource.getConnection()) {
+                    dialect.beginWrite(c);
+                    boolean committed = false;
+                    try {
+                        Tx tx = new Tx(c);
+                        result = work.run(tx);
+                        if (channel != null && !tx.events.isEmpty()) {
+                            channel.send(c, payload(id, tx.events));
+                        }
+                        dialect.commit(c);
+                        committed = true;
+                        emitted = tx.events;
+                    } finally {
+                        if (!committed) {
+                            rollbackQuietly(c);
+                        }
+                    }
+                } catch (SQLException e) {
+                    if (attempt < MAX_ATTEMPTS && dialect.isRetryable(e)) {
+                        pause(attempt);
+                        continue;
+                    }
+                    throw translate(e, what);
+                }
+                for (StoreEvent e : emitted) {
+                    events.publish(e);
+                }
+                return result;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private <T> T read(String what, Work<T> work) {
+        Lock lock = readsUnderWriteLock ? writeLock : null;
+        if (lock != null) {
+            lock.lock();
+        }
+        try (Connection c = readSource.getConnection()) {
+            try {
+                T result = work.run(new Tx(c));
+                if (!c.getAutoCommit()) {
+                    c.commit();
+                }
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                rollbackQuietly(c);
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw translate(e, what);
+        } finally {
+            if (lock != null) {
+                lock.unlock();
+            }
+        }
+    }
+
+    private void rollbackQuietly(Connection c) {
+        try {
+            if (dialect.singleWriter()) {
+                if (c.getAutoCommit() && !c.isClosed()) {
+                    try (var s = c.createStatement()) {
+                        s.execute("ROLLBACK");
+                    } catch (SQLException ignored) {
+                        // no transaction was open
+                    }
+                } else {
+                    c.rollback();
+                }
+            } else if (!c.getAutoCommit()) {
+                c.rollback();
+            }
+        } catch (SQLException e) {
+            log.debug("rollback failed on {}", description, e);
+        }
+    }
+
+    private static void pause(int attempt) {
+        try {
+            Thread.sleep(ThreadLocalRandom.current().nextLong(1, 5L << Math.min(attempt, 6)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreUnavailableException("interrupted while retrying a conflicting write", e);
+        }
+    }
+
+    private TallyException translate(SQLException e, String what) {
+        if (dialect.isUnstorableText(e)) {
+            return new InvalidInputException(
+                    "text", dialect.name() + " cannot store this text: " + mask(e.getMessage()));
+        }
+        return new StoreUnavailableException(
+                dialect.name() + " store " + description + " could not " + what + ": " + mask(e.getMessage()), e);
+    }
+
+    private String mask(String message) {
+        if (message == null) {
+            return "";
+        }
+        return secret == null || secret.isEmpty() ? message : message.replace(secret, "***");
+    }
+
+    private JobRecord locked(Tx tx, String id) throws SQLException {
+        return lockedIfExists(tx, id).orElseThrow(() -> new JobNotFoundException(id));
+    }
+
+    private Optional<JobRecord> lockedIfExists(Tx tx, String id) throws SQLException {
+        return selectJob(tx.c, lockJob, id);
+    }
+
+    private Optional<JobRecord> selectJob(Connection c, String sql, String id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(toRecord(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    private void requireJob(Connection c, String id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + t.jobs + " WHERE id = ?")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new JobNotFoundException(id);
+                }
+            }
+        }
+    }
+
+    /**
+     * Writes what an operation changed, as increments for the counters, guarded by the states it may start from.
+     * Runs after the row lock, so the guard holds; a row count of 0 would mean the lock did not, and is an error.
+     */
+    private void update(Connection c, JobRecord r, Mut m, Set<JobState> from) throws SQLException {
+        String sql = "UPDATE " + t.jobs + " SET state = ?, total = total + ?, succeeded = succeeded + ?,"
+                + " failed = failed + ?, started_at = ?, updated_at = ?, finished_at = ?, deadline = ?,"
+                + " lease_until = ?, retain_until = ?, result = " + dialect.json("?") + ", error_message = ?,"
+                + " error_type = ?, error_stack = ?, error_reason = ?, message = ?, rate = ?, rate_at = ?,"
+                + " rate_acc = ? WHERE id = ? AND state IN (" + marks(from.size()) + ")";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = 1;
+            ps.setString(i++, m.state.name());
+            ps.setLong(i++, m.total - r.total());
+            ps.setLong(i++, m.succeeded - r.succeeded());
+            ps.setLong(i++, m.failed - r.failed());
+            setInstant(ps, i++, m.startedAt);
+            setInstant(ps, i++, m.updatedAt);
+            setInstant(ps, i++, m.finishedAt);
+            setInstant(ps, i++, m.deadline);
+            setInstant(ps, i++, m.leaseUntil);
+            setInstant(ps, i++, m.retainUntil);
+            ps.setString(i++, m.result);
+            i = bindError(ps, i, m.error);
+            ps.setString(i++, m.message);
+            if (m.rate == null) {
+                ps.setNull(i++, Types.DOUBLE);
+            } else {
+                ps.setDouble(i++, m.rate);
+            }
+            setInstant(ps, i++, m.rateAt);
+            ps.setLong(i++, m.rateAcc);
+            ps.setString(i++, r.id());
+            for (JobState s : sorted(from)) {
+                ps.setString(i++, s.name());
+            }
+            if (ps.executeUpdate() != 1) {
+                throw new IllegalStateException("job " + r.id() + " changed under its row lock");
+            }
+        }
+    }
+
+    /** The exactly-once settle: its row count is {@code last}. */
+    private int settle(Connection c, String id, Mut done) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(settle)) {
+            int i = 1;
+            ps.setBoolean(i++, true);
+            ps.setString(i++, JobState.SUCCEEDED.name());
+            setInstant(ps, i++, done.updatedAt);
+            setInstant(ps, i++, done.finishedAt);
+            setInstant(ps, i++, done.retainUntil);
+            ps.setString(i++, id);
+            ps.setBoolean(i++, false);
+            for (JobState s : sorted(JobState.sourcesOf(JobState.SUCCEEDED))) {
+                ps.setString(i++, s.name());
+            }
+            return ps.executeUpdate();
+        }
+    }
+
+    private Map<String, Outcome> itemOutcomes(Connection c, String id, Collection<String> keys) throws SQLException {
+        Map<String, Outcome> out = new HashMap<>();
+        List<String> all = new ArrayList<>(keys);
+        for (int from = 0; from < all.size(); from += IN_CHUNK) {
+            List<String> chunk = all.subList(from, Math.min(all.size(), from + IN_CHUNK));
+            String sql = "SELECT item_key, outcome FROM " + t.items + " WHERE job_id = ? AND item_key IN ("
+                    + marks(chunk.size()) + ")";
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setString(1, id);
+                int i = 2;
+                for (String k : chunk) {
+                    ps.setString(i++, k);
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.put(rs.getString(1), outcome(rs.getInt(2)));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Reads the stored outcomes of the given parts: one range read when they are dense, else IN lists. */
+    private Map<Integer, Integer> partOutcomes(Connection c, String id, List<PartUpdate> parts) throws SQLException {
+        Map<Integer, Integer> out = new HashMap<>();
+        if (parts.isEmpty()) {
+            return out;
+        }
+        Set<Integer> wanted = new LinkedHashSet<>();
+        int min = Integer.MAX_VALUE;
+        int max = Integer.MIN_VALUE;
+        for (PartUpdate p : parts) {
+            wanted.add(p.part());
+            min = Math.min(min, p.part());
+            max = Math.max(max, p.part());
+        }
+        if ((long) max - min + 1 <= 2L * wanted.size() + 16) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT part, outcome FROM " + t.parts + " WHERE job_id = ? AND part >= ? AND part <= ?")) {
+                ps.setString(1, id);
+                ps.setInt(2, min);
+                ps.setInt(3, max);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        if (wanted.contains(rs.getInt(1))) {
+                            out.put(rs.getInt(1), rs.getInt(2));
+                        }
+                    }
+                }
+            }
+            return out;
+        }
+        List<Integer> all = new ArrayList<>(wanted);
+        for (int from = 0; from < all.size(); from += IN_CHUNK) {
+            List<Integer> chunk = all.subList(from, Math.min(all.size(), from + IN_CHUNK));
+            try (PreparedStatement ps = c.prepareStatement("SELECT part, outcome FROM " + t.parts
+                    + " WHERE job_id = ? AND part IN (" + marks(chunk.size()) + ")")) {
+                ps.setString(1, id);
+                int i = 2;
+                for (int p : chunk) {
+                    ps.setInt(i++, p);
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.put(rs.getInt(1), rs.getInt(2));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private void bindRecord(PreparedStatement ps, JobRecord r) throws SQLException {
+        int i = 1;
+        ps.setString(i++, r.id());
+        ps.setString(i++, r.name());
+        ps.setString(i++, r.scope());
+        ps.setString(i++, r.parent());
+        ps.setString(i++, r.metadataJson());
+        ps.setString(i++, r.state().name());
+        ps.setLong(i++, r.total());
+        ps.setLong(i++, r.succeeded());
+        ps.setLong(i++, r.failed());
+        ps.setInt(i++, r.parts());
+        ps.setInt(i++, r.toleratedFailures());
+        ps.setBoolean(i++, r.settled());
+        setInstant(ps, i++, r.createdAt());
+        setInstant(ps, i++, r.startedAt());
+        setInstant(ps, i++, r.updatedAt());
+        setInstant(ps, i++, r.finishedAt());
+        setDuration(ps, i++, r.timeout());
+        setDuration(ps, i++, r.heartbeat());
+        setDuration(ps, i++, r.retainFor());
+        setInstant(ps, i++, r.deadline());
+        setInstant(ps, i++, r.leaseUntil());
+        setInstant(ps, i++, r.retainUntil());
+        ps.setString(i++, r.resultJson());
+        i = bindError(ps, i, r.error());
+        ps.setString(i++, r.message());
+        if (r.rate() == null) {
+            ps.setNull(i++, Types.DOUBLE);
+        } else {
+            ps.setDouble(i++, r.rate());
+        }
+        setInstant(ps, i++, r.rateAt());
+        ps.setLong(i, r.rateAcc());
+    }
+
+    private static int bindError(PreparedStatement ps, int i, JobError e) throws SQLException {
+        ps.setString(i++, e == null ? null : e.message());
+        ps.setString(i++, e == null ? null : e.type());
+        ps.setString(i++, e == null ? null : e.stack());
+        ps.setString(i++, e == null ? null : e.reason().code());
+        return i;
+    }
+
+    static JobRecord toRecord(ResultSet rs) throws SQLException {
+        String errorReason = rs.getString("error_reason");
+        JobError error = errorReason == null
+                ? null
+                : new JobError(
+                        rs.getString("error_message"),
+                        rs.getString("error_type"),
+                        rs.getString("error_stack"),
+                        FailureReason.ofCode(errorReason));
+        double rate = rs.getDouble("rate");
+        Double rateOrNull = rs.wasNull() ? null : rate;
+        return new JobRecord(
+                rs.getString("id"),
+                rs.getString("name"),
+                rs.getString("scope"),
+                rs.getString("parent"),
+                rs.getString("metadata"),
+                JobState.valueOf(rs.getString("state")),
+                rs.getLong("total"),
+                rs.getLong("succeeded"),
+                rs.getLong("failed"),
+                rs.getInt("parts"),
+                rs.getInt("tolerated_failures"),
+                rs.getBoolean("settled"),
+                instant(rs, "created_at"),
+                instant(rs, "started_at"),
+                instant(rs, "updated_at"),
+                instant(rs, "finished_at"),
+                duration(rs, "timeout_ms"),
+                duration(rs, "heartbeat_ms"),
+                duration(rs, "retain_ms"),
+                instant(rs, "deadline"),
+                instant(rs, "lease_until"),
+                instant(rs, "retain_until"),
+                rs.getString("result"),
+                error,
+                rs.getString("message"),
+                rateOrNull,
+                instant(rs, "rate_at"),
+                rs.getLong("rate_acc"));
+    }
+
+    private static Instant instant(ResultSet rs, String column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(v);
+    }
+
+    private static Duration duration(ResultSet rs, String column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : Duration.ofMillis(v);
+    }
+
+    private static void setInstant(PreparedStatement ps, int i, Instant v) throws SQLException {
+        if (v == null) {
+            ps.setNull(i, Types.BIGINT);
+        } else {
+            ps.setLong(i, v.toEpochMilli());
+        }
+    }
+
+    private static void setDuration(PreparedStatement ps, int i, Duration v) throws SQLException {
+        if (v == null) {
+            ps.setNull(i, Types.BIGINT);
+        } else {
+            ps.setLong(i, v.toMillis());
+        }
+    }
+
+    private static void bindAll(PreparedStatement ps, List<Object> args) throws SQLException {
+        int i = 1;
+        for (Object a : args) {
+            if (a instanceof Long l) {
+                ps.setLong(i++, l);
+            } else if (a instanceof Integer n) {
+                ps.setInt(i++, n);
+            } else {
+                ps.setString(i++, (String) a);
+            }
+        }
+    }
+
+    private static List<JobState> sorted(Set<JobState> states) {
+        List<JobState> out = new ArrayList<>(states);
+        out.sort(null);
+        return out;
+    }
+
+    private static Set<JobState> terminal() {
+        Set<JobState> s = java.util.EnumSet.allOf(JobState.class);
+        s.removeAll(JobState.active());
+        return s;
+    }
+
+    private static String marks(int n) {
+        return String.join(", ", java.util.Collections.nCopies(n, "?"));
+    }
+
+    private static int code(Outcome o) {
+        return o == Outcome.SUCCESS ? SUCCESS : FAILURE;
+    }
+
+    private static Outcome outcome(int code) {
+        return code == SUCCESS ? Outcome.SUCCESS : Outcome.FAILURE;
+    }
+
+    /**
+     * Builds a store on a {@link DataSource} the application already has (its own pool), for example:
+     *
+     * <pre>{@code
+     * JobStore store = JdbcJobStore.builder()
+     *         .dataSource(myPool)
+     *         .dialect(PostgresDialect.INSTANCE)
+     *         .tablePrefix("tally_")
+     *         .build();
+     * Tally tally = Tally.builder().store(store).build();
+     * }</pre>
+     *
+     * The store never closes a DataSource it was given. For SQLite, give a DataSource whose connections open the same
+     * file in WAL mode with a {@code busy_timeout}; the store serialises its writers itself.
+     */
+    public static final class Builder {
+        private DataSource dataSource;
+        private DataSource readDataSource;
+        private Dialect dialect;
+        private Clock clock = Clock.systemUTC();
+        private String tablePrefix = "tally_";
+        private String schema;
+        private boolean migrate = true;
+        private boolean events = true;
+        private String description;
+        private String secret;
+        private AutoCloseable onClose;
+        private boolean readsUnderWriteLock;
+
+        private Builder() {}
+
+        /** @param dataSource where connections come from (required) */
+        public Builder dataSource(DataSource dataSource) {
+            this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+            return this;
+        }
+
+        /** @param dialect the database's dialect (required) */
+        public Builder dialect(Dialect dialect) {
+            this.dialect = Objects.requireNonNull(dialect, "dialect");
+            return this;
+        }
+
+        /** @param clock the clock every write takes its time from (default: the system UTC clock) */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * @param tablePrefix put before every table and index name (default {@code tally_}); {@code [a-z_][a-z0-9_]*}
+         *     or empty
+         */
+        public Builder tablePrefix(String tablePrefix) {
+            this.tablePrefix = Objects.requireNonNull(tablePrefix, "tablePrefix");
+            new Tables(null, tablePrefix); // validates
+            return this;
+        }
+
+        /** @param schema PostgreSQL schema holding the tables, created if missing (default: the search path) */
+        public Builder schema(String schema) {
+            this.schema = schema;
+            new Tables(schema, "");
+            return this;
+        }
+
+        /** @param migrate apply the shipped migrations when the store is built (default true) */
+        public Builder migrate(boolean migrate) {
+            this.migrate = migrate;
+            return this;
+        }
+
+        /**
+         * @param events send events to other processes where the dialect has a channel (PostgreSQL NOTIFY; default
+         *     true)
+         */
+        public Builder crossProcessEvents(boolean events) {
+            this.events = events;
+            return this;
+        }
+
+        /** @param description names the database in error messages (never put a password in it) */
+        public Builder description(String description) {
+            this.description = description;
+            return this;
+        }
+
+        Builder readDataSource(DataSource readDataSource) {
+            this.readDataSource = readDataSource;
+            return this;
+        }
+
+        Builder secret(String secret) {
+            this.secret = secret;
+            return this;
+        }
+
+        Builder onClose(AutoCloseable onClose) {
+            this.onClose = onClose;
+            return this;
+        }
+
+        Builder readsUnderWriteLock(boolean value) {
+            this.readsUnderWriteLock = value;
+            return this;
+        }
+
+        /**
+         * @return the store, migrated if asked
+         * @throws InvalidInputException if the DataSource or dialect is missing
+         * @throws StoreUnavailableException if the database cannot be reached while migrating
+         */
+        public JdbcJobStore build() {
+            if (dataSource == null) {
+                throw new InvalidInputException("dataSource", "is required");
+            }
+            if (dialect == null) {
+                throw new InvalidInputException("dialect", "is required");
+            }
+            return new JdbcJobStore(this).open(migrate);
+        }
+    }
+}

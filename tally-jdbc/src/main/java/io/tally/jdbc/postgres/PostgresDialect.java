@@ -1,0 +1,73 @@
+package io.tally.jdbc.postgres;
+
+import io.tally.jdbc.Dialect;
+import io.tally.jdbc.EventChannel;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+
+/**
+ * PostgreSQL: rows locked with {@code SELECT … FOR UPDATE}, items upserted with {@code INSERT … ON CONFLICT}, JSON
+ * columns of type {@code json} (kept verbatim), migrations serialised by an advisory lock, and events carried to other
+ * processes by {@code pg_notify} inside each write transaction and a {@code LISTEN} connection.
+ */
+public final class PostgresDialect extends Dialect {
+    /** The PostgreSQL dialect. */
+    public static final PostgresDialect INSTANCE = new PostgresDialect();
+
+    private PostgresDialect() {}
+
+    @Override
+    public String name() {
+        return "postgresql";
+    }
+
+    @Override
+    public String driverClass() {
+        return "org.postgresql.Driver";
+    }
+
+    @Override
+    public String driverArtifact() {
+        return "org.postgresql:postgresql";
+    }
+
+    @Override
+    public String migrationFolder() {
+        return "io/tally/jdbc/postgres";
+    }
+
+    @Override
+    public String json(String placeholder) {
+        return "CAST(" + placeholder + " AS json)";
+    }
+
+    @Override
+    public String upsertItem(String table) {
+        return "INSERT INTO " + table + " (job_id, item_key, outcome, reason) VALUES (?, ?, ?, ?)"
+                + " ON CONFLICT (job_id, item_key) DO UPDATE SET outcome = excluded.outcome, reason = excluded.reason";
+    }
+
+    @Override
+    public void lockMigrations(Connection c, String name) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))")) {
+            ps.setString(1, name);
+            ps.execute();
+        }
+    }
+
+    @Override
+    public boolean isDuplicateKey(SQLException e) {
+        return "23505".equals(e.getSQLState());
+    }
+
+    @Override
+    public boolean isUnstorableText(SQLException e) {
+        return "22021".equals(e.getSQLState()) || "22P05".equals(e.getSQLState());
+    }
+
+    @Override
+    public EventChannel eventChannel(String namespace) {
+        return new PgChannel(namespace);
+    }
+}
