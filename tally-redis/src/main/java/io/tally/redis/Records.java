@@ -1,0 +1,130 @@
+package io.tally.redis;
+
+import io.tally.FailureReason;
+import io.tally.JobError;
+import io.tally.JobState;
+import io.tally.store.JobRecord;
+import io.tally.store.NewJob;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Converts between {@link JobRecord} and the job hash (field names and formats are documented in the README). */
+final class Records {
+    private Records() {}
+
+    /** @return the field/value pairs of a new job's hash */
+    static List<String> fields(NewJob j, long now) {
+        List<String> f = new ArrayList<>(48);
+        put(f, "id", j.id());
+        put(f, "name", j.name());
+        put(f, "scope", j.scope());
+        put(f, "parent", j.parent());
+        put(f, "metadata", j.metadataJson());
+        put(f, "state", (j.start() ? JobState.RUNNING : JobState.PENDING).name());
+        put(f, "total", Long.toString(j.total()));
+        put(f, "succeeded", "0");
+        put(f, "failed", "0");
+        put(f, "parts", Integer.toString(j.partPayloads().size()));
+        put(f, "tolerated", Integer.toString(j.toleratedFailures()));
+        put(f, "settled", "0");
+        put(f, "createdAt", Long.toString(now));
+        put(f, "updatedAt", Long.toString(now));
+        put(f, "timeout", millis(j.timeout()));
+        put(f, "heartbeat", millis(j.heartbeat()));
+        put(f, "retainFor", millis(j.retainFor()));
+        put(f, "message", j.message());
+        put(f, "rateAcc", "0");
+        if (j.start()) {
+            put(f, "startedAt", Long.toString(now));
+            put(f, "rateAt", Long.toString(now));
+            put(f, "deadline", plus(now, j.timeout()));
+            put(f, "leaseUntil", plus(now, j.heartbeat()));
+        }
+        return f;
+    }
+
+    private static void put(List<String> f, String field, String value) {
+        if (value != null) {
+            f.add(field);
+            f.add(value);
+        }
+    }
+
+    private static String millis(Duration d) {
+        return d == null ? null : Long.toString(d.toMillis());
+    }
+
+    private static String plus(long now, Duration d) {
+        return d == null ? null : Long.toString(now + d.toMillis());
+    }
+
+    /** @return the map of a flat field/value list, starting at {@code from} */
+    static Map<String, String> map(List<?> flat, int from) {
+        Map<String, String> m = new HashMap<>(64);
+        for (int i = from; i + 1 < flat.size(); i += 2) {
+            m.put(String.valueOf(flat.get(i)), String.valueOf(flat.get(i + 1)));
+        }
+        return m;
+    }
+
+    /** @return the record stored in a job hash */
+    static JobRecord record(Map<String, String> h) {
+        String errorReason = h.get("errorReason");
+        JobError error = errorReason == null
+                ? null
+                : new JobError(
+                        h.get("errorMessage"),
+                        h.get("errorType"),
+                        h.get("errorStack"),
+                        FailureReason.ofCode(errorReason));
+        String rate = h.get("rate");
+        return new JobRecord(
+                h.get("id"),
+                h.get("name"),
+                h.get("scope"),
+                h.get("parent"),
+                h.getOrDefault("metadata", "{}"),
+                JobState.valueOf(h.get("state")),
+                longOf(h, "total"),
+                longOf(h, "succeeded"),
+                longOf(h, "failed"),
+                (int) longOf(h, "parts"),
+                (int) longOf(h, "tolerated"),
+                "1".equals(h.get("settled")),
+                instant(h, "createdAt"),
+                instant(h, "startedAt"),
+                instant(h, "updatedAt"),
+                instant(h, "finishedAt"),
+                duration(h, "timeout"),
+                duration(h, "heartbeat"),
+                duration(h, "retainFor"),
+                instant(h, "deadline"),
+                instant(h, "leaseUntil"),
+                instant(h, "retainUntil"),
+                h.get("result"),
+                error,
+                h.get("message"),
+                rate == null ? null : Double.valueOf(rate),
+                instant(h, "rateAt"),
+                longOf(h, "rateAcc"));
+    }
+
+    private static long longOf(Map<String, String> h, String field) {
+        String v = h.get(field);
+        return v == null ? 0 : Long.parseLong(v);
+    }
+
+    private static Instant instant(Map<String, String> h, String field) {
+        String v = h.get(field);
+        return v == null ? null : Instant.ofEpochMilli(Long.parseLong(v));
+    }
+
+    private static Duration duration(Map<String, String> h, String field) {
+        String v = h.get(field);
+        return v == null ? null : Duration.ofMillis(Long.parseLong(v));
+    }
+}

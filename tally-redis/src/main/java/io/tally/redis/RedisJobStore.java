@@ -1,0 +1,936 @@
+package io.tally.redis;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.tally.EventType;
+import io.tally.IllegalTransitionException;
+import io.tally.InvalidInputException;
+import io.tally.JobExistsException;
+import io.tally.JobFinishedException;
+import io.tally.JobNotFoundException;
+import io.tally.JobQuery;
+import io.tally.JobState;
+import io.tally.Outcome;
+import io.tally.Page;
+import io.tally.StoreUnavailableException;
+import io.tally.internal.Json;
+import io.tally.internal.Urls;
+import io.tally.store.Cursor;
+import io.tally.store.ItemUpdate;
+import io.tally.store.JobRecord;
+import io.tally.store.JobStore;
+import io.tally.store.LogEntry;
+import io.tally.store.NewJob;
+import io.tally.store.PartStatus;
+import io.tally.store.PartUpdate;
+import io.tally.store.PartsResult;
+import io.tally.store.ProgressUpdate;
+import io.tally.store.StoreEvent;
+import io.tally.store.StoredItem;
+import io.tally.store.SweepKind;
+import io.tally.store.Transition;
+import io.tally.store.TransitionResult;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Redis store ({@code redis://}, {@code rediss://}, {@code redis-sentinel://}) on Lettuce.
+ *
+ * <p>How it works. Every SPI operation is one Lua script run by EVALSHA (loaded again on NOSCRIPT); the scripts live
+ * in {@code src/main/resources/io/tally/redis/lua}, each prefixed with {@code lib.lua}. A script gets every key it
+ * touches in KEYS, computed here by {@link Keys} (never inside Lua), and the time as {@code clock.millis()} in ARGV, so
+ * the injected clock rules. Guards read the stored job hash inside the script; a write changes the hash, moves the job
+ * between indexes, updates the due sets and PUBLISHes its events in the same script.
+ *
+ * <p>Key layout of namespace {@code ns} (all keys share the hash tag {@code {ns}}, so every script is single-slot on
+ * Redis Cluster; scale out by namespace):
+ *
+ * <pre>
+ * {ns}:job:ID                hash    the job (fields in the README)
+ * {ns}:items:ID              hash    item key → 'S' or 'F', optionally '|' + reason
+ * {ns}:items-ok:ID           zset    succeeded item keys (score 0, BYLEX paging)
+ * {ns}:items-failed:ID       zset    failed item keys
+ * {ns}:parts:ID              hash    part number → 'S' or 'F', optionally '|' + reason (parts with an outcome)
+ * {ns}:parts-pending:ID      zset    part numbers without outcome (score = part number)
+ * {ns}:parts-ok:ID           zset    succeeded parts
+ * {ns}:parts-failed:ID       zset    failed parts
+ * {ns}:payloads:ID           hash    part number → JSON payload
+ * {ns}:logs:ID               list    JSON log records; seq = position + 1
+ * {ns}:idx:all               zset    every job; member '&lt;13-digit createdAt millis&gt;:ID', score 0 (BYLEX = newest-first keyset)
+ * {ns}:idx:state:STATE       zset    same members, by state
+ * {ns}:idx:scope:SCOPE       zset    same members, by scope
+ * {ns}:idx:name:NAME         zset    same members, by name
+ * {ns}:idx:parent:PARENT     zset    same members, by parent id
+ * {ns}:due:lease             zset    RUNNING jobs with a heartbeat lease, score = leaseUntil millis, member ID
+ * {ns}:due:deadline          zset    active jobs with a deadline, score = deadline millis
+ * {ns}:due:retain            zset    finished jobs with a retention, score = retainUntil millis
+ * {ns}:events                channel one JSON message per write: {"id", "events":[{"type","part"}], "job":{hash}}
+ * </pre>
+ *
+ * <p>Scripts: {@code create.lua} (create), {@code find.lua} (find), {@code record.lua} (record),
+ * {@code record_parts.lua} (recordParts; claims the settle with an HSETNX-like check of the {@code settled} field),
+ * {@code transition.lua}, {@code heartbeat.lua}, {@code query.lua} (the index walk of query; the records are then read
+ * with pipelined HGETALLs and re-checked), {@code count.lua} (countByState), {@code items.lua}, {@code parts.lua},
+ * {@code payload.lua} (partPayload), {@code append_logs.lua}, {@code logs.lua}, {@code sweep.lua} (sweepCandidates),
+ * {@code expire.lua} (expire STALLED and TIMEOUT), {@code delete.lua} (delete and expire RETENTION). Delete, retention
+ * and expire first read the job to compute the keys of its name/scope/parent indexes (or the message naming the lapsed
+ * time); the script re-checks what was read and the caller reads again if it changed.
+ *
+ * <p>Connection loss: operations fail within the timeout with {@link StoreUnavailableException}; Lettuce reconnects
+ * in the background. Idempotent operations (reads, create, recordParts, heartbeat) are retried within the timeout;
+ * recordParts and create carry a per-call token so that a retried call that had already been applied returns the
+ * same answer ({@code last} included).
+ */
+public final class RedisJobStore implements JobStore {
+    private static final Logger log = LoggerFactory.getLogger(RedisJobStore.class);
+
+    /** Default namespace. */
+    public static final String DEFAULT_NAMESPACE = "tally";
+    /** Default operation timeout. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+
+    private final RedisClient client;
+    private final boolean ownsClient;
+    private final Clock clock;
+    private final Keys keys;
+    private final Duration timeout;
+    private final String description;
+    private final StatefulRedisConnection<String, String> connection;
+    private final CopyOnWriteArrayList<Consumer<StoreEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final Object pubSubLock = new Object();
+    private StatefulRedisPubSubConnection<String, String> pubSub;
+    private volatile boolean closed;
+
+    private RedisJobStore(Builder b) {
+        this.clock = b.clock;
+        this.keys = new Keys(b.namespace);
+        this.timeout = b.timeout;
+        if (b.client != null) {
+            this.client = b.client;
+            this.ownsClient = false;
+            this.description = "redis (application client, namespace " + keys.namespace() + ")";
+        } else {
+            this.client = RedisClient.create(b.uri);
+            this.client.setOptions(defaultOptions(timeout));
+            this.ownsClient = true;
+            this.description = Urls.mask(b.url);
+        }
+        try {
+            this.connection = client.connect(StringCodec.UTF8);
+        } catch (RedisException e) {
+            if (ownsClient) {
+                client.shutdown();
+            }
+            throw new StoreUnavailableException("cannot connect to " + description + ": " + e.getMessage(), e);
+        }
+        this.connection.setTimeout(timeout);
+    }
+
+    static ClientOptions defaultOptions(Duration timeout) {
+        return ClientOptions.builder()
+                .autoReconnect(true)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .timeoutOptions(TimeoutOptions.enabled(timeout))
+                .replayFilter(RedisJobStore::notReplayed)
+                .socketOptions(SocketOptions.builder()
+                        .connectTimeout(timeout)
+                        .keepAlive(true)
+                        .build())
+                .build();
+    }
+
+    /** Scripts that are not idempotent: never re-sent after a reconnect (at most once). */
+    private static final List<Scripts> NOT_REPLAYED =
+            List.of(Scripts.RECORD, Scripts.TRANSITION, Scripts.APPEND_LOGS, Scripts.EXPIRE, Scripts.DELETE);
+
+    /**
+     * Lettuce re-sends the commands in flight when a connection drops (at least once). Idempotent scripts may run
+     * again (recordParts and create carry a token that gives a re-run the same answer); a non-idempotent one (an
+     * increment) is failed at once instead, so the caller gets a {@link StoreUnavailableException} ("may or may not
+     * have been applied") and nothing is counted twice by the client itself.
+     */
+    static boolean notReplayed(io.lettuce.core.protocol.RedisCommand<?, ?, ?> cmd) {
+        if (cmd.getType() != io.lettuce.core.protocol.CommandType.EVALSHA || cmd.getArgs() == null) {
+            return false;
+        }
+        String args = cmd.getArgs().toCommandString();
+        for (Scripts s : NOT_REPLAYED) {
+            if (args.startsWith(s.sha())) {
+                cmd.completeExceptionally(
+                        new RedisException(
+                                "connection lost with the command in flight; not re-sent: it may or may not have been applied"));
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** @return a builder for a store on the application's own {@link RedisClient} */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return the namespace of this store's keys */
+    public String namespace() {
+        return keys.namespace();
+    }
+
+    @Override
+    public Clock clock() {
+        return clock;
+    }
+
+    private long now() {
+        return clock.millis();
+    }
+
+    // ---- writes ------------------------------------------------------------------------------------------------
+
+    @Override
+    public JobRecord create(NewJob j) {
+        long now = now();
+        String id = j.id();
+        List<String> k = keys.common(id);
+        k.add(keys.all());
+        k.add(keys.name(j.name()));
+        k.add(keys.scope(j.scope() == null ? "" : j.scope()));
+        k.add(keys.parent(j.parent() == null ? "" : j.parent()));
+        k.add(keys.payloads(id));
+        k.add(keys.partSet(id, PartStatus.PENDING));
+        List<String> fields = Records.fields(j, now);
+        List<String> a = new ArrayList<>(6 + fields.size() + j.partPayloads().size());
+        a.add(keys.channel());
+        a.add(j.scope() == null ? "0" : "1");
+        a.add(j.parent() == null ? "0" : "1");
+        a.add(token());
+        a.add(Integer.toString(fields.size()));
+        a.addAll(fields);
+        a.addAll(j.partPayloads());
+        List<Object> r = call(Scripts.CREATE, k, a, true);
+        if ("exists".equals(r.get(0))) {
+            throw new JobExistsException(id);
+        }
+        return Records.record(Records.map(r, 1));
+    }
+
+    @Override
+    public Optional<JobRecord> find(String id) {
+        List<Object> r = call(Scripts.FIND, List.of(keys.job(id)), List.of(), true);
+        return r.isEmpty() ? Optional.empty() : Optional.of(Records.record(Records.map(r, 0)));
+    }
+
+    @Override
+    public JobRecord record(String id, ProgressUpdate u) {
+        List<String> k = keys.common(id);
+        k.add(keys.items(id));
+        k.add(keys.itemSet(id, Outcome.SUCCESS));
+        k.add(keys.itemSet(id, Outcome.FAILURE));
+        List<String> a = new ArrayList<>(8 + 2 * u.items().size());
+        a.add(Long.toString(now()));
+        a.add(keys.channel());
+        a.add(Long.toString(u.succeeded()));
+        a.add(Long.toString(u.failed()));
+        a.add(Long.toString(u.addTotal()));
+        a.add(u.message() == null ? "0" : "1");
+        a.add(u.message() == null ? "" : u.message());
+        a.add(Integer.toString(u.items().size()));
+        for (ItemUpdate i : u.items()) {
+            a.add(i.key());
+            a.add(outcomeValue(i.outcome(), i.reason()));
+        }
+        // Not retried: increments are not idempotent (the exception says it may or may not have been applied).
+        List<Object> r = call(Scripts.RECORD, k, a, false);
+        switch (status(r)) {
+            case "notfound" -> throw new JobNotFoundException(id);
+            case "finished" -> throw new JobFinishedException(id, JobState.valueOf((String) r.get(1)));
+            case "hasparts" ->
+                throw new InvalidInputException(
+                        "part", "job " + id + " has parts: record them with completePart/failPart");
+            default -> {
+                return Records.record(Records.map(r, 1));
+            }
+        }
+    }
+
+    @Override
+    public PartsResult recordParts(String id, List<PartUpdate> parts) {
+        List<String> k = keys.common(id);
+        k.add(keys.parts(id));
+        k.add(keys.partSet(id, PartStatus.PENDING));
+        k.add(keys.partSet(id, PartStatus.SUCCEEDED));
+        k.add(keys.partSet(id, PartStatus.FAILED));
+        List<String> a = new ArrayList<>(4 + 3 * parts.size());
+        a.add(Long.toString(now()));
+        a.add(keys.channel());
+        a.add(token());
+        a.add(Integer.toString(parts.size()));
+        for (PartUpdate p : parts) {
+            a.add(Integer.toString(p.part()));
+            a.add(outcomeValue(p.outcome(), p.reason()));
+            a.add(p.failJob() ? "1" : "0");
+        }
+        // Retried within the timeout: idempotent per part, and the token makes a re-run of the settling call say last.
+        List<Object> r = call(Scripts.RECORD_PARTS, k, a, true);
+        switch (status(r)) {
+            case "notfound" -> throw new JobNotFoundException(id);
+            case "finished" -> throw new JobFinishedException(id, JobState.valueOf((String) r.get(1)));
+            case "range" -> {
+                long n = (Long) r.get(1);
+                throw new InvalidInputException(
+                        "part",
+                        n == 0
+                                ? "job " + id + " has no parts"
+                                : "must be between 0 and " + (n - 1) + ", was " + r.get(2));
+            }
+            default -> {
+                int changed = ((Long) r.get(1)).intValue();
+                long remaining = (Long) r.get(2);
+                boolean last = (Long) r.get(3) == 1L;
+                return new PartsResult(changed, remaining, last, Records.record(Records.map(r, 4)));
+            }
+        }
+    }
+
+    private static String outcomeValue(Outcome outcome, String reason) {
+        String code = outcome == Outcome.SUCCESS ? "S" : "F";
+        return reason == null ? code : code + "|" + reason;
+    }
+
+    @Override
+    public TransitionResult transition(String id, Transition t) {
+        List<String> a = new ArrayList<>(13);
+        a.add(Long.toString(now()));
+        a.add(keys.channel());
+        a.add(t.target().name());
+        a.add(JobState.sourcesOf(t.target()).stream().map(Enum::name).collect(Collectors.joining(",")));
+        a.add(t.resultJson() == null ? "0" : "1");
+        a.add(Objects.requireNonNullElse(t.resultJson(), ""));
+        a.add(t.error() == null ? "0" : "1");
+        a.add(t.error() == null ? "" : t.error().message());
+        a.add(t.error() == null || t.error().type() == null ? "0" : "1");
+        a.add(t.error() == null ? "" : Objects.requireNonNullElse(t.error().type(), ""));
+        a.add(t.error() == null || t.error().stack() == null ? "0" : "1");
+        a.add(t.error() == null ? "" : Objects.requireNonNullElse(t.error().stack(), ""));
+        a.add(t.error() == null ? "" : t.error().reason().code());
+        List<Object> r = call(Scripts.TRANSITION, keys.common(id), a, false);
+        switch (status(r)) {
+            case "notfound" -> throw new JobNotFoundException(id);
+            case "illegal" -> throw new IllegalTransitionException(id, JobState.valueOf((String) r.get(1)), t.target());
+            case "same" -> {
+                return new TransitionResult(Records.record(Records.map(r, 1)), false);
+            }
+            default -> {
+                return new TransitionResult(Records.record(Records.map(r, 1)), true);
+            }
+        }
+    }
+
+    @Override
+    public JobRecord heartbeat(String id) {
+        List<Object> r = call(Scripts.HEARTBEAT, keys.common(id), List.of(Long.toString(now())), true);
+        switch (status(r)) {
+            case "notfound" -> throw new JobNotFoundException(id);
+            case "finished" -> throw new JobFinishedException(id, JobState.valueOf((String) r.get(1)));
+            default -> {
+                return Records.record(Records.map(r, 1));
+            }
+        }
+    }
+
+    // ---- reads -------------------------------------------------------------------------------------------------
+
+    @Override
+    public Page<JobRecord> query(JobQuery q) {
+        List<String> k = new ArrayList<>(4);
+        q.state().ifPresent(s -> k.add(keys.state(s)));
+        q.scope().ifPresent(s -> k.add(keys.scope(s)));
+        q.name().ifPresent(n -> k.add(keys.name(n)));
+        q.parent().ifPresent(p -> k.add(keys.parent(p)));
+        if (k.isEmpty()) {
+            k.add(keys.all());
+        }
+        String cursor = q.cursor()
+                .map(Cursor::decode)
+                .map(c -> Keys.member(c.createdAt().toEpochMilli(), c.id()))
+                .orElse("");
+        int wanted = q.limit() + 1;
+        List<JobRecord> out = new ArrayList<>(wanted);
+        while (out.size() < wanted) {
+            int ask = wanted - out.size();
+            List<Object> members = call(Scripts.QUERY, k, List.of(cursor, Integer.toString(ask)), true);
+            if (members.isEmpty()) {
+                break;
+            }
+            List<String> ids = new ArrayList<>(members.size());
+            for (Object m : members) {
+                String s = (String) m;
+                ids.add(s.substring(s.indexOf(':') + 1));
+            }
+            for (JobRecord r : loadAll(ids)) {
+                // Re-checked: a job may have moved or gone between the index walk and the read.
+                if (r != null && matches(r, q) && out.size() < wanted) {
+                    out.add(r);
+                }
+            }
+            cursor = (String) members.get(members.size() - 1);
+            if (members.size() < ask) {
+                break;
+            }
+        }
+        boolean more = out.size() > q.limit();
+        List<JobRecord> page = more ? out.subList(0, q.limit()) : out;
+        Optional<String> next =
+                more ? Optional.of(Cursor.after(page.get(page.size() - 1)).encode()) : Optional.empty();
+        return new Page<>(page, next);
+    }
+
+    /** Reads several job hashes in one pipelined round trip; a missing job is a null. */
+    private List<JobRecord> loadAll(List<String> ids) {
+        return withRetry(() -> {
+            RedisAsyncCommands<String, String> async = connection.async();
+            List<io.lettuce.core.RedisFuture<Map<String, String>>> futures = new ArrayList<>(ids.size());
+            for (String id : ids) {
+                futures.add(async.hgetall(keys.job(id)));
+            }
+            List<JobRecord> out = new ArrayList<>(ids.size());
+            for (io.lettuce.core.RedisFuture<Map<String, String>> f : futures) {
+                Map<String, String> h = await(f);
+                out.add(h == null || h.isEmpty() ? null : Records.record(h));
+            }
+            return out;
+        });
+    }
+
+    private <T> T await(java.util.concurrent.Future<T> f) {
+        try {
+            return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreUnavailableException("interrupted waiting for " + description, e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RedisException re) {
+                throw re;
+            }
+            throw new RedisException(String.valueOf(cause), cause);
+        } catch (TimeoutException e) {
+            throw new RedisException("command timed out after " + timeout, e);
+        }
+    }
+
+    private static boolean matches(JobRecord r, JobQuery q) {
+        return q.state().map(s -> s == r.state()).orElse(true)
+                && q.scope().map(s -> s.equals(r.scope())).orElse(true)
+                && q.name().map(n -> n.equals(r.name())).orElse(true)
+                && q.parent().map(p -> p.equals(r.parent())).orElse(true);
+    }
+
+    @Override
+    public Map<JobState, Long> countByState() {
+        List<String> k = new ArrayList<>(6);
+        for (JobState s : JobState.values()) {
+            k.add(keys.state(s));
+        }
+        List<Object> r = call(Scripts.COUNT, k, List.of(), true);
+        Map<JobState, Long> counts = new EnumMap<>(JobState.class);
+        for (JobState s : JobState.values()) {
+            counts.put(s, (Long) r.get(s.ordinal()));
+        }
+        return counts;
+    }
+
+    @Override
+    public Page<StoredItem> items(String id, Outcome outcome, String afterKey, int limit) {
+        List<String> k = List.of(
+                keys.job(id), keys.items(id), keys.itemSet(id, Outcome.SUCCESS), keys.itemSet(id, Outcome.FAILURE));
+        List<String> a = List.of(
+                outcome == null ? "" : outcome == Outcome.SUCCESS ? "S" : "F",
+                afterKey == null ? "" : afterKey,
+                afterKey == null ? "0" : "1",
+                Integer.toString(limit));
+        List<Object> r = call(Scripts.ITEMS, k, a, true);
+        if ("notfound".equals(r.get(0))) {
+            throw new JobNotFoundException(id);
+        }
+        List<StoredItem> out = new ArrayList<>();
+        boolean more = false;
+        for (int i = 1; i + 1 < r.size(); i += 2) {
+            if (out.size() == limit) {
+                more = true;
+                break;
+            }
+            String value = (String) r.get(i + 1);
+            Outcome o = value.charAt(0) == 'S' ? Outcome.SUCCESS : Outcome.FAILURE;
+            String reason = value.length() > 1 ? value.substring(2) : null;
+            out.add(new StoredItem((String) r.get(i), o, reason));
+        }
+        return new Page<>(out, more ? Optional.of(out.get(out.size() - 1).key()) : Optional.empty());
+    }
+
+    @Override
+    public List<Integer> parts(String id, PartStatus status, int after, int limit) {
+        List<Object> r = call(
+                Scripts.PARTS,
+                List.of(keys.job(id), keys.partSet(id, status)),
+                List.of(Integer.toString(after), Integer.toString(limit)),
+                true);
+        if ("notfound".equals(r.get(0))) {
+            throw new JobNotFoundException(id);
+        }
+        List<Integer> out = new ArrayList<>(r.size() - 1);
+        for (int i = 1; i < r.size(); i++) {
+            out.add(Integer.valueOf((String) r.get(i)));
+        }
+        return out;
+    }
+
+    @Override
+    public Optional<String> partPayload(String id, int part) {
+        List<Object> r =
+                call(Scripts.PAYLOAD, List.of(keys.job(id), keys.payloads(id)), List.of(Integer.toString(part)), true);
+        switch (status(r)) {
+            case "notfound" -> throw new JobNotFoundException(id);
+            case "range" ->
+                throw new InvalidInputException(
+                        "part", "must be between 0 and " + ((Long) r.get(1) - 1) + ", was " + part);
+            case "none" -> {
+                return Optional.empty();
+            }
+            default -> {
+                return Optional.of((String) r.get(1));
+            }
+        }
+    }
+
+    @Override
+    public void appendLogs(String id, List<LogEntry> entries) {
+        List<String> a = new ArrayList<>(entries.size());
+        for (LogEntry e : entries) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("at", e.at().toEpochMilli());
+            m.put("level", e.level());
+            m.put("logger", e.logger());
+            m.put("message", e.message());
+            a.add(Json.write(m, "log"));
+        }
+        if (a.isEmpty()) {
+            if (find(id).isEmpty()) {
+                throw new JobNotFoundException(id);
+            }
+            return;
+        }
+        List<Object> r = call(Scripts.APPEND_LOGS, List.of(keys.job(id), keys.logs(id)), a, false);
+        if ("notfound".equals(r.get(0))) {
+            throw new JobNotFoundException(id);
+        }
+    }
+
+    @Override
+    public List<LogEntry> logs(String id, long afterSeq, int limit) {
+        long from = Math.max(0, afterSeq);
+        List<Object> r = call(
+                Scripts.LOGS,
+                List.of(keys.job(id), keys.logs(id)),
+                List.of(Long.toString(from), Integer.toString(limit)),
+                true);
+        if ("notfound".equals(r.get(0))) {
+            throw new JobNotFoundException(id);
+        }
+        List<LogEntry> out = new ArrayList<>(r.size() - 2);
+        for (int i = 2; i < r.size(); i++) {
+            JsonNode n = Json.tree((String) r.get(i));
+            out.add(new LogEntry(
+                    from + i - 1,
+                    Instant.ofEpochMilli(n.get("at").asLong()),
+                    text(n, "level"),
+                    text(n, "logger"),
+                    text(n, "message")));
+        }
+        return out;
+    }
+
+    /** @return epoch millis, saturated for instants beyond the range of a long (Instant.MAX, MIN) */
+    private static long millis(Instant t) {
+        try {
+            return t.toEpochMilli();
+        } catch (ArithmeticException e) {
+            return t.isBefore(Instant.EPOCH) ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+    }
+
+    private static String text(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        return v == null || v.isNull() ? null : v.asText();
+    }
+
+    // ---- sweeping ----------------------------------------------------------------------------------------------
+
+    @Override
+    public List<String> sweepCandidates(SweepKind kind, Instant now, int limit) {
+        List<Object> r = call(
+                Scripts.SWEEP,
+                List.of(keys.due(kind)),
+                List.of(Long.toString(millis(now)), Integer.toString(limit)),
+                true);
+        List<String> out = new ArrayList<>(r.size());
+        for (Object o : r) {
+            out.add((String) o);
+        }
+        return out;
+    }
+
+    @Override
+    public Optional<JobRecord> expire(String id, SweepKind kind) {
+        for (int attempt = 0; attempt < 16; attempt++) {
+            Optional<JobRecord> found = find(id);
+            if (found.isEmpty()) {
+                return Optional.empty();
+            }
+            JobRecord r = found.get();
+            List<Object> out;
+            if (kind == SweepKind.RETENTION) {
+                out = remove(r, true);
+            } else {
+                Instant at = kind == SweepKind.STALLED ? r.leaseUntil() : r.deadline();
+                String message =
+                        kind == SweepKind.STALLED ? "heartbeat lease lapsed at " + at : "deadline passed at " + at;
+                List<String> a = List.of(
+                        Long.toString(now()),
+                        keys.channel(),
+                        kind.name(),
+                        at == null ? "" : Long.toString(at.toEpochMilli()),
+                        message,
+                        kind == SweepKind.STALLED
+                                ? io.tally.FailureReason.STALLED.code()
+                                : io.tally.FailureReason.TIMEOUT.code());
+                out = call(Scripts.EXPIRE, keys.common(id), a, false);
+            }
+            switch (status(out)) {
+                case "none" -> {
+                    return Optional.empty();
+                }
+                case "stale" -> {
+                    continue;
+                }
+                default -> {
+                    return Optional.of(Records.record(Records.map(out, 1)));
+                }
+            }
+        }
+        throw new StoreUnavailableException("job " + id + " kept changing while expiring it in " + description);
+    }
+
+    @Override
+    public boolean delete(String id) {
+        for (int attempt = 0; attempt < 16; attempt++) {
+            Optional<JobRecord> found = find(id);
+            if (found.isEmpty()) {
+                return false;
+            }
+            List<Object> out = remove(found.get(), false);
+            switch (status(out)) {
+                case "none" -> {
+                    return false;
+                }
+                case "stale" -> {
+                    continue;
+                }
+                default -> {
+                    return true;
+                }
+            }
+        }
+        throw new StoreUnavailableException("job " + id + " kept changing while deleting it in " + description);
+    }
+
+    private List<Object> remove(JobRecord r, boolean retention) {
+        String id = r.id();
+        List<String> k = keys.common(id);
+        k.add(keys.all());
+        k.add(keys.name(r.name()));
+        k.add(keys.scope(r.scope() == null ? "" : r.scope()));
+        k.add(keys.parent(r.parent() == null ? "" : r.parent()));
+        k.addAll(keys.owned(id));
+        List<String> a = List.of(
+                Long.toString(now()),
+                keys.channel(),
+                retention ? "1" : "0",
+                r.name(),
+                r.scope() == null ? "0" : "1",
+                Objects.requireNonNullElse(r.scope(), ""),
+                r.parent() == null ? "0" : "1",
+                Objects.requireNonNullElse(r.parent(), ""));
+        return call(Scripts.DELETE, k, a, false);
+    }
+
+    // ---- events ------------------------------------------------------------------------------------------------
+
+    @Override
+    public AutoCloseable subscribe(Consumer<StoreEvent> listener) {
+        Objects.requireNonNull(listener, "listener");
+        synchronized (pubSubLock) {
+            if (pubSub == null) {
+                try {
+                    StatefulRedisPubSubConnection<String, String> c = client.connectPubSub(StringCodec.UTF8);
+                    c.setTimeout(timeout);
+                    c.addListener(new RedisPubSubAdapter<>() {
+                        @Override
+                        public void message(String channel, String message) {
+                            deliver(message);
+                        }
+                    });
+                    c.sync().subscribe(keys.channel());
+                    pubSub = c;
+                } catch (RedisException e) {
+                    throw unavailable("subscribe", e);
+                }
+            }
+            listeners.add(listener);
+        }
+        return () -> listeners.remove(listener);
+    }
+
+    private void deliver(String message) {
+        List<StoreEvent> events;
+        try {
+            JsonNode n = Json.tree(message);
+            Map<String, String> h = new LinkedHashMap<>();
+            Iterator<Map.Entry<String, JsonNode>> it = n.get("job").fields();
+            while (it.hasNext()) {
+                Map.Entry<String, JsonNode> e = it.next();
+                h.put(e.getKey(), e.getValue().asText());
+            }
+            JobRecord r = Records.record(h);
+            events = new ArrayList<>();
+            for (JsonNode e : n.get("events")) {
+                JsonNode part = e.get("part");
+                events.add(
+                        new StoreEvent(EventType.valueOf(e.get("type").asText()), r, part == null ? -1 : part.asInt()));
+            }
+        } catch (RuntimeException e) {
+            log.warn("ignoring a malformed event on {}: {}", keys.channel(), e.toString());
+            return;
+        }
+        for (StoreEvent event : events) {
+            for (Consumer<StoreEvent> l : listeners) {
+                try {
+                    l.accept(event);
+                } catch (RuntimeException e) {
+                    log.warn(
+                            "event listener failed on {} of job {}",
+                            event.type(),
+                            event.record().id(),
+                            e);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        synchronized (pubSubLock) {
+            if (pubSub != null) {
+                pubSub.close();
+                pubSub = null;
+            }
+        }
+        listeners.clear();
+        connection.close();
+        if (ownsClient) {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RedisJobStore{" + description + ", namespace=" + keys.namespace() + "}";
+    }
+
+    // ---- calling scripts ---------------------------------------------------------------------------------------
+
+    private static String token() {
+        return UUID.randomUUID().toString();
+    }
+
+    private static String status(List<Object> r) {
+        return (String) r.get(0);
+    }
+
+    private interface Op<T> {
+        T run();
+    }
+
+    /** Runs a script by EVALSHA, loading it on NOSCRIPT; retries connection failures within the timeout if asked. */
+    @SuppressWarnings("unchecked")
+    private List<Object> call(Scripts script, List<String> k, List<String> a, boolean retry) {
+        String[] keyArray = k.toArray(new String[0]);
+        String[] argArray = a.toArray(new String[0]);
+        Op<List<Object>> op = () -> {
+            try {
+                return (List<Object>)
+                        connection.sync().evalsha(script.sha(), ScriptOutputType.MULTI, keyArray, argArray);
+            } catch (RedisException e) {
+                if (!isNoScript(e)) {
+                    throw e;
+                }
+                connection.sync().scriptLoad(script.text());
+                return (List<Object>)
+                        connection.sync().evalsha(script.sha(), ScriptOutputType.MULTI, keyArray, argArray);
+            }
+        };
+        return withRetry(script.name(), op, retry);
+    }
+
+    private <T> T withRetry(Op<T> op) {
+        return withRetry("read", op, true);
+    }
+
+    /**
+     * Runs {@code op}, retrying within the timeout while Redis is unreachable: any failure of an idempotent operation,
+     * and of any other only when the command was never sent (rejected while disconnected), so nothing is applied
+     * twice.
+     */
+    private <T> T withRetry(String what, Op<T> op, boolean idempotent) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            if (closed) {
+                throw new StoreUnavailableException(description + " is closed");
+            }
+            try {
+                return op.run();
+            } catch (RedisException e) {
+                boolean retry = !isServerError(e) && (idempotent || neverSent(e));
+                if (!retry || System.nanoTime() - deadline > 0) {
+                    throw unavailable(what, e);
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+            }
+        }
+    }
+
+    /** Lettuce's rejection of a command while disconnected: it never left the client. */
+    private static boolean neverSent(RedisException e) {
+        return e.getMessage() != null && e.getMessage().startsWith("Currently not connected");
+    }
+
+    private static boolean isNoScript(RedisException e) {
+        return e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT");
+    }
+
+    /** A reply error from the server (a bug, not an outage): never retried. */
+    private static boolean isServerError(RedisException e) {
+        return e instanceof io.lettuce.core.RedisCommandExecutionException;
+    }
+
+    private StoreUnavailableException unavailable(String what, RedisException e) {
+        return new StoreUnavailableException(
+                what.toLowerCase(java.util.Locale.ROOT) + " failed on " + description + ": " + e.getMessage(), e);
+    }
+
+    // ---- builder -----------------------------------------------------------------------------------------------
+
+    /**
+     * Builds a {@link RedisJobStore}. Either {@link #client(RedisClient)} (the application's own client, which the
+     * store uses but never shuts down) or, through {@link RedisJobStoreProvider}, a URL.
+     *
+     * <table>
+     *   <caption>Settings</caption>
+     *   <tr><th>setting</th><th>default</th></tr>
+     *   <tr><td>namespace</td><td>{@value RedisJobStore#DEFAULT_NAMESPACE}</td></tr>
+     *   <tr><td>clock</td><td>{@link Clock#systemUTC()}</td></tr>
+     *   <tr><td>timeout</td><td>5 s: operations fail with {@link StoreUnavailableException} after it</td></tr>
+     * </table>
+     */
+    public static final class Builder {
+        private RedisClient client;
+        private RedisURI uri;
+        private String url;
+        private String namespace = DEFAULT_NAMESPACE;
+        private Clock clock = Clock.systemUTC();
+        private Duration timeout = DEFAULT_TIMEOUT;
+
+        private Builder() {}
+
+        /**
+         * @param client the application's client, connected with its own default URI and options (the store does not
+         *     shut it down)
+         */
+        public Builder client(RedisClient client) {
+            this.client = Objects.requireNonNull(client, "client");
+            return this;
+        }
+
+        /** Used by the provider: a client the store creates and owns. */
+        Builder uri(RedisURI uri, String url) {
+            this.uri = uri;
+            this.url = url;
+            return this;
+        }
+
+        /** @param namespace key prefix and hash tag: 1-64 of letters, digits, '.', '_', '-' */
+        public Builder namespace(String namespace) {
+            this.namespace = Keys.checkNamespace(namespace);
+            return this;
+        }
+
+        /** @param clock the clock every write takes its time from */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** @param timeout how long an operation may wait for Redis before failing (positive) */
+        public Builder timeout(Duration timeout) {
+            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+                throw new InvalidInputException("timeout", "must be positive, was " + timeout);
+            }
+            this.timeout = timeout;
+            return this;
+        }
+
+        /**
+         * @return the store, connected
+         * @throws StoreUnavailableException if Redis cannot be reached
+         */
+        public RedisJobStore build() {
+            if (client == null && uri == null) {
+                throw new InvalidInputException("client", "a RedisClient is required");
+            }
+            return new RedisJobStore(this);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+-- items(id, outcome, afterKey, limit): KEYS 1 job hash, 2 items hash, 3 items-succeeded zset, 4 items-failed zset
+-- ARGV: outcome ('S', 'F' or '' for both), afterKey ('' with hasAfter '0' to start), hasAfter, limit.
+-- Returns 'ok' then up to limit + 1 (key, value) pairs in key order.
+local outcome, after, has_after, limit = ARGV[1], ARGV[2], ARGV[3] == '1', tonumber(ARGV[4])
+if redis.call('EXISTS', KEYS[1]) == 0 then
+    return {'notfound'}
+end
+local min = has_after and '(' .. after or '-'
+local function range(key)
+    return redis.call('ZRANGE', key, min, '+', 'BYLEX', 'LIMIT', 0, limit + 1)
+end
+-- Byte order, as ZRANGE BYLEX sorts (Lua's '<' would follow the server's locale).
+local function before(x, y)
+    local n = math.min(#x, #y)
+    for i = 1, n do
+        local bx, by = string.byte(x, i), string.byte(y, i)
+        if bx ~= by then
+            return bx < by
+        end
+    end
+    return #x < #y
+end
+local keys
+if outcome == 'S' then
+    keys = range(KEYS[3])
+elseif outcome == 'F' then
+    keys = range(KEYS[4])
+else
+    local a, b = range(KEYS[3]), range(KEYS[4])
+    keys = {}
+    local i, k = 1, 1
+    while #keys < limit + 1 and (i <= #a or k <= #b) do
+        if k > #b or (i <= #a and before(a[i], b[k])) then
+            keys[#keys + 1] = a[i]
+            i = i + 1
+        else
+            keys[#keys + 1] = b[k]
+            k = k + 1
+        end
+    end
+end
+local out = {'ok'}
+for from = 1, #keys, 1000 do
+    local to = math.min(from + 999, #keys)
+    local values = redis.call('HMGET', KEYS[2], unpack(keys, from, to))
+    for i = from, to do
+        out[#out + 1] = keys[i]
+        out[#out + 1] = values[i - from + 1]
+    end
+end
+return out

@@ -1,0 +1,199 @@
+-- Tally Redis store: helpers prepended to every script (see README.md for the key layout).
+-- Common KEYS of every job write:
+--   1 job hash, 2..7 state indexes (PENDING RUNNING SUCCEEDED FAILED CANCELLED SKIPPED),
+--   8 due:lease, 9 due:deadline, 10 due:retain
+-- Every value is kept as a string; integers are formatted with %d (never tostring, which prints 1e+15).
+
+local STATES = {'PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'SKIPPED'}
+local STATE_KEY = {}
+for i, s in ipairs(STATES) do STATE_KEY[s] = i + 1 end
+local TERMINAL = {SUCCEEDED = true, FAILED = true, CANCELLED = true, SKIPPED = true}
+local KEY_JOB, KEY_LEASE, KEY_DEADLINE, KEY_RETAIN = 1, 8, 9, 10
+
+local function fmt(n)
+    return string.format('%d', n)
+end
+
+-- Index member: 13-digit zero-padded createdAt millis, ':', id. All index members have score 0 so that
+-- ZRANGE BYLEX orders them by (createdAt, id).
+local function member(j)
+    return string.format('%013d', tonumber(j.createdAt)) .. ':' .. j.id
+end
+
+local function load(key)
+    local flat = redis.call('HGETALL', key)
+    if #flat == 0 then
+        return nil
+    end
+    local j = {}
+    for i = 1, #flat, 2 do
+        j[flat[i]] = flat[i + 1]
+    end
+    return j
+end
+
+local function flatten(j)
+    local out = {}
+    for k, v in pairs(j) do
+        out[#out + 1] = k
+        out[#out + 1] = v
+    end
+    return out
+end
+
+-- Tracks the fields an operation changed so that only those are written back.
+local dirty = {}
+local function set(j, field, value)
+    j[field] = value
+    dirty[field] = true
+end
+
+local function save(j)
+    local hset, hdel = {}, {}
+    for field in pairs(dirty) do
+        local v = j[field]
+        if v == nil then
+            hdel[#hdel + 1] = field
+        else
+            hset[#hset + 1] = field
+            hset[#hset + 1] = v
+        end
+    end
+    if #hset > 0 then
+        redis.call('HSET', KEYS[KEY_JOB], unpack(hset))
+    end
+    if #hdel > 0 then
+        redis.call('HDEL', KEYS[KEY_JOB], unpack(hdel))
+    end
+    dirty = {}
+end
+
+local function plus(now, millis)
+    if millis == nil then
+        return nil
+    end
+    return fmt(now + tonumber(millis))
+end
+
+-- Keeps the due sets in step with the job: lease only while RUNNING, deadline while active, retain once terminal.
+-- Touches only the sets whose field this step changed (all of them when 'all' is true); call it before save().
+local function sync_due(j, all)
+    local function put(key, field)
+        if all or dirty[field] then
+            local value = j[field]
+            if value == nil then
+                if not all then
+                    redis.call('ZREM', KEYS[key], j.id)
+                end
+            else
+                redis.call('ZADD', KEYS[key], tonumber(value), j.id)
+            end
+        end
+    end
+    put(KEY_LEASE, 'leaseUntil')
+    put(KEY_DEADLINE, 'deadline')
+    put(KEY_RETAIN, 'retainUntil')
+end
+
+local function move_state(j, from)
+    if from ~= j.state then
+        local m = member(j)
+        redis.call('ZADD', KEYS[STATE_KEY[j.state]], 0, m)
+        redis.call('ZREM', KEYS[STATE_KEY[from]], m)
+    end
+end
+
+-- PENDING -> RUNNING on the first sign of work (MemoryJobStore.autoStart).
+local function auto_start(j, now)
+    if j.state == 'PENDING' then
+        set(j, 'state', 'RUNNING')
+        set(j, 'startedAt', fmt(now))
+        set(j, 'deadline', plus(now, j.timeout))
+        set(j, 'leaseUntil', plus(now, j.heartbeat))
+        set(j, 'rateAt', fmt(now))
+    end
+    set(j, 'updatedAt', fmt(now))
+end
+
+-- io.tally.store.RateEstimator.fold, with the same arithmetic (doubles, window 1000 ms, tau 10 s).
+local function fold_rate(j, units, now)
+    local acc = tonumber(j.rateAcc or '0') + units
+    if j.rateAt == nil then
+        set(j, 'rateAt', fmt(now))
+        set(j, 'rateAcc', fmt(acc))
+        return
+    end
+    local dt = now - tonumber(j.rateAt)
+    if dt < 1000 then
+        set(j, 'rateAcc', fmt(acc))
+        return
+    end
+    local inst = acc * 1000.0 / dt
+    local rate
+    if j.rate == nil then
+        rate = inst
+    else
+        local old = tonumber(j.rate)
+        local alpha = math.min(1.0, dt / 1000.0 / 10.0)
+        rate = old + alpha * (inst - old)
+    end
+    set(j, 'rate', string.format('%.17g', rate))
+    set(j, 'rateAt', fmt(now))
+    set(j, 'rateAcc', '0')
+end
+
+-- Progress is a sign of life: fold the rate, touch updatedAt, renew the lease (MemoryJobStore.Mut.progress).
+local function progress(j, units, now)
+    fold_rate(j, units, now)
+    set(j, 'updatedAt', fmt(now))
+    if j.state == 'RUNNING' and j.heartbeat ~= nil then
+        set(j, 'leaseUntil', plus(now, j.heartbeat))
+    end
+end
+
+local function finish(j, to, now)
+    set(j, 'state', to)
+    set(j, 'finishedAt', fmt(now))
+    set(j, 'updatedAt', fmt(now))
+    set(j, 'deadline', nil)
+    set(j, 'leaseUntil', nil)
+    set(j, 'retainUntil', plus(now, j.retainFor))
+end
+
+local function set_error(j, message, etype, stack, reason)
+    set(j, 'errorMessage', message)
+    set(j, 'errorType', etype)
+    set(j, 'errorStack', stack)
+    set(j, 'errorReason', reason)
+end
+
+-- One message per script: every event of the step, with the job as it is after the step.
+local function publish(channel, j, events)
+    if #events > 0 then
+        redis.call('PUBLISH', channel, cjson.encode({id = j.id, events = events, job = j}))
+    end
+end
+
+local EVENT_FOR_STATE = {
+    PENDING = 'CREATED', RUNNING = 'STARTED', SUCCEEDED = 'FINISHED',
+    FAILED = 'FAILED', CANCELLED = 'CANCELLED', SKIPPED = 'SKIPPED'
+}
+
+local function reply(status, j, ...)
+    local out = {status, ...}
+    if j ~= nil then
+        local flat = flatten(j)
+        for i = 1, #flat do
+            out[#out + 1] = flat[i]
+        end
+    end
+    return out
+end
+
+-- HSET/ZADD/RPUSH with many arguments, in chunks that stay below Lua's unpack limit.
+local function bulk(cmd, key, args, step)
+    for i = 1, #args, step do
+        local last = math.min(i + step - 1, #args)
+        redis.call(cmd, key, unpack(args, i, last))
+    end
+end

@@ -1,0 +1,434 @@
+package io.tally.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.tally.EventType;
+import io.tally.Job;
+import io.tally.JobQuery;
+import io.tally.JobSnapshot;
+import io.tally.JobSpec;
+import io.tally.JobState;
+import io.tally.Outcome;
+import io.tally.PartCompletion;
+import io.tally.StoreUnavailableException;
+import io.tally.Tally;
+import io.tally.store.ItemUpdate;
+import io.tally.store.JobRecord;
+import io.tally.store.JobStore;
+import io.tally.store.NewJob;
+import io.tally.store.PartStatus;
+import io.tally.store.PartUpdate;
+import io.tally.store.PartsResult;
+import io.tally.store.ProgressUpdate;
+import io.tally.store.StoreEvent;
+import io.tally.store.SweepKind;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.ServiceLoader;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** What the kit cannot say about Redis: namespaces, connection loss, big batches, URLs. */
+class RedisStoreBehaviourIT {
+    private final RedisDifferentialIT.ManualClock clock = new RedisDifferentialIT.ManualClock();
+    private final List<String[]> namespaces = new ArrayList<>();
+    private final List<AutoCloseable> open = new ArrayList<>();
+
+    private RedisJobStore store(String url, String namespace) {
+        RedisJobStore s = RedisTestSupport.open(url, namespace, clock);
+        namespaces.add(new String[] {url, namespace});
+        open.add(s);
+        return s;
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        for (AutoCloseable c : open) {
+            c.close();
+        }
+        for (String[] n : namespaces) {
+            RedisTestSupport.cleanUp(n[0], n[1]);
+        }
+    }
+
+    private static NewJob job(String id, String name, int parts) {
+        List<String> payloads = new ArrayList<>(parts);
+        for (int i = 0; i < parts; i++) {
+            payloads.add("{\"jobId\":\"" + id + "\",\"partId\":" + i + "}");
+        }
+        return new NewJob(
+                id, name, "user:1", null, "{}", parts, true, payloads, 0, null, null, Duration.ofMinutes(1), null);
+    }
+
+    @Test
+    void twoNamespacesDoNotSeeEachOthersJobs() throws Exception {
+        String ns = RedisTestSupport.freshNamespace();
+        RedisJobStore a = store(RedisTestSupport.url(), ns + "-a");
+        RedisJobStore b = store(RedisTestSupport.url(), ns + "-b");
+        List<StoreEvent> seenByB = new CopyOnWriteArrayList<>();
+        List<StoreEvent> seenByA = new CopyOnWriteArrayList<>();
+        b.subscribe(seenByB::add);
+        a.subscribe(seenByA::add);
+
+        a.create(job("same-id", "n", 0));
+        a.create(job("only-a", "n", 2));
+        a.transition("only-a", io.tally.store.Transition.start());
+        a.recordParts("only-a", List.of(PartUpdate.success(0), PartUpdate.success(1)));
+        b.create(job("same-id", "other", 0));
+
+        assertThat(a.find("same-id").orElseThrow().name()).isEqualTo("n");
+        assertThat(b.find("same-id").orElseThrow().name()).isEqualTo("other");
+        assertThat(b.find("only-a")).isEmpty();
+        assertThat(b.query(JobQuery.builder().build()).items())
+                .extracting(JobRecord::id)
+                .containsExactly("same-id");
+        assertThat(b.query(JobQuery.builder().scope("user:1").build()).items()).hasSize(1);
+        assertThat(a.query(JobQuery.builder().build()).items()).hasSize(2);
+        assertThat(b.countByState().get(JobState.SUCCEEDED)).isZero();
+        assertThat(a.countByState().get(JobState.SUCCEEDED)).isOne();
+        assertThat(b.sweepCandidates(SweepKind.RETENTION, Instant.MAX, 10)).isEmpty();
+        assertThat(a.sweepCandidates(SweepKind.RETENTION, clock.instant().plus(Duration.ofHours(1)), 10))
+                .containsExactly("only-a");
+        assertThat(b.delete("only-a")).isFalse();
+
+        await().until(() -> seenByA.size() >= 6 && seenByB.size() >= 2);
+        assertThat(seenByB).extracting(e -> e.record().name()).containsOnly("other");
+        assertThat(seenByA).extracting(e -> e.record().name()).containsOnly("n");
+        assertThat(seenByA)
+                .extracting(StoreEvent::type)
+                .contains(EventType.SETTLED, EventType.FINISHED, EventType.PART);
+    }
+
+    @Test
+    void aBatchOfThousandsOfPartsAndItemsIsOneCall() {
+        RedisJobStore s = store(RedisTestSupport.url(), RedisTestSupport.freshNamespace());
+        int n = 100_000;
+        s.create(job("big", "n", n));
+        assertThat(s.parts("big", PartStatus.PENDING, 99_990, 100)).hasSize(9);
+        assertThat(s.partPayload("big", 99_999)).contains("{\"jobId\":\"big\",\"partId\":99999}");
+
+        int batch = 20_000;
+        int lasts = 0;
+        long changed = 0;
+        for (int from = 0; from < n; from += batch) {
+            List<PartUpdate> parts = new ArrayList<>(batch + 10);
+            for (int p = from; p < from + batch; p++) {
+                parts.add(PartUpdate.success(p));
+            }
+            parts.add(PartUpdate.success(from)); // a duplicate inside the batch
+            PartsResult r = s.recordParts("big", parts);
+            changed += r.changed();
+            lasts += r.last() ? 1 : 0;
+            assertThat(r.remaining()).isEqualTo(n - from - batch);
+        }
+        assertThat(changed).isEqualTo(n);
+        assertThat(lasts).isOne();
+        JobRecord r = s.find("big").orElseThrow();
+        assertThat(r.state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(r.succeeded()).isEqualTo(n);
+        assertThat(s.parts("big", PartStatus.PENDING, -1, 10)).isEmpty();
+
+        s.create(job("items", "n", 0));
+        List<ItemUpdate> items = new ArrayList<>();
+        for (int i = 0; i < 10_000; i++) {
+            items.add(new ItemUpdate("item-" + i, i % 10 == 0 ? Outcome.FAILURE : Outcome.SUCCESS, null));
+        }
+        JobRecord after = s.record("items", new ProgressUpdate(5, 0, items, 10_005, null));
+        assertThat(after.succeeded()).isEqualTo(9_005);
+        assertThat(after.failed()).isEqualTo(1_000);
+        assertThat(s.items("items", Outcome.FAILURE, null, 2000).items()).hasSize(1000);
+        io.tally.Page<io.tally.store.StoredItem> bigPage = s.items("items", null, null, 9_000);
+        assertThat(bigPage.items()).hasSize(9_000);
+        assertThat(bigPage.next()).isPresent();
+        assertThat(s.items("items", null, bigPage.next().get(), 9_000).items()).hasSize(1_000);
+        assertThat(s.delete("big")).isTrue();
+    }
+
+    /**
+     * Kills every normal client connection (CLIENT KILL TYPE normal) several times while 16 threads complete and
+     * re-complete parts; calls that fail with StoreUnavailableException are retried (recording a part is idempotent).
+     * The counts must be exact and exactly one call must have seen {@code last}.
+     */
+    @Test
+    void connectionKilledDuringConcurrentPartCompletionKeepsCountsExactAndLastOnce() throws Exception {
+        String ns = RedisTestSupport.freshNamespace();
+        RedisJobStore s = store(RedisTestSupport.url(), ns);
+        Tally tally = Tally.builder().store(s).clock(clock).build();
+        int n = 20_000;
+        Job job = tally.create(JobSpec.builder()
+                .name("kill")
+                .parts(IntStream.range(0, n).mapToObj(i -> Map.of("i", i)).toList())
+                .build());
+        long seed = System.nanoTime();
+        System.out.println("kill test seed " + seed);
+        List<Integer> deliveries = new ArrayList<>();
+        for (int p = 0; p < n; p++) {
+            deliveries.add(p);
+            if (p % 3 == 0) {
+                deliveries.add(p); // redelivered
+            }
+        }
+        Collections.shuffle(deliveries, new Random(seed));
+        int threads = 16;
+        AtomicInteger done = new AtomicInteger();
+        AtomicInteger lasts = new AtomicInteger();
+        AtomicInteger retries = new AtomicInteger();
+        AtomicInteger killed = new AtomicInteger();
+        // Twenty kills spread over the run, and a few among the very last calls, around the settle.
+        int total = deliveries.size();
+        int[] killAt = IntStream.concat(
+                        IntStream.rangeClosed(1, 20).map(k -> k * total / 21),
+                        IntStream.of(total - 40, total - 20, total - 8, total - 2))
+                .toArray();
+        RedisClient admin = RedisClient.create(RedisTestSupport.url());
+        try (StatefulRedisConnection<String, String> adminConn = admin.connect()) {
+            List<Callable<Void>> tasks = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int worker = t;
+                tasks.add(() -> {
+                    for (int i = worker; i < deliveries.size(); i += threads) {
+                        int part = deliveries.get(i);
+                        PartCompletion c = null;
+                        for (int attempt = 0; c == null; attempt++) {
+                            try {
+                                c = tally.completePart(job.id(), part);
+                            } catch (StoreUnavailableException e) {
+                                retries.incrementAndGet();
+                                if (attempt > 50) {
+                                    throw e;
+                                }
+                                Thread.sleep(20);
+                            }
+                        }
+                        if (c.last()) {
+                            lasts.incrementAndGet();
+                        }
+                        int d = done.incrementAndGet();
+                        for (int k : killAt) {
+                            if (d == k) {
+                                synchronized (adminConn) {
+                                    killed.addAndGet((int) (long) adminConn
+                                            .sync()
+                                            .dispatch(
+                                                    io.lettuce.core.protocol.CommandType.CLIENT,
+                                                    new io.lettuce.core.output.IntegerOutput<>(
+                                                            io.lettuce.core.codec.StringCodec.UTF8),
+                                                    new io.lettuce.core.protocol.CommandArgs<>(
+                                                                    io.lettuce.core.codec.StringCodec.UTF8)
+                                                            .add("KILL")
+                                                            .add("TYPE")
+                                                            .add("normal")));
+                                }
+                            }
+                        }
+                    }
+                    return null;
+                });
+            }
+            runTogether(threads, tasks);
+        } finally {
+            admin.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+        }
+        System.out.println("kill test: " + killed + " connections killed, " + retries + " calls retried");
+        // A kill right after another may find the connection still reconnecting (nothing to kill).
+        assertThat(killed.get()).isGreaterThanOrEqualTo(killAt.length / 2);
+        assertThat(lasts).hasValue(1);
+        JobSnapshot snap = job.snapshot();
+        assertThat(snap.state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(snap.succeeded()).isEqualTo(n);
+        assertThat(snap.failed()).isZero();
+        assertThat(tally.pendingParts(job.id())).isEmpty();
+        // The store recovered: it works after the kills.
+        assertThat(s.find(job.id())).isPresent();
+    }
+
+    /**
+     * Increments are not idempotent, so a call in flight when the connection dies is not re-sent: it fails with
+     * StoreUnavailableException and may or may not have been applied. The stored count is therefore between the
+     * calls that succeeded and all calls, and never above.
+     */
+    @Test
+    void incrementsInFlightWhenTheConnectionDiesAreNeverAppliedTwice() throws Exception {
+        RedisJobStore s = store(RedisTestSupport.url(), RedisTestSupport.freshNamespace());
+        s.create(job("inc", "n", 0));
+        int threads = 8;
+        int perThread = 2000;
+        AtomicInteger ok = new AtomicInteger();
+        AtomicInteger failed = new AtomicInteger();
+        AtomicInteger calls = new AtomicInteger();
+        RedisClient admin = RedisClient.create(RedisTestSupport.url());
+        try (StatefulRedisConnection<String, String> adminConn = admin.connect()) {
+            List<Callable<Void>> tasks = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                tasks.add(() -> {
+                    for (int i = 0; i < perThread; i++) {
+                        try {
+                            s.record("inc", ProgressUpdate.counts(1, 0));
+                            ok.incrementAndGet();
+                        } catch (StoreUnavailableException e) {
+                            failed.incrementAndGet();
+                        }
+                        if (calls.incrementAndGet() % 1000 == 0) {
+                            synchronized (adminConn) {
+                                clientKill(adminConn);
+                            }
+                        }
+                    }
+                    return null;
+                });
+            }
+            runTogether(threads, tasks);
+        } finally {
+            admin.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+        }
+        long stored = await().ignoreExceptions()
+                .until(() -> s.find("inc").orElseThrow().succeeded(), v -> true);
+        System.out.println("increments: " + ok + " ok, " + failed + " failed, " + stored + " stored");
+        assertThat(ok.get() + failed.get()).isEqualTo(threads * perThread);
+        assertThat(stored).isBetween((long) ok.get(), (long) ok.get() + failed.get());
+    }
+
+    private static long clientKill(StatefulRedisConnection<String, String> adminConn) {
+        return adminConn
+                .sync()
+                .dispatch(
+                        io.lettuce.core.protocol.CommandType.CLIENT,
+                        new io.lettuce.core.output.IntegerOutput<>(io.lettuce.core.codec.StringCodec.UTF8),
+                        new io.lettuce.core.protocol.CommandArgs<>(io.lettuce.core.codec.StringCodec.UTF8)
+                                .add("KILL")
+                                .add("TYPE")
+                                .add("normal"));
+    }
+
+    private static void runTogether(int threads, List<Callable<Void>> tasks) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        CountDownLatch go = new CountDownLatch(1);
+        try {
+            List<Future<Void>> futures = new ArrayList<>();
+            for (Callable<Void> t : tasks) {
+                futures.add(pool.submit(() -> {
+                    go.await();
+                    return t.call();
+                }));
+            }
+            go.countDown();
+            for (Future<Void> f : futures) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aStalledServerFailsOperationsWithinTheTimeoutAndTheStoreRecovers() throws Exception {
+        RedisTestSupport.requireRedis();
+        String ns = RedisTestSupport.freshNamespace();
+        RedisJobStore s = (RedisJobStore)
+                new RedisJobStoreProvider().open(RedisTestSupport.url() + "?namespace=" + ns + "&timeout=300ms", clock);
+        namespaces.add(new String[] {RedisTestSupport.url(), ns});
+        open.add(s);
+        s.create(job("j", "n", 0));
+        RedisClient admin = RedisClient.create(RedisTestSupport.url());
+        try (StatefulRedisConnection<String, String> adminConn = admin.connect()) {
+            adminConn
+                    .sync()
+                    .dispatch(
+                            io.lettuce.core.protocol.CommandType.CLIENT,
+                            new io.lettuce.core.output.StatusOutput<>(io.lettuce.core.codec.StringCodec.UTF8),
+                            new io.lettuce.core.protocol.CommandArgs<>(io.lettuce.core.codec.StringCodec.UTF8)
+                                    .add("PAUSE")
+                                    .add(1500)
+                                    .add("WRITE"));
+            try {
+                assertThatThrownBy(() -> s.heartbeat("j"))
+                        .isInstanceOf(StoreUnavailableException.class)
+                        .hasMessageContaining("namespace=" + ns);
+            } finally {
+                adminConn
+                        .sync()
+                        .dispatch(
+                                io.lettuce.core.protocol.CommandType.CLIENT,
+                                new io.lettuce.core.output.StatusOutput<>(io.lettuce.core.codec.StringCodec.UTF8),
+                                new io.lettuce.core.protocol.CommandArgs<>(io.lettuce.core.codec.StringCodec.UTF8)
+                                        .add("UNPAUSE"));
+            }
+        } finally {
+            admin.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+        }
+        await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> s.heartbeat("j") != null);
+        assertThat(s.find("j")).isPresent();
+    }
+
+    @Test
+    void anUnreachableServerFailsFastWithTheUrlMasked() {
+        String url = "redis://user:s3cret@127.0.0.1:1/0?timeout=500ms";
+        assertThatThrownBy(() -> new RedisJobStoreProvider().open(url, clock))
+                .isInstanceOf(StoreUnavailableException.class)
+                .hasMessageContaining("redis://user:***@127.0.0.1:1/0")
+                .hasMessageNotContaining("s3cret");
+    }
+
+    @Test
+    void theProviderIsFoundByScheme() {
+        RedisTestSupport.requireRedis();
+        List<String> schemes = new ArrayList<>();
+        for (io.tally.store.JobStoreProvider p : ServiceLoader.load(io.tally.store.JobStoreProvider.class)) {
+            if (p.supports("redis://localhost")) {
+                schemes.addAll(p.schemes());
+            }
+        }
+        assertThat(schemes).contains("redis", "rediss", "redis-sentinel");
+        String ns = RedisTestSupport.freshNamespace();
+        namespaces.add(new String[] {RedisTestSupport.url(), ns});
+        try (Tally t = Tally.builder()
+                .url(RedisTestSupport.url() + "?namespace=" + ns)
+                .clock(clock)
+                .build()) {
+            Job j = t.create(
+                    JobSpec.builder().name("via-url").total(3).start(true).build());
+            j.snapshot();
+            assertThat(((RedisJobStore) t.store()).namespace()).isEqualTo(ns);
+        }
+    }
+
+    @Test
+    void aStoreOnTheApplicationsOwnClient() {
+        RedisTestSupport.requireRedis();
+        RedisClient client = RedisClient.create(RedisTestSupport.url());
+        String ns = RedisTestSupport.freshNamespace();
+        namespaces.add(new String[] {RedisTestSupport.url(), ns});
+        try (JobStore s = RedisJobStore.builder()
+                .client(client)
+                .namespace(ns)
+                .clock(clock)
+                .build()) {
+            s.create(job("x", "n", 1));
+            assertThat(s.recordParts("x", List.of(PartUpdate.success(0))).last())
+                    .isTrue();
+        }
+        // The application's client is still usable: the store never shuts it down.
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            assertThat(c.sync().ping()).isEqualTo("PONG");
+        } finally {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+        }
+    }
+}
