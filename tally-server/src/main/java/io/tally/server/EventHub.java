@@ -1,0 +1,237 @@
+package io.tally.server;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tally.EventFilter;
+import io.tally.JobEvent;
+import io.tally.Subscription;
+import io.tally.Tally;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * The server's one subscription to the store's events, shared by every SSE client.
+ *
+ * <p>How it works: each event of the store becomes an {@link Emitted} with the next id of a per-server sequence and is
+ * kept in a ring buffer of the most recent ones, so a client that reconnects with {@code Last-Event-ID} gets what it
+ * missed. PROGRESS and PART events are coalesced here, once for all clients, to at most one per job per
+ * {@link #COALESCE_NANOS}: a burst keeps only its latest snapshot, flushed by a timer when the window ends. Any other
+ * event of that job drops the held one, since it carries a newer snapshot. Each client has its own bounded queue; a
+ * client that falls too far behind is dropped and, being an EventSource, reconnects and resumes from the buffer.
+ */
+final class EventHub implements AutoCloseable {
+    /** At most 10 progress events per job per second. */
+    static final long COALESCE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+    private static final int CLIENT_QUEUE = 10_000;
+    private static final Emitted CLOSE = new Emitted(-1, "close", "", null, null, "");
+
+    /**
+     * One event as sent: {@code id}, SSE event name, and the JSON {@code data} line.
+     *
+     * @param id increasing per server
+     * @param type lower-case event type
+     * @param jobId the job
+     * @param scope the job's scope, for filtering
+     * @param parent the job's parent, for filtering
+     * @param data the JSON text of the event
+     */
+    record Emitted(long id, String type, String jobId, String scope, String parent, String data) {}
+
+    /** A connected client: its filter and its queue. */
+    static final class Client {
+        private final Predicate<Emitted> filter;
+        private final LinkedBlockingQueue<Emitted> queue = new LinkedBlockingQueue<>(CLIENT_QUEUE);
+        private volatile boolean overflowed;
+
+        Client(Predicate<Emitted> filter) {
+            this.filter = filter;
+        }
+
+        /** @return the next event, null after {@code timeoutMillis} with none, {@link #CLOSE} when it must end */
+        Emitted poll(long timeoutMillis) throws InterruptedException {
+            return queue.poll(timeoutMillis, TimeUnit.MILLISECONDS);
+        }
+
+        boolean overflowed() {
+            return overflowed;
+        }
+
+        private void offer(Emitted e) {
+            if (!queue.offer(e)) {
+                overflowed = true;
+                queue.clear();
+                queue.offer(CLOSE);
+            }
+        }
+    }
+
+    private final Object lock = new Object();
+    private final ArrayDeque<Emitted> ring = new ArrayDeque<>();
+    private final int capacity;
+    private final List<Client> clients = new CopyOnWriteArrayList<>();
+    private final Map<String, JobEvent> held = new HashMap<>();
+    private final Map<String, Long> lastSent = new HashMap<>();
+    private final ScheduledExecutorService timer;
+    private final Subscription subscription;
+    private long seq;
+    private volatile boolean closed;
+
+    EventHub(Tally tally, int capacity) {
+        this.capacity = capacity;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tally-sse-coalescer");
+            t.setDaemon(true);
+            return t;
+        });
+        this.subscription = tally.subscribe(EventFilter.all(), this::onEvent);
+        timer.scheduleWithFixedDelay(this::flushHeld, 50, 50, TimeUnit.MILLISECONDS);
+    }
+
+    /** Predicate for clients: all events, one job's, a scope's, or a parent's children. */
+    static Predicate<Emitted> filter(String job, String scope, String parent) {
+        if (job != null) {
+            return e -> job.equals(e.jobId());
+        }
+        if (scope != null) {
+            return e -> scope.equals(e.scope());
+        }
+        if (parent != null) {
+            return e -> parent.equals(e.parent()) || parent.equals(e.jobId());
+        }
+        return e -> true;
+    }
+
+    /**
+     * Registers a client. Atomically with it, returns what it missed: the buffered events after {@code lastEventId}, or
+     * empty if that id is older than the buffer (then the caller sends a fresh snapshot).
+     *
+     * @param lastEventId the id the client saw last, or -1 for a new client
+     * @return the events to replay, and the id the snapshot stands for
+     */
+    Registration register(Predicate<Emitted> filter, long lastEventId) {
+        Client c = new Client(filter);
+        synchronized (lock) {
+            clients.add(c);
+            if (closed) {
+                c.offer(CLOSE);
+            }
+            Optional<List<Emitted>> replay = Optional.empty();
+            long oldest = ring.isEmpty() ? seq + 1 : ring.peekFirst().id();
+            if (lastEventId >= 0 && lastEventId <= seq && lastEventId >= oldest - 1) {
+                List<Emitted> missed = new ArrayList<>();
+                for (Emitted e : ring) {
+                    if (e.id() > lastEventId && filter.test(e)) {
+                        missed.add(e);
+                    }
+                }
+                replay = Optional.of(missed);
+            }
+            return new Registration(c, replay, seq);
+        }
+    }
+
+    /**
+     * @param client the client
+     * @param replay the missed events, or empty when a snapshot must be sent
+     * @param snapshotId the last event id included in a snapshot read after registering
+     */
+    record Registration(Client client, Optional<List<Emitted>> replay, long snapshotId) {}
+
+    void unregister(Client c) {
+        clients.remove(c);
+    }
+
+    int clientCount() {
+        return clients.size();
+    }
+
+    private void onEvent(JobEvent e) {
+        long now = System.nanoTime();
+        synchronized (lock) {
+            String job = e.jobId();
+            if (e.type().isCoalesced()) {
+                Long last = lastSent.get(job);
+                if (!held.containsKey(job) && (last == null || now - last >= COALESCE_NANOS)) {
+                    emit(e, now);
+                } else {
+                    held.put(job, e);
+                }
+            } else {
+                held.remove(job);
+                emit(e, now);
+            }
+        }
+    }
+
+    private void flushHeld() {
+        long now = System.nanoTime();
+        synchronized (lock) {
+            for (Iterator<Map.Entry<String, JobEvent>> it = held.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<String, JobEvent> h = it.next();
+                Long last = lastSent.get(h.getKey());
+                if (last == null || now - last >= COALESCE_NANOS) {
+                    it.remove();
+                    emit(h.getValue(), now);
+                }
+            }
+            // Forget quiet jobs so the map does not grow with every job ever seen.
+            lastSent.values().removeIf(t -> now - t > 10 * COALESCE_NANOS);
+        }
+    }
+
+    private void emit(JobEvent e, long now) {
+        ObjectNode data = JobJson.MAPPER.createObjectNode();
+        data.put("type", e.type().name());
+        if (e.part().isPresent()) {
+            data.put("part", e.part().getAsInt());
+        }
+        data.set("job", JobJson.job(e.snapshot(), false));
+        Emitted out = new Emitted(
+                ++seq,
+                e.type().name().toLowerCase(Locale.ROOT),
+                e.jobId(),
+                e.snapshot().scope().orElse(null),
+                e.snapshot().parent().orElse(null),
+                data.toString());
+        lastSent.put(e.jobId(), now);
+        ring.addLast(out);
+        if (ring.size() > capacity) {
+            ring.removeFirst();
+        }
+        for (Client c : clients) {
+            if (c.filter.test(out)) {
+                c.offer(out);
+            }
+        }
+    }
+
+    /** @return true for the marker that ends a client's stream */
+    static boolean isClose(Emitted e) {
+        return e == CLOSE;
+    }
+
+    @Override
+    public void close() {
+        synchronized (lock) {
+            closed = true;
+            for (Client c : clients) {
+                c.queue.clear();
+                c.queue.offer(CLOSE);
+            }
+        }
+        subscription.close();
+        timer.shutdownNow();
+    }
+}

@@ -1,0 +1,198 @@
+package io.tally.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.http.Context;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Iterator;
+import java.util.Set;
+
+/**
+ * Reads request input strictly: bounded bodies, JSON objects with known fields only, typed values, known query
+ * parameters only. Every failure is an {@link ApiException} with a message naming the field, so a client learns what to
+ * fix and nothing is written.
+ */
+final class Input {
+    private Input() {}
+
+    /** Rejects query parameters not in {@code allowed}, so a typo ({@code ?stat=RUNNING}) is not silently ignored. */
+    static void onlyParams(Context ctx, String... allowed) {
+        Set<String> ok = Set.of(allowed);
+        for (String p : ctx.queryParamMap().keySet()) {
+            if (!ok.contains(p)) {
+                throw ApiException.invalid("unknown query parameter '" + clip(p) + "'"
+                        + (allowed.length == 0 ? "" : "; allowed: " + String.join(", ", allowed)));
+            }
+        }
+    }
+
+    /** @return the body, read up to {@code max} bytes; 413 past that */
+    static byte[] body(Context ctx, long max) {
+        long declared = ctx.req().getContentLengthLong();
+        if (declared > max) {
+            throw tooLarge(max);
+        }
+        try (InputStream in = ctx.req().getInputStream()) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                if (out.size() + n > max) {
+                    throw tooLarge(max);
+                }
+                out.write(buf, 0, n);
+            }
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw ApiException.invalid("could not read the request body: " + e.getMessage());
+        }
+    }
+
+    static ApiException tooLarge(long max) {
+        return new ApiException(413, "too_large", "request body larger than " + max + " bytes");
+    }
+
+    /**
+     * @param required false to accept an empty body as {@code {}}
+     * @return the body as a JSON object
+     */
+    static ObjectNode object(Context ctx, long max, boolean required, String... fields) {
+        byte[] raw = body(ctx, max);
+        String text = new String(raw, StandardCharsets.UTF_8);
+        if (text.isBlank()) {
+            if (required) {
+                throw ApiException.invalid("a JSON object body is required");
+            }
+            return JobJson.MAPPER.createObjectNode();
+        }
+        JsonNode node;
+        try {
+            node = JobJson.MAPPER.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw ApiException.invalid("malformed JSON: " + e.getOriginalMessage());
+        }
+        if (node == null || !node.isObject()) {
+            throw ApiException.invalid("the body must be a JSON object");
+        }
+        ObjectNode o = (ObjectNode) node;
+        Set<String> known = Set.of(fields);
+        for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!known.contains(f)) {
+                throw ApiException.invalid("unknown field '" + clip(f) + "'; allowed: " + String.join(", ", fields));
+            }
+        }
+        return o;
+    }
+
+    /** @return the field's text, or null when absent or null */
+    static String text(JsonNode o, String field) {
+        JsonNode v = o.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw ApiException.invalid(field + ": must be a string");
+        }
+        return v.asText();
+    }
+
+    /** @return the field as a long, or {@code dflt} when absent */
+    static long integer(JsonNode o, String field, long dflt) {
+        JsonNode v = o.get(field);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+            throw ApiException.invalid(field + ": must be an integer");
+        }
+        return v.asLong();
+    }
+
+    /** @return the field as an int, or {@code dflt} when absent */
+    static int smallInt(JsonNode o, String field, int dflt) {
+        long n = integer(o, field, dflt);
+        if (n < Integer.MIN_VALUE || n > Integer.MAX_VALUE) {
+            throw ApiException.invalid(field + ": out of range");
+        }
+        return (int) n;
+    }
+
+    /** @return the field as a boolean, or {@code dflt} when absent */
+    static boolean bool(JsonNode o, String field, boolean dflt) {
+        JsonNode v = o.get(field);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isBoolean()) {
+            throw ApiException.invalid(field + ": must be true or false");
+        }
+        return v.asBoolean();
+    }
+
+    /** @return a duration given as an ISO-8601 string ({@code PT30S}) or a number of seconds, or null when absent */
+    static Duration duration(JsonNode o, String field) {
+        JsonNode v = o.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (v.isNumber()) {
+            double s = v.asDouble();
+            if (!Double.isFinite(s) || s <= 0 || s > 36_500L * 86_400) {
+                throw ApiException.invalid(field + ": must be a positive number of seconds");
+            }
+            return Duration.ofMillis(Math.round(s * 1000));
+        }
+        if (v.isTextual()) {
+            try {
+                return Duration.parse(v.asText());
+            } catch (DateTimeParseException e) {
+                throw ApiException.invalid(field + ": must be an ISO-8601 duration (PT30S) or seconds");
+            }
+        }
+        throw ApiException.invalid(field + ": must be an ISO-8601 duration (PT30S) or seconds");
+    }
+
+    /** @return the query parameter as an int in [min, max], or {@code dflt} when absent */
+    static int intParam(Context ctx, String name, int dflt, int min, int max) {
+        String v = ctx.queryParam(name);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n < min || n > max) {
+                throw ApiException.invalid(name + ": must be between " + min + " and " + max + ", was " + n);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw ApiException.invalid(name + ": must be an integer, was '" + clip(v) + "'");
+        }
+    }
+
+    /** @return the path parameter as a part number (≥ 0) */
+    static int partParam(Context ctx) {
+        String v = ctx.pathParam("n");
+        try {
+            int n = Integer.parseInt(v);
+            if (n < 0) {
+                throw ApiException.invalid("part: must not be negative, was " + n);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw ApiException.invalid("part: must be a non-negative integer, was '" + clip(v) + "'");
+        }
+    }
+
+    /** Cuts echoed input so an error message cannot be used to reflect a huge payload. */
+    static String clip(String s) {
+        String c = s.length() > 60 ? s.substring(0, 60) + "…" : s;
+        return c.replaceAll("\\p{Cntrl}", "?");
+    }
+}

@@ -1,0 +1,208 @@
+package io.tally.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tally.Job;
+import io.tally.JobSpec;
+import io.tally.Tally;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Reads the SSE stream: snapshot first, live events, coalescing, heartbeats and Last-Event-ID resume. */
+class EventStreamTest {
+    Tally tally;
+    TallyServer server;
+    final HttpClient client = HttpClient.newHttpClient();
+    final List<Stream<String>> open = new ArrayList<>();
+
+    @BeforeEach
+    void start() {
+        tally = Tally.open("memory:");
+        server = TallyServer.builder()
+                .tally(tally)
+                .port(0)
+                .sseHeartbeat(Duration.ofMillis(200))
+                .build()
+                .start();
+    }
+
+    @AfterEach
+    void stop() {
+        open.forEach(Stream::close);
+        server.close();
+        tally.close();
+    }
+
+    /** One SSE event: id, name, data. */
+    record Sse(String id, String event, JsonNode data) {}
+
+    /** Connects and parses events on a background thread; comments are queued as event ":". */
+    BlockingQueue<Sse> connect(String query, String lastEventId) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url() + "/api/events" + query))
+                .header("Accept", "text/event-stream");
+        if (lastEventId != null) {
+            b.header("Last-Event-ID", lastEventId);
+        }
+        HttpResponse<Stream<String>> r = client.send(b.build(), HttpResponse.BodyHandlers.ofLines());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
+        open.add(r.body());
+        BlockingQueue<Sse> q = new LinkedBlockingQueue<>();
+        Thread t = new Thread(() -> {
+            String id = null;
+            String event = null;
+            StringBuilder data = new StringBuilder();
+            try {
+                for (String line : (Iterable<String>) r.body()::iterator) {
+                    if (line.startsWith(":")) {
+                        q.add(new Sse(null, ":", null));
+                    } else if (line.startsWith("id: ")) {
+                        id = line.substring(4);
+                    } else if (line.startsWith("event: ")) {
+                        event = line.substring(7);
+                    } else if (line.startsWith("data: ")) {
+                        data.append(line.substring(6));
+                    } else if (line.isEmpty() && event != null) {
+                        q.add(new Sse(id, event, JobJson.MAPPER.readTree(data.toString())));
+                        id = null;
+                        event = null;
+                        data.setLength(0);
+                    }
+                }
+            } catch (Exception | Error e) {
+                // stream closed by the test
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        return q;
+    }
+
+    static Sse next(BlockingQueue<Sse> q, String event) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            Sse e = q.poll(100, TimeUnit.MILLISECONDS);
+            if (e != null && e.event().equals(event)) {
+                return e;
+            }
+        }
+        throw new AssertionError("no '" + event + "' event within 10 s");
+    }
+
+    @Test
+    void snapshot_first_then_live_events() throws Exception {
+        Job existing = tally.create(JobSpec.builder().name("before").build());
+        BlockingQueue<Sse> q = connect("", null);
+        Sse snap = q.poll(10, TimeUnit.SECONDS);
+        assertThat(snap.event()).isEqualTo("snapshot");
+        assertThat(snap.data().get("jobs").get(0).get("id").asText()).isEqualTo(existing.id());
+        assertThat(snap.data().get("stats").get("total").asLong()).isEqualTo(1);
+
+        Job job = tally.create(JobSpec.builder().name("live").total(3).build());
+        Sse created = next(q, "created");
+        assertThat(created.data().get("job").get("id").asText()).isEqualTo(job.id());
+        job.recordSuccess("a");
+        Sse progress = next(q, "progress");
+        assertThat(progress.data().get("job").get("succeeded").asLong()).isGreaterThanOrEqualTo(1);
+        job.finish();
+        Sse finished = next(q, "finished");
+        assertThat(finished.data().get("job").get("state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(Long.parseLong(finished.id())).isGreaterThan(Long.parseLong(created.id()));
+    }
+
+    @Test
+    void job_filter_and_heartbeats() throws Exception {
+        Job mine = tally.create(JobSpec.builder().name("mine").start(true).build());
+        Job other = tally.create(JobSpec.builder().name("other").start(true).build());
+        BlockingQueue<Sse> q = connect("?job=" + mine.id(), null);
+        Sse snap = next(q, "snapshot");
+        assertThat(snap.data().get("job").get("id").asText()).isEqualTo(mine.id());
+        other.cancel(null);
+        mine.cancel(null);
+        Sse cancelled = next(q, "cancelled");
+        assertThat(cancelled.data().get("job").get("id").asText()).isEqualTo(mine.id());
+        assertThat(next(q, ":")).isNotNull();
+    }
+
+    @Test
+    void progress_is_coalesced_and_the_last_count_arrives() throws Exception {
+        Job job = tally.create(
+                JobSpec.builder().name("busy").total(2000).start(true).build());
+        BlockingQueue<Sse> q = connect("?job=" + job.id(), null);
+        next(q, "snapshot");
+        long t0 = System.nanoTime();
+        for (int i = 0; i < 2000; i++) {
+            job.recordSuccess();
+        }
+        job.finish();
+        List<Sse> got = new ArrayList<>();
+        Sse e;
+        do {
+            e = q.poll(10, TimeUnit.SECONDS);
+            assertThat(e).isNotNull();
+            got.add(e);
+        } while (!e.event().equals("finished"));
+        // Events reach the server's hub no earlier than the burst starts and no later than "finished" arrives here.
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long progress = got.stream().filter(s -> s.event().equals("progress")).count();
+        // ≤ 10 per second, plus the first of the burst and one flushed at its end.
+        assertThat(progress).isLessThanOrEqualTo((long) Math.ceil(seconds * 10) + 3);
+        assertThat(got.get(got.size() - 1).data().get("job").get("succeeded").asLong())
+                .isEqualTo(2000);
+    }
+
+    @Test
+    void resumes_from_last_event_id() throws Exception {
+        BlockingQueue<Sse> q = connect("", null);
+        next(q, "snapshot");
+        Job a = tally.create(JobSpec.builder().name("a").build());
+        Sse created = next(q, "created");
+        open.forEach(Stream::close);
+        // Missed while disconnected:
+        a.start();
+        a.cancel("stop");
+
+        BlockingQueue<Sse> resumed = connect("", created.id());
+        Sse first = resumed.poll(10, TimeUnit.SECONDS);
+        assertThat(first.event()).isEqualTo("started");
+        assertThat(next(resumed, "cancelled").data().get("job").get("id").asText())
+                .isEqualTo(a.id());
+
+        // An id older than the buffer (or from another server) gets a fresh snapshot instead.
+        BlockingQueue<Sse> fresh = connect("", "999999");
+        assertThat(fresh.poll(10, TimeUnit.SECONDS).event()).isEqualTo("snapshot");
+    }
+
+    @Test
+    void too_many_streams_get_503() throws Exception {
+        try (TallyServer small = TallyServer.builder()
+                .tally(tally)
+                .port(0)
+                .maxEventStreams(1)
+                .build()
+                .start()) {
+            HttpResponse<Stream<String>> first = client.send(
+                    HttpRequest.newBuilder(URI.create(small.url() + "/api/events"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofLines());
+            open.add(first.body());
+            assertThat(first.statusCode()).isEqualTo(200);
+            Http.Res second = new Http(small.url()).get("/api/events");
+            assertThat(second.status()).isEqualTo(503);
+            assertThat(second.errorCode()).isEqualTo("unavailable");
+        }
+    }
+}
