@@ -1,7 +1,6 @@
 package io.tally.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tally.Job;
@@ -293,15 +292,6 @@ class TallyCliTest {
         } else {
             assertThat(r.code()).isEqualTo(4);
         }
-    }
-
-    @Test
-    void default_sqlite_store_missing_gives_a_clear_message() {
-        assumeFalse(TallyCli.Base.hasProvider(TallyCli.DEFAULT_STORE), "tally-jdbc is on the class path");
-        env.remove("TALLY_STORE");
-        Run r = tally("ls");
-        assertThat(r.code()).isEqualTo(4);
-        assertThat(r.err()).contains("tally-jdbc").contains("--store");
     }
 
     @Test
