@@ -1,0 +1,105 @@
+package io.tally.runner;
+
+import io.tally.InvalidInputException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link Dispatcher} inside one process: each published message is handed to the handler on an executor thread;
+ * a handler that throws gets the message again (with {@code attempt + 1}) up to {@code maxDeliveries} times. Nothing
+ * survives the process: for work that must outlive it, use a transport with storage.
+ */
+public final class InProcessDispatcher implements Dispatcher {
+    private static final Logger log = LoggerFactory.getLogger(InProcessDispatcher.class);
+
+    private final ExecutorService executor;
+    private final boolean ownsExecutor;
+    private final int maxDeliveries;
+    private volatile MessageHandler handler;
+    private volatile boolean closed;
+
+    /** @param threads size of its own pool of daemon threads, shut down by {@link #close()} */
+    public InProcessDispatcher(int threads) {
+        this(Executors.newFixedThreadPool(checkThreads(threads), Runner.daemon("tally-worker")), true, 100);
+    }
+
+    /**
+     * @param executor runs the handler; not shut down by {@link #close()}
+     * @param maxDeliveries deliveries of one message at most (a safety net; the runner gives up on a part earlier,
+     *     after {@link MapReduceOptions#maxAttempts})
+     */
+    public InProcessDispatcher(ExecutorService executor, int maxDeliveries) {
+        this(executor, false, maxDeliveries);
+    }
+
+    private InProcessDispatcher(ExecutorService executor, boolean owns, int maxDeliveries) {
+        if (executor == null) {
+            throw new InvalidInputException("executor", "must not be null");
+        }
+        if (maxDeliveries < 1) {
+            throw new InvalidInputException("maxDeliveries", "must be at least 1, was " + maxDeliveries);
+        }
+        this.executor = executor;
+        this.ownsExecutor = owns;
+        this.maxDeliveries = maxDeliveries;
+    }
+
+    private static int checkThreads(int threads) {
+        if (threads < 1) {
+            throw new InvalidInputException("threads", "must be at least 1, was " + threads);
+        }
+        return threads;
+    }
+
+    @Override
+    public void start(MessageHandler handler) {
+        if (handler == null) {
+            throw new InvalidInputException("handler", "must not be null");
+        }
+        this.handler = handler;
+    }
+
+    @Override
+    public void publish(WorkMessage message) {
+        MessageHandler h = handler;
+        if (closed) {
+            throw new DispatchException("dispatcher is closed; cannot publish " + message);
+        }
+        if (h == null) {
+            throw new DispatchException("dispatcher not started; cannot publish " + message);
+        }
+        try {
+            executor.execute(() -> deliver(h, message));
+        } catch (RejectedExecutionException e) {
+            throw new DispatchException("executor rejected " + message, e);
+        }
+    }
+
+    private void deliver(MessageHandler h, WorkMessage message) {
+        try {
+            h.handle(message);
+        } catch (Exception e) {
+            if (message.attempt() >= maxDeliveries || closed) {
+                log.error("giving up on {} after {} deliveries", message, message.attempt(), e);
+                return;
+            }
+            log.debug("redelivering {}: {}", message, e.toString());
+            try {
+                executor.execute(() -> deliver(h, message.redelivery()));
+            } catch (RejectedExecutionException shutDown) {
+                log.error("cannot redeliver {}: executor shut down", message, e);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        if (ownsExecutor) {
+            executor.shutdownNow();
+        }
+    }
+}

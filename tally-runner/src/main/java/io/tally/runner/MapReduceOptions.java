@@ -1,0 +1,93 @@
+package io.tally.runner;
+
+import io.tally.InvalidInputException;
+import io.tally.PartOptions;
+import java.util.List;
+
+/**
+ * How a map-reduce job treats failing parts. Immutable: each setter returns a copy.
+ *
+ * <table>
+ * <caption>Settings</caption>
+ * <tr><th>setting</th><th>default</th><th>meaning</th></tr>
+ * <tr><td>{@code failJobOn}</td><td>none</td><td>exception types (and subclasses) that fail the whole job at once
+ * (reason {@code part_failed}); later parts are skipped</td></tr>
+ * <tr><td>{@code maxAttempts}</td><td>3</td><td>deliveries of a part whose function throws anything else; after the
+ * last one the part is recorded as failed</td></tr>
+ * <tr><td>{@code toleratedFailures}</td><td>0</td><td>failed parts that still let the job settle and run the reduce;
+ * one more fails the job</td></tr>
+ * </table>
+ */
+public final class MapReduceOptions {
+    private static final MapReduceOptions DEFAULTS = new MapReduceOptions(List.of(), 0, 3);
+
+    private final List<Class<? extends Throwable>> failJobOn;
+    private final int toleratedFailures;
+    private final int maxAttempts;
+
+    private MapReduceOptions(List<Class<? extends Throwable>> failJobOn, int toleratedFailures, int maxAttempts) {
+        this.failJobOn = failJobOn;
+        this.toleratedFailures = toleratedFailures;
+        this.maxAttempts = maxAttempts;
+    }
+
+    /** @return the defaults in the table above */
+    public static MapReduceOptions defaults() {
+        return DEFAULTS;
+    }
+
+    /** @return options under which these exception types fail the whole job */
+    @SafeVarargs
+    public static MapReduceOptions failJobOn(Class<? extends Throwable>... types) {
+        if (types == null) {
+            throw new InvalidInputException("failJobOn", "must not be null");
+        }
+        for (Class<? extends Throwable> t : types) {
+            if (t == null) {
+                throw new InvalidInputException("failJobOn", "must not contain null");
+            }
+        }
+        return new MapReduceOptions(List.of(types), 0, DEFAULTS.maxAttempts);
+    }
+
+    /** @param n failed parts tolerated (≥ 0) */
+    public MapReduceOptions toleratedFailures(int n) {
+        if (n < 0) {
+            throw new InvalidInputException("toleratedFailures", "must not be negative, was " + n);
+        }
+        return new MapReduceOptions(failJobOn, n, maxAttempts);
+    }
+
+    /** @param n deliveries of a failing part before it is recorded as failed (≥ 1) */
+    public MapReduceOptions maxAttempts(int n) {
+        if (n < 1) {
+            throw new InvalidInputException("maxAttempts", "must be at least 1, was " + n);
+        }
+        return new MapReduceOptions(failJobOn, toleratedFailures, n);
+    }
+
+    /** @return the failed parts tolerated */
+    public int toleratedFailures() {
+        return toleratedFailures;
+    }
+
+    /** @return deliveries of a failing part before it is recorded as failed */
+    public int maxAttempts() {
+        return maxAttempts;
+    }
+
+    /** @return the exception types that fail the job */
+    public List<Class<? extends Throwable>> failJobOn() {
+        return failJobOn;
+    }
+
+    /** @return true if {@code e} fails the whole job */
+    public boolean failsJob(Throwable e) {
+        return failJobOn.stream().anyMatch(t -> t.isInstance(e));
+    }
+
+    @SuppressWarnings("unchecked")
+    PartOptions partOptions(Runnable whenLast) {
+        return PartOptions.failJobOn(failJobOn.toArray(new Class[0])).whenLast(whenLast);
+    }
+}

@@ -1,0 +1,62 @@
+package io.tally.runner;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** The part and reduce functions the worker processes of {@link MultiProcessMapReduceIT} run (named in its file). */
+public final class MultiProcessJobs {
+    private MultiProcessJobs() {}
+
+    /** Build A of the multi-process build test. */
+    public static int a(BuildContext ctx) {
+        ctx.log().info("running on pid {}", ProcessHandle.current().pid());
+        return 1;
+    }
+
+    /** Build B: depends on A. */
+    public static int b(BuildContext ctx) {
+        ctx.log().info("running on pid {}", ProcessHandle.current().pid());
+        return ctx.dependencyResult("A", Integer.class) * 10 + 2;
+    }
+
+    /** Build C: depends on B. */
+    public static int c(BuildContext ctx) {
+        ctx.log().info("running on pid {}", ProcessHandle.current().pid());
+        return ctx.dependencyResult("B", Integer.class) * 10 + 3;
+    }
+
+    /** A build that hangs (as a stuck worker would) when its parameter {@code hang} is true. */
+    public static String slow(BuildContext ctx) throws InterruptedException {
+        ctx.log().info("started on pid {}", ProcessHandle.current().pid());
+        if (ctx.param("hang", Boolean.class)) {
+            Thread.sleep(120_000); // simulated stuck work; the test kills this process long before
+        }
+        return "done";
+    }
+
+    /** A part: a little simulated work, then twice the part's number. */
+    public static int part(PartContext ctx) throws InterruptedException {
+        Thread.sleep(2); // simulated work, so that the test can kill a worker half-way
+        return ((Number) ctx.payload().get("n")).intValue() * 2;
+    }
+
+    /** The reduce: counts its own runs in Redis (across processes), then the results' count and sum. */
+    public static Map<String, Long> reduce(ReduceContext ctx) {
+        String counter = System.getProperty("tally.test.reduceCounter");
+        RedisClient c = RedisClient.create(System.getProperty("tally.test.redis"));
+        try (StatefulRedisConnection<String, String> conn = c.connect()) {
+            conn.sync().incr(counter);
+        } finally {
+            c.shutdown(Duration.ZERO, Duration.ZERO);
+        }
+        List<Integer> results = ctx.results(Integer.class);
+        return Map.of(
+                "count",
+                (long) results.size(),
+                "sum",
+                results.stream().mapToLong(Integer::longValue).sum());
+    }
+}
