@@ -27,12 +27,21 @@ public final class PartOptions {
      */
     @SafeVarargs
     public static PartOptions failJobOn(Class<? extends Throwable>... types) {
-        for (Class<? extends Throwable> t : types) {
-            if (t == null) {
-                throw new InvalidInputException("failJobOn", "must not contain null");
-            }
+        if (types == null) {
+            throw new InvalidInputException("failJobOn", "must not be null");
         }
-        return new PartOptions(List.of(types), null);
+        return failJobOn(java.util.Arrays.asList(types));
+    }
+
+    /**
+     * @param types exception types (and their subclasses) that fail the whole job with reason {@code part_failed}
+     * @return the options
+     */
+    public static PartOptions failJobOn(List<Class<? extends Throwable>> types) {
+        if (types == null || types.stream().anyMatch(java.util.Objects::isNull)) {
+            throw new InvalidInputException("failJobOn", "must not be or contain null");
+        }
+        return new PartOptions(List.copyOf(types), null);
     }
 
     /**
