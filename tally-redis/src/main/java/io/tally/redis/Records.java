@@ -62,6 +62,74 @@ final class Records {
         return d == null ? null : Long.toString(now + d.toMillis());
     }
 
+    /**
+     * The job fields that can change after create, in the order of a short reply of {@code record.lua} and
+     * {@code record_parts.lua} (MUTABLE in {@code lib.lua}); every other field is fixed for the life of a job.
+     */
+    static final List<String> MUTABLE = List.of(
+            "state",
+            "total",
+            "succeeded",
+            "failed",
+            "settled",
+            "startedAt",
+            "updatedAt",
+            "finishedAt",
+            "deadline",
+            "leaseUntil",
+            "retainUntil",
+            "result",
+            "errorMessage",
+            "errorType",
+            "errorStack",
+            "errorReason",
+            "message",
+            "rate",
+            "rateAt",
+            "rateAcc");
+
+    /** The fields of a job hash that never change after create (with {@code createdBy}, which names the job's life). */
+    static final List<String> FIXED = List.of(
+            "id",
+            "name",
+            "scope",
+            "parent",
+            "metadata",
+            "parts",
+            "tolerated",
+            "createdAt",
+            "timeout",
+            "heartbeat",
+            "retainFor",
+            "createdBy");
+
+    /** @return the fixed fields of a job hash */
+    static Map<String, String> fixed(Map<String, String> h) {
+        Map<String, String> m = new HashMap<>(32);
+        for (String f : FIXED) {
+            String v = h.get(f);
+            if (v != null) {
+                m.put(f, v);
+            }
+        }
+        return m;
+    }
+
+    /**
+     * @return the hash of a job from a short reply: its fixed fields (as cached) plus the {@link #MUTABLE} values
+     *     starting at {@code from} (null = absent)
+     */
+    static Map<String, String> merge(Map<String, String> fixed, List<?> reply, int from) {
+        Map<String, String> m = new HashMap<>(fixed);
+        for (int i = 0; i < MUTABLE.size(); i++) {
+            Object v = reply.get(from + i);
+            if (v != null) {
+                m.put(MUTABLE.get(i), String.valueOf(v));
+            }
+        }
+        return m;
+    }
+
     /** @return the map of a flat field/value list, starting at {@code from} */
     static Map<String, String> map(List<?> flat, int from) {
         Map<String, String> m = new HashMap<>(64);

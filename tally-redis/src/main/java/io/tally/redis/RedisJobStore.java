@@ -53,6 +53,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -127,6 +128,14 @@ public final class RedisJobStore implements JobStore {
     private final String description;
     private final StatefulRedisConnection<String, String> connection;
     private final CopyOnWriteArrayList<Consumer<StoreEvent>> listeners = new CopyOnWriteArrayList<>();
+    /**
+     * Fixed fields (never changed after create) of recently written jobs, by id, with their createdBy token. The hot
+     * scripts (record, recordParts) then reply with the changeable fields only; they compare the token with the stored
+     * one, so a job deleted and created again under the same id is never mixed up with its predecessor.
+     */
+    private final ConcurrentHashMap<String, Map<String, String>> fixedFields = new ConcurrentHashMap<>();
+
+    private static final int FIXED_CACHE_SIZE = 10_000;
     private final Object pubSubLock = new Object();
     private StatefulRedisPubSubConnection<String, String> pubSub;
     private volatile boolean closed;
@@ -255,9 +264,11 @@ public final class RedisJobStore implements JobStore {
         k.add(keys.items(id));
         k.add(keys.itemSet(id, Outcome.SUCCESS));
         k.add(keys.itemSet(id, Outcome.FAILURE));
-        List<String> a = new ArrayList<>(8 + 2 * u.items().size());
+        List<String> a = new ArrayList<>(9 + 2 * u.items().size());
         a.add(Long.toString(now()));
         a.add(keys.channel());
+        Map<String, String> fixed = fixedFields.get(id);
+        a.add(tokenOf(fixed));
         a.add(Long.toString(u.succeeded()));
         a.add(Long.toString(u.failed()));
         a.add(Long.toString(u.addTotal()));
@@ -277,7 +288,7 @@ public final class RedisJobStore implements JobStore {
                 throw new InvalidInputException(
                         "part", "job " + id + " has parts: record them with completePart/failPart");
             default -> {
-                return Records.record(Records.map(r, 1));
+                return jobOf(id, fixed, r, 1);
             }
         }
     }
@@ -289,10 +300,12 @@ public final class RedisJobStore implements JobStore {
         k.add(keys.partSet(id, PartStatus.PENDING));
         k.add(keys.partSet(id, PartStatus.SUCCEEDED));
         k.add(keys.partSet(id, PartStatus.FAILED));
-        List<String> a = new ArrayList<>(4 + 3 * parts.size());
+        List<String> a = new ArrayList<>(5 + 3 * parts.size());
         a.add(Long.toString(now()));
         a.add(keys.channel());
         a.add(token());
+        Map<String, String> fixed = fixedFields.get(id);
+        a.add(tokenOf(fixed));
         a.add(Integer.toString(parts.size()));
         for (PartUpdate p : parts) {
             a.add(Integer.toString(p.part()));
@@ -316,9 +329,33 @@ public final class RedisJobStore implements JobStore {
                 int changed = ((Long) r.get(1)).intValue();
                 long remaining = (Long) r.get(2);
                 boolean last = (Long) r.get(3) == 1L;
-                return new PartsResult(changed, remaining, last, Records.record(Records.map(r, 4)));
+                return new PartsResult(changed, remaining, last, jobOf(id, fixed, r, 4));
             }
         }
+    }
+
+    /** @return the createdBy token of cached fixed fields, or "" for none */
+    private static String tokenOf(Map<String, String> fixed) {
+        return fixed == null ? "" : fixed.get("createdBy");
+    }
+
+    /**
+     * Reads the job at {@code from} of a reply of record.lua or record_parts.lua: {@code m} and the changeable fields
+     * (the script found that {@code fixed}, the cached fields sent as their createdBy token, belong to this life of
+     * the job), or {@code f} and the whole hash, whose fixed fields are then cached.
+     */
+    private JobRecord jobOf(String id, Map<String, String> fixed, List<Object> r, int from) {
+        if ("m".equals(r.get(from))) {
+            return Records.record(Records.merge(fixed, r, from + 1));
+        }
+        Map<String, String> h = Records.map(r, from + 1);
+        if (h.get("createdBy") != null) {
+            if (fixedFields.size() >= FIXED_CACHE_SIZE) {
+                fixedFields.clear();
+            }
+            fixedFields.put(id, Records.fixed(h));
+        }
+        return Records.record(h);
     }
 
     private static String outcomeValue(Outcome outcome, String reason) {

@@ -197,3 +197,161 @@ local function bulk(cmd, key, args, step)
         redis.call(cmd, key, unpack(args, i, last))
     end
 end
+
+-- ---- hot path (record, recordParts): fewer commands per call, each redis.call costs more than the Lua around it ----
+
+-- The job fields a hot-path write needs: everything but name, scope, parent and metadata (which never change and
+-- are not needed to decide anything), read with one HMGET instead of HGETALL.
+local HOT = {
+    'id', 'state', 'parts', 'tolerated', 'total', 'succeeded', 'failed', 'settled', 'settledBy', 'createdAt',
+    'createdBy', 'startedAt', 'updatedAt', 'finishedAt', 'timeout', 'heartbeat', 'retainFor', 'deadline', 'leaseUntil',
+    'retainUntil', 'result', 'errorMessage', 'errorType', 'errorStack', 'errorReason', 'message', 'rate', 'rateAt',
+    'rateAcc'
+}
+-- The fields that can change after create, in the order of a short reply (Records.MUTABLE on the Java side).
+local MUTABLE = {
+    'state', 'total', 'succeeded', 'failed', 'settled', 'startedAt', 'updatedAt', 'finishedAt', 'deadline',
+    'leaseUntil', 'retainUntil', 'result', 'errorMessage', 'errorType', 'errorStack', 'errorReason', 'message', 'rate',
+    'rateAt', 'rateAcc'
+}
+
+local function load_hot(key)
+    local v = redis.call('HMGET', key, unpack(HOT))
+    if not v[2] then -- every job has a state
+        return nil
+    end
+    local j = {}
+    for i = 1, #HOT do
+        if v[i] then
+            j[HOT[i]] = v[i]
+        end
+    end
+    return j
+end
+
+-- Appends the job to a reply: 'm' and the MUTABLE values (false = absent) when the caller already holds the fixed
+-- fields of this incarnation of the job (known = its createdBy token), else 'f' and the whole hash as stored.
+local function job_reply(out, key, j, known)
+    if known ~= '' and j.createdBy == known then
+        out[#out + 1] = 'm'
+        for i = 1, #MUTABLE do
+            local v = j[MUTABLE[i]]
+            if v == nil then
+                out[#out + 1] = false
+            else
+                out[#out + 1] = v
+            end
+        end
+    else
+        out[#out + 1] = 'f'
+        local flat = redis.call('HGETALL', key)
+        for i = 1, #flat do
+            out[#out + 1] = flat[i]
+        end
+    end
+    return out
+end
+
+-- Publishes the step's events with the job as stored after the step (the same message as publish()), but only
+-- when the channel has a subscriber: nobody could receive it otherwise, and encoding the whole job is most of a
+-- small write's cost. PUBSUB NUMSUB counts this server's subscribers (on Redis Cluster: this node's).
+local function listening(channel)
+    return tonumber(redis.call('PUBSUB', 'NUMSUB', channel)[2]) > 0
+end
+
+local function publish_hot(channel, key, j, events, heard)
+    if #events == 0 then
+        return
+    end
+    if heard == nil then
+        heard = listening(channel)
+    end
+    if not heard then
+        return
+    end
+    local flat = redis.call('HGETALL', key)
+    local full = {}
+    for i = 1, #flat, 2 do
+        full[flat[i]] = flat[i + 1]
+    end
+    redis.call('PUBLISH', channel, cjson.encode({id = j.id, events = events, job = full}))
+end
+
+-- Stored values of some fields of a hash: returns stored (field -> value; absent fields have no entry) and written
+-- (field -> value the hash holds now). One HMGET per 1000 fields; for a single field, an HSETNX of 'value' both reads
+-- and, for a new field (the common case), writes it.
+local function prefetch(key, fields, value)
+    local stored, written = {}, {}
+    if #fields == 1 and value ~= nil then
+        local f = fields[1]
+        if redis.call('HSETNX', key, f, value) == 1 then
+            written[f] = value
+        else
+            local v = redis.call('HGET', key, f)
+            stored[f], written[f] = v, v
+        end
+        return stored, written
+    end
+    for i = 1, #fields, 1000 do
+        local last = math.min(i + 999, #fields)
+        local v = redis.call('HMGET', key, unpack(fields, i, last))
+        for k = i, last do
+            local x = v[k - i + 1]
+            if x then
+                stored[fields[k]], written[fields[k]] = x, x
+            end
+        end
+    end
+    return stored, written
+end
+
+-- Writes, with as few HSETs as possible, the final value of each field in 'order' that the hash does not hold yet.
+local function flush_hash(key, order, final, written)
+    local args = {}
+    for _, f in ipairs(order) do
+        local v = final[f]
+        if v ~= nil and written[f] ~= v then
+            args[#args + 1] = f
+            args[#args + 1] = v
+            written[f] = v
+        end
+    end
+    if #args > 0 then
+        bulk('HSET', key, args, 2000)
+    end
+end
+
+-- Moves the members in 'order' between the outcome sets set_of.S / set_of.F so that each is in the set of its final
+-- outcome ('S'/'F', first letter of final[f]) and not in that of its stored one; a member new to the hash leaves
+-- 'pending' (if given). Scores are the member as a number when 'scored' (parts), else 0 (items). Bulk ZADD/ZREM.
+local function move_members(order, stored, final, set_of, pending, scored)
+    local add, rem, unpend = {S = {}, F = {}}, {S = {}, F = {}}, {}
+    for _, f in ipairs(order) do
+        local a = stored[f] and string.sub(stored[f], 1, 1)
+        local b = final[f] and string.sub(final[f], 1, 1)
+        if a ~= b then
+            if a then
+                local r = rem[a]
+                r[#r + 1] = f
+            elseif pending then
+                unpend[#unpend + 1] = f
+            end
+            if b then
+                local t = add[b]
+                t[#t + 1] = scored and tonumber(f) or 0
+                t[#t + 1] = f
+            end
+        end
+    end
+    if #unpend > 0 then
+        bulk('ZREM', pending, unpend, 1000)
+    end
+    for _, o in ipairs({'S', 'F'}) do
+        if #rem[o] > 0 then
+            bulk('ZREM', set_of[o], rem[o], 1000)
+        end
+        if #add[o] > 0 then
+            bulk('ZADD', set_of[o], add[o], 2000)
+        end
+    end
+end

@@ -1,0 +1,650 @@
+package io.tally.bench;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.codec.StringCodec;
+import io.tally.EventFilter;
+import io.tally.Job;
+import io.tally.JobSpec;
+import io.tally.Outcome;
+import io.tally.StoreUnavailableException;
+import io.tally.Subscription;
+import io.tally.Tally;
+import io.tally.store.ItemUpdate;
+import io.tally.store.ProgressUpdate;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Load driver for the Redis store: Tally's {@code recordSuccess()} (anonymous), {@code recordSuccess(key)} (keyed),
+ * {@code completePart}, {@code progress()} reads and the batch APIs ({@code completeParts(jobId, int...)} and one
+ * {@code record} with many keyed items), at several numbers of calls in flight (one blocking caller thread per call in
+ * flight; Lettuce's one shared connection pipelines them). Each Tally figure is shown next to the server's raw limit,
+ * measured in the same run against the same server at the same concurrency:
+ *
+ * <ul>
+ *   <li>{@code redis-benchmark -c N -P 1} running the minimal progress script by EVALSHA ({@code HINCRBY} of a counter,
+ *       {@code HSET} of {@code updatedAt}, {@code PUBLISH} of a small event), and a plain {@code HINCRBY};
+ *   <li>a bare Lettuce client (same kind of shared connection, N threads) running that minimal script by EVALSHA.
+ * </ul>
+ *
+ * Every caller works on its own job (redis-benchmark's clients on {@code -r N} random keys), so the figures measure
+ * the cost of an operation. Each cell runs a warm-up, then counts completed calls for a fixed time; redis-benchmark
+ * gets a request count sized from a short calibration run so that it also runs about that long. Everything lives in
+ * a scratch namespace whose keys are removed before and after the run.
+ *
+ * <p>Usage: {@code java -cp benchmarks.jar io.tally.bench.RedisBench [--secs=10] [--warmup=3] [--clients=1,16,256]
+ * [--batch-clients=1,16] [--batch=1000] [--url=redis://127.0.0.1:6379] [--namespace=tally-bench]
+ * [--only=raw,anonymous,keyed,part,progress,batch]}
+ */
+public final class RedisBench {
+    /** The minimal progress script: what one tick of progress costs Redis without Tally's bookkeeping. */
+    static final String MINIMAL_SCRIPT = "redis.call('HINCRBY', KEYS[1], 'succeeded', 1)\n"
+            + "redis.call('HSET', KEYS[1], 'updatedAt', ARGV[1])\n"
+            + "redis.call('PUBLISH', ARGV[2], ARGV[3])\n"
+            + "return 1\n";
+
+    private static final Pattern RPS = Pattern.compile("([0-9.]+) requests per second");
+    private static final int PARTS_PER_JOB = 100_000;
+
+    private final int secs;
+    private final int warmup;
+    private final List<Integer> clients;
+    private final List<Integer> batchClients;
+    private final int batch;
+    private final String url;
+    private final String host;
+    private final int port;
+    private final String namespace;
+    private final List<String> only;
+    private final Map<String, Double> results = new LinkedHashMap<>();
+    private final List<String> notes = new ArrayList<>();
+
+    private RedisClient client;
+    private StatefulRedisConnection<String, String> raw;
+    private Tally tally;
+    private String minimalSha;
+
+    @FunctionalInterface
+    interface Op {
+        /** One call by caller {@code thread}; returns the units it did (1, or the batch size). */
+        long run(int thread) throws Exception;
+    }
+
+    private RedisBench(Map<String, String> opts) {
+        secs = Integer.parseInt(opts.getOrDefault("secs", "10"));
+        warmup = Integer.parseInt(opts.getOrDefault("warmup", "3"));
+        clients = ints(opts.getOrDefault("clients", "1,16,256"));
+        batchClients = ints(opts.getOrDefault("batch-clients", "1,16"));
+        batch = Integer.parseInt(opts.getOrDefault("batch", "1000"));
+        url = opts.getOrDefault("url", System.getenv().getOrDefault("TALLY_TEST_REDIS_URL", "redis://127.0.0.1:6379"));
+        java.net.URI u = java.net.URI.create(url);
+        host = u.getHost();
+        port = u.getPort() < 0 ? 6379 : u.getPort();
+        namespace = opts.getOrDefault("namespace", "tally-bench");
+        only = List.of(opts.getOrDefault("only", "raw,anonymous,keyed,part,progress,batch")
+                .split(","));
+    }
+
+    /** @param args {@code --name=value} options, see the class comment */
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opts = new LinkedHashMap<>();
+        for (String a : args) {
+            if (!a.startsWith("--")) {
+                throw new IllegalArgumentException("expected --name=value, was " + a);
+            }
+            int eq = a.indexOf('=');
+            opts.put(eq < 0 ? a.substring(2) : a.substring(2, eq), eq < 0 ? "true" : a.substring(eq + 1));
+        }
+        RedisBench b = new RedisBench(opts);
+        String loadBefore = loadAverage();
+        long started = System.nanoTime();
+        b.run();
+        b.print(loadBefore, loadAverage(), (System.nanoTime() - started) / 1e9);
+        System.exit(0);
+    }
+
+    private void run() throws Exception {
+        client = RedisClient.create(url);
+        raw = client.connect(StringCodec.UTF8);
+        String base = url.contains("?") ? url + "&" : url + "?";
+        tally = Tally.open(base + "namespace=" + namespace);
+        try {
+            cleanNamespace();
+            RedisCommands<String, String> sync = raw.sync();
+            minimalSha = sync.scriptLoad(MINIMAL_SCRIPT);
+            String info = sync.info("server");
+            Matcher m = Pattern.compile("redis_version:(\\S+)").matcher(info);
+            System.err.printf(
+                    "Redis %s at %s, namespace %s, %d s per cell after %d s warm-up%n",
+                    m.find() ? m.group(1) : "?", url, namespace, secs, warmup);
+            for (int n : clients) {
+                cell(n);
+            }
+            if (only.contains("batch")) {
+                for (int n : batchClients) {
+                    batchCell(n);
+                }
+            }
+            commandStats();
+        } finally {
+            tally.close();
+            cleanNamespace();
+            raw.close();
+            client.shutdown();
+        }
+    }
+
+    private void cell(int n) throws Exception {
+        String hashTag = "{" + namespace + "}";
+        String channel = hashTag + ":raw-events";
+        String event = "{\"id\":\"raw\",\"events\":[{\"type\":\"PROGRESS\"}]}";
+        String now = Long.toString(System.currentTimeMillis());
+        if (only.contains("raw")) {
+            RedisCommands<String, String> sync = raw.sync();
+            String[][] keys = new String[n][];
+            for (int i = 0; i < n; i++) {
+                keys[i] = new String[] {hashTag + ":raw:" + i};
+            }
+            put("lettuce-minimal", n, measure("bare Lettuce, minimal script", n, t -> {
+                sync.evalsha(minimalSha, ScriptOutputType.INTEGER, keys[t], now, channel, event);
+                return 1;
+            }));
+            put(
+                    "rb-minimal",
+                    n,
+                    redisBenchmark(n, "EVALSHA", minimalSha, "1", hashTag + ":raw:__rand_int__", now, channel, event));
+            put("rb-hincrby", n, redisBenchmark(n, "HINCRBY", hashTag + ":raw:__rand_int__", "succeeded", "1"));
+        }
+        if (only.contains("anonymous")) {
+            Job[] jobs = counterJobs(n);
+            put("anonymous", n, measure("Tally recordSuccess()", n, t -> {
+                jobs[t].recordSuccess();
+                return 1;
+            }));
+            delete(jobs);
+        }
+        if (only.contains("keyed")) {
+            Job[] jobs = counterJobs(n);
+            AtomicLong key = new AtomicLong();
+            put("keyed", n, measure("Tally recordSuccess(key)", n, t -> {
+                jobs[t].recordSuccess("item-" + key.incrementAndGet());
+                return 1;
+            }));
+            delete(jobs);
+        }
+        if (only.contains("keyed") && n == 16) {
+            // The same with a live subscriber: then every write also encodes and publishes the job (see the README).
+            Job[] jobs = counterJobs(n);
+            AtomicLong key = new AtomicLong();
+            AtomicLong heard = new AtomicLong();
+            try (Subscription sub = tally.subscribe(EventFilter.all(), e -> heard.incrementAndGet())) {
+                put("keyed-subscribed", n, measure("Tally recordSuccess(key), subscribed", n, t -> {
+                    jobs[t].recordSuccess("item-" + key.incrementAndGet());
+                    return 1;
+                }));
+            }
+            delete(jobs);
+        }
+        if (only.contains("part")) {
+            PartFeed feed = new PartFeed(1);
+            put("part", n, measure("Tally completePart", n, t -> {
+                int[] jp = feed.next(1);
+                tally.completePart(feed.job(jp[0]), jp[1]);
+                return 1;
+            }));
+            noteGrowth("completePart", n, feed);
+            feed.close();
+        }
+        if (only.contains("progress")) {
+            Job[] jobs = counterJobs(n);
+            for (Job j : jobs) {
+                j.recordSuccess("one");
+            }
+            put("progress", n, measure("Tally progress()", n, t -> {
+                jobs[t].progress();
+                return 1;
+            }));
+            delete(jobs);
+        }
+    }
+
+    private void batchCell(int n) throws Exception {
+        PartFeed feed = new PartFeed(4);
+        put("parts-batch", n, measure("Tally completeParts(" + batch + ")", n, t -> {
+            int[] jp = feed.next(batch);
+            int[] parts = new int[batch];
+            for (int i = 0; i < batch; i++) {
+                parts[i] = jp[1] + i;
+            }
+            tally.completeParts(feed.job(jp[0]), parts);
+            return batch;
+        }));
+        noteGrowth("completeParts", n, feed);
+        feed.close();
+        Job[] jobs = counterJobs(n);
+        AtomicLong key = new AtomicLong();
+        put("items-batch", n, measure("Tally record(" + batch + " items)", n, t -> {
+            long from = key.getAndAdd(batch);
+            List<ItemUpdate> items = new ArrayList<>(batch);
+            for (int i = 0; i < batch; i++) {
+                items.add(new ItemUpdate("item-" + (from + i), Outcome.SUCCESS, null));
+            }
+            jobs[t].record(new ProgressUpdate(0, 0, items, 0, null));
+            return batch;
+        }));
+        delete(jobs);
+    }
+
+    /**
+     * Hands out parts of jobs with {@value #PARTS_PER_JOB} parts each (part batches never cross a job), creating the
+     * next job when one is used up: the creation is counted in the measured time (it happens rarely and is noted).
+     */
+    private final class PartFeed {
+        private final List<String> jobs = Collections.synchronizedList(new ArrayList<>());
+        private final AtomicLong cursor = new AtomicLong();
+        private final AtomicInteger created = new AtomicInteger();
+
+        /** @param ahead jobs created up front, outside the measured time */
+        PartFeed(int ahead) {
+            grow(ahead - 1);
+            created.set(0);
+        }
+
+        /** @return jobs that had to be created while callers were running */
+        int createdLater() {
+            return created.get();
+        }
+
+        String job(int index) {
+            return jobs.get(index);
+        }
+
+        /** @return {job index, first part} of {@code count} consecutive parts */
+        int[] next(int count) {
+            int perJob = PARTS_PER_JOB / count * count;
+            long at = cursor.getAndAdd(count);
+            int index = (int) (at / perJob);
+            int first = (int) (at % perJob);
+            if (index >= jobs.size()) {
+                grow(index);
+            }
+            return new int[] {index, first};
+        }
+
+        private synchronized void grow(int index) {
+            while (jobs.size() <= index) {
+                jobs.add(tally.create(JobSpec.builder()
+                                .name("bench-parts")
+                                .parts(Collections.nCopies(PARTS_PER_JOB, Map.of()))
+                                .build())
+                        .id());
+                created.incrementAndGet();
+            }
+        }
+
+        void close() {
+            for (String id : List.copyOf(jobs)) {
+                tally.delete(id);
+            }
+        }
+    }
+
+    private void noteGrowth(String what, int n, PartFeed feed) {
+        if (feed.createdLater() > 0) {
+            notes.add(String.format(
+                    Locale.ROOT,
+                    "%s at %d in flight: %d more jobs of %,d parts were created while the callers ran (warm-up"
+                            + " included); their creation is counted in the measured time.",
+                    what,
+                    n,
+                    feed.createdLater(),
+                    PARTS_PER_JOB));
+        }
+    }
+
+    private Job[] counterJobs(int n) {
+        Job[] jobs = new Job[n];
+        for (int i = 0; i < n; i++) {
+            jobs[i] = tally.create(JobSpec.builder().name("bench").start(true).build());
+        }
+        return jobs;
+    }
+
+    private void delete(Job[] jobs) {
+        for (Job j : jobs) {
+            tally.delete(j.id());
+        }
+    }
+
+    /** Runs {@code op} on {@code n} threads: a warm-up, then counts units for {@code secs}. @return units/s */
+    private double measure(String what, int n, Op op) throws Exception {
+        AtomicBoolean counting = new AtomicBoolean();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong units = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        CountDownLatch done = new CountDownLatch(n);
+        List<Thread> threads = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            int t = i;
+            Thread th = new Thread(
+                    () -> {
+                        try {
+                            long mine = 0;
+                            boolean wasCounting = false;
+                            while (!stop.get()) {
+                                long u;
+                                try {
+                                    u = op.run(t);
+                                } catch (StoreUnavailableException | RedisException e) {
+                                    // Another run's CLIENT KILL on the shared server: counted and noted, not fatal.
+                                    errors.incrementAndGet();
+                                    continue;
+                                }
+                                boolean c = counting.get();
+                                if (c && !wasCounting) {
+                                    wasCounting = true;
+                                    mine = 0; // the call that straddled the start is not counted
+                                } else if (c) {
+                                    mine += u;
+                                }
+                            }
+                            units.addAndGet(mine);
+                        } catch (Throwable e) {
+                            failure.compareAndSet(null, e);
+                        } finally {
+                            done.countDown();
+                        }
+                    },
+                    "bench-" + i);
+            th.setDaemon(true);
+            threads.add(th);
+        }
+        threads.forEach(Thread::start);
+        Thread.sleep(TimeUnit.SECONDS.toMillis(warmup));
+        counting.set(true);
+        long start = System.nanoTime();
+        Thread.sleep(TimeUnit.SECONDS.toMillis(secs));
+        stop.set(true);
+        long elapsed = System.nanoTime() - start;
+        if (!done.await(60, TimeUnit.SECONDS)) {
+            throw new IllegalStateException(what + ": callers did not stop");
+        }
+        if (failure.get() != null) {
+            throw new IllegalStateException(what + " failed", failure.get());
+        }
+        double rate = units.get() / (elapsed / 1e9);
+        if (errors.get() > 0) {
+            notes.add(String.format(
+                    Locale.ROOT,
+                    "%s at %d in flight: %d calls failed with a lost connection (another process's CLIENT KILL"
+                            + " on the shared server) and were not counted.",
+                    what,
+                    n,
+                    errors.get()));
+        }
+        System.err.printf(Locale.ROOT, "%-40s %4d in flight: %,12.0f /s%n", what, n, rate);
+        return rate;
+    }
+
+    /** Runs redis-benchmark for about {@code secs} (request count from a short calibration run). @return requests/s */
+    private double redisBenchmark(int n, String... command) throws IOException, InterruptedException {
+        double calibration = redisBenchmarkOnce(n, Math.max(2_000, 2_000 * n / 4), command);
+        long requests = Math.max(10_000L, (long) (calibration * secs));
+        double rate = redisBenchmarkOnce(n, requests, command);
+        System.err.printf(
+                Locale.ROOT,
+                "%-40s %4d in flight: %,12.0f /s (%d requests)%n",
+                "redis-benchmark " + command[0],
+                n,
+                rate,
+                requests);
+        return rate;
+    }
+
+    private double redisBenchmarkOnce(int n, long requests, String... command)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(
+                "redis-benchmark",
+                "-h",
+                host,
+                "-p",
+                Integer.toString(port),
+                "-c",
+                Integer.toString(n),
+                "-P",
+                "1",
+                "-n",
+                Long.toString(requests),
+                "-r",
+                Integer.toString(n),
+                "-q"));
+        cmd.addAll(List.of(command));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        StringBuilder out = new StringBuilder();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                out.append(line).append('\n');
+            }
+        }
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("redis-benchmark failed: " + out);
+        }
+        Matcher m = RPS.matcher(out);
+        double last = -1;
+        while (m.find()) {
+            last = Double.parseDouble(m.group(1));
+        }
+        if (last < 0) {
+            throw new IllegalStateException("no result from redis-benchmark: " + out);
+        }
+        return last;
+    }
+
+    /** Server-side cost per call of the scripts, for the notes. */
+    private void commandStats() {
+        String stats = raw.sync().info("commandstats");
+        for (String line : stats.split("\r?\n")) {
+            if (line.startsWith("cmdstat_evalsha") || line.startsWith("cmdstat_hincrby")) {
+                notes.add("`INFO commandstats` at the end (whole server, cumulative): `" + line.trim() + "`");
+            }
+        }
+    }
+
+    /** Removes every key of the scratch namespace (SCAN of that namespace's hash tag only). */
+    private void cleanNamespace() {
+        RedisCommands<String, String> sync = raw.sync();
+        ScanArgs match = ScanArgs.Builder.matches("{" + namespace + "}:*").limit(1000);
+        ScanCursor cursor = ScanCursor.INITIAL;
+        long removed = 0;
+        do {
+            var page = sync.scan(cursor, match);
+            if (!page.getKeys().isEmpty()) {
+                removed += sync.unlink(page.getKeys().toArray(new String[0]));
+            }
+            cursor = page;
+        } while (!cursor.isFinished());
+        System.err.printf("namespace %s: removed %d keys%n", namespace, removed);
+    }
+
+    private void put(String name, int n, double value) {
+        results.put(name + "@" + n, value);
+    }
+
+    private double get(String name, int n) {
+        return results.getOrDefault(name + "@" + n, Double.NaN);
+    }
+
+    private void print(String loadBefore, String loadAfter, double seconds) {
+        StringBuilder s = new StringBuilder();
+        s.append("| operation | in flight | Tally ops/s | bare Lettuce minimal script | ratio "
+                + "| redis-benchmark minimal script | ratio | redis-benchmark HINCRBY | ratio |\n");
+        s.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        String[][] ops = {
+            {"anonymous", "`recordSuccess()`"},
+            {"keyed", "`recordSuccess(key)`"},
+            {"keyed-subscribed", "`recordSuccess(key)` with a live event subscriber"},
+            {"part", "`completePart`"},
+            {"progress", "`progress()` read"},
+        };
+        for (String[] op : ops) {
+            for (int n : clients) {
+                double v = get(op[0], n);
+                if (Double.isNaN(v)) {
+                    continue;
+                }
+                row(s, op[1], n, v, get("lettuce-minimal", n), get("rb-minimal", n), get("rb-hincrby", n));
+            }
+        }
+        for (int n : batchClients) {
+            double v = get("parts-batch", n);
+            if (!Double.isNaN(v)) {
+                row(
+                        s,
+                        "`completeParts` × " + batch + " (parts/s)",
+                        n,
+                        v,
+                        get("lettuce-minimal", n),
+                        get("rb-minimal", n),
+                        get("rb-hincrby", n));
+            }
+            v = get("items-batch", n);
+            if (!Double.isNaN(v)) {
+                row(
+                        s,
+                        "`record` with " + batch + " items (items/s)",
+                        n,
+                        v,
+                        get("lettuce-minimal", n),
+                        get("rb-minimal", n),
+                        get("rb-hincrby", n));
+            }
+        }
+        s.append('\n');
+        s.append("Raw limits (same run, same server):\n\n| in flight | bare Lettuce minimal script "
+                + "| redis-benchmark minimal script | redis-benchmark HINCRBY |\n|---:|---:|---:|---:|\n");
+        for (int n : clients) {
+            s.append(String.format(
+                    Locale.ROOT,
+                    "| %d | %s | %s | %s |%n",
+                    n,
+                    num(get("lettuce-minimal", n)),
+                    num(get("rb-minimal", n)),
+                    num(get("rb-hincrby", n))));
+        }
+        s.append('\n');
+        s.append("Targets:\n\n");
+        double keyed16 = get("keyed", 16);
+        target(
+                s,
+                "keyed `recordSuccess` at 16 ≥ 80 % of bare Lettuce minimal script",
+                keyed16 / get("lettuce-minimal", 16),
+                0.8);
+        target(
+                s,
+                "keyed `recordSuccess` at 16 ≥ 80 % of redis-benchmark -c 16 minimal script",
+                keyed16 / get("rb-minimal", 16),
+                0.8);
+        target(s, "`completePart` at 16 ≥ 80,000 parts/s", get("part", 16) / 80_000, 1.0);
+        double bestBatch = Math.max(
+                batchClients.stream()
+                        .mapToDouble(n -> get("parts-batch", n))
+                        .filter(d -> !Double.isNaN(d))
+                        .max()
+                        .orElse(Double.NaN),
+                batchClients.stream()
+                        .mapToDouble(n -> get("items-batch", n))
+                        .filter(d -> !Double.isNaN(d))
+                        .max()
+                        .orElse(Double.NaN));
+        target(s, "batch API ≥ 300,000 items/s (best batch cell)", bestBatch / 300_000, 1.0);
+        s.append('\n');
+        s.append(String.format(
+                Locale.ROOT,
+                "Run: %.0f s; load average before %s, after %s; %d cores.%n",
+                seconds,
+                loadBefore,
+                loadAfter,
+                Runtime.getRuntime().availableProcessors()));
+        for (String n : notes) {
+            s.append("\n").append(n).append('\n');
+        }
+        System.out.println(s);
+    }
+
+    private static void target(StringBuilder s, String what, double ratio, double needed) {
+        s.append(String.format(
+                Locale.ROOT,
+                "- %s: %s → **%s**%n",
+                what,
+                needed == 1.0 ? String.format(Locale.ROOT, "%.2f × the target", ratio) : pct(ratio),
+                Double.isNaN(ratio) ? "not measured" : ratio >= needed ? "holds" : "does not hold"));
+    }
+
+    private static void row(StringBuilder s, String op, int n, double v, double lettuce, double rb, double hincr) {
+        s.append(String.format(
+                Locale.ROOT,
+                "| %s | %d | %s | %s | %s | %s | %s | %s | %s |%n",
+                op,
+                n,
+                num(v),
+                num(lettuce),
+                pct(v / lettuce),
+                num(rb),
+                pct(v / rb),
+                num(hincr),
+                pct(v / hincr)));
+    }
+
+    private static String num(double v) {
+        return Double.isNaN(v) ? "—" : String.format(Locale.ROOT, "%,.0f", v);
+    }
+
+    private static String pct(double r) {
+        return Double.isNaN(r) || Double.isInfinite(r) ? "—" : String.format(Locale.ROOT, "%.0f %%", r * 100);
+    }
+
+    private static List<Integer> ints(String csv) {
+        List<Integer> out = new ArrayList<>();
+        for (String s : csv.split(",")) {
+            if (!s.isBlank()) {
+                out.add(Integer.parseInt(s.trim()));
+            }
+        }
+        return out;
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+}
