@@ -21,8 +21,8 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 
 /**
- * In-memory store throughput through the public API: anonymous and keyed {@code recordSuccess}, single and batched
- * {@code completePart}, next to the store's raw limit in the same run: a {@code ConcurrentHashMap.compute} increment
+ * In-memory store throughput through the public API: anonymous and keyed {@code recordSuccess}, and single
+ * {@code completePart} (batches: {@link BatchPartsBenchmark}), next to the store's raw limit in the same run: a {@code ConcurrentHashMap.compute} increment
  * of one key (what one job's counter update costs without Tally's bookkeeping).
  */
 @BenchmarkMode(Mode.Throughput)
@@ -31,8 +31,6 @@ import org.openjdk.jmh.annotations.Threads;
 public class MemoryStoreBenchmark {
     /** Parts per job: large enough that an iteration completes each part at most once. */
     private static final int PARTS = 4_000_000;
-
-    private static final int BATCH = 100;
 
     private Tally tally;
     private Job counters;
@@ -83,18 +81,6 @@ public class MemoryStoreBenchmark {
     @Threads(1)
     public Object completePart() {
         return tally.completePart(partsJob, nextPart.getAndIncrement() % PARTS);
-    }
-
-    /** One call completes {@value #BATCH} parts; the score is calls/s, so parts/s = score × 100. */
-    @Benchmark
-    @Threads(1)
-    public Object completeParts100() {
-        int from = nextPart.getAndAdd(BATCH);
-        int[] parts = new int[BATCH];
-        for (int i = 0; i < BATCH; i++) {
-            parts[i] = (from + i) % PARTS;
-        }
-        return tally.completeParts(partsJob, parts);
     }
 
     @Benchmark
