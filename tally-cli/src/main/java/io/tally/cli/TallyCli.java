@@ -66,14 +66,18 @@ import picocli.CommandLine.Parameters;
             TallyCli.Fail.class,
             TallyCli.Cancel.class,
             TallyCli.Sweep.class,
+            RunnerCommands.Defs.class,
+            RunnerCommands.BuildDef.class,
+            RunnerCommands.Builds.class,
+            RunnerCommands.WorkerCmd.class,
             CommandLine.HelpCommand.class
         },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:ok",
-            "1:the job failed (watch), or its state refused the operation",
+            "1:the job or build failed (watch, build), or its state refused the operation",
             "2:usage error or invalid input",
-            "3:job not found",
+            "3:job or definition not found",
             "4:store unavailable"
         })
 public final class TallyCli implements Callable<Integer> {
@@ -134,7 +138,7 @@ public final class TallyCli implements Callable<Integer> {
     }
 
     static int exitCode(Throwable e) {
-        if (e instanceof JobNotFoundException) {
+        if (e instanceof JobNotFoundException || e instanceof NotFoundException) {
             return NOT_FOUND;
         }
         if (e instanceof StoreUnavailableException) {
@@ -152,6 +156,7 @@ public final class TallyCli implements Callable<Integer> {
                 || e instanceof JobFinishedException
                 || e instanceof JobExistsException
                 || e instanceof JobNotFoundException
+                || e instanceof NotFoundException
                 || e instanceof InvalidInputException
                 || e instanceof StoreUnavailableException) {
             return m;
@@ -163,6 +168,15 @@ public final class TallyCli implements Callable<Integer> {
     public Integer call() {
         new CommandLine(this).usage(console.out());
         return USAGE;
+    }
+
+    /** A definition (or another named thing that is not a job) does not exist: exit code 3. */
+    static final class NotFoundException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        NotFoundException(String message) {
+            super(message, null, false, false);
+        }
     }
 
     /** Gives every command the console. */
@@ -273,6 +287,19 @@ public final class TallyCli implements Callable<Integer> {
         @Option(names = "--demo", description = "create sample jobs that make progress live")
         boolean demo;
 
+        @Option(
+                names = "--definitions",
+                paramLabel = "FILE",
+                description = "job definitions (YAML or JSON) to list and build at /api/definitions "
+                        + "(default: env TALLY_DEFINITIONS, else none)")
+        Path definitions;
+
+        @Option(
+                names = "--classpath",
+                paramLabel = "PATH",
+                description = "jars and directories holding the definitions' classes (default: env TALLY_CLASSPATH)")
+        String classpath;
+
         /** Set by tests to stop the server; the real command runs until the process ends. */
         static volatile java.util.function.Consumer<TallyServer> started = s -> {};
 
@@ -289,6 +316,20 @@ public final class TallyCli implements Callable<Integer> {
                 url = "memory:";
             }
             tally = console.opener().apply(url);
+            io.tally.runner.Runner runner = null;
+            Path defs = RunnerCommands.definitionsFile(console, definitions, false);
+            if (defs != null) {
+                try {
+                    RunnerCommands.useClasspath(console, classpath);
+                    runner = io.tally.runner.Runner.builder(tally)
+                            .definitions(defs)
+                            .build();
+                } catch (RuntimeException e) {
+                    tally.close();
+                    throw e;
+                }
+            }
+            io.tally.runner.Runner defsRunner = runner;
             String tok = token != null ? token : console.env().get("TALLY_TOKEN");
             String readTok = readToken != null ? readToken : console.env().get("TALLY_READ_TOKEN");
             TallyServer server = TallyServer.builder()
@@ -297,6 +338,7 @@ public final class TallyCli implements Callable<Integer> {
                     .port(port)
                     .token(tok)
                     .readToken(readTok)
+                    .runner(runner)
                     .build()
                     .start();
             Demo demoJobs = demo ? Demo.start(tally) : null;
@@ -305,12 +347,17 @@ public final class TallyCli implements Callable<Integer> {
                     demoJobs.close();
                 }
                 server.close();
+                if (defsRunner != null) {
+                    defsRunner.close();
+                }
                 tally.close();
             });
             Runtime.getRuntime().addShutdownHook(hook);
             console.out()
                     .println("Tally dashboard and API on " + server.url() + "/ (store " + maskedUrl(url) + ")"
-                            + (demo ? " with demo jobs" : "") + "; Ctrl-C stops it.");
+                            + (demo ? " with demo jobs" : "")
+                            + (runner != null ? " with " + runner.definitions().size() + " definitions" : "")
+                            + "; Ctrl-C stops it.");
             console.out().flush();
             started.accept(server);
             server.join();
@@ -321,6 +368,9 @@ public final class TallyCli implements Callable<Integer> {
             }
             if (demoJobs != null) {
                 demoJobs.close();
+            }
+            if (runner != null) {
+                runner.close();
             }
             tally.close();
             return OK;

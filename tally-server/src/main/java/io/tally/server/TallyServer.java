@@ -30,6 +30,9 @@ import io.tally.StoreUnavailableException;
 import io.tally.SweepResult;
 import io.tally.Tally;
 import io.tally.TallyException;
+import io.tally.runner.Build;
+import io.tally.runner.BuildOptions;
+import io.tally.runner.Runner;
 import io.tally.store.ItemUpdate;
 import io.tally.store.LogEntry;
 import io.tally.store.PartStatus;
@@ -95,6 +98,7 @@ public final class TallyServer implements AutoCloseable {
             + "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
     private final Tally tally;
+    private final Runner runner;
     private final String host;
     private final int requestedPort;
     private final byte[] token;
@@ -115,6 +119,7 @@ public final class TallyServer implements AutoCloseable {
 
     private TallyServer(Builder b) {
         this.tally = b.tally;
+        this.runner = b.runner;
         this.host = b.host;
         this.requestedPort = b.port;
         this.token = b.token == null ? null : b.token.getBytes(StandardCharsets.UTF_8);
@@ -361,6 +366,11 @@ public final class TallyServer implements AutoCloseable {
             send(ctx, 200, JobJson.sweep(r));
         });
         app.get("/api/events", this::events);
+        app.get("/api/definitions", ctx -> {
+            Input.onlyParams(ctx);
+            send(ctx, 200, DefinitionJson.definitions(runner()));
+        });
+        app.post("/api/definitions/{id}/builds", this::startBuild);
     }
 
     private void securityHeaders(Context ctx) {
@@ -729,6 +739,39 @@ public final class TallyServer implements AutoCloseable {
         out.write(s.getBytes(StandardCharsets.UTF_8));
     }
 
+    // ---------------------------------------------------------------- definitions and builds
+
+    private Runner runner() {
+        if (runner == null) {
+            throw new ApiException(
+                    404,
+                    "not_found",
+                    "this server has no job definitions (start it with a Runner: tally serve --definitions FILE)");
+        }
+        return runner;
+    }
+
+    private void startBuild(Context ctx) {
+        Input.onlyParams(ctx);
+        Runner r = runner();
+        ObjectNode body = Input.object(ctx, maxBodyBytes, false, "buildDependencies", "buildDependents");
+        BuildOptions options = BuildOptions.defaults()
+                .buildDependencies(Input.bool(body, "buildDependencies", false))
+                .buildDependents(Input.bool(body, "buildDependents", false));
+        String id = id(ctx);
+        if (r.definition(id).isEmpty()) {
+            throw new ApiException(404, "not_found", "no such definition: " + Input.clip(id));
+        }
+        Build b = r.build(id, options);
+        ObjectNode o = JobJson.MAPPER.createObjectNode();
+        o.put("id", b.id());
+        o.put("definition", id);
+        o.put("buildDependencies", options.buildDependencies());
+        o.put("buildDependents", options.buildDependents());
+        ctx.header("Location", "/api/jobs/" + b.id());
+        send(ctx, 202, o);
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private static String id(Context ctx) {
@@ -779,6 +822,7 @@ public final class TallyServer implements AutoCloseable {
     /** Builds a {@link TallyServer}; each setter validates at once. */
     public static final class Builder {
         private Tally tally;
+        private Runner runner;
         private String host = "127.0.0.1";
         private int port = 8080;
         private String token;
@@ -794,6 +838,16 @@ public final class TallyServer implements AutoCloseable {
         /** @param tally the Tally to serve (required); the server does not close it */
         public Builder tally(Tally tally) {
             this.tally = tally;
+            return this;
+        }
+
+        /**
+         * @param runner the job definitions served at {@code /api/definitions} and built by {@code POST
+         *     /api/definitions/{id}/builds} (default none: both answer 404); it should track builds in the same
+         *     store as {@link #tally}. The server does not close it.
+         */
+        public Builder runner(Runner runner) {
+            this.runner = runner;
             return this;
         }
 

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tally.Tally;
+import io.tally.runner.Definition;
+import io.tally.runner.Runner;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +44,7 @@ class DashboardIT {
     static Path profile;
 
     static Tally tally;
+    static Runner runner;
     static TallyServer server;
     static Http http;
     static WebDriver driver;
@@ -57,7 +60,23 @@ class DashboardIT {
                         "TALLY_IT_STORE",
                         "sqlite:" + profile.resolve("db/dashboard-it.db").toAbsolutePath());
         tally = Tally.open(store);
-        server = TallyServer.builder().tally(tally).port(0).build().start();
+        runner = Runner.builder(tally)
+                .define(
+                        "fetch",
+                        ctx -> {
+                            ctx.log().info("fetched 3 rows");
+                            return 3;
+                        },
+                        Definition.options().title("Fetch rows"))
+                .define("parse", ctx -> ctx.dependencyResult("fetch", Integer.class) * 2, Definition.dependsOn("fetch"))
+                .define("report", ctx -> "ok", Definition.dependsOn("parse").title("<b>Report</b>"))
+                .build();
+        server = TallyServer.builder()
+                .tally(tally)
+                .runner(runner)
+                .port(0)
+                .build()
+                .start();
         http = new Http(server.url());
 
         // An explicit driver path keeps Selenium Manager from trying to download one.
@@ -83,6 +102,9 @@ class DashboardIT {
         }
         if (server != null) {
             server.close();
+        }
+        if (runner != null) {
+            runner.close();
         }
         if (tally != null) {
             tally.close();
@@ -205,5 +227,60 @@ class DashboardIT {
         Object overflow = ((JavascriptExecutor) driver)
                 .executeScript("return document.documentElement.scrollWidth > window.innerWidth + 1;");
         assertThat(overflow).isEqualTo(false);
+    }
+
+    private static WebElement node(String id) {
+        return driver.findElement(By.cssSelector("#dep-graph g.gnode[data-id='" + id + "']"));
+    }
+
+    @Test
+    void definitions_page_draws_the_graph_and_builds() throws Exception {
+        driver.manage().window().setSize(new Dimension(1280, 1000));
+        driver.get(server.url() + "/");
+        driver.findElement(By.id("nav-defs")).click();
+        waitUpTo(20)
+                .until(d ->
+                        d.findElements(By.cssSelector("#dep-graph svg g.gnode")).size() == 3);
+        assertThat(driver.getCurrentUrl()).endsWith("#/definitions");
+
+        // One column per layer: fetch, then parse, then report; an edge per dependency; status as a class.
+        int xFetch = node("fetch").getRect().getX();
+        int xParse = node("parse").getRect().getX();
+        int xReport = node("report").getRect().getX();
+        assertThat(xFetch).isLessThan(xParse);
+        assertThat(xParse).isLessThan(xReport);
+        assertThat(driver.findElements(By.cssSelector("#dep-graph line.gedge"))).hasSize(2);
+        assertThat(node("fetch").getAttribute("class")).contains("NOT_BUILT");
+        assertThat(node("fetch").getText()).contains("Fetch rows");
+        // A title with HTML is text in the graph and the table.
+        assertThat(node("report").getText()).contains("<b>Report</b>");
+        assertThat(driver.findElements(By.cssSelector("#defs-view b"))).isEmpty();
+        assertThat(driver.findElement(By.cssSelector("#def-rows tr[data-id='report']"))
+                        .getText())
+                .contains("<b>Report</b>");
+        screenshot("dashboard-definitions.png");
+
+        // Build: the page opens the new build's job page, which follows it to the end and shows its logs.
+        driver.findElement(By.cssSelector("#def-rows tr[data-id='fetch'] button.build-btn"))
+                .click();
+        waitUpTo(20).until(d -> d.getCurrentUrl().contains("#/jobs/"));
+        String buildId = driver.getCurrentUrl().substring(driver.getCurrentUrl().indexOf("#/jobs/") + 7);
+        waitUpTo(20).until(d -> d.findElement(By.id("job-name")).getText().equals("fetch"));
+        waitUpTo(20).until(d -> d.findElement(By.id("job-state")).getText().equals("SUCCEEDED"));
+        waitUpTo(20)
+                .until(d -> http.get("/api/jobs/" + buildId + "/logs").body().contains("fetched 3 rows"));
+        driver.navigate().refresh();
+        waitUpTo(20).until(d -> d.findElement(By.id("logs")).getText().contains("fetched 3 rows"));
+
+        // Back on the definitions page the node is green, and links to its last build.
+        driver.get(server.url() + "/#/definitions");
+        waitUpTo(20).until(d -> node("fetch").getAttribute("class").contains("SUCCEEDED"));
+        assertThat(node("parse").getAttribute("class")).contains("NOT_BUILT");
+        assertThat(driver.findElement(By.cssSelector("#def-rows tr[data-id='fetch'] a.build-link"))
+                        .getText())
+                .isEqualTo(buildId);
+        node("fetch").click();
+        waitUpTo(20).until(d -> d.getCurrentUrl().endsWith("#/jobs/" + buildId));
+        assertThatThrownBy(() -> driver.switchTo().alert()).isInstanceOf(NoAlertPresentException.class);
     }
 }

@@ -9,7 +9,7 @@ const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', 'SKIPPED']);
 
 const ui = {
     token: localStorage.getItem('tallyToken') || '',
-    view: null,           // 'list' | 'job'
+    view: null,           // 'list' | 'job' | 'defs'
     filters: { state: '', scope: '', name: '' },
     cursor: null,         // cursor of the page shown (null: first page)
     next: null,           // cursor of the next page
@@ -470,6 +470,168 @@ async function cancelJob() {
     }
 }
 
+// ------------------------------------------------------------------ definitions page
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const NODE_W = 170, NODE_H = 34, GAP_X = 70, GAP_Y = 16, PAD = 14;
+
+/** Creates an SVG element; attribute values are set with setAttribute, text with textContent only. */
+function svgEl(tag, attrs, text) {
+    const e = document.createElementNS(SVG_NS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function loadDefinitions() {
+    let body;
+    try {
+        body = await api('/api/definitions');
+    } catch (e) {
+        if (e.status === 404) {
+            $('defs-missing').hidden = false;
+            $('defs-missing').textContent = 'No job definitions: ' + e.message;
+            $('defs-body').hidden = true;
+        } else {
+            notice('Could not load definitions: ' + e.message);
+        }
+        return;
+    }
+    if (ui.view !== 'defs') return;
+    notice('');
+    $('defs-missing').hidden = true;
+    $('defs-body').hidden = false;
+    renderDefRows(body.definitions);
+    drawGraph(body.definitions);
+}
+
+function renderDefRows(defs) {
+    const body = $('def-rows');
+    body.replaceChildren();
+    for (const d of defs) {
+        const tr = el('tr', 'def-row');
+        tr.dataset.id = d.id;
+        const c1 = el('td', 'c-name');
+        c1.append(el('span', 'name', d.title), el('p', 'sub', d.id));
+        const c2 = el('td', 'c-status');
+        c2.append(el('span', 'dstatus ' + d.status, d.status));
+        const c5 = el('td', 'c-last');
+        if (d.lastBuild) {
+            const a = el('a', 'build-link', d.lastBuild);
+            a.href = '#/jobs/' + encodeURIComponent(d.lastBuild);
+            c5.append(a);
+        } else {
+            c5.textContent = '–';
+        }
+        const c6 = el('td', 'c-action');
+        const b = el('button', 'build-btn', 'Build');
+        b.type = 'button';
+        b.dataset.id = d.id;
+        b.addEventListener('click', () => startBuild(d.id, b));
+        c6.append(b);
+        tr.append(c1, c2, el('td', null, d.dependsOn.join(', ') || '–'), el('td', null, d.tags.join(', ') || '–'), c5, c6);
+        body.append(tr);
+    }
+}
+
+/** Draws the dependency graph: one column per topological layer, an arrow from each dependency to its dependent. */
+function drawGraph(defs) {
+    const box = $('dep-graph');
+    box.replaceChildren();
+    if (defs.length === 0) {
+        box.append(el('p', 'empty', 'No definitions.'));
+        return;
+    }
+    // The API lists definitions in dependency order, so every dependency's layer is known before its dependents'.
+    const layerOf = new Map();
+    const columns = [];
+    for (const d of defs) {
+        let layer = 0;
+        for (const dep of d.dependsOn) {
+            if (layerOf.has(dep)) layer = Math.max(layer, layerOf.get(dep) + 1);
+        }
+        layerOf.set(d.id, layer);
+        (columns[layer] = columns[layer] || []).push(d);
+    }
+    const pos = new Map();
+    let rows = 0;
+    columns.forEach((col, layer) => {
+        col.forEach((d, i) => pos.set(d.id, { x: PAD + layer * (NODE_W + GAP_X), y: PAD + i * (NODE_H + GAP_Y) }));
+        rows = Math.max(rows, col.length);
+    });
+    const width = PAD * 2 + columns.length * (NODE_W + GAP_X) - GAP_X;
+    const height = PAD * 2 + rows * (NODE_H + GAP_Y) - GAP_Y;
+    const svg = svgEl('svg', { width, height, viewBox: '0 0 ' + width + ' ' + height, role: 'img' });
+    svg.append(svgEl('title', null, 'Dependency graph of ' + defs.length + ' definitions'));
+    const marker = svgEl('marker', {
+        id: 'dep-arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 8, markerHeight: 8, orient: 'auto',
+    });
+    marker.append(svgEl('path', { d: 'M0,0 L10,5 L0,10 z', class: 'garrow' }));
+    const defsEl = svgEl('defs');
+    defsEl.append(marker);
+    svg.append(defsEl);
+    const edges = svgEl('g', { class: 'gedges' });
+    for (const d of defs) {
+        const to = pos.get(d.id);
+        for (const dep of d.dependsOn) {
+            const from = pos.get(dep);
+            if (!from) continue;
+            edges.append(svgEl('line', {
+                class: 'gedge', 'data-from': dep, 'data-to': d.id,
+                x1: from.x + NODE_W, y1: from.y + NODE_H / 2, x2: to.x - 2, y2: to.y + NODE_H / 2,
+                'marker-end': 'url(#dep-arrow)',
+            }));
+        }
+    }
+    svg.append(edges);
+    const nodes = svgEl('g', { class: 'gnodes' });
+    for (const d of defs) {
+        const p = pos.get(d.id);
+        const g = svgEl('g', { class: 'gnode ' + d.status, 'data-id': d.id, transform: 'translate(' + p.x + ',' + p.y + ')' });
+        g.append(svgEl('title', null, d.title + ' (' + d.id + '): ' + d.status + (d.lastBuild ? ' · click for the last build' : '')));
+        g.append(svgEl('rect', { width: NODE_W, height: NODE_H, rx: 6, ry: 6 }));
+        const label = d.title.length > 20 ? d.title.slice(0, 19) + '…' : d.title;
+        g.append(svgEl('text', { x: 10, y: 22 }, label));
+        if (d.lastBuild) {
+            g.addEventListener('click', () => {
+                location.hash = '#/jobs/' + encodeURIComponent(d.lastBuild);
+            });
+        }
+        nodes.append(g);
+    }
+    svg.append(nodes);
+    box.append(svg);
+}
+
+async function startBuild(id, button) {
+    button.disabled = true;
+    const body = JSON.stringify({ buildDependencies: $('b-deps').checked, buildDependents: $('b-dependents').checked });
+    try {
+        const r = await api('/api/definitions/' + encodeURIComponent(id) + '/builds', { method: 'POST', body });
+        // The build's job is created when it is about to run (after its dependencies): give it a moment to exist.
+        for (let i = 0; i < 25; i++) {
+            try {
+                await api('/api/jobs/' + encodeURIComponent(r.id));
+                break;
+            } catch (e) {
+                if (e.status !== 404) break;
+                await sleep(200);
+            }
+        }
+        location.hash = '#/jobs/' + encodeURIComponent(r.id);
+    } catch (e) {
+        notice('Could not start the build: ' + e.message);
+    } finally {
+        button.disabled = false;
+    }
+}
+
+function onDefsEvent(type) {
+    if (type !== 'progress' && type !== 'part') debounce('defs', 400, loadDefinitions);
+}
+
 // ------------------------------------------------------------------ live updates (SSE)
 
 const EVENT_TYPES = ['created', 'started', 'progress', 'part', 'settled', 'finished', 'failed', 'cancelled', 'skipped', 'deleted'];
@@ -503,6 +665,7 @@ function connect(params) {
                 return;
             }
             if (ui.view === 'job') onJobEvent(t, data);
+            else if (ui.view === 'defs') onDefsEvent(t, data);
             else onListEvent(t, data);
         });
     }
@@ -518,6 +681,21 @@ function route() {
         ui.timers[k] = null;
     }
     ui.rows.clear();
+    $('nav-defs').classList.toggle('active', hash.startsWith('#/definitions'));
+    $('nav-jobs').classList.toggle('active', !m && !hash.startsWith('#/definitions'));
+    if (hash === '#/definitions') {
+        const changed = ui.view !== 'defs';
+        ui.view = 'defs';
+        ui.jobId = null;
+        document.title = 'Definitions · Tally';
+        $('job-view').hidden = true;
+        $('list-view').hidden = true;
+        $('defs-view').hidden = false;
+        if (changed) connect('');
+        loadDefinitions();
+        return;
+    }
+    $('defs-view').hidden = true;
     if (m) {
         const id = decodeURIComponent(m[1]);
         const changed = ui.view !== 'job' || ui.jobId !== id;
