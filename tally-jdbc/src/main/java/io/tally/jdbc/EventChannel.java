@@ -7,7 +7,8 @@ import javax.sql.DataSource;
 
 /**
  * Carries events between processes sharing one database (PostgreSQL {@code LISTEN/NOTIFY}). A store sends one
- * notification per write transaction, inside it, so that it is delivered on commit and never for a rollback.
+ * notification per write transaction with a lifecycle event, inside it, so that it is delivered on commit and never for
+ * a rollback; progress-only writes are notified after their commit, coalesced per job ({@link ProgressNotifier}).
  */
 public interface EventChannel {
     /** Sends {@code payload} inside the transaction open on {@code c}. */

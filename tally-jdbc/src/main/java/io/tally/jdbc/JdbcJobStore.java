@@ -120,9 +120,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Events.</b> In-process listeners get every event of this store through a {@link LocalEventHub}, in commit
  * order per job (writes to one job are serialised by an in-process lock stripe as well as by the row lock). On
- * PostgreSQL each write transaction also sends one {@code pg_notify} (payload: store instance, job id, event types);
- * a {@code LISTEN} connection, opened on the first {@link #subscribe}, turns notifications of <em>other</em>
- * processes into events by reading the job's row. SQLite and MariaDB deliver in-process only; a process that needs
+ * PostgreSQL each write transaction with a lifecycle event (anything but {@code PROGRESS}) also sends one
+ * {@code pg_notify} inside it (payload: store instance, job id, event types); progress-only writes do not, because a
+ * notifying transaction takes a server-wide lock around its commit: after their commit they hand the job id to a
+ * {@link ProgressNotifier}, which sends at most one {@code PROGRESS} notification per job every 100 ms (coalesced) on
+ * a connection of its own, so no listener ever hears of a rolled-back write. A {@code LISTEN} connection, opened on
+ * the first {@link #subscribe}, turns notifications of <em>other</em> processes into events by reading the job's row.
+ *
+ * <p><b>PostgreSQL fast path.</b> {@link #record} with counts only (no keyed items) first runs one autocommit
+ * {@code UPDATE jobs SET succeeded = succeeded + ?, …, rate = CASE … END WHERE id = ? AND state = 'RUNNING' AND parts
+ * = 0 RETURNING …} (the rate fold as CASE expressions, the same double arithmetic as {@link
+ * io.tally.store.RateEstimator#fold}); when it changes no row the full transaction runs (not found, finished, a
+ * PENDING job that starts, parts). SQLite and MariaDB deliver in-process only; a process that needs
  * another process's writes polls {@link #query} (documented in the module README).
  */
 public final class JdbcJobStore implements JobStore {
@@ -153,6 +162,7 @@ public final class JdbcJobStore implements JobStore {
     private final AutoCloseable onClose;
     private final LocalEventHub events = new LocalEventHub();
     private final EventChannel channel;
+    private final ProgressNotifier notifier;
     private final String instanceId = UUID.randomUUID().toString();
     private final Object listenLock = new Object();
     private AutoCloseable listening;
@@ -165,6 +175,7 @@ public final class JdbcJobStore implements JobStore {
     private final String upsertItem;
     private final String updatePart;
     private final String settle;
+    private final String fastRecord;
 
     private JdbcJobStore(Builder b) {
         this.dialect = b.dialect;
@@ -182,6 +193,9 @@ public final class JdbcJobStore implements JobStore {
         this.secret = b.secret;
         this.onClose = b.onClose;
         this.channel = b.events ? dialect.eventChannel(t.prefixQualified) : null;
+        this.notifier = channel == null
+                ? null
+                : new ProgressNotifier(channel, writeSource, this::progressPayload, t.prefixQualified);
 
         this.selectJob = "SELECT " + COLS + " FROM " + t.jobs + " WHERE id = ?";
         this.lockJob = selectJob + dialect.forUpdate();
@@ -196,6 +210,34 @@ public final class JdbcJobStore implements JobStore {
                 + " deadline = NULL, lease_until = NULL, retain_until = ? WHERE id = ? AND settled = ?"
                 + " AND succeeded + failed = parts AND failed <= tolerated_failures AND state IN ("
                 + marks(JobState.sourcesOf(JobState.SUCCEEDED).size()) + ")";
+        this.fastRecord = dialect.updateReturning() ? fastRecordSql(t.jobs) : null;
+    }
+
+    /**
+     * The one-statement {@link #record} of counts on a running job without parts (PostgreSQL): the counters, message,
+     * lease and the {@link io.tally.store.RateEstimator#fold} of the rate as CASE expressions in the same order of
+     * double operations as the Java code, so the stored rate is bit for bit what the reference store computes.
+     * Parameters: succeeded, failed, addTotal, message, now (updated_at), now (lease), the rate fold's uses of now and
+     * units in order (see {@link #recordFast}), then the id.
+     */
+    private static String fastRecordSql(String jobs) {
+        String dt = "(CAST(? AS BIGINT) - rate_at)";
+        String open = "rate_at IS NULL OR " + dt + " < " + io.tally.store.RateEstimator.WINDOW_MILLIS;
+        String inst = "(CAST(rate_acc + CAST(? AS BIGINT) AS DOUBLE PRECISION) * CAST(1000 AS DOUBLE PRECISION)"
+                + " / CAST(" + dt + " AS DOUBLE PRECISION))";
+        String alpha = "LEAST(CAST(1 AS DOUBLE PRECISION), CAST(" + dt + " AS DOUBLE PRECISION)"
+                + " / CAST(1000 AS DOUBLE PRECISION) / CAST(" + (long) io.tally.store.RateEstimator.TAU_SECONDS
+                + " AS DOUBLE PRECISION))";
+        return "UPDATE " + jobs + " SET succeeded = succeeded + ?, failed = failed + ?, total = total + ?,"
+                + " message = COALESCE(CAST(? AS TEXT), message), updated_at = ?,"
+                + " lease_until = CASE WHEN heartbeat_ms IS NULL THEN lease_until"
+                + " ELSE CAST(? AS BIGINT) + heartbeat_ms END,"
+                + " rate = CASE WHEN " + open + " THEN rate WHEN rate IS NULL THEN " + inst
+                + " ELSE rate + " + alpha + " * (" + inst + " - rate) END,"
+                + " rate_at = CASE WHEN rate_at IS NULL THEN CAST(? AS BIGINT) WHEN " + dt + " < "
+                + io.tally.store.RateEstimator.WINDOW_MILLIS + " THEN rate_at ELSE CAST(? AS BIGINT) END,"
+                + " rate_acc = CASE WHEN " + open + " THEN rate_acc + CAST(? AS BIGINT) ELSE 0 END"
+                + " WHERE id = ? AND state = 'RUNNING' AND parts = 0 RETURNING " + COLS;
     }
 
     /** @return a builder for a store on a {@link DataSource} the application already has */
@@ -346,6 +388,12 @@ public final class JdbcJobStore implements JobStore {
 
     @Override
     public JobRecord record(String id, ProgressUpdate u) {
+        if (fastRecord != null && u.items().isEmpty()) {
+            JobRecord done = recordFast(id, u);
+            if (done != null) {
+                return done;
+            }
+        }
         return write(id, "record progress of job " + id, tx -> {
             JobRecord r = locked(tx, id);
             if (r.state().isTerminal()) {
@@ -417,6 +465,68 @@ public final class JdbcJobStore implements JobStore {
             tx.emit(StoreEvent.of(EventType.PROGRESS, after));
             return after;
         });
+    }
+
+    /**
+     * The one-round-trip {@link #record} (PostgreSQL): one autocommit {@code UPDATE … WHERE id = ? AND state =
+     * 'RUNNING' AND parts = 0 RETURNING …}. Returns null when it changed no row (job missing, finished, pending or
+     * with parts) or met a conflict to retry: the caller then runs the full transaction, which decides.
+     */
+    private JobRecord recordFast(String id, ProgressUpdate u) {
+        Lock lock = stripes[Math.floorMod(id.hashCode(), stripes.length)];
+        lock.lock();
+        try {
+            JobRecord after;
+            try (Connection c = writeSource.getConnection()) {
+                if (!c.getAutoCommit()) {
+                    c.setAutoCommit(true);
+                }
+                long now = clock.millis();
+                long units = u.succeeded() + u.failed();
+                try (PreparedStatement ps = c.prepareStatement(fastRecord)) {
+                    int i = 1;
+                    ps.setLong(i++, u.succeeded());
+                    ps.setLong(i++, u.failed());
+                    ps.setLong(i++, u.addTotal());
+                    ps.setString(i++, u.message());
+                    ps.setLong(i++, now); // updated_at
+                    ps.setLong(i++, now); // lease_until
+                    // rate: open window test (now), then inst (units, now), alpha (now), inst (units, now)
+                    ps.setLong(i++, now);
+                    ps.setLong(i++, units);
+                    ps.setLong(i++, now);
+                    ps.setLong(i++, now);
+                    ps.setLong(i++, units);
+                    ps.setLong(i++, now);
+                    // rate_at: null → now; window test (now); closed → now
+                    ps.setLong(i++, now);
+                    ps.setLong(i++, now);
+                    ps.setLong(i++, now);
+                    // rate_acc: open window test (now), units
+                    ps.setLong(i++, now);
+                    ps.setLong(i++, units);
+                    ps.setString(i, id);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        after = rs.next() ? toRecord(rs) : null;
+                    }
+                }
+            } catch (SQLException e) {
+                if (dialect.isRetryable(e)) {
+                    return null;
+                }
+                throw translate(e, "record progress of job " + id);
+            }
+            if (after == null) {
+                return null;
+            }
+            events.publish(StoreEvent.of(EventType.PROGRESS, after));
+            if (notifier != null) {
+                notifier.offer(id);
+            }
+            return after;
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override
@@ -968,6 +1078,28 @@ public final class JdbcJobStore implements JobStore {
                 : "{\"s\":\"" + instanceId + "\",\"id\":\"" + id + "\",\"e\":[\"PROGRESS\"]}";
     }
 
+    /** Whether a transaction emitted PROGRESS only: its notification leaves after the commit, coalesced. */
+    private static boolean progressOnly(List<StoreEvent> list) {
+        if (list.isEmpty()) {
+            return false;
+        }
+        for (StoreEvent e : list) {
+            if (e.type() != EventType.PROGRESS) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The coalesced notification of a job's progress: {@code {"s": instance, "id": job, "e": ["PROGRESS"]}}. */
+    private String progressPayload(String id) {
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        root.put("s", instanceId);
+        root.put("id", id);
+        root.putArray("e").add(EventType.PROGRESS.name());
+        return root.toString();
+    }
+
     private void onNotification(String payload) {
         JsonNode root = Json.tree(payload);
         if (instanceId.equals(root.path("s").asText()) || closed || !events.hasListeners()) {
@@ -1038,6 +1170,9 @@ public final class JdbcJobStore implements JobStore {
                 closeQuietly(listening);
             }
         }
+        if (notifier != null) {
+            closeQuietly(notifier);
+        }
         if (onClose != null) {
             closeQuietly(onClose);
         }
@@ -1107,13 +1242,15 @@ public final class JdbcJobStore implements JobStore {
             for (int attempt = 1; ; attempt++) {
                 T result;
                 List<StoreEvent> emitted;
+                boolean progressOnly;
                 try (Connection c = writeSource.getConnection()) {
                     dialect.beginWrite(c);
                     boolean committed = false;
                     try {
                         Tx tx = new Tx(c);
                         result = work.run(tx);
-                        if (channel != null && !tx.events.isEmpty()) {
+                        progressOnly = notifier != null && progressOnly(tx.events);
+                        if (channel != null && !tx.events.isEmpty() && !progressOnly) {
                             channel.send(c, payload(id, tx.events));
                         }
                         dialect.commit(c);
@@ -1133,6 +1270,9 @@ public final class JdbcJobStore implements JobStore {
                 }
                 for (StoreEvent e : emitted) {
                     events.publish(e);
+                }
+                if (progressOnly) {
+                    notifier.offer(id);
                 }
                 return result;
             }

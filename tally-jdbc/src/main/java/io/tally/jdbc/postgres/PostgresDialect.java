@@ -9,7 +9,9 @@ import java.sql.SQLException;
 /**
  * PostgreSQL: rows locked with {@code SELECT … FOR UPDATE}, items upserted with {@code INSERT … ON CONFLICT}, JSON
  * columns of type {@code json} (kept verbatim), migrations serialised by an advisory lock, and events carried to other
- * processes by {@code pg_notify} inside each write transaction and a {@code LISTEN} connection.
+ * processes by {@code pg_notify} inside each write transaction with a lifecycle event (progress-only writes are
+ * notified after their commit, coalesced) and a {@code LISTEN} connection; {@code UPDATE … RETURNING} gives counters a
+ * one-statement path.
  */
 public final class PostgresDialect extends Dialect {
     /** The PostgreSQL dialect. */
@@ -59,6 +61,11 @@ public final class PostgresDialect extends Dialect {
     @Override
     public boolean isDuplicateKey(SQLException e) {
         return "23505".equals(e.getSQLState());
+    }
+
+    @Override
+    public boolean updateReturning() {
+        return true;
     }
 
     @Override
