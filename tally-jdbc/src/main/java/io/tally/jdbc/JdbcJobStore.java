@@ -20,6 +20,7 @@ import io.tally.TallyException;
 import io.tally.internal.Json;
 import io.tally.store.Cursor;
 import io.tally.store.ItemUpdate;
+import io.tally.store.JobChange;
 import io.tally.store.JobRecord;
 import io.tally.store.JobStore;
 import io.tally.store.LocalEventHub;
@@ -343,8 +344,8 @@ public final class JdbcJobStore implements JobStore {
                     j.timeout(),
                     j.heartbeat(),
                     j.retainFor(),
-                    started == null ? null : Mut.plus(now, j.timeout()),
-                    started == null ? null : Mut.plus(now, j.heartbeat()),
+                    started == null ? null : JobChange.plus(now, j.timeout()),
+                    started == null ? null : JobChange.plus(now, j.heartbeat()),
                     null,
                     null,
                     null,
@@ -405,7 +406,7 @@ public final class JdbcJobStore implements JobStore {
                         "part", "job " + id + " has parts: record them with completePart/failPart");
             }
             Instant now = now();
-            Mut m = new Mut(r);
+            JobChange m = new JobChange(r);
             m.autoStart(now);
             long succeeded = r.succeeded() + u.succeeded();
             long failed = r.failed() + u.failed();
@@ -552,7 +553,7 @@ public final class JdbcJobStore implements JobStore {
                 return new PartsResult(0, r.pending(), false, r);
             }
             Instant now = now();
-            Mut m = new Mut(r);
+            JobChange m = new JobChange(r);
             m.autoStart(now);
             int changed = 0;
             long newlyDone = 0;
@@ -615,7 +616,7 @@ public final class JdbcJobStore implements JobStore {
             } else {
                 update(tx.c, r, m, JobState.active());
                 if (!r.settled() && m.succeeded + m.failed == r.parts() && m.failed <= r.toleratedFailures()) {
-                    Mut done = new Mut(m.build());
+                    JobChange done = new JobChange(m.build());
                     done.finish(JobState.SUCCEEDED, now);
                     last = settle(tx.c, id, done) == 1;
                     if (!last) {
@@ -653,7 +654,7 @@ public final class JdbcJobStore implements JobStore {
                 throw new IllegalTransitionException(id, r.state(), tr.target());
             }
             Instant now = now();
-            Mut m = new Mut(r);
+            JobChange m = new JobChange(r);
             if (tr.target() == JobState.RUNNING) {
                 m.autoStart(now);
             } else {
@@ -676,10 +677,10 @@ public final class JdbcJobStore implements JobStore {
                 throw new JobFinishedException(id, r.state());
             }
             Instant now = now();
-            Mut m = new Mut(r);
+            JobChange m = new JobChange(r);
             m.updatedAt = now;
             if (r.state() == JobState.RUNNING) {
-                m.leaseUntil = Mut.plus(now, r.heartbeat());
+                m.leaseUntil = JobChange.plus(now, r.heartbeat());
             }
             update(tx.c, r, m, JobState.active());
             return m.build();
@@ -745,7 +746,7 @@ public final class JdbcJobStore implements JobStore {
                 deleteRows(tx, r);
                 return Optional.of(r);
             }
-            Mut m = new Mut(r);
+            JobChange m = new JobChange(r);
             m.finish(JobState.FAILED, now);
             m.error = kind == SweepKind.STALLED
                     ? JobError.of("heartbeat lease lapsed at " + r.leaseUntil(), FailureReason.STALLED)
@@ -1383,7 +1384,7 @@ public final class JdbcJobStore implements JobStore {
      * Writes what an operation changed, as increments for the counters, guarded by the states it may start from.
      * Runs after the row lock, so the guard holds; a row count of 0 would mean the lock did not, and is an error.
      */
-    private void update(Connection c, JobRecord r, Mut m, Set<JobState> from) throws SQLException {
+    private void update(Connection c, JobRecord r, JobChange m, Set<JobState> from) throws SQLException {
         String sql = "UPDATE " + t.jobs + " SET state = ?, total = total + ?, succeeded = succeeded + ?,"
                 + " failed = failed + ?, started_at = ?, updated_at = ?, finished_at = ?, deadline = ?,"
                 + " lease_until = ?, retain_until = ?, result = " + dialect.json("?") + ", error_message = ?,"
@@ -1422,7 +1423,7 @@ public final class JdbcJobStore implements JobStore {
     }
 
     /** The exactly-once settle: its row count is {@code last}. */
-    private int settle(Connection c, String id, Mut done) throws SQLException {
+    private int settle(Connection c, String id, JobChange done) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(settle)) {
             int i = 1;
             ps.setBoolean(i++, true);

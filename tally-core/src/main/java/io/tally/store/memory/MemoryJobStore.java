@@ -14,6 +14,7 @@ import io.tally.Outcome;
 import io.tally.Page;
 import io.tally.store.Cursor;
 import io.tally.store.ItemUpdate;
+import io.tally.store.JobChange;
 import io.tally.store.JobRecord;
 import io.tally.store.JobStore;
 import io.tally.store.LocalEventHub;
@@ -23,14 +24,12 @@ import io.tally.store.PartStatus;
 import io.tally.store.PartUpdate;
 import io.tally.store.PartsResult;
 import io.tally.store.ProgressUpdate;
-import io.tally.store.RateEstimator;
 import io.tally.store.StoreEvent;
 import io.tally.store.StoredItem;
 import io.tally.store.SweepKind;
 import io.tally.store.Transition;
 import io.tally.store.TransitionResult;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -136,8 +135,8 @@ public final class MemoryJobStore implements JobStore {
                 j.timeout(),
                 j.heartbeat(),
                 j.retainFor(),
-                started == null ? null : plus(now, j.timeout()),
-                started == null ? null : plus(now, j.heartbeat()),
+                started == null ? null : JobChange.plus(now, j.timeout()),
+                started == null ? null : JobChange.plus(now, j.heartbeat()),
                 null,
                 null,
                 null,
@@ -213,8 +212,8 @@ public final class MemoryJobStore implements JobStore {
                         "part", "job " + id + " has parts: record them with completePart/failPart");
             }
             Instant now = now();
-            Mut m = new Mut(r);
-            autoStart(m, now);
+            JobChange m = new JobChange(r);
+            m.autoStart(now);
             long succeeded = r.succeeded() + u.succeeded();
             long failed = r.failed() + u.failed();
             long newlyDone = u.succeeded() + u.failed();
@@ -277,8 +276,8 @@ public final class MemoryJobStore implements JobStore {
                 return new PartsResult(0, r.pending(), false, r);
             }
             Instant now = now();
-            Mut m = new Mut(r);
-            autoStart(m, now);
+            JobChange m = new JobChange(r);
+            m.autoStart(now);
             int changed = 0;
             long newlyDone = 0;
             boolean failJob = false;
@@ -357,9 +356,9 @@ public final class MemoryJobStore implements JobStore {
                 throw new IllegalTransitionException(id, r.state(), t.target());
             }
             Instant now = now();
-            Mut m = new Mut(r);
+            JobChange m = new JobChange(r);
             if (t.target() == JobState.RUNNING) {
-                autoStart(m, now);
+                m.autoStart(now);
             } else {
                 m.finish(t.target(), now);
                 m.result = t.resultJson();
@@ -383,10 +382,10 @@ public final class MemoryJobStore implements JobStore {
                 throw new JobFinishedException(id, r.state());
             }
             Instant now = now();
-            Mut m = new Mut(r);
+            JobChange m = new JobChange(r);
             m.updatedAt = now;
             if (r.state() == JobState.RUNNING) {
-                m.leaseUntil = plus(now, r.heartbeat());
+                m.leaseUntil = JobChange.plus(now, r.heartbeat());
             }
             e.r = m.build();
             return e.r;
@@ -573,7 +572,7 @@ public final class MemoryJobStore implements JobStore {
                 return Optional.of(e.r);
             }
             JobRecord r = e.r;
-            Mut m = new Mut(r);
+            JobChange m = new JobChange(r);
             m.finish(JobState.FAILED, now);
             m.error = kind == SweepKind.STALLED
                     ? JobError.of("heartbeat lease lapsed at " + r.leaseUntil(), FailureReason.STALLED)
@@ -636,117 +635,5 @@ public final class MemoryJobStore implements JobStore {
     @Override
     public void close() {
         // Nothing to release.
-    }
-
-    private static Instant plus(Instant t, Duration d) {
-        return d == null ? null : t.plus(d);
-    }
-
-    private void autoStart(Mut m, Instant now) {
-        if (m.state == JobState.PENDING) {
-            m.state = JobState.RUNNING;
-            m.startedAt = now;
-            m.deadline = plus(now, m.base.timeout());
-            m.leaseUntil = plus(now, m.base.heartbeat());
-            m.rateAt = now;
-        }
-        m.updatedAt = now;
-    }
-
-    /** The fields an operation may change, copied from a record and built back into one. */
-    private static final class Mut {
-        final JobRecord base;
-        JobState state;
-        long total;
-        long succeeded;
-        long failed;
-        boolean settled;
-        Instant startedAt;
-        Instant updatedAt;
-        Instant finishedAt;
-        Instant deadline;
-        Instant leaseUntil;
-        Instant retainUntil;
-        String result;
-        JobError error;
-        String message;
-        Double rate;
-        Instant rateAt;
-        long rateAcc;
-
-        Mut(JobRecord r) {
-            base = r;
-            state = r.state();
-            total = r.total();
-            succeeded = r.succeeded();
-            failed = r.failed();
-            settled = r.settled();
-            startedAt = r.startedAt();
-            updatedAt = r.updatedAt();
-            finishedAt = r.finishedAt();
-            deadline = r.deadline();
-            leaseUntil = r.leaseUntil();
-            retainUntil = r.retainUntil();
-            result = r.resultJson();
-            error = r.error();
-            message = r.message();
-            rate = r.rate();
-            rateAt = r.rateAt();
-            rateAcc = r.rateAcc();
-        }
-
-        /** Folds {@code units} into the rate and renews the lease: progress is a sign of life. */
-        void progress(long units, Instant now) {
-            RateEstimator.State s = RateEstimator.fold(new RateEstimator.State(rate, rateAt, rateAcc), units, now);
-            rate = s.rate();
-            rateAt = s.rateAt();
-            rateAcc = s.acc();
-            updatedAt = now;
-            if (state == JobState.RUNNING && base.heartbeat() != null) {
-                leaseUntil = now.plus(base.heartbeat());
-            }
-        }
-
-        void finish(JobState to, Instant now) {
-            state = to;
-            finishedAt = now;
-            updatedAt = now;
-            deadline = null;
-            leaseUntil = null;
-            retainUntil = plus(now, base.retainFor());
-        }
-
-        JobRecord build() {
-            JobRecord b = base;
-            return new JobRecord(
-                    b.id(),
-                    b.name(),
-                    b.scope(),
-                    b.parent(),
-                    b.metadataJson(),
-                    state,
-                    total,
-                    succeeded,
-                    failed,
-                    b.parts(),
-                    b.toleratedFailures(),
-                    settled,
-                    b.createdAt(),
-                    startedAt,
-                    updatedAt,
-                    finishedAt,
-                    b.timeout(),
-                    b.heartbeat(),
-                    b.retainFor(),
-                    deadline,
-                    leaseUntil,
-                    retainUntil,
-                    result,
-                    error,
-                    message,
-                    rate,
-                    rateAt,
-                    rateAcc);
-        }
     }
 }

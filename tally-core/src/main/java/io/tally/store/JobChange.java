@@ -1,37 +1,57 @@
-package io.tally.jdbc;
+package io.tally.store;
 
 import io.tally.JobError;
 import io.tally.JobState;
-import io.tally.store.JobRecord;
-import io.tally.store.RateEstimator;
 import java.time.Duration;
 import java.time.Instant;
 
 /**
- * The fields an operation may change, copied from the locked row and built back into the record the operation
- * returns; the same arithmetic as the reference store, so the two cannot drift apart.
+ * The fields of a job an operation may change: copied from the stored record, changed by the operation's rules, built
+ * back into the record it returns. Stores that compute the new state in Java (the memory store under the job's lock,
+ * the SQL stores on the locked row) share this one copy of the arithmetic — auto-start, the rate fold, lease renewal,
+ * finishing — so they cannot drift apart. Fields are public on purpose: this is a scratch pad for store code, not a
+ * value that travels.
  */
-final class Mut {
-    final JobRecord base;
-    JobState state;
-    long total;
-    long succeeded;
-    long failed;
-    boolean settled;
-    Instant startedAt;
-    Instant updatedAt;
-    Instant finishedAt;
-    Instant deadline;
-    Instant leaseUntil;
-    Instant retainUntil;
-    String result;
-    JobError error;
-    String message;
-    Double rate;
-    Instant rateAt;
-    long rateAcc;
+public final class JobChange {
+    /** See {@link JobRecord}. */
+    public final JobRecord base;
+    /** See {@link JobRecord}. */
+    public JobState state;
+    /** See {@link JobRecord}. */
+    public long total;
+    /** See {@link JobRecord}. */
+    public long succeeded;
+    /** See {@link JobRecord}. */
+    public long failed;
+    /** See {@link JobRecord}. */
+    public boolean settled;
+    /** See {@link JobRecord}. */
+    public Instant startedAt;
+    /** See {@link JobRecord}. */
+    public Instant updatedAt;
+    /** See {@link JobRecord}. */
+    public Instant finishedAt;
+    /** See {@link JobRecord}. */
+    public Instant deadline;
+    /** See {@link JobRecord}. */
+    public Instant leaseUntil;
+    /** See {@link JobRecord}. */
+    public Instant retainUntil;
+    /** See {@link JobRecord}. */
+    public String result;
+    /** See {@link JobRecord}. */
+    public JobError error;
+    /** See {@link JobRecord}. */
+    public String message;
+    /** See {@link JobRecord}. */
+    public Double rate;
+    /** See {@link JobRecord}. */
+    public Instant rateAt;
+    /** See {@link JobRecord}. */
+    public long rateAcc;
 
-    Mut(JobRecord r) {
+    /** @param r the stored record to start from */
+    public JobChange(JobRecord r) {
         base = r;
         state = r.state();
         total = r.total();
@@ -53,7 +73,7 @@ final class Mut {
     }
 
     /** A PENDING job starts: start time, deadline, lease and the rate window begin now. */
-    void autoStart(Instant now) {
+    public void autoStart(Instant now) {
         if (state == JobState.PENDING) {
             state = JobState.RUNNING;
             startedAt = now;
@@ -65,7 +85,7 @@ final class Mut {
     }
 
     /** Folds {@code units} into the rate and renews the lease: progress is a sign of life. */
-    void progress(long units, Instant now) {
+    public void progress(long units, Instant now) {
         RateEstimator.State s = RateEstimator.fold(new RateEstimator.State(rate, rateAt, rateAcc), units, now);
         rate = s.rate();
         rateAt = s.rateAt();
@@ -76,7 +96,8 @@ final class Mut {
         }
     }
 
-    void finish(JobState to, Instant now) {
+    /** Ends the job: finish time, retention; deadline and lease no longer apply. */
+    public void finish(JobState to, Instant now) {
         state = to;
         finishedAt = now;
         updatedAt = now;
@@ -85,7 +106,8 @@ final class Mut {
         retainUntil = plus(now, base.retainFor());
     }
 
-    JobRecord build() {
+    /** @return the record with the changes applied */
+    public JobRecord build() {
         JobRecord b = base;
         return new JobRecord(
                 b.id(),
@@ -118,7 +140,8 @@ final class Mut {
                 rateAcc);
     }
 
-    static Instant plus(Instant t, Duration d) {
+    /** @return {@code t + d}, or null when {@code d} is null (the setting is off) */
+    public static Instant plus(Instant t, Duration d) {
         return d == null ? null : t.plus(d);
     }
 }
