@@ -140,6 +140,57 @@ public final class JobChange {
                 rateAcc);
     }
 
+    /** @return the record of a job just created from {@code j} at {@code now} (RUNNING if it asked to start) */
+    public static JobRecord created(NewJob j, Instant now) {
+        JobState state = j.start() ? JobState.RUNNING : JobState.PENDING;
+        Instant started = j.start() ? now : null;
+        return new JobRecord(
+                j.id(),
+                j.name(),
+                j.scope(),
+                j.parent(),
+                j.metadataJson(),
+                state,
+                j.total(),
+                0,
+                0,
+                j.partPayloads().size(),
+                j.toleratedFailures(),
+                false,
+                now,
+                started,
+                now,
+                null,
+                j.timeout(),
+                j.heartbeat(),
+                j.retainFor(),
+                started == null ? null : plus(now, j.timeout()),
+                started == null ? null : plus(now, j.heartbeat()),
+                null,
+                null,
+                null,
+                j.message(),
+                null,
+                started,
+                0);
+    }
+
+    /** @return true if {@code r} is due for {@code kind} at {@code now}: the sweep's condition, re-checked on the row */
+    public static boolean isDue(JobRecord r, SweepKind kind, Instant now) {
+        return switch (kind) {
+            case STALLED ->
+                r.state() == JobState.RUNNING
+                        && r.leaseUntil() != null
+                        && r.leaseUntil().isBefore(now);
+            case TIMEOUT ->
+                !r.state().isTerminal() && r.deadline() != null && r.deadline().isBefore(now);
+            case RETENTION ->
+                r.state().isTerminal()
+                        && r.retainUntil() != null
+                        && r.retainUntil().isBefore(now);
+        };
+    }
+
     /** @return {@code t + d}, or null when {@code d} is null (the setting is off) */
     public static Instant plus(Instant t, Duration d) {
         return d == null ? null : t.plus(d);

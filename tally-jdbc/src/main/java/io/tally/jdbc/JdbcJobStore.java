@@ -322,37 +322,7 @@ public final class JdbcJobStore implements JobStore {
     public JobRecord create(NewJob j) {
         return write(j.id(), "create job " + j.id(), tx -> {
             Instant now = now();
-            JobState state = j.start() ? JobState.RUNNING : JobState.PENDING;
-            Instant started = j.start() ? now : null;
-            JobRecord r = new JobRecord(
-                    j.id(),
-                    j.name(),
-                    j.scope(),
-                    j.parent(),
-                    j.metadataJson(),
-                    state,
-                    j.total(),
-                    0,
-                    0,
-                    j.partPayloads().size(),
-                    j.toleratedFailures(),
-                    false,
-                    now,
-                    started,
-                    now,
-                    null,
-                    j.timeout(),
-                    j.heartbeat(),
-                    j.retainFor(),
-                    started == null ? null : JobChange.plus(now, j.timeout()),
-                    started == null ? null : JobChange.plus(now, j.heartbeat()),
-                    null,
-                    null,
-                    null,
-                    j.message(),
-                    null,
-                    started,
-                    0);
+            JobRecord r = JobChange.created(j, now);
             try (PreparedStatement ps = tx.c.prepareStatement(insertJob)) {
                 bindRecord(ps, r);
                 ps.executeUpdate();
@@ -738,7 +708,7 @@ public final class JdbcJobStore implements JobStore {
         return write(id, "expire job " + id, tx -> {
             Optional<JobRecord> found = lockedIfExists(tx, id);
             Instant now = now();
-            if (found.isEmpty() || !due(found.get(), kind, now)) {
+            if (found.isEmpty() || !JobChange.isDue(found.get(), kind, now)) {
                 return Optional.<JobRecord>empty();
             }
             JobRecord r = found.get();
@@ -756,21 +726,6 @@ public final class JdbcJobStore implements JobStore {
             tx.emit(StoreEvent.of(EventType.FAILED, after));
             return Optional.of(after);
         });
-    }
-
-    private static boolean due(JobRecord r, SweepKind kind, Instant now) {
-        return switch (kind) {
-            case STALLED ->
-                r.state() == JobState.RUNNING
-                        && r.leaseUntil() != null
-                        && r.leaseUntil().isBefore(now);
-            case TIMEOUT ->
-                !r.state().isTerminal() && r.deadline() != null && r.deadline().isBefore(now);
-            case RETENTION ->
-                r.state().isTerminal()
-                        && r.retainUntil() != null
-                        && r.retainUntil().isBefore(now);
-        };
     }
 
     @Override

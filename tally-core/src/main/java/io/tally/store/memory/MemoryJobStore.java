@@ -113,44 +113,14 @@ public final class MemoryJobStore implements JobStore {
     @Override
     public JobRecord create(NewJob j) {
         Instant now = now();
-        JobState state = j.start() ? JobState.RUNNING : JobState.PENDING;
-        Instant started = j.start() ? now : null;
-        JobRecord r = new JobRecord(
-                j.id(),
-                j.name(),
-                j.scope(),
-                j.parent(),
-                j.metadataJson(),
-                state,
-                j.total(),
-                0,
-                0,
-                j.partPayloads().size(),
-                j.toleratedFailures(),
-                false,
-                now,
-                started,
-                now,
-                null,
-                j.timeout(),
-                j.heartbeat(),
-                j.retainFor(),
-                started == null ? null : JobChange.plus(now, j.timeout()),
-                started == null ? null : JobChange.plus(now, j.heartbeat()),
-                null,
-                null,
-                null,
-                j.message(),
-                null,
-                started,
-                0);
+        JobRecord r = JobChange.created(j, now);
         Entry e = new Entry(r, j.partPayloads());
         synchronized (e) {
             if (jobs.putIfAbsent(j.id(), e) != null) {
                 throw new JobExistsException(j.id());
             }
             all.add(e.key);
-            byState.get(state).add(e.key);
+            byState.get(r.state()).add(e.key);
             index(byName, j.name(), e.key);
             if (j.scope() != null) {
                 index(byScope, j.scope(), e.key);
@@ -533,27 +503,12 @@ public final class MemoryJobStore implements JobStore {
                 break;
             }
             synchronized (e) {
-                if (!e.deleted && due(e.r, kind, now)) {
+                if (!e.deleted && JobChange.isDue(e.r, kind, now)) {
                     out.add(e.r.id());
                 }
             }
         }
         return out;
-    }
-
-    private static boolean due(JobRecord r, SweepKind kind, Instant now) {
-        return switch (kind) {
-            case STALLED ->
-                r.state() == JobState.RUNNING
-                        && r.leaseUntil() != null
-                        && r.leaseUntil().isBefore(now);
-            case TIMEOUT ->
-                !r.state().isTerminal() && r.deadline() != null && r.deadline().isBefore(now);
-            case RETENTION ->
-                r.state().isTerminal()
-                        && r.retainUntil() != null
-                        && r.retainUntil().isBefore(now);
-        };
     }
 
     @Override
@@ -564,7 +519,7 @@ public final class MemoryJobStore implements JobStore {
         }
         synchronized (e) {
             Instant now = now();
-            if (e.deleted || !due(e.r, kind, now)) {
+            if (e.deleted || !JobChange.isDue(e.r, kind, now)) {
                 return Optional.empty();
             }
             if (kind == SweepKind.RETENTION) {
