@@ -203,19 +203,13 @@ class TallyCliTest {
     @Test
     void watch_exits_0_on_success_and_1_otherwise() throws Exception {
         Job job = shared.create(JobSpec.builder().name("w").total(3).start(true).build());
-        CompletableFuture<Void> worker = CompletableFuture.runAsync(() -> {
-            for (int i = 0; i < 3; i++) {
-                job.recordSuccess("k" + i);
-                try {
-                    Thread.sleep(30);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            job.finish();
-        });
-        Run ok = tally("watch", job.id(), "--interval", "50");
-        worker.get(10, TimeUnit.SECONDS);
+        CompletableFuture<Run> watch =
+                CompletableFuture.supplyAsync(() -> tally("watch", job.id(), "--interval", "50"));
+        for (int i = 0; i < 3; i++) {
+            job.recordSuccess("k" + i);
+        }
+        job.finish();
+        Run ok = watch.get(10, TimeUnit.SECONDS);
         assertThat(ok.code()).as(ok.err()).isZero();
         String[] lines = ok.out().strip().split("\n");
         assertThat(JobJson.MAPPER.readTree(lines[lines.length - 1]).get("state").asText())

@@ -26,6 +26,7 @@ import io.tally.store.PartsResult;
 import io.tally.store.ProgressUpdate;
 import io.tally.store.StoreEvent;
 import io.tally.store.SweepKind;
+import io.tally.tck.ConcurrencyContract;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -205,18 +206,14 @@ class RedisStoreBehaviourIT {
                 tasks.add(() -> {
                     for (int i = worker; i < deliveries.size(); i += threads) {
                         int part = deliveries.get(i);
-                        PartCompletion c = null;
-                        for (int attempt = 0; c == null; attempt++) {
+                        PartCompletion c = ConcurrencyContract.retrying(() -> {
                             try {
-                                c = tally.completePart(job.id(), part);
+                                return tally.completePart(job.id(), part);
                             } catch (StoreUnavailableException e) {
                                 retries.incrementAndGet();
-                                if (attempt > 50) {
-                                    throw e;
-                                }
-                                Thread.sleep(20);
+                                throw e;
                             }
-                        }
+                        });
                         if (c.last()) {
                             lasts.incrementAndGet();
                         }

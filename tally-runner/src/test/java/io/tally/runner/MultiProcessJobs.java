@@ -32,7 +32,7 @@ public final class MultiProcessJobs {
     public static String slow(BuildContext ctx) throws InterruptedException {
         ctx.log().info("started on pid {}", ProcessHandle.current().pid());
         if (ctx.param("hang", Boolean.class)) {
-            Thread.sleep(120_000); // simulated stuck work; the test kills this process long before
+            new java.util.concurrent.CountDownLatch(1).await(); // stuck for good: the test kills this process
         }
         return "done";
     }

@@ -152,7 +152,12 @@ class DashboardIT {
             assertThat(http.post("/api/jobs/" + id + "/progress", "{\"succeeded\":2}")
                             .status())
                     .isEqualTo(200);
-            Thread.sleep(60); // paced like a worker, so the bar is seen moving through the coalesced updates
+            String expected = (i + 1) * 10 + "%";
+            // The bar is seen moving: each step shows up live before the next one is sent.
+            waitUpTo(20)
+                    .until(d -> row(id).findElement(By.cssSelector(".pct"))
+                            .getText()
+                            .equals(expected));
         }
         waitUpTo(20)
                 .until(d ->

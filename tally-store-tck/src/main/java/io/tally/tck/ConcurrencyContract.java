@@ -72,17 +72,14 @@ public interface ConcurrencyContract extends StoreFixture {
     }
 
     /** Retries a store call that failed because the store was briefly unavailable (it is idempotent). */
-    static <T> T retrying(Callable<T> call) throws Exception {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return call.call();
-            } catch (StoreUnavailableException e) {
-                if (attempt >= 20) {
-                    throw e;
-                }
-                Thread.sleep(50L * attempt); // back-off between retries of a real outage, not a timing wait
-            }
-        }
+    static <T> T retrying(Callable<T> call) {
+        return org.awaitility.Awaitility.await("a store call through an outage")
+                .atMost(java.time.Duration.ofSeconds(30))
+                .pollInSameThread() // the common case succeeds at once: no thread hand-off, no initial delay
+                .pollDelay(java.time.Duration.ZERO)
+                .pollInterval(java.time.Duration.ofMillis(20))
+                .ignoreExceptionsInstanceOf(StoreUnavailableException.class)
+                .until(call, java.util.Objects::nonNull);
     }
 
     @Test
