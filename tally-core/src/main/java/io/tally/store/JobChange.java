@@ -140,6 +140,20 @@ public final class JobChange {
                 rateAcc);
     }
 
+    /**
+     * The guards of {@link JobStore#record}, on the stored record: a finished job takes no progress, and a job with
+     * parts takes it only through its parts.
+     */
+    public static void checkRecordable(JobRecord r, ProgressUpdate u) {
+        if (r.state().isTerminal()) {
+            throw new io.tally.JobFinishedException(r.id(), r.state());
+        }
+        if (r.hasParts() && (u.succeeded() > 0 || u.failed() > 0 || !u.items().isEmpty() || u.addTotal() > 0)) {
+            throw new io.tally.InvalidInputException(
+                    "part", "job " + r.id() + " has parts: record them with completePart/failPart");
+        }
+    }
+
     /** @return the record of a job just created from {@code j} at {@code now} (RUNNING if it asked to start) */
     public static JobRecord created(NewJob j, Instant now) {
         JobState state = j.start() ? JobState.RUNNING : JobState.PENDING;

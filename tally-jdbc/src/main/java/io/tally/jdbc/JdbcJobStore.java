@@ -367,14 +367,7 @@ public final class JdbcJobStore implements JobStore {
         }
         return write(id, "record progress of job " + id, tx -> {
             JobRecord r = locked(tx, id);
-            if (r.state().isTerminal()) {
-                throw new JobFinishedException(id, r.state());
-            }
-            if (r.hasParts()
-                    && (u.succeeded() > 0 || u.failed() > 0 || !u.items().isEmpty() || u.addTotal() > 0)) {
-                throw new InvalidInputException(
-                        "part", "job " + id + " has parts: record them with completePart/failPart");
-            }
+            JobChange.checkRecordable(r, u);
             Instant now = now();
             JobChange m = new JobChange(r);
             m.autoStart(now);
