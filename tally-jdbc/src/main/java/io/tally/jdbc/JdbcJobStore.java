@@ -106,9 +106,11 @@ import org.slf4j.LoggerFactory;
  *       failed + ?, total = total + ?, … WHERE id = ? AND state IN ('PENDING','RUNNING')}. The rate
  *       ({@link io.tally.store.RateEstimator#fold}) is folded from the locked row in the same transaction.
  *   <li>{@link #recordParts}: lock; the parts' stored outcomes read under the lock; {@code UPDATE parts SET outcome}
- *       for the parts that change; the counter {@code UPDATE}; then the exactly-once settle {@code UPDATE jobs SET
- *       settled = TRUE, state = 'SUCCEEDED' … WHERE id = ? AND settled = FALSE AND succeeded + failed = parts AND
- *       failed <= tolerated_failures AND state IN ('RUNNING')}, whose row count decides {@code last}.
+ *       for the parts that change (PostgreSQL: one {@code UPDATE … FROM unnest(…)} for the batch); the counter
+ *       {@code UPDATE}; then the exactly-once settle {@code UPDATE jobs SET settled = TRUE, state = 'SUCCEEDED' … WHERE
+ *       id = ? AND settled = FALSE AND succeeded + failed = parts AND failed <= tolerated_failures AND state IN
+ *       ('RUNNING')}, whose row count decides {@code last}. Calls of several threads on one job share this transaction
+ *       (group commit, below).
  *   <li>{@link #transition}, {@link #heartbeat}, {@link #expire}: lock; {@code UPDATE jobs … WHERE id = ? AND state
  *       IN (JobState.sourcesOf(target))}.
  *   <li>{@link #query}: {@code SELECT … WHERE <filters> AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY
@@ -121,18 +123,23 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Events.</b> In-process listeners get every event of this store through a {@link LocalEventHub}, in commit
  * order per job (writes to one job are serialised by an in-process lock stripe as well as by the row lock). On
- * PostgreSQL each write transaction with a lifecycle event (anything but {@code PROGRESS}) also sends one
- * {@code pg_notify} inside it (payload: store instance, job id, event types); progress-only writes do not, because a
- * notifying transaction takes a server-wide lock around its commit: after their commit they hand the job id to a
- * {@link ProgressNotifier}, which sends at most one {@code PROGRESS} notification per job every 100 ms (coalesced) on
- * a connection of its own, so no listener ever hears of a rolled-back write. A {@code LISTEN} connection, opened on
+ * PostgreSQL each write transaction with a lifecycle event (anything but {@code PROGRESS} and {@code PART}) also sends
+ * one {@code pg_notify} inside it (payload: store instance, job id, event types); progress-only writes do not, because
+ * a notifying transaction takes a server-wide lock around its commit: after their commit they hand the job id and its
+ * parts to a {@link ProgressNotifier}, which sends at most one notification per job every 100 ms (coalesced) on a
+ * connection of its own, so no listener ever hears of a rolled-back write. A {@code LISTEN} connection, opened on
  * the first {@link #subscribe}, turns notifications of <em>other</em> processes into events by reading the job's row.
  *
- * <p><b>PostgreSQL fast path.</b> {@link #record} with counts only (no keyed items) first runs one autocommit
- * {@code UPDATE jobs SET succeeded = succeeded + ?, …, rate = CASE … END WHERE id = ? AND state = 'RUNNING' AND parts
- * = 0 RETURNING …} (the rate fold as CASE expressions, the same double arithmetic as {@link
- * io.tally.store.RateEstimator#fold}); when it changes no row the full transaction runs (not found, finished, a
- * PENDING job that starts, parts). SQLite and MariaDB deliver in-process only; a process that needs
+ * <p><b>Group commit</b> ({@link GroupCommit}, flat combining). Callers queue their calls; whichever holds the lock
+ * sends every queued call it can and wakes the callers it answered, each with the answer it would have got alone.
+ * {@link #recordParts} calls on one job share one transaction ({@link #recordPartsTogether}, under the job's lock
+ * stripe). On PostgreSQL, {@link #record} with counts only (no keyed items) goes with the queued counter-only calls of
+ * other jobs as one autocommit {@code UPDATE jobs AS j SET succeeded = j.succeeded + v.v_s, …, rate = CASE … END FROM
+ * unnest(…) AS v WHERE j.id = v.v_id AND j.state = 'RUNNING' AND j.parts = 0 RETURNING …} ({@link #recordFast}; the
+ * rate fold as CASE expressions, the same double arithmetic as {@link io.tally.store.RateEstimator#fold}), and a lone
+ * single-part {@link #recordParts} is one autocommit statement ({@link #recordPartFast}); when either changes nothing
+ * the full transaction runs and decides (not found, finished, a PENDING job that starts, parts, a duplicate part, the
+ * last part). SQLite and MariaDB deliver in-process only; a process that needs
  * another process's writes polls {@link #query} (documented in the module README).
  */
 public final class JdbcJobStore implements JobStore {
@@ -158,6 +165,9 @@ public final class JdbcJobStore implements JobStore {
     private final Lock writeLock;
     private final boolean readsUnderWriteLock;
     private final Lock[] stripes;
+    /** recordParts calls waiting for their job's lock stripe, by stripe (see {@link #recordParts}). */
+    private final java.util.Queue<PartsCall>[] partsQueues;
+
     private final String description;
     private final String secret;
     private final AutoCloseable onClose;
@@ -175,8 +185,16 @@ public final class JdbcJobStore implements JobStore {
     private final String insertPart;
     private final String upsertItem;
     private final String updatePart;
+    /** The parts of one batch in one statement (PostgreSQL), else null. */
+    private final String updateParts;
+
     private final String settle;
     private final String fastRecord;
+    private final String fastPart;
+    /** Counter-only record calls waiting for {@link #recordFast}, and the lock of the one thread sending them. */
+    private final java.util.Queue<FastRecord> fastQueue = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    private final Lock fastLock = new ReentrantLock();
 
     private JdbcJobStore(Builder b) {
         this.dialect = b.dialect;
@@ -187,6 +205,7 @@ public final class JdbcJobStore implements JobStore {
         this.writeLock = dialect.singleWriter() ? new ReentrantLock() : null;
         this.readsUnderWriteLock = b.readsUnderWriteLock && writeLock != null;
         this.stripes = new Lock[64];
+        this.partsQueues = newQueues(64);
         for (int i = 0; i < stripes.length; i++) {
             stripes[i] = new ReentrantLock();
         }
@@ -207,38 +226,88 @@ public final class JdbcJobStore implements JobStore {
                 + dialect.json("?") + ")";
         this.upsertItem = dialect.upsertItem(t.items);
         this.updatePart = "UPDATE " + t.parts + " SET outcome = ?, reason = ? WHERE job_id = ? AND part = ?";
+        this.updateParts = dialect.updateReturning()
+                ? "UPDATE " + t.parts + " AS p SET outcome = v.v_outcome, reason = v.v_reason FROM unnest(CAST(? AS"
+                        + " INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS TEXT[])) AS v(v_part, v_outcome, v_reason)"
+                        + " WHERE p.job_id = ? AND p.part = v.v_part"
+                : null;
         this.settle = "UPDATE " + t.jobs + " SET settled = ?, state = ?, updated_at = ?, finished_at = ?,"
                 + " deadline = NULL, lease_until = NULL, retain_until = ? WHERE id = ? AND settled = ?"
                 + " AND succeeded + failed = parts AND failed <= tolerated_failures AND state IN ("
                 + marks(JobState.sourcesOf(JobState.SUCCEEDED).size()) + ")";
         this.fastRecord = dialect.updateReturning() ? fastRecordSql(t.jobs) : null;
+        this.fastPart = dialect.updateReturning() ? fastPartSql(t) : null;
     }
 
     /**
-     * The one-statement {@link #record} of counts on a running job without parts (PostgreSQL): the counters, message,
-     * lease and the {@link io.tally.store.RateEstimator#fold} of the rate as CASE expressions in the same order of
-     * double operations as the Java code, so the stored rate is bit for bit what the reference store computes.
-     * Parameters: succeeded, failed, addTotal, message, now (updated_at), now (lease), the rate fold's uses of now and
-     * units in order (see {@link #recordFast}), then the id.
+     * The one-statement {@link #record} of counts on running jobs without parts (PostgreSQL), for many jobs at once:
+     * one row of {@code unnest(ids, succeeded, failed, addTotal, messages)} per job, the time as one parameter. The
+     * counters, message, lease and the {@link io.tally.store.RateEstimator#fold} of the rate are computed by
+     * {@link #progressSet}. Jobs that are not RUNNING or have parts are left alone (no row returned for them).
      */
     private static String fastRecordSql(String jobs) {
-        String dt = "(CAST(? AS BIGINT) - rate_at)";
-        String open = "rate_at IS NULL OR " + dt + " < " + io.tally.store.RateEstimator.WINDOW_MILLIS;
-        String inst = "(CAST(rate_acc + CAST(? AS BIGINT) AS DOUBLE PRECISION) * CAST(1000 AS DOUBLE PRECISION)"
+        return "UPDATE " + jobs + " AS j SET " + progressSet("v.v_s", "v.v_f", "v.v_t", "v.v_m", "n.now")
+                + " FROM unnest(CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]),"
+                + " CAST(? AS TEXT[])) AS v(v_id, v_s, v_f, v_t, v_m), (SELECT CAST(? AS BIGINT) AS now) AS n"
+                + " WHERE j.id = v.v_id AND j.state = 'RUNNING' AND j.parts = 0 RETURNING " + qualified("j", COLS);
+    }
+
+    /**
+     * The one-statement recordParts of one part (PostgreSQL): lock the job row if it is RUNNING, not settled and this
+     * part cannot be its last; set the part's outcome if it has none; count it with {@link #progressSet}. The CTEs
+     * run in the order of their references, so the part is written only under the job's row lock, and the job only
+     * if the part was written. Parameters: now, succeeded, failed; the job id; outcome, reason, part. Returns no row
+     * when any condition fails, having changed nothing.
+     */
+    private static String fastPartSql(Tables t) {
+        return "WITH n AS (SELECT CAST(? AS BIGINT) AS now, CAST(? AS BIGINT) AS v_s, CAST(? AS BIGINT) AS v_f),"
+                + " lockj AS (SELECT id FROM " + t.jobs + " WHERE id = ? AND state = 'RUNNING' AND NOT settled"
+                + " AND succeeded + failed + 1 < parts FOR UPDATE),"
+                + " p AS (UPDATE " + t.parts + " SET outcome = ?, reason = ? WHERE job_id = (SELECT id FROM lockj)"
+                + " AND part = ? AND outcome = " + NONE + " RETURNING part)"
+                + " UPDATE " + t.jobs + " AS j SET " + progressSet("n.v_s", "n.v_f", "0", "NULL", "n.now")
+                + " FROM n WHERE j.id = (SELECT id FROM lockj) AND EXISTS (SELECT 1 FROM p) RETURNING "
+                + qualified("j", COLS);
+    }
+
+    /**
+     * The SET list of the one-statement writes, from SQL expressions for the succeeded, failed, addTotal and message
+     * of the write and for the time: the counters, message, lease, and the rate fold as CASE expressions in the same
+     * order of double operations as {@link io.tally.store.RateEstimator#fold}, so the stored rate is bit for bit what
+     * the reference store computes. Columns of the job are read through the alias {@code j}.
+     */
+    private static String progressSet(String succeeded, String failed, String addTotal, String message, String now) {
+        String units = "(" + succeeded + " + " + failed + ")";
+        String dt = "(" + now + " - j.rate_at)";
+        String open = "j.rate_at IS NULL OR " + dt + " < " + io.tally.store.RateEstimator.WINDOW_MILLIS;
+        String inst = "(CAST(j.rate_acc + " + units + " AS DOUBLE PRECISION) * CAST(1000 AS DOUBLE PRECISION)"
                 + " / CAST(" + dt + " AS DOUBLE PRECISION))";
         String alpha = "LEAST(CAST(1 AS DOUBLE PRECISION), CAST(" + dt + " AS DOUBLE PRECISION)"
                 + " / CAST(1000 AS DOUBLE PRECISION) / CAST(" + (long) io.tally.store.RateEstimator.TAU_SECONDS
                 + " AS DOUBLE PRECISION))";
-        return "UPDATE " + jobs + " SET succeeded = succeeded + ?, failed = failed + ?, total = total + ?,"
-                + " message = COALESCE(CAST(? AS TEXT), message), updated_at = ?,"
-                + " lease_until = CASE WHEN heartbeat_ms IS NULL THEN lease_until"
-                + " ELSE CAST(? AS BIGINT) + heartbeat_ms END,"
-                + " rate = CASE WHEN " + open + " THEN rate WHEN rate IS NULL THEN " + inst
-                + " ELSE rate + " + alpha + " * (" + inst + " - rate) END,"
-                + " rate_at = CASE WHEN rate_at IS NULL THEN CAST(? AS BIGINT) WHEN " + dt + " < "
-                + io.tally.store.RateEstimator.WINDOW_MILLIS + " THEN rate_at ELSE CAST(? AS BIGINT) END,"
-                + " rate_acc = CASE WHEN " + open + " THEN rate_acc + CAST(? AS BIGINT) ELSE 0 END"
-                + " WHERE id = ? AND state = 'RUNNING' AND parts = 0 RETURNING " + COLS;
+        return "succeeded = j.succeeded + " + succeeded + ", failed = j.failed + " + failed + ", total = j.total + "
+                + addTotal + ", message = COALESCE(CAST(" + message + " AS TEXT), j.message), updated_at = " + now
+                + ", lease_until = CASE WHEN j.heartbeat_ms IS NULL THEN j.lease_until ELSE " + now
+                + " + j.heartbeat_ms END,"
+                + " rate = CASE WHEN " + open + " THEN j.rate WHEN j.rate IS NULL THEN " + inst
+                + " ELSE j.rate + " + alpha + " * (" + inst + " - j.rate) END,"
+                + " rate_at = CASE WHEN j.rate_at IS NULL THEN " + now + " WHEN " + dt + " < "
+                + io.tally.store.RateEstimator.WINDOW_MILLIS + " THEN j.rate_at ELSE " + now + " END,"
+                + " rate_acc = CASE WHEN " + open + " THEN j.rate_acc + " + units + " ELSE 0 END";
+    }
+
+    /** @return the comma-separated columns, each prefixed with {@code alias.} */
+    private static String qualified(String alias, String columns) {
+        return alias + "." + columns.replace(", ", ", " + alias + ".");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static java.util.Queue<PartsCall>[] newQueues(int n) {
+        java.util.Queue<PartsCall>[] queues = new java.util.Queue[n];
+        for (int i = 0; i < n; i++) {
+            queues[i] = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        }
+        return queues;
     }
 
     /** @return a builder for a store on a {@link DataSource} the application already has */
@@ -432,99 +501,287 @@ public final class JdbcJobStore implements JobStore {
     }
 
     /**
-     * The one-round-trip {@link #record} (PostgreSQL): one autocommit {@code UPDATE … WHERE id = ? AND state =
-     * 'RUNNING' AND parts = 0 RETURNING …}. Returns null when it changed no row (job missing, finished, pending or
-     * with parts) or met a conflict to retry: the caller then runs the full transaction, which decides.
+     * The one-round-trip {@link #record} of counts (PostgreSQL), with group commit: the call is queued, and whichever
+     * caller holds {@link #fastLock} sends every queued call of distinct jobs as one autocommit {@link #fastRecordSql}
+     * statement (a job's second call waits for the next one), under the lock stripes of those jobs so that events of
+     * one job still leave in commit order. Returns null when the statement did not change the job (missing, finished,
+     * pending or with parts) or met a conflict to retry: the caller then runs the full transaction, which decides.
      */
     private JobRecord recordFast(String id, ProgressUpdate u) {
-        Lock lock = stripes[Math.floorMod(id.hashCode(), stripes.length)];
-        lock.lock();
+        FastRecord mine = new FastRecord(id, u);
+        fastQueue.add(mine);
+        GroupCommit.await(mine, fastQueue, fastLock, () -> sendFastRecords(takeFastRecords()));
+        if (mine.answer() instanceof RuntimeException e) {
+            throw e;
+        }
+        return mine.answer() instanceof JobRecord r ? r : null;
+    }
+
+    /** Counter-only record calls one statement sends at most. */
+    private static final int MAX_FAST_RECORDS = 128;
+
+    /** A counter-only record call waiting for {@link #recordFast}; answer: the job, {@link #NO_ROW} or an exception. */
+    private static final class FastRecord extends GroupCommit.Call {
+        final String id;
+        final ProgressUpdate update;
+
+        FastRecord(String id, ProgressUpdate update) {
+            this.id = id;
+            this.update = update;
+        }
+    }
+
+    private static final Object NO_ROW = new Object();
+
+    /** @return the queued calls, one per job, oldest first */
+    private List<FastRecord> takeFastRecords() {
+        List<FastRecord> batch = new ArrayList<>();
+        Set<String> ids = new java.util.HashSet<>();
+        for (var it = fastQueue.iterator(); it.hasNext() && batch.size() < MAX_FAST_RECORDS; ) {
+            FastRecord f = it.next();
+            if (ids.add(f.id)) {
+                it.remove();
+                batch.add(f);
+            }
+        }
+        return batch;
+    }
+
+    private void sendFastRecords(List<FastRecord> batch) {
         try {
-            JobRecord after;
+            sendFastRecordsOnce(batch);
+        } catch (RuntimeException | Error e) {
+            // Whatever went wrong, no caller of the batch may wait for an answer that will not come.
+            RuntimeException answer = e instanceof RuntimeException re ? re : new IllegalStateException(e);
+            for (FastRecord f : batch) {
+                if (!f.isDone()) {
+                    f.answer(answer);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private void sendFastRecordsOnce(List<FastRecord> batch) {
+        int[] locked =
+                batch.stream().mapToInt(f -> stripeOf(f.id)).distinct().sorted().toArray();
+        for (int stripe : locked) {
+            stripes[stripe].lock(); // ascending: no other thread takes two stripes but the holder of fastLock
+        }
+        try {
+            Map<String, JobRecord> after = new HashMap<>();
             try (Connection c = writeSource.getConnection()) {
                 if (!c.getAutoCommit()) {
                     c.setAutoCommit(true);
                 }
-                long now = clock.millis();
-                long units = u.succeeded() + u.failed();
+                int n = batch.size();
+                Object[] ids = new Object[n];
+                Object[] succeeded = new Object[n];
+                Object[] failed = new Object[n];
+                Object[] addTotal = new Object[n];
+                Object[] messages = new Object[n];
+                for (int i = 0; i < n; i++) {
+                    ProgressUpdate u = batch.get(i).update;
+                    ids[i] = batch.get(i).id;
+                    succeeded[i] = u.succeeded();
+                    failed[i] = u.failed();
+                    addTotal[i] = u.addTotal();
+                    messages[i] = u.message();
+                }
                 try (PreparedStatement ps = c.prepareStatement(fastRecord)) {
-                    int i = 1;
-                    ps.setLong(i++, u.succeeded());
-                    ps.setLong(i++, u.failed());
-                    ps.setLong(i++, u.addTotal());
-                    ps.setString(i++, u.message());
-                    ps.setLong(i++, now); // updated_at
-                    ps.setLong(i++, now); // lease_until
-                    // rate: open window test (now), then inst (units, now), alpha (now), inst (units, now)
-                    ps.setLong(i++, now);
-                    ps.setLong(i++, units);
-                    ps.setLong(i++, now);
-                    ps.setLong(i++, now);
-                    ps.setLong(i++, units);
-                    ps.setLong(i++, now);
-                    // rate_at: null → now; window test (now); closed → now
-                    ps.setLong(i++, now);
-                    ps.setLong(i++, now);
-                    ps.setLong(i++, now);
-                    // rate_acc: open window test (now), units
-                    ps.setLong(i++, now);
-                    ps.setLong(i++, units);
-                    ps.setString(i, id);
+                    ps.setArray(1, c.createArrayOf("text", ids));
+                    ps.setArray(2, c.createArrayOf("bigint", succeeded));
+                    ps.setArray(3, c.createArrayOf("bigint", failed));
+                    ps.setArray(4, c.createArrayOf("bigint", addTotal));
+                    ps.setArray(5, c.createArrayOf("text", messages));
+                    ps.setLong(6, clock.millis());
                     try (ResultSet rs = ps.executeQuery()) {
-                        after = rs.next() ? toRecord(rs) : null;
+                        while (rs.next()) {
+                            JobRecord r = toRecord(rs);
+                            after.put(r.id(), r);
+                        }
                     }
                 }
             } catch (SQLException e) {
-                if (dialect.isRetryable(e)) {
-                    return null;
+                RuntimeException failure = dialect.isRetryable(e) ? null : translate(e, "record progress");
+                for (FastRecord f : batch) {
+                    f.answer(failure == null ? NO_ROW : failure);
                 }
-                throw translate(e, "record progress of job " + id);
+                return;
             }
-            if (after == null) {
-                return null;
+            for (FastRecord f : batch) {
+                JobRecord r = after.get(f.id);
+                if (r != null) {
+                    events.publish(StoreEvent.of(EventType.PROGRESS, r));
+                    if (notifier != null) {
+                        notifier.offer(f.id, List.of());
+                    }
+                }
+                f.answer(r == null ? NO_ROW : r);
             }
-            events.publish(StoreEvent.of(EventType.PROGRESS, after));
-            if (notifier != null) {
-                notifier.offer(id);
-            }
-            return after;
         } finally {
-            lock.unlock();
+            for (int stripe : locked) {
+                stripes[stripe].unlock();
+            }
         }
     }
 
+    /**
+     * Group commit by flat combining: the caller queues its call; whichever caller gets the job's lock stripe applies
+     * every call queued for the job — its own and those of the threads parked behind it, which it then wakes — in one
+     * transaction ({@link #recordPartsTogether}). A lone single-part call on PostgreSQL takes the one-statement
+     * {@link #recordPartFast} instead. Each call still gets the answer it would
+     * have got alone, {@code last} included, because the calls are applied one after the other in Java on the locked
+     * row; the database sees one row lock, one read of the stored outcomes, one batch of part updates, one job update
+     * and one commit for all of them.
+     */
     @Override
     public PartsResult recordParts(String id, List<PartUpdate> parts) {
-        return write(id, "record parts of job " + id, tx -> {
-            JobRecord r = locked(tx, id);
-            for (PartUpdate p : parts) {
-                if (p.part() < 0 || p.part() >= r.parts()) {
-                    throw new InvalidInputException(
-                            "part",
-                            r.parts() == 0
-                                    ? "job " + id + " has no parts"
-                                    : "must be between 0 and " + (r.parts() - 1) + ", was " + p.part());
+        int stripe = stripeOf(id);
+        Lock lock = writeLock != null ? writeLock : stripes[stripe];
+        if (fastPart != null && parts.size() == 1 && !parts.get(0).failJob() && lock.tryLock()) {
+            // Nobody else is writing this job here: one statement, unless the general path has to decide.
+            try {
+                PartsResult done = recordPartFast(id, parts.get(0));
+                if (done != null) {
+                    return done;
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+        PartsCall mine = new PartsCall(id, parts);
+        java.util.Queue<PartsCall> queue = partsQueues[stripe];
+        queue.add(mine);
+        GroupCommit.await(mine, queue, lock, () -> applyQueuedParts(queue, id));
+        return mine.result();
+    }
+
+    /** Applies the queued calls of job {@code id} (up to {@link #MAX_COMBINED}) in one transaction. */
+    private void applyQueuedParts(java.util.Queue<PartsCall> queue, String id) {
+        List<PartsCall> calls = new ArrayList<>();
+        for (var it = queue.iterator(); it.hasNext() && calls.size() < MAX_COMBINED; ) {
+            PartsCall c = it.next();
+            if (c.id.equals(id)) {
+                it.remove();
+                calls.add(c);
+            }
+        }
+        List<Object> answers;
+        try {
+            answers = write(id, "record parts of job " + id, tx -> recordPartsTogether(tx, id, calls));
+        } catch (RuntimeException e) {
+            answers = java.util.Collections.nCopies(calls.size(), e);
+        }
+        for (int i = 0; i < calls.size(); i++) {
+            calls.get(i).answer(answers.get(i));
+        }
+    }
+
+    /**
+     * One part in one autocommit statement ({@link #fastPartSql}), for the common case: a new outcome for a part of a
+     * running job that it does not finish. Returns null, having changed nothing, when the general path has to decide
+     * (job missing, pending or finished, part already recorded or out of range, the job's last part) or on a
+     * conflict to retry. Called under the job's lock stripe.
+     */
+    private PartsResult recordPartFast(String id, PartUpdate p) {
+        JobRecord after;
+        try (Connection c = writeSource.getConnection()) {
+            if (!c.getAutoCommit()) {
+                c.setAutoCommit(true);
+            }
+            boolean success = p.outcome() == Outcome.SUCCESS;
+            try (PreparedStatement ps = c.prepareStatement(fastPart)) {
+                ps.setLong(1, clock.millis());
+                ps.setLong(2, success ? 1 : 0);
+                ps.setLong(3, success ? 0 : 1);
+                ps.setString(4, id);
+                ps.setInt(5, code(p.outcome()));
+                ps.setString(6, p.reason());
+                ps.setInt(7, p.part());
+                try (ResultSet rs = ps.executeQuery()) {
+                    after = rs.next() ? toRecord(rs) : null;
                 }
             }
-            Map<Integer, Integer> stored = partOutcomes(tx.c, id, parts);
-            if (r.state().isTerminal()) {
-                for (PartUpdate p : parts) {
-                    if (stored.getOrDefault(p.part(), NONE) != code(p.outcome())) {
-                        throw new JobFinishedException(id, r.state());
-                    }
-                }
-                return new PartsResult(0, r.pending(), false, r);
+        } catch (SQLException e) {
+            if (dialect.isRetryable(e)) {
+                return null;
             }
-            Instant now = now();
-            JobChange m = new JobChange(r);
-            m.autoStart(now);
+            throw translate(e, "record parts of job " + id);
+        }
+        if (after == null) {
+            return null;
+        }
+        events.publish(new StoreEvent(EventType.PART, after, p.part()));
+        if (notifier != null) {
+            notifier.offer(id, List.of(p.part()));
+        }
+        return new PartsResult(1, after.parts() - after.succeeded() - after.failed(), false, after);
+    }
+
+    /** Calls one transaction applies at most; the rest wait for the next one. */
+    private static final int MAX_COMBINED = 256;
+
+    /** One recordParts call waiting to be applied; {@code answer} is its result or its exception, once applied. */
+    private static final class PartsCall extends GroupCommit.Call {
+        final String id;
+        final List<PartUpdate> parts;
+
+        PartsCall(String id, List<PartUpdate> parts) {
+            this.id = id;
+            this.parts = parts;
+        }
+
+        PartsResult result() {
+            if (answer() instanceof RuntimeException e) {
+                throw e;
+            }
+            return (PartsResult) answer();
+        }
+    }
+
+    private int stripeOf(String id) {
+        return Math.floorMod(id.hashCode(), stripes.length);
+    }
+
+    /**
+     * Applies recordParts calls of one job in order, in the caller's transaction: each is checked and counted as it
+     * would be alone (a bad part number or a new outcome on a finished job fails that call only), then the outcomes
+     * of all are written together. Returns one answer per call: its {@link PartsResult} or its exception.
+     */
+    private List<Object> recordPartsTogether(Tx tx, String id, List<PartsCall> calls) throws SQLException {
+        JobRecord r = locked(tx, id);
+        List<PartUpdate> all = new ArrayList<>();
+        for (PartsCall call : calls) {
+            all.addAll(call.parts);
+        }
+        Map<Integer, Integer> stored = partOutcomes(tx.c, id, all);
+        Instant now = now();
+        List<Object> answers = new ArrayList<>(calls.size());
+        JobRecord current = r; // the job as the next call sees it
+        JobChange m = null; // the changes so far, once a call changed anything
+        JobChange settled = null; // the settle, once a call settled the job
+        Map<Integer, PartUpdate> writes = new LinkedHashMap<>();
+        for (PartsCall call : calls) {
+            InvalidInputException badPart = checkPartNumbers(id, r.parts(), call.parts);
+            if (badPart != null) {
+                answers.add(badPart);
+                continue;
+            }
+            if (current.state().isTerminal()) {
+                answers.add(finishedJobAnswer(id, current, call.parts, stored));
+                continue;
+            }
+            if (m == null) {
+                m = new JobChange(r);
+                m.autoStart(now);
+            }
             int changed = 0;
             long newlyDone = 0;
             boolean failJob = false;
             String failWhy = null;
             List<Integer> changedParts = new ArrayList<>();
-            Map<Integer, PartUpdate> writes = new LinkedHashMap<>();
-            for (PartUpdate p : parts) {
+            for (PartUpdate p : call.parts) {
                 int before = stored.getOrDefault(p.part(), NONE);
                 int after = code(p.outcome());
                 if (p.outcome() == Outcome.FAILURE && p.failJob() && !failJob) {
@@ -552,45 +809,23 @@ public final class JdbcJobStore implements JobStore {
                     m.failed++;
                 }
             }
-            if (!writes.isEmpty()) {
-                try (PreparedStatement ps = tx.c.prepareStatement(updatePart)) {
-                    int n = 0;
-                    for (PartUpdate p : writes.values()) {
-                        ps.setInt(1, code(p.outcome()));
-                        ps.setString(2, p.reason());
-                        ps.setString(3, id);
-                        ps.setInt(4, p.part());
-                        ps.addBatch();
-                        if (++n % BATCH == 0) {
-                            ps.executeBatch();
-                        }
-                    }
-                    if (n % BATCH != 0) {
-                        ps.executeBatch();
-                    }
-                }
-            }
             m.progress(newlyDone, now);
             boolean last = false;
+            JobRecord after;
             if (failJob) {
                 m.finish(JobState.FAILED, now);
                 m.error = JobError.of(failWhy, FailureReason.PART_FAILED);
-                update(tx.c, r, m, JobState.active());
+                after = m.build();
+            } else if (!r.settled() && m.succeeded + m.failed == r.parts() && m.failed <= r.toleratedFailures()) {
+                settled = new JobChange(m.build());
+                settled.finish(JobState.SUCCEEDED, now);
+                settled.settled = true;
+                last = true;
+                after = settled.build();
             } else {
-                update(tx.c, r, m, JobState.active());
-                if (!r.settled() && m.succeeded + m.failed == r.parts() && m.failed <= r.toleratedFailures()) {
-                    JobChange done = new JobChange(m.build());
-                    done.finish(JobState.SUCCEEDED, now);
-                    last = settle(tx.c, id, done) == 1;
-                    if (!last) {
-                        throw new IllegalStateException("the settle guard of job " + id + " disagrees with its row");
-                    }
-                    m = done;
-                    m.settled = true;
-                }
+                after = m.build();
             }
-            JobRecord after = m.build();
-            if (r.state() == JobState.PENDING) {
+            if (current.state() == JobState.PENDING) {
                 tx.emit(StoreEvent.of(EventType.STARTED, after));
             }
             for (int p : changedParts) {
@@ -602,8 +837,87 @@ public final class JdbcJobStore implements JobStore {
             if (after.state().isTerminal()) {
                 tx.emit(StoreEvent.of(EventType.forState(after.state()), after));
             }
-            return new PartsResult(changed, r.parts() - m.succeeded - m.failed, last, after);
-        });
+            answers.add(new PartsResult(changed, after.parts() - after.succeeded() - after.failed(), last, after));
+            current = after;
+        }
+        writeParts(tx.c, id, writes.values());
+        if (m != null) {
+            // A settle comes last (later calls of the batch find the job finished and change nothing), and is written
+            // by its own guarded statement, whose row count confirms the claim.
+            update(tx.c, r, m, JobState.active());
+            if (settled != null && settle(tx.c, id, settled) != 1) {
+                throw new IllegalStateException("the settle guard of job " + id + " disagrees with its row");
+            }
+        }
+        return answers;
+    }
+
+    /** @return the error for a part number outside {@code 0..parts-1}, or null if all are inside */
+    private static InvalidInputException checkPartNumbers(String id, int parts, List<PartUpdate> updates) {
+        for (PartUpdate p : updates) {
+            if (p.part() < 0 || p.part() >= parts) {
+                return new InvalidInputException(
+                        "part",
+                        parts == 0
+                                ? "job " + id + " has no parts"
+                                : "must be between 0 and " + (parts - 1) + ", was " + p.part());
+            }
+        }
+        return null;
+    }
+
+    /** On a finished job, outcomes it already has are answered as no-ops; a new one fails. */
+    private static Object finishedJobAnswer(
+            String id, JobRecord job, List<PartUpdate> updates, Map<Integer, Integer> stored) {
+        for (PartUpdate p : updates) {
+            if (stored.getOrDefault(p.part(), NONE) != code(p.outcome())) {
+                return new JobFinishedException(id, job.state());
+            }
+        }
+        return new PartsResult(0, job.pending(), false, job);
+    }
+
+    private void writeParts(Connection c, String id, Collection<PartUpdate> writes) throws SQLException {
+        if (writes.isEmpty()) {
+            return;
+        }
+        if (updateParts != null && writes.size() > 1) {
+            // PostgreSQL: one statement for the whole batch instead of one per part.
+            int n = writes.size();
+            Object[] parts = new Object[n];
+            Object[] outcomes = new Object[n];
+            Object[] reasons = new Object[n];
+            int i = 0;
+            for (PartUpdate p : writes) {
+                parts[i] = p.part();
+                outcomes[i] = code(p.outcome());
+                reasons[i++] = p.reason();
+            }
+            try (PreparedStatement ps = c.prepareStatement(updateParts)) {
+                ps.setArray(1, c.createArrayOf("integer", parts));
+                ps.setArray(2, c.createArrayOf("integer", outcomes));
+                ps.setArray(3, c.createArrayOf("text", reasons));
+                ps.setString(4, id);
+                ps.executeUpdate();
+            }
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement(updatePart)) {
+            int n = 0;
+            for (PartUpdate p : writes) {
+                ps.setInt(1, code(p.outcome()));
+                ps.setString(2, p.reason());
+                ps.setString(3, id);
+                ps.setInt(4, p.part());
+                ps.addBatch();
+                if (++n % BATCH == 0) {
+                    ps.executeBatch();
+                }
+            }
+            if (n % BATCH != 0) {
+                ps.executeBatch();
+            }
+        }
     }
 
     @Override
@@ -1028,24 +1342,49 @@ public final class JdbcJobStore implements JobStore {
     }
 
     /** Whether a transaction emitted PROGRESS only: its notification leaves after the commit, coalesced. */
+    /** @return true if every event only reports progress (counts or parts), which the notifier sends coalesced */
     private static boolean progressOnly(List<StoreEvent> list) {
         if (list.isEmpty()) {
             return false;
         }
         for (StoreEvent e : list) {
-            if (e.type() != EventType.PROGRESS) {
+            if (e.type() != EventType.PROGRESS && e.type() != EventType.PART) {
                 return false;
             }
         }
         return true;
     }
 
-    /** The coalesced notification of a job's progress: {@code {"s": instance, "id": job, "e": ["PROGRESS"]}}. */
-    private String progressPayload(String id) {
+    private static List<Integer> partsOf(List<StoreEvent> list) {
+        List<Integer> parts = new ArrayList<>();
+        for (StoreEvent e : list) {
+            if (e.type() == EventType.PART) {
+                parts.add(e.part());
+            }
+        }
+        return parts;
+    }
+
+    /**
+     * The coalesced notification of a job's progress: {@code {"s": instance, "id": job, "e": ["PART:3", …,
+     * "PROGRESS"]}}, with the parts recorded since the last one, as many as fit in a notification.
+     */
+    private String progressPayload(String id, Collection<Integer> parts) {
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("s", instanceId);
         root.put("id", id);
-        root.putArray("e").add(EventType.PROGRESS.name());
+        var names = root.putArray("e");
+        int budget = channel.maxPayloadBytes() - 400 - id.length();
+        int bytes = 0;
+        for (int p : parts) {
+            String n = EventType.PART.name() + ":" + p;
+            bytes += n.length() + 3;
+            if (bytes > budget) {
+                break;
+            }
+            names.add(n);
+        }
+        names.add(EventType.PROGRESS.name());
         return root.toString();
     }
 
@@ -1185,7 +1524,7 @@ public final class JdbcJobStore implements JobStore {
      * after the commit while still holding the job's lock stripe, so that events of one job leave in commit order.
      */
     private <T> T write(String id, String what, Work<T> work) {
-        Lock lock = writeLock != null ? writeLock : stripes[Math.floorMod(id.hashCode(), stripes.length)];
+        Lock lock = writeLock != null ? writeLock : stripes[stripeOf(id)];
         lock.lock();
         try {
             for (int attempt = 1; ; attempt++) {
@@ -1221,7 +1560,7 @@ public final class JdbcJobStore implements JobStore {
                     events.publish(e);
                 }
                 if (progressOnly) {
-                    notifier.offer(id);
+                    notifier.offer(id, partsOf(emitted));
                 }
                 return result;
             }

@@ -3,19 +3,23 @@ package io.tally.jdbc;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends the notifications of progress-only writes outside their transactions: a writer hands over the job id after its
- * commit, and one background thread per store sends, at most every {@value #INTERVAL_MILLIS} ms, one notification per
- * job that made progress since the last flush (coalesced), all in one transaction on a connection it borrows for the
+ * Sends the notifications of progress-only writes (counts, items, parts that did not finish the job) outside their
+ * transactions: a writer hands over the job id and the parts it recorded after its commit, and one background thread
+ * per store sends, at most every {@value #INTERVAL_MILLIS} ms, one notification per job that made progress since the
+ * last flush (coalesced, with the parts recorded meanwhile), all in one transaction on a connection it borrows for the
  * flush. Sending {@code pg_notify} inside every write transaction would serialise the commits of the whole server
  * (PostgreSQL takes one global lock from just before a notifying transaction's commit until after it). Progress
  * notifications are best effort: a flush that fails is logged and dropped, and one may arrive after a later lifecycle
@@ -27,26 +31,42 @@ final class ProgressNotifier implements AutoCloseable {
 
     private final EventChannel channel;
     private final DataSource dataSource;
-    private final Function<String, String> payload;
+    private final BiFunction<String, Collection<Integer>, String> payload;
     private final String name;
-    private final Set<String> pending = ConcurrentHashMap.newKeySet();
+    /** Jobs to notify, each with the parts recorded since the last flush. */
+    private final Map<String, Set<Integer>> pending = new ConcurrentHashMap<>();
+    /** Set by the first offer after a flush, which wakes the thread (later offers don't, to spare a wake-up each). */
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+
     private final Object startLock = new Object();
     private volatile Thread thread;
     private volatile boolean closed;
 
-    ProgressNotifier(EventChannel channel, DataSource dataSource, Function<String, String> payload, String name) {
+    /** @param payload the notification of a job id and its parts recorded since the last one */
+    ProgressNotifier(
+            EventChannel channel,
+            DataSource dataSource,
+            BiFunction<String, Collection<Integer>, String> payload,
+            String name) {
         this.channel = channel;
         this.dataSource = dataSource;
         this.payload = payload;
         this.name = name;
     }
 
-    /** Schedules one notification for job {@code id}; called after the write committed. */
-    void offer(String id) {
+    /** Schedules one notification for job {@code id} and its recorded {@code parts}; called after the write committed. */
+    void offer(String id, Collection<Integer> parts) {
         if (closed) {
             return;
         }
-        pending.add(id);
+        pending.compute(id, (k, set) -> {
+            Set<Integer> s = set == null ? new java.util.HashSet<>() : set;
+            s.addAll(parts);
+            return s;
+        });
+        if (scheduled.get() || !scheduled.compareAndSet(false, true)) {
+            return;
+        }
         Thread t = thread;
         if (t == null) {
             synchronized (startLock) {
@@ -68,7 +88,7 @@ final class ProgressNotifier implements AutoCloseable {
     private void run() {
         long last = 0;
         while (!closed) {
-            if (pending.isEmpty()) {
+            if (!scheduled.get()) {
                 LockSupport.parkNanos(this, 1_000_000_000L);
                 continue;
             }
@@ -78,6 +98,7 @@ final class ProgressNotifier implements AutoCloseable {
                 continue;
             }
             last = System.currentTimeMillis();
+            scheduled.set(false); // before taking the pending jobs: an offer from now on wakes the thread again
             flush();
         }
     }
@@ -85,9 +106,12 @@ final class ProgressNotifier implements AutoCloseable {
     /** Sends one notification per pending job, in one transaction. */
     private void flush() {
         List<String> ids = new ArrayList<>();
-        for (String id : pending) {
-            if (pending.remove(id)) {
+        List<String> payloads = new ArrayList<>();
+        for (String id : pending.keySet()) {
+            Set<Integer> parts = pending.remove(id);
+            if (parts != null) {
                 ids.add(id);
+                payloads.add(payload.apply(id, parts));
             }
         }
         if (ids.isEmpty()) {
@@ -97,8 +121,8 @@ final class ProgressNotifier implements AutoCloseable {
             c.setAutoCommit(false);
             boolean committed = false;
             try {
-                for (String id : ids) {
-                    channel.send(c, payload.apply(id));
+                for (String p : payloads) {
+                    channel.send(c, p);
                 }
                 c.commit();
                 committed = true;

@@ -43,7 +43,8 @@ class PostgresEventsIT {
             writer.create(
                     new NewJob("j1", "n", null, null, "{}", 2, false, List.of("{}", "{}"), 0, null, null, null, null));
             writer.recordParts("j1", List.of(PartUpdate.success(0), PartUpdate.success(1)));
-            writer.delete("j1");
+            // A listener reads the job's row when a notification arrives, so the delete waits until the writes were
+            // heard (events of a job deleted before its listeners read it carry no row and are not delivered).
             await().atMost(Duration.ofSeconds(10))
                     .untilAsserted(() -> assertThat(heard)
                             .filteredOn(e -> e.record().id().equals("j1"))
@@ -54,8 +55,14 @@ class PostgresEventsIT {
                                     EventType.PART,
                                     EventType.PART,
                                     EventType.SETTLED,
-                                    EventType.FINISHED,
-                                    EventType.DELETED));
+                                    EventType.FINISHED));
+            writer.delete("j1");
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(heard)
+                            .filteredOn(e -> e.record().id().equals("j1"))
+                            .extracting(StoreEvent::type)
+                            .endsWith(EventType.FINISHED, EventType.DELETED)
+                            .hasSize(7));
             List<StoreEvent> j1 =
                     heard.stream().filter(e -> e.record().id().equals("j1")).toList();
             assertThat(j1.get(2).part()).isZero();

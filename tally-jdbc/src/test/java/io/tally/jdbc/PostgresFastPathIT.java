@@ -146,4 +146,69 @@ class PostgresFastPathIT {
             drop(base, schema);
         }
     }
+
+    @Test
+    void singlePartsMatchTheReferenceStoreExactlyWhicheverPathTheyTake() throws Exception {
+        // New parts of a running job take the one-statement path; duplicates, retries of failed parts, a pending job
+        // and the last part take the general one. Every answer and the stored row must be the reference store's.
+        String base = TestServices.postgresUrl();
+        String schema = schema();
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00.123Z"));
+        Random random = new Random(7);
+        int parts = 30;
+        try (JobStore pg = new JdbcJobStoreProvider().open(TestServices.withOption(base, "schema=" + schema), clock);
+                JobStore memory = new MemoryJobStore(clock)) {
+            for (String id : List.of("hb", "plain")) {
+                List<String> payloads = java.util.Collections.nCopies(parts, "{}");
+                NewJob job = new NewJob(
+                        id,
+                        "n",
+                        null,
+                        null,
+                        "{}",
+                        parts,
+                        id.equals("hb"), // "plain" starts PENDING: its first part starts it
+                        payloads,
+                        2,
+                        null,
+                        id.equals("hb") ? Duration.ofSeconds(30) : null,
+                        null,
+                        null);
+                pg.create(job);
+                memory.create(job);
+            }
+            int lasts = 0;
+            for (int i = 0; i < 400; i++) {
+                clock.advance(Duration.ofMillis(random.nextInt(900)));
+                String id = random.nextBoolean() ? "hb" : "plain";
+                io.tally.store.PartUpdate u = random.nextInt(20) == 0
+                        ? new io.tally.store.PartUpdate(random.nextInt(parts), io.tally.Outcome.FAILURE, "r" + i, false)
+                        : io.tally.store.PartUpdate.success(random.nextInt(parts));
+                Object got = answer(() -> pg.recordParts(id, List.of(u)));
+                Object want = answer(() -> memory.recordParts(id, List.of(u)));
+                if (want instanceof io.tally.store.PartsResult w) {
+                    io.tally.store.PartsResult g = (io.tally.store.PartsResult) got;
+                    assertThat(g.changed()).as("changed, step %d", i).isEqualTo(w.changed());
+                    assertThat(g.remaining()).as("remaining, step %d", i).isEqualTo(w.remaining());
+                    assertThat(g.last()).as("last, step %d", i).isEqualTo(w.last());
+                    lasts += w.last() ? 1 : 0;
+                    assertSame(g.record(), w.record());
+                } else {
+                    assertThat(got).as("step %d", i).hasSameClassAs(want);
+                }
+                assertSame(pg.find(id).orElseThrow(), memory.find(id).orElseThrow());
+            }
+            assertThat(lasts).as("jobs settled during the run").isPositive();
+        } finally {
+            drop(base, schema);
+        }
+    }
+
+    private static Object answer(java.util.concurrent.Callable<?> call) {
+        try {
+            return call.call();
+        } catch (Exception e) {
+            return e;
+        }
+    }
 }
