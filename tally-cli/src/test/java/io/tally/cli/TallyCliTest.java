@@ -19,12 +19,17 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -34,6 +39,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -335,5 +342,208 @@ class TallyCliTest {
             }
         }
         return false;
+    }
+
+    @Test
+    void migrate_a_sqlite_file_explicitly(@TempDir Path dir) throws Exception {
+        opener = Tally::open;
+        Path db = dir.resolve("t.db");
+        String url = "sqlite:" + db;
+        int latest = TallyCli.Migrate.latestVersion(io.tally.jdbc.sqlite.SqliteDialect.INSTANCE);
+        assertThat(latest).isPositive();
+
+        Run status = tally("migrate", "--store", url, "--status");
+        assertThat(status.code()).as(status.err()).isZero();
+        assertThat(status.json().get("version").asInt()).isZero();
+        assertThat(status.json().get("latest").asInt()).isEqualTo(latest);
+        assertThat(status.json().get("upToDate").asBoolean()).isFalse();
+        assertThat(status.json().get("store").asText()).isEqualTo(url);
+        assertThat(sqliteTables(db)).isEmpty();
+        terminal = true;
+        assertThat(tally("migrate", "--store", url, "--dry-run").out())
+                .isEqualTo("schema version 0, latest " + latest + " (run tally migrate to apply " + latest
+                        + " migration" + (latest == 1 ? "" : "s") + ")\n");
+        assertThat(sqliteTables(db)).isEmpty();
+
+        // migrate=true in the URL is overridden: the command opens without migrating, then migrates itself.
+        Run migrate = tally("migrate", "--store", url + "?migrate=true&busyTimeout=5000");
+        assertThat(migrate.code()).as(migrate.err()).isZero();
+        assertThat(migrate.out()).isEqualTo("schema version 0 -> " + latest + "\n");
+        assertThat(sqliteTables(db)).contains("tally_jobs", "tally_schema_version");
+
+        Run again = tally("migrate", "--store", url);
+        assertThat(again.code()).as(again.err()).isZero();
+        assertThat(again.out()).isEqualTo("schema already at version " + latest + "\n");
+        assertThat(tally("migrate", "--store", url, "--status").out())
+                .isEqualTo("schema version " + latest + ", latest " + latest + " (up to date)\n");
+        terminal = false;
+        JsonNode j = tally("migrate", "--store", url).json();
+        assertThat(j.get("before").asInt()).isEqualTo(latest);
+        assertThat(j.get("after").asInt()).isEqualTo(latest);
+        assertThat(j.get("latest").asInt()).isEqualTo(latest);
+
+        // The migrated store works without migrating on open.
+        String noMigrate = url + "?migrate=false";
+        Run created = tally("create", "--name", "after-migrate", "--store", noMigrate);
+        assertThat(created.code()).as(created.err()).isZero();
+        Run ls = tally("ls", "--store", noMigrate);
+        assertThat(ls.code()).as(ls.err()).isZero();
+        assertThat(ls.json().get("jobs")).hasSize(1);
+        assertThat(ls.json().get("jobs").get(0).get("name").asText()).isEqualTo("after-migrate");
+    }
+
+    @Test
+    void migrate_keeps_the_table_prefix(@TempDir Path dir) throws Exception {
+        opener = Tally::open;
+        Path db = dir.resolve("p.db");
+        String url = "sqlite:" + db + "?tablePrefix=app_";
+        Run r = tally("migrate", "--store", url);
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.json().get("before").asInt()).isZero();
+        assertThat(sqliteTables(db)).contains("app_jobs").doesNotContain("tally_jobs");
+        assertThat(tally("migrate", "--store", url, "--status")
+                        .json()
+                        .get("upToDate")
+                        .asBoolean())
+                .isTrue();
+        assertThat(tally("migrate", "--store", "sqlite:" + db, "--status")
+                        .json()
+                        .get("version")
+                        .asInt())
+                .isZero();
+    }
+
+    @Test
+    void migrate_refuses_stores_without_a_schema_and_bad_urls() {
+        List<String> opened = Collections.synchronizedList(new ArrayList<>());
+        Function<String, Tally> base = opener;
+        opener = url -> {
+            opened.add(url);
+            return base.apply(url);
+        };
+        Run memory = tally("migrate", "--store", "memory:");
+        assertThat(memory.code()).isEqualTo(TallyCli.USAGE);
+        assertThat(memory.err().lines())
+                .containsExactly("tally: store: memory: has no schema to migrate; tally migrate is for the SQL "
+                        + "stores (sqlite:, postgresql://, mariadb://)");
+        assertThat(memory.out()).isEmpty();
+        Run redis = tally("migrate", "--status", "--store", "redis://:secret@127.0.0.1:1");
+        assertThat(redis.code()).isEqualTo(TallyCli.USAGE);
+        assertThat(redis.err())
+                .contains("redis://:***@127.0.0.1:1 has no schema")
+                .doesNotContain("secret");
+        env.put("TALLY_STORE", "memory:");
+        assertThat(tally("migrate").code()).isEqualTo(TallyCli.USAGE);
+        assertThat(opened).as("nothing opened").isEmpty();
+
+        // An opener that ignores the URL (as this test's does) gives a store without a schema: refused too.
+        Run fake = tally("migrate", "--store", "sqlite::memory:?x=1");
+        assertThat(fake.code()).isEqualTo(TallyCli.USAGE);
+        assertThat(opened).containsExactly("sqlite::memory:?x=1&migrate=false");
+
+        opener = Tally::open;
+        Run scheme = tally("migrate", "--store", "nosuch://x");
+        assertThat(scheme.code()).isEqualTo(TallyCli.USAGE);
+        assertThat(scheme.err()).startsWith("tally: url: no store for 'nosuch://x'");
+        Run noDb = tally("migrate", "--store", "postgresql://127.0.0.1:1");
+        assertThat(noDb.code()).isEqualTo(TallyCli.USAGE);
+        assertThat(noDb.err().lines()).hasSize(1);
+        assertThat(noDb.err()).contains("names no database");
+        Run badOption = tally("migrate", "--store", "sqlite::memory:?tablePrefix=Bad-Prefix");
+        assertThat(badOption.code()).isEqualTo(TallyCli.USAGE);
+        assertThat(badOption.err()).contains("tablePrefix");
+    }
+
+    @Test
+    void without_migrating_keeps_the_other_options() {
+        assertThat(TallyCli.Migrate.withoutMigrating("sqlite:a.db")).isEqualTo("sqlite:a.db?migrate=false");
+        assertThat(TallyCli.Migrate.withoutMigrating("sqlite:a.db?migrate=true&tablePrefix=x_"))
+                .isEqualTo("sqlite:a.db?tablePrefix=x_&migrate=false");
+        assertThat(TallyCli.Migrate.withoutMigrating("postgresql://u:p@h:5/db?schema=s&migrate&prefix=y_"))
+                .isEqualTo("postgresql://u:p@h:5/db?schema=s&prefix=y_&migrate=false");
+    }
+
+    @Test
+    void migrate_postgres_with_a_table_prefix() throws Exception {
+        String pg = System.getenv().getOrDefault("TALLY_TEST_POSTGRES_URL", "");
+        pg = pg.isBlank() ? "postgresql://postgres@127.0.0.1:5432/test" : pg.trim();
+        String prefix = "cli_mig_" + UUID.randomUUID().toString().substring(0, 8) + "_";
+        try (Connection c = postgres(pg)) {
+            opener = Tally::open;
+            String url = pg + (pg.contains("?") ? "&" : "?") + "tablePrefix=" + prefix;
+            try {
+                Run status = tally("migrate", "--status", "--store", url);
+                assertThat(status.code()).as(status.err()).isZero();
+                assertThat(status.json().get("version").asInt()).isZero();
+                assertThat(postgresTables(c, prefix)).isEmpty();
+                Run migrate = tally("migrate", "--store", url);
+                assertThat(migrate.code()).as(migrate.err()).isZero();
+                int latest = migrate.json().get("latest").asInt();
+                assertThat(migrate.json().get("before").asInt()).isZero();
+                assertThat(migrate.json().get("after").asInt())
+                        .isEqualTo(latest)
+                        .isPositive();
+                assertThat(postgresTables(c, prefix)).contains(prefix + "jobs");
+                terminal = true;
+                assertThat(tally("migrate", "--store", url).out())
+                        .isEqualTo("schema already at version " + latest + "\n");
+                Run ls = tally("ls", "--store", url + "&migrate=false");
+                assertThat(ls.code()).as(ls.err()).isZero();
+                assertThat(ls.out()).contains("(no jobs)");
+            } finally {
+                try (Statement s = c.createStatement()) {
+                    for (String t : postgresTables(c, prefix)) {
+                        s.execute("DROP TABLE IF EXISTS \"" + t + "\" CASCADE");
+                    }
+                }
+            }
+            assertThat(postgresTables(c, prefix)).isEmpty();
+        }
+    }
+
+    /** The tables of a SQLite file, read with plain JDBC. */
+    private static List<String> sqliteTables(Path db) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT name FROM sqlite_master WHERE type = 'table'")) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+
+    /** A plain JDBC connection to the test PostgreSQL; skips the test when it is unreachable. */
+    private static Connection postgres(String url) {
+        URI u = URI.create(url);
+        String[] user = u.getUserInfo() == null
+                ? new String[] {"postgres"}
+                : u.getUserInfo().split(":", 2);
+        int port = u.getPort() < 0 ? 5432 : u.getPort();
+        try {
+            return DriverManager.getConnection(
+                    "jdbc:postgresql://" + u.getHost() + ":" + port + u.getPath() + "?connectTimeout=3",
+                    user[0],
+                    user.length > 1 ? user[1] : null);
+        } catch (Exception e) {
+            if ("1".equals(System.getenv("TALLY_REQUIRE_SERVICES"))) {
+                Assertions.fail("PostgreSQL at " + url + " is required (TALLY_REQUIRE_SERVICES=1) but unreachable", e);
+            }
+            Assumptions.abort("PostgreSQL at " + url + " unreachable: " + e);
+            throw new AssertionError(e);
+        }
+    }
+
+    private static List<String> postgresTables(Connection c, String prefix) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT table_name FROM information_schema.tables WHERE table_name LIKE '"
+                        + prefix.replace("_", "\\_") + "%' AND table_schema = current_schema()")) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
     }
 }
