@@ -108,10 +108,17 @@ final class Keys {
                 };
     }
 
-    /** KEYS 1-10 of every job write: job hash, the six state indexes, the three due sets. */
+    /** KEYS 1-10 of every job write: job hash, then {@link #shared()}. */
     List<String> common(String id) {
         List<String> keys = new ArrayList<>(24);
         keys.add(job(id));
+        keys.addAll(shared());
+        return keys;
+    }
+
+    /** The keys every job write may touch, whichever the job: the six state indexes, the three due sets. */
+    List<String> shared() {
+        List<String> keys = new ArrayList<>(9);
         for (JobState s : JobState.values()) {
             keys.add(state(s));
         }

@@ -63,8 +63,8 @@ final class Records {
     }
 
     /**
-     * The job fields that can change after create, in the order of a short reply of {@code record.lua} and
-     * {@code record_parts.lua} (MUTABLE in {@code lib.lua}); every other field is fixed for the life of a job.
+     * The job fields that can change after create, in the order of a short reply of {@code write.lua}
+     * (MUTABLE in {@code lib.lua}); every other field is fixed for the life of a job.
      */
     static final List<String> MUTABLE = List.of(
             "state",

@@ -98,8 +98,9 @@ import org.slf4j.LoggerFactory;
  * {ns}:events                channel one JSON message per write: {"id", "events":[{"type","part"}], "job":{hash}}
  * </pre>
  *
- * <p>Scripts: {@code create.lua} (create), {@code find.lua} (find), {@code record.lua} (record),
- * {@code record_parts.lua} (recordParts; claims the settle with an HSETNX-like check of the {@code settled} field),
+ * <p>Scripts: {@code create.lua} (create), {@code find.lua} (find), {@code write.lua} (record and recordParts, of one
+ * caller or of many concurrent callers combined by {@link WriteBatcher}; claims the settle with a check of the
+ * {@code settled} field),
  * {@code transition.lua}, {@code heartbeat.lua}, {@code query.lua} (the index walk of query; the records are then read
  * with pipelined HGETALLs and re-checked), {@code count.lua} (countByState), {@code items.lua}, {@code parts.lua},
  * {@code payload.lua} (partPayload), {@code append_logs.lua}, {@code logs.lua}, {@code sweep.lua} (sweepCandidates),
@@ -127,6 +128,7 @@ public final class RedisJobStore implements JobStore {
     private final Duration timeout;
     private final String description;
     private final StatefulRedisConnection<String, String> connection;
+    private final WriteBatcher writes;
     private final CopyOnWriteArrayList<Consumer<StoreEvent>> listeners = new CopyOnWriteArrayList<>();
     /**
      * Fixed fields (never changed after create) of recently written jobs, by id, with their createdBy token. The hot
@@ -163,6 +165,7 @@ public final class RedisJobStore implements JobStore {
             throw new StoreUnavailableException("cannot connect to " + description + ": " + e.getMessage(), e);
         }
         this.connection.setTimeout(timeout);
+        this.writes = new WriteBatcher(connection, keys.shared(), keys.channel(), clock::millis);
     }
 
     static ClientOptions defaultOptions(Duration timeout) {
@@ -180,7 +183,7 @@ public final class RedisJobStore implements JobStore {
 
     /** Scripts that are not idempotent: never re-sent after a reconnect (at most once). */
     private static final List<Scripts> NOT_REPLAYED =
-            List.of(Scripts.RECORD, Scripts.TRANSITION, Scripts.APPEND_LOGS, Scripts.EXPIRE, Scripts.DELETE);
+            List.of(Scripts.WRITE, Scripts.TRANSITION, Scripts.APPEND_LOGS, Scripts.EXPIRE, Scripts.DELETE);
 
     /**
      * Lettuce re-sends the commands in flight when a connection drops (at least once). Idempotent scripts may run
@@ -260,14 +263,39 @@ public final class RedisJobStore implements JobStore {
 
     @Override
     public JobRecord record(String id, ProgressUpdate u) {
-        List<String> k = keys.common(id);
-        k.add(keys.items(id));
-        k.add(keys.itemSet(id, Outcome.SUCCESS));
-        k.add(keys.itemSet(id, Outcome.FAILURE));
-        List<String> a = new ArrayList<>(9 + 2 * u.items().size());
-        a.add(Long.toString(now()));
-        a.add(keys.channel());
+        // Not retried: increments are not idempotent (the exception says it may or may not have been applied).
+        Prepared call = prepareRecord(id, u);
+        return recordAnswer(call, write("record", call, false));
+    }
+
+    @Override
+    public PartsResult recordParts(String id, List<PartUpdate> parts) {
+        // Retried within the timeout: idempotent per part, and the token makes a re-run of the settling call say last.
+        Prepared call = prepareParts(id, parts);
+        return partsAnswer(call, write("recordParts", call, true));
+    }
+
+    /**
+     * A record or recordParts call ready for write.lua: its keys and arguments (the same for every attempt, so a
+     * retried recordParts keeps its token), and the cached fixed fields of the job that its reply may refer to.
+     */
+    record Prepared(
+            String id,
+            WriteBatcher.Kind kind,
+            List<String> keys,
+            List<String> args,
+            int items,
+            Map<String, String> fixed) {
+        WriteBatcher.Call newCall() {
+            return new WriteBatcher.Call(kind, keys, args, items);
+        }
+    }
+
+    Prepared prepareRecord(String id, ProgressUpdate u) {
         Map<String, String> fixed = fixedFields.get(id);
+        List<String> k = List.of(
+                keys.job(id), keys.items(id), keys.itemSet(id, Outcome.SUCCESS), keys.itemSet(id, Outcome.FAILURE));
+        List<String> a = new ArrayList<>(7 + 2 * u.items().size());
         a.add(tokenOf(fixed));
         a.add(Long.toString(u.succeeded()));
         a.add(Long.toString(u.failed()));
@@ -279,32 +307,19 @@ public final class RedisJobStore implements JobStore {
             a.add(i.key());
             a.add(outcomeValue(i.outcome(), i.reason()));
         }
-        // Not retried: increments are not idempotent (the exception says it may or may not have been applied).
-        List<Object> r = call(Scripts.RECORD, k, a, false);
-        switch (status(r)) {
-            case "notfound" -> throw new JobNotFoundException(id);
-            case "finished" -> throw new JobFinishedException(id, JobState.valueOf((String) r.get(1)));
-            case "hasparts" ->
-                throw new InvalidInputException(
-                        "part", "job " + id + " has parts: record them with completePart/failPart");
-            default -> {
-                return jobOf(id, fixed, r, 1);
-            }
-        }
+        return new Prepared(id, WriteBatcher.Kind.RECORD, k, a, u.items().size(), fixed);
     }
 
-    @Override
-    public PartsResult recordParts(String id, List<PartUpdate> parts) {
-        List<String> k = keys.common(id);
-        k.add(keys.parts(id));
-        k.add(keys.partSet(id, PartStatus.PENDING));
-        k.add(keys.partSet(id, PartStatus.SUCCEEDED));
-        k.add(keys.partSet(id, PartStatus.FAILED));
-        List<String> a = new ArrayList<>(5 + 3 * parts.size());
-        a.add(Long.toString(now()));
-        a.add(keys.channel());
-        a.add(token());
+    Prepared prepareParts(String id, List<PartUpdate> parts) {
         Map<String, String> fixed = fixedFields.get(id);
+        List<String> k = List.of(
+                keys.job(id),
+                keys.parts(id),
+                keys.partSet(id, PartStatus.PENDING),
+                keys.partSet(id, PartStatus.SUCCEEDED),
+                keys.partSet(id, PartStatus.FAILED));
+        List<String> a = new ArrayList<>(3 + 3 * parts.size());
+        a.add(token());
         a.add(tokenOf(fixed));
         a.add(Integer.toString(parts.size()));
         for (PartUpdate p : parts) {
@@ -312,8 +327,25 @@ public final class RedisJobStore implements JobStore {
             a.add(outcomeValue(p.outcome(), p.reason()));
             a.add(p.failJob() ? "1" : "0");
         }
-        // Retried within the timeout: idempotent per part, and the token makes a re-run of the settling call say last.
-        List<Object> r = call(Scripts.RECORD_PARTS, k, a, true);
+        return new Prepared(id, WriteBatcher.Kind.PARTS, k, a, parts.size(), fixed);
+    }
+
+    JobRecord recordAnswer(Prepared call, List<Object> r) {
+        String id = call.id();
+        switch (status(r)) {
+            case "notfound" -> throw new JobNotFoundException(id);
+            case "finished" -> throw new JobFinishedException(id, JobState.valueOf((String) r.get(1)));
+            case "hasparts" ->
+                throw new InvalidInputException(
+                        "part", "job " + id + " has parts: record them with completePart/failPart");
+            default -> {
+                return jobOf(id, call.fixed(), r, 1);
+            }
+        }
+    }
+
+    PartsResult partsAnswer(Prepared call, List<Object> r) {
+        String id = call.id();
         switch (status(r)) {
             case "notfound" -> throw new JobNotFoundException(id);
             case "finished" -> throw new JobFinishedException(id, JobState.valueOf((String) r.get(1)));
@@ -329,7 +361,7 @@ public final class RedisJobStore implements JobStore {
                 int changed = ((Long) r.get(1)).intValue();
                 long remaining = (Long) r.get(2);
                 boolean last = (Long) r.get(3) == 1L;
-                return new PartsResult(changed, remaining, last, jobOf(id, fixed, r, 4));
+                return new PartsResult(changed, remaining, last, jobOf(id, call.fixed(), r, 4));
             }
         }
     }
@@ -340,7 +372,7 @@ public final class RedisJobStore implements JobStore {
     }
 
     /**
-     * Reads the job at {@code from} of a reply of record.lua or record_parts.lua: {@code m} and the changeable fields
+     * Reads the job at {@code from} of a reply of write.lua: {@code m} and the changeable fields
      * (the script found that {@code fixed}, the cached fields sent as their createdBy token, belong to this life of
      * the job), or {@code f} and the whole hash, whose fixed fields are then cached.
      */
@@ -819,8 +851,14 @@ public final class RedisJobStore implements JobStore {
 
     // ---- calling scripts ---------------------------------------------------------------------------------------
 
-    private static String token() {
-        return UUID.randomUUID().toString();
+    /** Random per store instance: tokens are unique across processes without a SecureRandom read per call. */
+    private final String tokenPrefix = UUID.randomUUID() + ":";
+
+    private final java.util.concurrent.atomic.AtomicLong tokens = new java.util.concurrent.atomic.AtomicLong();
+
+    /** @return a token no other call of any store will use (create's createdBy, recordParts' settle claim) */
+    private String token() {
+        return tokenPrefix + tokens.incrementAndGet();
     }
 
     private static String status(List<Object> r) {
@@ -850,6 +888,30 @@ public final class RedisJobStore implements JobStore {
             }
         };
         return withRetry(script.name(), op, retry);
+    }
+
+    /** @return the group commit of record and recordParts (for tests) */
+    WriteBatcher writes() {
+        return writes;
+    }
+
+    /**
+     * Runs a record or recordParts call through the {@link WriteBatcher}: alone, or in one script call with the calls
+     * of other threads that queued meanwhile. A retry is a new call with the same arguments.
+     */
+    private List<Object> write(String what, Prepared prepared, boolean retry) {
+        return withRetry(
+                what,
+                () -> {
+                    WriteBatcher.Call c = prepared.newCall();
+                    try {
+                        return await(writes.submit(c));
+                    } catch (RedisException e) {
+                        writes.withdraw(c); // timed out in the queue: never sent
+                        throw e;
+                    }
+                },
+                retry);
     }
 
     private <T> T withRetry(Op<T> op) {

@@ -11,8 +11,7 @@ import java.util.HexFormat;
 enum Scripts {
     CREATE("create"),
     FIND("find"),
-    RECORD("record"),
-    RECORD_PARTS("record_parts"),
+    WRITE("write"),
     TRANSITION("transition"),
     HEARTBEAT("heartbeat"),
     QUERY("query"),

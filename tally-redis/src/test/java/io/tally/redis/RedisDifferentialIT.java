@@ -21,17 +21,14 @@ import io.tally.store.StoreEvent;
 import io.tally.store.SweepKind;
 import io.tally.store.Transition;
 import io.tally.store.memory.MemoryJobStore;
-import java.time.Clock;
+import io.tally.tck.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -43,7 +40,7 @@ import org.junit.jupiter.api.Test;
  */
 class RedisDifferentialIT {
     private final String namespace = RedisTestSupport.freshNamespace();
-    private final ManualClock clock = new ManualClock();
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
     private RedisJobStore redis;
     private MemoryJobStore memory;
     private final List<String> ids = new ArrayList<>();
@@ -101,7 +98,7 @@ class RedisDifferentialIT {
             } else if (op < 62) {
                 both(what, s -> s.heartbeat(id));
             } else if (op < 70) {
-                clock.advance(rnd.nextInt(4) == 0 ? rnd.nextInt(60_000) : rnd.nextInt(1500));
+                clock.advance(Duration.ofMillis(rnd.nextInt(4) == 0 ? rnd.nextInt(60_000) : rnd.nextInt(1500)));
             } else if (op < 75) {
                 SweepKind kind = SweepKind.values()[rnd.nextInt(3)];
                 Instant at = clock.instant();
@@ -230,7 +227,7 @@ class RedisDifferentialIT {
                 rnd.nextBoolean() ? null : "hello");
     }
 
-    private static ProgressUpdate update(Random rnd) {
+    static ProgressUpdate update(Random rnd) {
         List<ItemUpdate> items = new ArrayList<>();
         int n = rnd.nextInt(3) == 0 ? rnd.nextInt(4) : 0;
         for (int i = 0; i < n; i++) {
@@ -246,7 +243,7 @@ class RedisDifferentialIT {
                 rnd.nextInt(4) == 0 ? "msg " + rnd.nextInt(100) : null);
     }
 
-    private static List<PartUpdate> partUpdates(Random rnd) {
+    static List<PartUpdate> partUpdates(Random rnd) {
         List<PartUpdate> parts = new ArrayList<>();
         int n = 1 + rnd.nextInt(3);
         for (int i = 0; i < n; i++) {
@@ -258,35 +255,5 @@ class RedisDifferentialIT {
             }
         }
         return parts;
-    }
-
-    /** A clock tests move by hand. */
-    static final class ManualClock extends Clock {
-        private final AtomicLong millis =
-                new AtomicLong(Instant.parse("2026-01-01T00:00:00Z").toEpochMilli());
-
-        void advance(long ms) {
-            millis.addAndGet(ms);
-        }
-
-        @Override
-        public long millis() {
-            return millis.get();
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(millis.get());
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
     }
 }

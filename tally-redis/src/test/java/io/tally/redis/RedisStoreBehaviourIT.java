@@ -27,6 +27,7 @@ import io.tally.store.ProgressUpdate;
 import io.tally.store.StoreEvent;
 import io.tally.store.SweepKind;
 import io.tally.tck.ConcurrencyContract;
+import io.tally.tck.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -48,7 +49,7 @@ import org.junit.jupiter.api.Test;
 
 /** What the kit cannot say about Redis: namespaces, connection loss, big batches, URLs. */
 class RedisStoreBehaviourIT {
-    private final RedisDifferentialIT.ManualClock clock = new RedisDifferentialIT.ManualClock();
+    private final MutableClock clock = new MutableClock(java.time.Instant.parse("2026-01-01T00:00:00Z"));
     private final List<String[]> namespaces = new ArrayList<>();
     private final List<AutoCloseable> open = new ArrayList<>();
 

@@ -9,6 +9,8 @@ local STATE_KEY = {}
 for i, s in ipairs(STATES) do STATE_KEY[s] = i + 1 end
 local TERMINAL = {SUCCEEDED = true, FAILED = true, CANCELLED = true, SKIPPED = true}
 local KEY_JOB, KEY_LEASE, KEY_DEADLINE, KEY_RETAIN = 1, 8, 9, 10
+-- The keys the helpers below use: KEYS, except in write.lua, which points K at the keys of the operation it runs.
+local K = KEYS
 
 local function fmt(n)
     return string.format('%d', n)
@@ -60,10 +62,10 @@ local function save(j)
         end
     end
     if #hset > 0 then
-        redis.call('HSET', KEYS[KEY_JOB], unpack(hset))
+        redis.call('HSET', K[KEY_JOB], unpack(hset))
     end
     if #hdel > 0 then
-        redis.call('HDEL', KEYS[KEY_JOB], unpack(hdel))
+        redis.call('HDEL', K[KEY_JOB], unpack(hdel))
     end
     dirty = {}
 end
@@ -83,10 +85,10 @@ local function sync_due(j, all)
             local value = j[field]
             if value == nil then
                 if not all then
-                    redis.call('ZREM', KEYS[key], j.id)
+                    redis.call('ZREM', K[key], j.id)
                 end
             else
-                redis.call('ZADD', KEYS[key], tonumber(value), j.id)
+                redis.call('ZADD', K[key], tonumber(value), j.id)
             end
         end
     end
@@ -98,8 +100,8 @@ end
 local function move_state(j, from)
     if from ~= j.state then
         local m = member(j)
-        redis.call('ZADD', KEYS[STATE_KEY[j.state]], 0, m)
-        redis.call('ZREM', KEYS[STATE_KEY[from]], m)
+        redis.call('ZADD', K[STATE_KEY[j.state]], 0, m)
+        redis.call('ZREM', K[STATE_KEY[from]], m)
     end
 end
 

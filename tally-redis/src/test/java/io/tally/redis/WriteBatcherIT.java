@@ -1,0 +1,288 @@
+package io.tally.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.tally.JobNotFoundException;
+import io.tally.JobState;
+import io.tally.store.JobRecord;
+import io.tally.store.JobStore;
+import io.tally.store.NewJob;
+import io.tally.store.PartUpdate;
+import io.tally.store.PartsResult;
+import io.tally.store.ProgressUpdate;
+import io.tally.tck.MutableClock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Group commit: calls of several threads that queue while script calls are in flight go to Redis in one write.lua call,
+ * and each still gets the answer it would have got alone. The batch is made deterministic by pausing the server's
+ * writes until the calls have queued.
+ */
+class WriteBatcherIT {
+    private final MutableClock clock = new MutableClock(java.time.Instant.parse("2026-01-01T00:00:00Z"));
+    private final String namespace = RedisTestSupport.freshNamespace();
+    private final ExecutorService pool = Executors.newFixedThreadPool(8);
+    private RedisJobStore store;
+    private RedisClient client;
+    private StatefulRedisConnection<String, String> admin;
+
+    @BeforeEach
+    void open() {
+        store = RedisTestSupport.open(RedisTestSupport.url(), namespace, clock);
+        client = RedisClient.create(RedisTestSupport.url());
+        admin = client.connect();
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        client(admin.sync(), "UNPAUSE");
+        pool.shutdownNow();
+        store.close();
+        admin.close();
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+        RedisTestSupport.cleanUp(RedisTestSupport.url(), namespace);
+    }
+
+    private static NewJob job(String id, int parts) {
+        List<String> payloads = new ArrayList<>();
+        for (int i = 0; i < parts; i++) {
+            payloads.add("{}");
+        }
+        return new NewJob(id, "n", null, null, "{}", parts, true, payloads, 0, null, null, null, null);
+    }
+
+    private static long evalshaCalls(RedisCommands<String, String> redis) {
+        String stats = redis.info("commandstats");
+        for (String line : stats.split("\r?\n")) {
+            if (line.startsWith("cmdstat_evalsha:calls=")) {
+                return Long.parseLong(line.substring("cmdstat_evalsha:calls=".length(), line.indexOf(',')));
+            }
+        }
+        return 0;
+    }
+
+    @Test
+    void callsQueuedTogetherGoInOneScriptCallAndEachGetsItsOwnAnswer() throws Exception {
+        store.create(job("p", 3));
+        store.create(job("counter", 0));
+        store.create(job("blocker", 0));
+        RedisCommands<String, String> redis = admin.sync();
+
+        // Two calls fill the in-flight slots and hang on the paused server; the next four queue behind them.
+        client(redis, "PAUSE", "10000", "WRITE");
+        long before = evalshaCalls(redis);
+        List<Future<JobRecord>> blockers = fillInFlight();
+        Future<PartsResult> a =
+                pool.submit(() -> store.recordParts("p", List.of(PartUpdate.success(0), PartUpdate.success(1))));
+        Future<PartsResult> c =
+                pool.submit(() -> store.recordParts("p", List.of(PartUpdate.success(1), PartUpdate.success(2))));
+        Future<JobRecord> missing =
+                pool.submit(() -> store.record("missing", new ProgressUpdate(1, 0, List.of(), 0, null)));
+        Future<JobRecord> counter =
+                pool.submit(() -> store.record("counter", new ProgressUpdate(5, 0, List.of(), 0, null)));
+        await().until(() -> store.writes().queued() == 4);
+        client(redis, "UNPAUSE");
+
+        for (Future<JobRecord> b : blockers) {
+            assertThat(b.get(10, TimeUnit.SECONDS).succeeded()).isBetween(1L, 2L);
+        }
+        PartsResult ra = a.get(10, TimeUnit.SECONDS);
+        PartsResult rc = c.get(10, TimeUnit.SECONDS);
+        // Applied one after the other: the first sets two parts, the second one more (part 1 again) and settles.
+        PartsResult first = ra.last() ? rc : ra;
+        PartsResult second = ra.last() ? ra : rc;
+        assertThat(first.last()).isFalse();
+        assertThat(first.changed()).isEqualTo(2);
+        assertThat(first.remaining()).isEqualTo(1);
+        assertThat(first.record().state()).isEqualTo(JobState.RUNNING);
+        assertThat(first.record().succeeded()).isEqualTo(2);
+        assertThat(second.last()).isTrue();
+        assertThat(second.changed()).isEqualTo(1);
+        assertThat(second.remaining()).isZero();
+        assertThat(second.record().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(second.record().succeeded()).isEqualTo(3);
+        assertThatThrownBy(() -> missing.get(10, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(JobNotFoundException.class);
+        assertThat(counter.get(10, TimeUnit.SECONDS).succeeded()).isEqualTo(5);
+        // The two blockers and one script call for the four queued calls.
+        assertThat(evalshaCalls(redis) - before).isEqualTo(WriteBatcher.MAX_IN_FLIGHT + 1);
+
+        JobRecord p = store.find("p").orElseThrow();
+        assertThat(p.state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(p.succeeded()).isEqualTo(3);
+        assertThat(store.query(io.tally.JobQuery.builder()
+                                .state(JobState.SUCCEEDED)
+                                .build())
+                        .items())
+                .extracting(JobRecord::id)
+                .containsExactly("p");
+        assertThat(store.find("blocker").orElseThrow().succeeded()).isEqualTo(2);
+    }
+
+    @Test
+    void aBatchAnswersEveryCallAsTheReferenceStoreDoesOneCallAtATime() throws Exception {
+        // Calls queued in a fixed order while the server is paused go as one write.lua call: runs of recordParts on one
+        // job (shared reads and writes), a job settled or failed part-way through a run, duplicates, bad part numbers,
+        // counts and items on another job, a missing job. Every answer must equal the memory store's, call by call.
+        long seed = Long.getLong("tally.seed", System.nanoTime());
+        Random rnd = new Random(seed);
+        io.tally.store.memory.MemoryJobStore memory = new io.tally.store.memory.MemoryJobStore(clock);
+        store.create(job("blocker", 0));
+        RedisCommands<String, String> redis = admin.sync();
+        for (int round = 0; round < 15; round++) {
+            String p = "p" + round;
+            String c = "c" + round;
+            for (JobStore s : List.of(store, memory)) {
+                s.create(new NewJob(
+                        p,
+                        "n",
+                        null,
+                        null,
+                        "{}",
+                        5,
+                        rnd.nextBoolean(),
+                        java.util.Collections.nCopies(5, "{}"),
+                        1,
+                        null,
+                        null,
+                        null,
+                        null));
+                s.create(job(c, 0));
+                // The store learns the jobs' fixed fields, so that the calls below can be answered from a run.
+                s.recordParts(p, List.of(PartUpdate.success(0)));
+                s.record(c, new ProgressUpdate(1, 0, List.of(), 0, null));
+            }
+            List<Object[]> calls = new ArrayList<>(); // {job, ProgressUpdate or List<PartUpdate>}
+            for (int i = 0; i < 14; i++) {
+                int pick = rnd.nextInt(10);
+                if (pick < 6) {
+                    calls.add(new Object[] {p, RedisDifferentialIT.partUpdates(rnd)});
+                } else if (pick < 9) {
+                    calls.add(new Object[] {c, RedisDifferentialIT.update(rnd)});
+                } else {
+                    calls.add(new Object[] {rnd.nextBoolean() ? "missing" : c, RedisDifferentialIT.partUpdates(rnd)});
+                }
+            }
+            client(redis, "PAUSE", "10000", "WRITE");
+            List<Future<JobRecord>> blockers = fillInFlight();
+            List<RedisJobStore.Prepared> prepared = new ArrayList<>();
+            List<java.util.concurrent.CompletableFuture<List<Object>>> replies = new ArrayList<>();
+            for (Object[] call : calls) {
+                RedisJobStore.Prepared prep = call[1] instanceof ProgressUpdate u
+                        ? store.prepareRecord((String) call[0], u)
+                        : store.prepareParts((String) call[0], partsOf(call[1]));
+                prepared.add(prep);
+                replies.add(store.writes().submit(prep.newCall()));
+            }
+            assertThat(store.writes().queued()).isEqualTo(calls.size());
+            client(redis, "UNPAUSE");
+            for (Future<JobRecord> b : blockers) {
+                b.get(10, TimeUnit.SECONDS);
+            }
+            for (int i = 0; i < calls.size(); i++) {
+                Object[] call = calls.get(i);
+                String id = (String) call[0];
+                List<Object> reply = replies.get(i).get(10, TimeUnit.SECONDS);
+                RedisJobStore.Prepared prep = prepared.get(i);
+                Object got = outcome(() -> prep.kind() == WriteBatcher.Kind.RECORD
+                        ? store.recordAnswer(prep, reply)
+                        : store.partsAnswer(prep, reply));
+                Object want = outcome(() -> call[1] instanceof ProgressUpdate u
+                        ? memory.record(id, u)
+                        : memory.recordParts(id, partsOf(call[1])));
+                assertThat(got)
+                        .as("seed %d, round %d, call %d: %s %s", seed, round, i, id, call[1])
+                        .isEqualTo(want);
+            }
+            assertThat(store.find(p)).as("seed %d", seed).isEqualTo(memory.find(p));
+            assertThat(store.find(c)).as("seed %d", seed).isEqualTo(memory.find(c));
+        }
+    }
+
+    @Test
+    void manyThreadsOnFewJobsLoseNoCall() throws Exception {
+        // Two batches are drained at once when two script calls are in flight; every call must land in exactly one.
+        int threads = 32;
+        int calls = 1_500;
+        for (int j = 0; j < 4; j++) {
+            store.create(job("j" + j, 0));
+        }
+        ExecutorService many = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                String id = "j" + (t % 4);
+                done.add(many.submit(() -> {
+                    for (int i = 0; i < calls; i++) {
+                        store.record(id, new ProgressUpdate(1, 0, List.of(), 0, null));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get(120, TimeUnit.SECONDS);
+            }
+        } finally {
+            many.shutdownNow();
+        }
+        for (int j = 0; j < 4; j++) {
+            assertThat(store.find("j" + j).orElseThrow().succeeded()).isEqualTo((long) threads / 4 * calls);
+        }
+    }
+
+    /**
+     * Sends {@link WriteBatcher#MAX_IN_FLIGHT} calls that hang on the paused server, one at a time (two sent together
+     * could share one script call).
+     */
+    private List<Future<JobRecord>> fillInFlight() {
+        List<Future<JobRecord>> blockers = new ArrayList<>();
+        for (int i = 1; i <= WriteBatcher.MAX_IN_FLIGHT; i++) {
+            blockers.add(pool.submit(() -> store.record("blocker", new ProgressUpdate(1, 0, List.of(), 0, null))));
+            int sent = i;
+            await().until(() -> store.writes().inFlight() == sent);
+        }
+        return blockers;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<PartUpdate> partsOf(Object o) {
+        return (List<PartUpdate>) o;
+    }
+
+    private static Object outcome(java.util.concurrent.Callable<Object> call) {
+        try {
+            return call.call();
+        } catch (Exception e) {
+            return e.getClass().getName() + ": " + e.getMessage();
+        }
+    }
+
+    private static void client(RedisCommands<String, String> redis, String... args) {
+        io.lettuce.core.protocol.CommandArgs<String, String> a =
+                new io.lettuce.core.protocol.CommandArgs<>(io.lettuce.core.codec.StringCodec.UTF8);
+        for (String arg : args) {
+            a.add(arg);
+        }
+        redis.dispatch(
+                io.lettuce.core.protocol.CommandType.CLIENT,
+                new io.lettuce.core.output.StatusOutput<>(io.lettuce.core.codec.StringCodec.UTF8),
+                a);
+    }
+}
