@@ -34,6 +34,9 @@ final class BuildLog {
     private final int batchSize;
     private final Map<Level, Integer> kept = new EnumMap<>(Level.class);
     private final Map<Level, Integer> dropped = new EnumMap<>(Level.class);
+    /** Held while writing to the store: one writer at a time, so batches keep their order. */
+    private final java.util.concurrent.locks.ReentrantLock writing = new java.util.concurrent.locks.ReentrantLock();
+
     private List<LogEntry> buffer = new ArrayList<>();
     private boolean closed;
 
@@ -73,10 +76,13 @@ final class BuildLog {
         return jobId;
     }
 
-    /** Adds a record, subject to the retention; writes a full batch. Records after {@link #close} are dropped. */
+    /**
+     * Adds a record, subject to the retention; writes a full batch unless another thread is writing this log (it, or
+     * the next flush, writes the rest). Records after {@link #close} are dropped.
+     */
     void append(Level level, String logger, String message) {
+        boolean full;
         synchronized (this) {
-            List<LogEntry> full = null;
             if (closed) {
                 return;
             }
@@ -92,63 +98,84 @@ final class BuildLog {
                 text = text.substring(0, MAX_MESSAGE_CHARS) + "… (truncated)";
             }
             buffer.add(new LogEntry(0, clock.instant(), level.name(), logger, text));
-            if (buffer.size() >= batchSize) {
-                full = take();
-            }
-            // Write while holding the lock: the store numbers records in arrival order, so batches must not overtake.
+            full = buffer.size() >= batchSize;
+        }
+        if (full && writing.tryLock()) {
             try {
-                write(full);
+                writeBuffered();
             } catch (RuntimeException e) {
                 // Logging must not break the build: the batch stays buffered and is retried by the next write.
                 log.debug("writing the log of {} failed: {}", jobId, e.toString());
+            } finally {
+                writing.unlock();
             }
         }
     }
 
     /** Writes what is buffered. */
-    synchronized void flush() {
-        write(take());
+    void flush() {
+        writing.lock();
+        try {
+            writeBuffered();
+        } finally {
+            writing.unlock();
+        }
     }
 
     /** Adds the "dropped" summary, writes everything and unregisters; later records are dropped. */
-    synchronized void close() {
-        if (closed) {
-            return;
+    void close() {
+        writing.lock();
+        try {
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                OPEN.remove(jobId, this);
+                if (!dropped.isEmpty()) {
+                    StringBuilder s = new StringBuilder("log retention dropped");
+                    dropped.forEach((level, n) -> s.append(' ')
+                            .append(n)
+                            .append(' ')
+                            .append(level)
+                            .append(" lines (kept ")
+                            .append(retention.maxLines(level).orElse(0))
+                            .append(')'));
+                    buffer.add(
+                            new LogEntry(0, clock.instant(), Level.INFO.name(), Runner.class.getName(), s.toString()));
+                }
+                closed = true;
+            }
+            writeBuffered();
+        } finally {
+            writing.unlock();
         }
-        OPEN.remove(jobId, this);
-        if (!dropped.isEmpty()) {
-            StringBuilder s = new StringBuilder("log retention dropped");
-            dropped.forEach((level, n) -> s.append(' ')
-                    .append(n)
-                    .append(' ')
-                    .append(level)
-                    .append(" lines (kept ")
-                    .append(retention.maxLines(level).orElse(0))
-                    .append(')'));
-            buffer.add(new LogEntry(0, clock.instant(), Level.INFO.name(), Runner.class.getName(), s.toString()));
-        }
-        closed = true;
-        write(take());
     }
 
-    private List<LogEntry> take() {
+    /**
+     * Writes the buffer batch by batch; called holding {@link #writing}, which keeps batches in arrival order (the
+     * store numbers records as they come). The store is called without this log's monitor held: the store's own
+     * logging may come back to {@link #append} on this or another thread, which must not wait for the write.
+     */
+    private void writeBuffered() {
+        List<LogEntry> batch;
+        while ((batch = take()) != null) {
+            try {
+                store.appendLogs(jobId, batch);
+            } catch (RuntimeException e) {
+                synchronized (this) {
+                    buffer.addAll(0, batch); // keep them for the next attempt rather than lose them
+                }
+                throw e;
+            }
+        }
+    }
+
+    private synchronized List<LogEntry> take() {
         if (buffer.isEmpty()) {
             return null;
         }
         List<LogEntry> out = buffer;
         buffer = new ArrayList<>();
         return out;
-    }
-
-    private void write(List<LogEntry> batch) {
-        if (batch == null) {
-            return;
-        }
-        try {
-            store.appendLogs(jobId, batch);
-        } catch (RuntimeException e) {
-            buffer.addAll(0, batch); // keep them for the next attempt rather than lose them
-            throw e;
-        }
     }
 }

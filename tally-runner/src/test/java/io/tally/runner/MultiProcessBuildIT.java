@@ -161,30 +161,22 @@ class MultiProcessBuildIT {
     }
 
     private Process startWorker(String name) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(
-                        java,
-                        "-Xmx256m",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        Worker.class.getName(),
-                        "--store",
-                        storeUrl,
-                        "--definitions",
-                        defs.toString(),
-                        "--redis",
-                        redisUrl,
-                        "--stream",
-                        stream,
-                        "--threads",
-                        "2",
-                        "--heartbeat",
-                        "PT2S",
-                        "--claim-idle",
-                        "PT2S")
-                .redirectErrorStream(true)
-                .redirectOutput(Path.of("target", "worker-" + namespace + "-" + name + ".log")
-                        .toFile())
-                .start();
+        return WorkerProcesses.start(
+                Path.of("target", "worker-" + namespace + "-" + name + ".log"),
+                List.of(),
+                "--store",
+                storeUrl,
+                "--definitions",
+                defs.toString(),
+                "--redis",
+                redisUrl,
+                "--stream",
+                stream,
+                "--threads",
+                "2",
+                "--heartbeat",
+                "PT2S",
+                "--claim-idle",
+                "PT2S");
     }
 }

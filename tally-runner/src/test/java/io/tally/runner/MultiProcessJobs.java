@@ -5,6 +5,8 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** The part and reduce functions the worker processes of {@link MultiProcessMapReduceIT} run (named in its file). */
 public final class MultiProcessJobs {
@@ -32,14 +34,22 @@ public final class MultiProcessJobs {
     public static String slow(BuildContext ctx) throws InterruptedException {
         ctx.log().info("started on pid {}", ProcessHandle.current().pid());
         if (ctx.param("hang", Boolean.class)) {
-            new java.util.concurrent.CountDownLatch(1).await(); // stuck for good: the test kills this process
+            new CountDownLatch(1).await(); // stuck for good: the test kills this process
         }
         return "done";
     }
 
-    /** A part: a little simulated work, then twice the part's number. */
+    private static final AtomicInteger PARTS_STARTED = new AtomicInteger();
+
+    /**
+     * A part: twice the part's number. In a worker started with {@code -Dtally.test.stallAfter=N}, every part after
+     * the N-th hangs (as a stuck worker would), holding its claimed message until the test kills the process.
+     */
     public static int part(PartContext ctx) throws InterruptedException {
-        Thread.sleep(2); // simulated work, so that the test can kill a worker half-way
+        String stallAfter = System.getProperty("tally.test.stallAfter");
+        if (stallAfter != null && PARTS_STARTED.incrementAndGet() > Integer.parseInt(stallAfter)) {
+            new CountDownLatch(1).await();
+        }
         return ((Number) ctx.payload().get("n")).intValue() * 2;
     }
 

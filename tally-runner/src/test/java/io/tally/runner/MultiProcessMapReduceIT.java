@@ -119,7 +119,8 @@ class MultiProcessMapReduceIT {
                 parts.add(Map.of("n", i));
             }
             MapReduceJob job = publisher.mapReduce("mp-tiles", parts);
-            Process victim = startWorker(storeUrl, defs, "victim");
+            // The victim hangs in its 51st part, holding the messages it claimed, until it is killed half-way.
+            Process victim = startWorker(storeUrl, defs, "victim", "tally.test.stallAfter=50");
             startWorker(storeUrl, defs, "survivor");
 
             await().ignoreExceptions()
@@ -146,16 +147,13 @@ class MultiProcessMapReduceIT {
         }
     }
 
-    private Process startWorker(String storeUrl, Path defs, String name) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = List.of(
-                java,
-                "-Xmx256m",
-                "-Dtally.test.redis=" + redisUrl,
-                "-Dtally.test.reduceCounter=" + counter,
-                "-cp",
-                System.getProperty("java.class.path"),
-                Worker.class.getName(),
+    private Process startWorker(String storeUrl, Path defs, String name, String... systemProperties) throws Exception {
+        List<String> props =
+                new ArrayList<>(List.of("tally.test.redis=" + redisUrl, "tally.test.reduceCounter=" + counter));
+        props.addAll(List.of(systemProperties));
+        Process p = WorkerProcesses.start(
+                dir.resolve(name + ".log"),
+                props,
                 "--store",
                 storeUrl,
                 "--definitions",
@@ -168,10 +166,6 @@ class MultiProcessMapReduceIT {
                 "4",
                 "--claim-idle",
                 "PT2S");
-        Process p = new ProcessBuilder(cmd)
-                .redirectErrorStream(true)
-                .redirectOutput(dir.resolve(name + ".log").toFile())
-                .start();
         workers.add(p);
         return p;
     }
