@@ -21,8 +21,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -97,8 +95,8 @@ public final class RedisBench {
     private RedisBench(Map<String, String> opts) {
         secs = Integer.parseInt(opts.getOrDefault("secs", "10"));
         warmup = Integer.parseInt(opts.getOrDefault("warmup", "3"));
-        clients = ints(opts.getOrDefault("clients", "1,16,256"));
-        batchClients = ints(opts.getOrDefault("batch-clients", "1,16"));
+        clients = DriverArgs.ints(opts.getOrDefault("clients", "1,16,256"));
+        batchClients = DriverArgs.ints(opts.getOrDefault("batch-clients", "1,16"));
         batch = Integer.parseInt(opts.getOrDefault("batch", "1000"));
         url = opts.getOrDefault("url", System.getenv().getOrDefault("TALLY_TEST_REDIS_URL", "redis://127.0.0.1:6379"));
         java.net.URI u = java.net.URI.create(url);
@@ -111,19 +109,12 @@ public final class RedisBench {
 
     /** @param args {@code --name=value} options, see the class comment */
     public static void main(String[] args) throws Exception {
-        Map<String, String> opts = new LinkedHashMap<>();
-        for (String a : args) {
-            if (!a.startsWith("--")) {
-                throw new IllegalArgumentException("expected --name=value, was " + a);
-            }
-            int eq = a.indexOf('=');
-            opts.put(eq < 0 ? a.substring(2) : a.substring(2, eq), eq < 0 ? "true" : a.substring(eq + 1));
-        }
+        Map<String, String> opts = DriverArgs.parse(args);
         RedisBench b = new RedisBench(opts);
-        String loadBefore = loadAverage();
+        String loadBefore = DriverArgs.loadAverage();
         long started = System.nanoTime();
         b.run();
-        b.print(loadBefore, loadAverage(), (System.nanoTime() - started) / 1e9);
+        b.print(loadBefore, DriverArgs.loadAverage(), (System.nanoTime() - started) / 1e9);
         System.exit(0);
     }
 
@@ -210,7 +201,7 @@ public final class RedisBench {
             delete(jobs);
         }
         if (only.contains("part")) {
-            PartFeed feed = new PartFeed(1);
+            PartFeed feed = new PartFeed(n == 1 ? 1 : jobsFor(100_000));
             put("part", n, measure("Tally completePart", n, t -> {
                 int[] jp = feed.next(1);
                 tally.completePart(feed.job(jp[0]), jp[1]);
@@ -233,7 +224,7 @@ public final class RedisBench {
     }
 
     private void batchCell(int n) throws Exception {
-        PartFeed feed = new PartFeed(4);
+        PartFeed feed = new PartFeed(jobsFor(300_000));
         put("parts-batch", n, measure("Tally completeParts(" + batch + ")", n, t -> {
             int[] jp = feed.next(batch);
             int[] parts = new int[batch];
@@ -313,6 +304,15 @@ public final class RedisBench {
         }
     }
 
+    /**
+     * @return jobs of {@link #PARTS_PER_JOB} parts to create before a cell, enough for {@code partsPerSecond} through
+     *     the warm-up and the measured time: creating a job of 100,000 parts takes long enough to distort the figure
+     *     if it happens while the callers run
+     */
+    private int jobsFor(int partsPerSecond) {
+        return (int) Math.ceil((double) partsPerSecond * (secs + warmup) / PARTS_PER_JOB);
+    }
+
     private void noteGrowth(String what, int n, PartFeed feed) {
         if (feed.createdLater() > 0) {
             notes.add(String.format(
@@ -361,7 +361,7 @@ public final class RedisBench {
                                 try {
                                     u = op.run(t);
                                 } catch (StoreUnavailableException | RedisException e) {
-                                    // Another run's CLIENT KILL on the shared server: counted and noted, not fatal.
+                                    // A lost connection or a timeout: counted and noted, not fatal.
                                     errors.incrementAndGet();
                                     continue;
                                 }
@@ -401,8 +401,8 @@ public final class RedisBench {
         if (errors.get() > 0) {
             notes.add(String.format(
                     Locale.ROOT,
-                    "%s at %d in flight: %d calls failed with a lost connection (another process's CLIENT KILL"
-                            + " on the shared server) and were not counted.",
+                    "%s at %d in flight: %d calls failed (StoreUnavailableException or RedisException: a lost"
+                            + " connection or a timeout) and were not counted.",
                     what,
                     n,
                     errors.get()));
@@ -627,24 +627,5 @@ public final class RedisBench {
 
     private static String pct(double r) {
         return Double.isNaN(r) || Double.isInfinite(r) ? "—" : String.format(Locale.ROOT, "%.0f %%", r * 100);
-    }
-
-    private static List<Integer> ints(String csv) {
-        List<Integer> out = new ArrayList<>();
-        for (String s : csv.split(",")) {
-            if (!s.isBlank()) {
-                out.add(Integer.parseInt(s.trim()));
-            }
-        }
-        return out;
-    }
-
-    private static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException e) {
-            return "?";
-        }
     }
 }

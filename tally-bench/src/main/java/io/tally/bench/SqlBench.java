@@ -86,9 +86,9 @@ public final class SqlBench {
     private SqlBench(Map<String, String> opts) {
         secs = Integer.parseInt(opts.getOrDefault("secs", "12"));
         warmup = Integer.parseInt(opts.getOrDefault("warmup", "3"));
-        clients = ints(opts.getOrDefault("clients", "1,16,64"));
-        sqliteClients = ints(opts.getOrDefault("sqlite-clients", "1,16"));
-        batchClients = ints(opts.getOrDefault("batch-clients", "1,16"));
+        clients = DriverArgs.ints(opts.getOrDefault("clients", "1,16,64"));
+        sqliteClients = DriverArgs.ints(opts.getOrDefault("sqlite-clients", "1,16"));
+        batchClients = DriverArgs.ints(opts.getOrDefault("batch-clients", "1,16"));
         batch = Integer.parseInt(opts.getOrDefault("batch", "1000"));
         pgUrl = opts.getOrDefault(
                 "pg",
@@ -99,16 +99,9 @@ public final class SqlBench {
 
     /** @param args {@code --name=value} options, see the class comment */
     public static void main(String[] args) throws Exception {
-        Map<String, String> opts = new java.util.LinkedHashMap<>();
-        for (String a : args) {
-            if (!a.startsWith("--")) {
-                throw new IllegalArgumentException("expected --name=value, was " + a);
-            }
-            int eq = a.indexOf('=');
-            opts.put(eq < 0 ? a.substring(2) : a.substring(2, eq), eq < 0 ? "true" : a.substring(eq + 1));
-        }
+        Map<String, String> opts = DriverArgs.parse(args);
         SqlBench b = new SqlBench(opts);
-        String loadBefore = loadAverage();
+        String loadBefore = DriverArgs.loadAverage();
         long started = System.nanoTime();
         if (!opts.containsKey("no-pg")) {
             b.postgres();
@@ -116,7 +109,7 @@ public final class SqlBench {
         if (!opts.containsKey("no-sqlite")) {
             b.sqlite();
         }
-        b.print(loadBefore, loadAverage(), (System.nanoTime() - started) / 1e9);
+        b.print(loadBefore, DriverArgs.loadAverage(), (System.nanoTime() - started) / 1e9);
     }
 
     // ------------------------------------------------------------------------------------------------ PostgreSQL
@@ -785,15 +778,6 @@ public final class SqlBench {
         }
     }
 
-    private static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException e) {
-            return "unknown";
-        }
-    }
-
     private static void exec(Connection c, String sql) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute(sql);
@@ -810,15 +794,5 @@ public final class SqlBench {
                 Files.deleteIfExists(p);
             }
         }
-    }
-
-    private static List<Integer> ints(String csv) {
-        List<Integer> out = new ArrayList<>();
-        for (String s : csv.split(",")) {
-            if (!s.isBlank()) {
-                out.add(Integer.parseInt(s.trim()));
-            }
-        }
-        return out;
     }
 }
