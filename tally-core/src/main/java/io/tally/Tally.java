@@ -10,7 +10,7 @@ import io.tally.store.JobStoreProvider;
 import io.tally.store.NewJob;
 import io.tally.store.PartStatus;
 import io.tally.store.PartUpdate;
-import io.tally.store.PartsResult;
+import io.tally.store.PartsOutcome;
 import io.tally.store.SweepKind;
 import java.time.Clock;
 import java.time.Instant;
@@ -155,7 +155,7 @@ public final class Tally implements AutoCloseable {
         for (int p : parts) {
             updates.add(PartUpdate.success(checkPart(p)));
         }
-        PartsResult r = store.recordParts(jobId, updates);
+        PartsOutcome r = store.recordPartsBrief(jobId, updates);
         return new PartCompletion(r.changed() > 0, r.remaining(), r.last());
     }
 
@@ -168,8 +168,8 @@ public final class Tally implements AutoCloseable {
         Validation.id("jobId", jobId);
         String why =
                 reason == null ? "part " + part + " failed" : Validation.text("reason", reason, Validation.MAX_MESSAGE);
-        PartsResult r =
-                store.recordParts(jobId, List.of(new PartUpdate(checkPart(part), Outcome.FAILURE, why, failJob)));
+        PartsOutcome r =
+                store.recordPartsBrief(jobId, List.of(new PartUpdate(checkPart(part), Outcome.FAILURE, why, failJob)));
         return new PartCompletion(r.changed() > 0, r.remaining(), r.last());
     }
 

@@ -59,6 +59,16 @@ public interface JobStore extends AutoCloseable {
     PartsResult recordParts(String id, List<PartUpdate> parts);
 
     /**
+     * {@link #recordParts} for a caller that needs only what the call did, not the job after it (completing and
+     * failing parts through {@link io.tally.Tally}): same guards, same exceptions, same events, the same settle. A
+     * store whose reply carries the job at a cost (a server round trip) answers this without it.
+     */
+    default PartsOutcome recordPartsBrief(String id, List<PartUpdate> parts) {
+        PartsResult r = recordParts(id, parts);
+        return new PartsOutcome(r.changed(), r.remaining(), r.last());
+    }
+
+    /**
      * Moves a job to another state, guarded by the stored state and {@link JobState#canTransition}. Asking for the
      * current state is a no-op ({@code changed = false}).
      *

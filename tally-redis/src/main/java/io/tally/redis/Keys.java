@@ -3,7 +3,6 @@ package io.tally.redis;
 import io.tally.InvalidInputException;
 import io.tally.JobState;
 import io.tally.Outcome;
-import io.tally.store.PartStatus;
 import io.tally.store.SweepKind;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,18 +56,14 @@ final class Keys {
         return prefix + (outcome == Outcome.SUCCESS ? "items-ok:" : "items-failed:") + id;
     }
 
+    /** The parts' outcomes: a bitfield of two bits per part ({@link PartBits}). */
     String parts(String id) {
         return prefix + "parts:" + id;
     }
 
-    String partSet(String id, PartStatus status) {
-        return prefix
-                + switch (status) {
-                    case PENDING -> "parts-pending:";
-                    case SUCCEEDED -> "parts-ok:";
-                    case FAILED -> "parts-failed:";
-                }
-                + id;
+    /** The reasons of failed parts that gave one. */
+    String partErrors(String id) {
+        return prefix + "part-errors:" + id;
     }
 
     String payloads(String id) {
@@ -135,9 +130,7 @@ final class Keys {
                 itemSet(id, Outcome.SUCCESS),
                 itemSet(id, Outcome.FAILURE),
                 parts(id),
-                partSet(id, PartStatus.PENDING),
-                partSet(id, PartStatus.SUCCEEDED),
-                partSet(id, PartStatus.FAILED),
+                partErrors(id),
                 payloads(id),
                 logs(id));
     }

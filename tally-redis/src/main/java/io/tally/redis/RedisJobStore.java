@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
@@ -11,6 +12,8 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.tally.EventType;
@@ -34,6 +37,7 @@ import io.tally.store.LogEntry;
 import io.tally.store.NewJob;
 import io.tally.store.PartStatus;
 import io.tally.store.PartUpdate;
+import io.tally.store.PartsOutcome;
 import io.tally.store.PartsResult;
 import io.tally.store.ProgressUpdate;
 import io.tally.store.StoreEvent;
@@ -41,6 +45,7 @@ import io.tally.store.StoredItem;
 import io.tally.store.SweepKind;
 import io.tally.store.Transition;
 import io.tally.store.TransitionResult;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -81,10 +86,8 @@ import org.slf4j.LoggerFactory;
  * {ns}:items:ID              hash    item key → 'S' or 'F', optionally '|' + reason
  * {ns}:items-ok:ID           zset    succeeded item keys (score 0, BYLEX paging)
  * {ns}:items-failed:ID       zset    failed item keys
- * {ns}:parts:ID              hash    part number → 'S' or 'F', optionally '|' + reason (parts with an outcome)
- * {ns}:parts-pending:ID      zset    part numbers without outcome (score = part number)
- * {ns}:parts-ok:ID           zset    succeeded parts
- * {ns}:parts-failed:ID       zset    failed parts
+ * {ns}:parts:ID              string  bitfield, two bits per part (BITFIELD u2 at #part): 0 pending, 1 succeeded, 2 failed
+ * {ns}:part-errors:ID        hash    part number → reason, for failed parts that gave one
  * {ns}:payloads:ID           hash    part number → JSON payload
  * {ns}:logs:ID               list    JSON log records; seq = position + 1
  * {ns}:idx:all               zset    every job; member '&lt;13-digit createdAt millis&gt;:ID', score 0 (BYLEX = newest-first keyset)
@@ -138,6 +141,9 @@ public final class RedisJobStore implements JobStore {
     private final ConcurrentHashMap<String, Map<String, String>> fixedFields = new ConcurrentHashMap<>();
 
     private static final int FIXED_CACHE_SIZE = 10_000;
+    /** Bytes of the parts bitfield read per round trip when listing parts: 65,536 parts. */
+    private static final int PARTS_SLICE_BYTES = 16_384;
+
     private final Object pubSubLock = new Object();
     private StatefulRedisPubSubConnection<String, String> pubSub;
     private volatile boolean closed;
@@ -238,7 +244,6 @@ public final class RedisJobStore implements JobStore {
         k.add(keys.scope(j.scope() == null ? "" : j.scope()));
         k.add(keys.parent(j.parent() == null ? "" : j.parent()));
         k.add(keys.payloads(id));
-        k.add(keys.partSet(id, PartStatus.PENDING));
         List<String> fields = Records.fields(j, now);
         List<String> a = new ArrayList<>(6 + fields.size() + j.partPayloads().size());
         a.add(keys.channel());
@@ -271,8 +276,15 @@ public final class RedisJobStore implements JobStore {
     @Override
     public PartsResult recordParts(String id, List<PartUpdate> parts) {
         // Retried within the timeout: idempotent per part, and the token makes a re-run of the settling call say last.
-        Prepared call = prepareParts(id, parts);
+        Prepared call = prepareParts(id, parts, false);
         return partsAnswer(call, write("recordParts", call, true));
+    }
+
+    @Override
+    public PartsOutcome recordPartsBrief(String id, List<PartUpdate> parts) {
+        // The reply leaves out the job: 20 fields fewer to build, send and decode per call.
+        Prepared call = prepareParts(id, parts, true);
+        return partsOutcome(call, RawReplyOutput.strings(write("recordParts", call, true)));
     }
 
     /**
@@ -310,14 +322,10 @@ public final class RedisJobStore implements JobStore {
         return new Prepared(id, WriteBatcher.Kind.RECORD, k, a, u.items().size(), fixed);
     }
 
-    Prepared prepareParts(String id, List<PartUpdate> parts) {
+    /** @param brief answer without the job ({@link #recordPartsBrief}) */
+    Prepared prepareParts(String id, List<PartUpdate> parts, boolean brief) {
         Map<String, String> fixed = fixedFields.get(id);
-        List<String> k = List.of(
-                keys.job(id),
-                keys.parts(id),
-                keys.partSet(id, PartStatus.PENDING),
-                keys.partSet(id, PartStatus.SUCCEEDED),
-                keys.partSet(id, PartStatus.FAILED));
+        List<String> k = List.of(keys.job(id), keys.parts(id), keys.partErrors(id));
         List<String> a = new ArrayList<>(3 + 3 * parts.size());
         a.add(token());
         a.add(tokenOf(fixed));
@@ -327,10 +335,13 @@ public final class RedisJobStore implements JobStore {
             a.add(outcomeValue(p.outcome(), p.reason()));
             a.add(p.failJob() ? "1" : "0");
         }
-        return new Prepared(id, WriteBatcher.Kind.PARTS, k, a, parts.size(), fixed);
+        return new Prepared(
+                id, brief ? WriteBatcher.Kind.PARTS_BRIEF : WriteBatcher.Kind.PARTS, k, a, parts.size(), fixed);
     }
 
-    JobRecord recordAnswer(Prepared call, List<Object> r) {
+    /** @return the job after a record call, from its reply as filled by {@link RawReplyOutput} */
+    JobRecord recordAnswer(Prepared call, List<Object> raw) {
+        List<Object> r = RawReplyOutput.strings(raw);
         String id = call.id();
         switch (status(r)) {
             case "notfound" -> throw new JobNotFoundException(id);
@@ -344,7 +355,15 @@ public final class RedisJobStore implements JobStore {
         }
     }
 
-    PartsResult partsAnswer(Prepared call, List<Object> r) {
+    /** @return the outcome of a recordParts call, from its reply as filled by {@link RawReplyOutput} */
+    PartsResult partsAnswer(Prepared call, List<Object> raw) {
+        List<Object> r = RawReplyOutput.strings(raw);
+        PartsOutcome o = partsOutcome(call, r);
+        return new PartsResult(o.changed(), o.remaining(), o.last(), jobOf(call.id(), call.fixed(), r, 4));
+    }
+
+    /** @return what a recordParts call did, from its decoded reply; throws what it refused */
+    PartsOutcome partsOutcome(Prepared call, List<Object> r) {
         String id = call.id();
         switch (status(r)) {
             case "notfound" -> throw new JobNotFoundException(id);
@@ -358,10 +377,7 @@ public final class RedisJobStore implements JobStore {
                                 : "must be between 0 and " + (n - 1) + ", was " + r.get(2));
             }
             default -> {
-                int changed = ((Long) r.get(1)).intValue();
-                long remaining = (Long) r.get(2);
-                boolean last = (Long) r.get(3) == 1L;
-                return new PartsResult(changed, remaining, last, jobOf(id, call.fixed(), r, 4));
+                return new PartsOutcome(((Long) r.get(1)).intValue(), (Long) r.get(2), (Long) r.get(3) == 1L);
             }
         }
     }
@@ -568,17 +584,31 @@ public final class RedisJobStore implements JobStore {
 
     @Override
     public List<Integer> parts(String id, PartStatus status, int after, int limit) {
-        List<Object> r = call(
-                Scripts.PARTS,
-                List.of(keys.job(id), keys.partSet(id, status)),
-                List.of(Integer.toString(after), Integer.toString(limit)),
-                true);
-        if ("notfound".equals(r.get(0))) {
-            throw new JobNotFoundException(id);
-        }
-        List<Integer> out = new ArrayList<>(r.size() - 1);
-        for (int i = 1; i < r.size(); i++) {
-            out.add(Integer.valueOf((String) r.get(i)));
+        // The bitfield is read in slices (each with the job's part count, in one script call) and decoded here:
+        // a page of pending parts near the end of a big job skips the done ones at 4 parts per byte.
+        List<Integer> out = new ArrayList<>(Math.min(limit, 1024));
+        int from = Math.max(0, after + 1);
+        while (out.size() < limit) {
+            int firstByte = from / 4;
+            List<Object> r = callRaw(
+                    Scripts.PARTS,
+                    List.of(keys.job(id), keys.parts(id)),
+                    List.of(Integer.toString(firstByte), Integer.toString(firstByte + PARTS_SLICE_BYTES - 1)));
+            if (r.get(0) instanceof byte[] b && "notfound".equals(new String(b, StandardCharsets.UTF_8))) {
+                throw new JobNotFoundException(id);
+            }
+            int parts = ((Long) r.get(0)).intValue();
+            byte[] slice = (byte[]) r.get(1);
+            int end = Math.min(parts, (firstByte + PARTS_SLICE_BYTES) * 4);
+            for (int p = from; p < end && out.size() < limit; p++) {
+                if (PartBits.status(slice, p - firstByte * 4) == status) {
+                    out.add(p);
+                }
+            }
+            if (end >= parts) {
+                break;
+            }
+            from = end;
         }
         return out;
     }
@@ -867,6 +897,30 @@ public final class RedisJobStore implements JobStore {
 
     private interface Op<T> {
         T run();
+    }
+
+    /** Like {@link #call}, retried, for a reply with binary values: its bulk strings come back as byte[]. */
+    private List<Object> callRaw(Scripts script, List<String> k, List<String> a) {
+        Op<List<Object>> op = () -> {
+            try {
+                return await(dispatchRaw(script, k, a));
+            } catch (RedisException e) {
+                if (!isNoScript(e)) {
+                    throw e;
+                }
+                connection.sync().scriptLoad(script.text());
+                return await(dispatchRaw(script, k, a));
+            }
+        };
+        return withRetry(script.name(), op, true);
+    }
+
+    private RedisFuture<List<Object>> dispatchRaw(Scripts script, List<String> k, List<String> a) {
+        CommandArgs<String, String> args =
+                new CommandArgs<>(StringCodec.UTF8).add(script.sha()).add(k.size());
+        k.forEach(args::addKey);
+        a.forEach(args::add);
+        return connection.async().dispatch(CommandType.EVALSHA, new RawReplyOutput(), args);
     }
 
     /** Runs a script by EVALSHA, loading it on NOSCRIPT; retries connection failures within the timeout if asked. */

@@ -1,8 +1,11 @@
 package io.tally.redis;
 
 import io.lettuce.core.RedisException;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -33,26 +36,39 @@ final class WriteBatcher {
     /** Items and parts per batch (a call with more is sent alone). */
     static final int MAX_ITEMS = 4096;
 
-    /** What a call does: record ({@code 'r'}, 4 keys) or recordParts ({@code 'p'}, 5 keys), see write.lua. */
+    /**
+     * What a call does, see write.lua: record ({@code 'r'}, 4 keys), recordParts ({@code 'p'}, 3 keys) or recordParts
+     * answered without the job ({@code 'q'}, 3 keys).
+     */
     enum Kind {
         RECORD("r", 4),
-        PARTS("p", 5);
+        PARTS("p", 3),
+        PARTS_BRIEF("q", 3);
 
         final String code;
         final int keys;
+        /** The code of a call with the same keys as the call before it in a batch: sent without them. */
+        final String sameJobCode;
 
         Kind(String code, int keys) {
             this.code = code;
             this.keys = keys;
+            this.sameJobCode = "=" + code;
         }
     }
 
-    /** One caller's call: its own keys (job hash first) and arguments, and where its reply goes. */
+    /**
+     * One caller's call: its own keys (job hash first) and arguments, and where its reply goes (as filled by
+     * {@link RawReplyOutput}: bulk strings as bytes).
+     */
     static final class Call {
         final Kind kind;
         final List<String> keys;
         final List<String> args;
         final int items;
+        /** The keys and arguments as UTF-8, encoded by the calling thread rather than the connection's one thread. */
+        final byte[][] encoded;
+
         final CompletableFuture<List<Object>> reply = new CompletableFuture<>();
 
         Call(Kind kind, List<String> keys, List<String> args, int items) {
@@ -63,11 +79,19 @@ final class WriteBatcher {
             this.keys = keys;
             this.args = args;
             this.items = items;
+            this.encoded = new byte[keys.size() + args.size()][];
+            int i = 0;
+            for (String k : keys) {
+                encoded[i++] = utf8(k);
+            }
+            for (String a : args) {
+                encoded[i++] = utf8(a);
+            }
         }
     }
 
     private final StatefulRedisConnection<String, String> connection;
-    private final List<String> sharedKeys;
+    private final byte[][] sharedKeys;
     private final String channel;
     private final LongSupplier now;
     private final ConcurrentLinkedDeque<Call> queue = new ConcurrentLinkedDeque<>();
@@ -83,7 +107,7 @@ final class WriteBatcher {
             String channel,
             LongSupplier now) {
         this.connection = connection;
-        this.sharedKeys = List.copyOf(sharedKeys);
+        this.sharedKeys = sharedKeys.stream().map(WriteBatcher::utf8).toArray(byte[][]::new);
         this.channel = channel;
         this.now = now;
     }
@@ -176,40 +200,48 @@ final class WriteBatcher {
     }
 
     private CompletionStage<List<Object>> send(List<Call> batch) {
-        int keyCount = sharedKeys.size();
-        int argCount = 3;
-        for (Call c : batch) {
-            keyCount += c.keys.size();
-            argCount += 2 + c.args.size();
-        }
-        String[] keys = new String[keyCount];
-        String[] args = new String[argCount];
-        int k = 0;
-        for (String s : sharedKeys) {
-            keys[k++] = s;
-        }
-        int a = 0;
-        args[a++] = Long.toString(now.getAsLong());
-        args[a++] = channel;
-        args[a++] = Integer.toString(batch.size());
-        for (Call c : batch) {
-            for (String s : c.keys) {
-                keys[k++] = s;
-            }
-            args[a++] = c.kind.code;
-            args[a++] = Integer.toString(c.args.size());
-            for (String s : c.args) {
-                args[a++] = s;
+        // A call with the same keys as the call before it (same job, both record or both recordParts) goes without
+        // them: write.lua reuses that call's.
+        boolean[] sameJob = new boolean[batch.size()];
+        int keyCount = sharedKeys.length;
+        for (int i = 0; i < batch.size(); i++) {
+            Call c = batch.get(i);
+            Call before = i > 0 ? batch.get(i - 1) : null;
+            sameJob[i] = before != null
+                    && before.kind.keys == c.kind.keys
+                    && before.keys.get(0).equals(c.keys.get(0));
+            if (!sameJob[i]) {
+                keyCount += c.keys.size();
             }
         }
-        return evalsha(keys, args)
+        // EVALSHA sha numkeys KEYS... ARGV...: each call's keys, in batch order, then each call's arguments.
+        CommandArgs<String, String> args =
+                new CommandArgs<>(StringCodec.UTF8).add(Scripts.WRITE.sha()).add(keyCount);
+        for (byte[] k : sharedKeys) {
+            args.add(k);
+        }
+        for (int b = 0; b < batch.size(); b++) {
+            Call c = batch.get(b);
+            for (int i = 0; i < c.keys.size() && !sameJob[b]; i++) {
+                args.add(c.encoded[i]);
+            }
+        }
+        args.add(now.getAsLong()).add(channel).add(batch.size());
+        for (int b = 0; b < batch.size(); b++) {
+            Call c = batch.get(b);
+            args.add(sameJob[b] ? c.kind.sameJobCode : c.kind.code).add(c.args.size());
+            for (int i = c.keys.size(); i < c.encoded.length; i++) {
+                args.add(c.encoded[i]);
+            }
+        }
+        return evalsha(args)
                 .handle((r, e) -> {
                     if (e != null && isNoScript(e)) {
                         // SCRIPT FLUSH or a restarted server: load it again and re-send (it did not run).
                         return connection
                                 .async()
                                 .scriptLoad(Scripts.WRITE.text())
-                                .thenCompose(sha -> evalsha(keys, args));
+                                .thenCompose(sha -> evalsha(args));
                     }
                     return e == null
                             ? CompletableFuture.completedFuture(r)
@@ -218,12 +250,12 @@ final class WriteBatcher {
                 .thenCompose(stage -> stage);
     }
 
-    @SuppressWarnings("unchecked")
-    private CompletionStage<List<Object>> evalsha(String[] keys, String[] args) {
-        return connection
-                .async()
-                .evalsha(Scripts.WRITE.sha(), ScriptOutputType.MULTI, keys, args)
-                .thenApply(r -> (List<Object>) r);
+    private CompletionStage<List<Object>> evalsha(CommandArgs<String, String> args) {
+        return connection.async().dispatch(CommandType.EVALSHA, new RawReplyOutput(), args);
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     @SuppressWarnings("unchecked")

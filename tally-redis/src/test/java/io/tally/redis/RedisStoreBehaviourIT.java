@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.ServiceLoader;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -168,6 +169,60 @@ class RedisStoreBehaviourIT {
      * re-complete parts; calls that fail with StoreUnavailableException are retried (recording a part is idempotent).
      * The counts must be exact and exactly one call must have seen {@code last}.
      */
+    @Test
+    void partsAreListedAcrossBitfieldSlicesWithKeysetPaging() {
+        // The parts bitfield is read 65,536 parts per round trip; a listing must find parts past the first slice, page
+        // by 'after' within and across slices, and read bits the string does not hold yet as pending.
+        String namespace = "tally-it-" + UUID.randomUUID();
+        JobStore s = store(RedisTestSupport.url(), namespace);
+        int parts = 70_000;
+        s.create(new NewJob(
+                "big",
+                "big",
+                null,
+                null,
+                "{}",
+                parts,
+                true,
+                Collections.nCopies(parts, "{}"),
+                5,
+                null,
+                null,
+                null,
+                null));
+        List<PartUpdate> done = new ArrayList<>();
+        for (int p = 0; p < 66_000; p++) {
+            if (p != 5 && p != 65_540) {
+                done.add(PartUpdate.success(p));
+            }
+            if (done.size() == 1_000) {
+                s.recordParts("big", done);
+                done.clear();
+            }
+        }
+        s.recordParts("big", done);
+        s.recordParts("big", List.of(new PartUpdate(65_999, Outcome.FAILURE, "bad tile", false)));
+        s.recordParts("big", List.of(new PartUpdate(65_541, Outcome.FAILURE, null, false)));
+        s.recordParts("big", List.of(PartUpdate.success(65_541))); // failed, then succeeded after all
+
+        assertThat(s.parts("big", PartStatus.PENDING, -1, 3)).containsExactly(5, 65_540, 66_000);
+        assertThat(s.parts("big", PartStatus.PENDING, 5, 1)).containsExactly(65_540);
+        assertThat(s.parts("big", PartStatus.PENDING, 69_990, 100))
+                .containsExactly(69_991, 69_992, 69_993, 69_994, 69_995, 69_996, 69_997, 69_998, 69_999);
+        assertThat(s.parts("big", PartStatus.FAILED, -1, 10)).containsExactly(65_999);
+        assertThat(s.parts("big", PartStatus.SUCCEEDED, 65_530, 4)).containsExactly(65_531, 65_532, 65_533, 65_534);
+        assertThat(s.parts("big", PartStatus.SUCCEEDED, 65_538, 3)).containsExactly(65_539, 65_541, 65_542);
+        assertThat(s.parts("big", PartStatus.SUCCEEDED, 65_997, 10)).containsExactly(65_998);
+        assertThat(s.find("big").orElseThrow().succeeded()).isEqualTo(65_997);
+        assertThatThrownBy(() -> s.parts("nope", PartStatus.PENDING, -1, 10))
+                .isInstanceOf(io.tally.JobNotFoundException.class);
+        // The reason of a failed part is kept beside the bits; the one that succeeded after all has none.
+        try (RedisClient client = RedisClient.create(RedisTestSupport.url());
+                StatefulRedisConnection<String, String> c = client.connect()) {
+            assertThat(c.sync().hgetall("{" + namespace + "}:part-errors:big")).isEqualTo(Map.of("65999", "bad tile"));
+        }
+    }
+
     @Test
     void connectionKilledDuringConcurrentPartCompletionKeepsCountsExactAndLastOnce() throws Exception {
         String ns = RedisTestSupport.freshNamespace();

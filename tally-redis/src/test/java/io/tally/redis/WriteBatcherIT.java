@@ -9,12 +9,14 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.tally.JobNotFoundException;
 import io.tally.JobState;
+import io.tally.Outcome;
 import io.tally.store.JobRecord;
 import io.tally.store.JobStore;
 import io.tally.store.NewJob;
 import io.tally.store.PartUpdate;
 import io.tally.store.PartsResult;
 import io.tally.store.ProgressUpdate;
+import io.tally.store.memory.MemoryJobStore;
 import io.tally.tck.MutableClock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -140,13 +142,16 @@ class WriteBatcherIT {
     void aBatchAnswersEveryCallAsTheReferenceStoreDoesOneCallAtATime() throws Exception {
         // Calls queued in a fixed order while the server is paused go as one write.lua call: runs of recordParts on one
         // job (shared reads and writes), a job settled or failed part-way through a run, duplicates, bad part numbers,
-        // counts and items on another job, a missing job. Every answer must equal the memory store's, call by call.
+        // counts and items on another job, a missing job; recordParts calls answered with or without the job (brief
+        // runs
+        // take write.lua's fast path), the batch stamped 0-2.5 s after the jobs' last write (so the rate folds or not).
+        // Every answer must equal the memory store's, call by call.
         long seed = Long.getLong("tally.seed", System.nanoTime());
         Random rnd = new Random(seed);
-        io.tally.store.memory.MemoryJobStore memory = new io.tally.store.memory.MemoryJobStore(clock);
+        MemoryJobStore memory = new MemoryJobStore(clock);
         store.create(job("blocker", 0));
         RedisCommands<String, String> redis = admin.sync();
-        for (int round = 0; round < 15; round++) {
+        for (int round = 0; round < 25; round++) {
             String p = "p" + round;
             String c = "c" + round;
             for (JobStore s : List.of(store, memory)) {
@@ -169,50 +174,83 @@ class WriteBatcherIT {
                 s.recordParts(p, List.of(PartUpdate.success(0)));
                 s.record(c, new ProgressUpdate(1, 0, List.of(), 0, null));
             }
-            List<Object[]> calls = new ArrayList<>(); // {job, ProgressUpdate or List<PartUpdate>}
+            // A second write 1.5 s later folds a first rate, so that the batch's calls fold into an existing one.
+            clock.advance(Duration.ofMillis(1_500));
+            for (JobStore s : List.of(store, memory)) {
+                s.recordParts(p, List.of(PartUpdate.success(0)));
+                s.record(c, new ProgressUpdate(1, 0, List.of(), 0, null));
+            }
+            List<Object[]> calls = new ArrayList<>(); // {job, ProgressUpdate or List<PartUpdate>, brief}
             for (int i = 0; i < 14; i++) {
                 int pick = rnd.nextInt(10);
+                boolean brief = rnd.nextInt(3) > 0;
                 if (pick < 6) {
-                    calls.add(new Object[] {p, RedisDifferentialIT.partUpdates(rnd)});
+                    calls.add(new Object[] {p, RedisDifferentialIT.partUpdates(rnd), brief});
                 } else if (pick < 9) {
-                    calls.add(new Object[] {c, RedisDifferentialIT.update(rnd)});
+                    calls.add(new Object[] {c, RedisDifferentialIT.update(rnd), false});
                 } else {
-                    calls.add(new Object[] {rnd.nextBoolean() ? "missing" : c, RedisDifferentialIT.partUpdates(rnd)});
+                    calls.add(
+                            new Object[] {rnd.nextBoolean() ? "missing" : c, RedisDifferentialIT.partUpdates(rnd), brief
+                            });
                 }
             }
-            client(redis, "PAUSE", "10000", "WRITE");
-            List<Future<JobRecord>> blockers = fillInFlight();
-            List<RedisJobStore.Prepared> prepared = new ArrayList<>();
-            List<java.util.concurrent.CompletableFuture<List<Object>>> replies = new ArrayList<>();
-            for (Object[] call : calls) {
-                RedisJobStore.Prepared prep = call[1] instanceof ProgressUpdate u
-                        ? store.prepareRecord((String) call[0], u)
-                        : store.prepareParts((String) call[0], partsOf(call[1]));
-                prepared.add(prep);
-                replies.add(store.writes().submit(prep.newCall()));
-            }
-            assertThat(store.writes().queued()).isEqualTo(calls.size());
-            client(redis, "UNPAUSE");
-            for (Future<JobRecord> b : blockers) {
-                b.get(10, TimeUnit.SECONDS);
-            }
-            for (int i = 0; i < calls.size(); i++) {
-                Object[] call = calls.get(i);
-                String id = (String) call[0];
-                List<Object> reply = replies.get(i).get(10, TimeUnit.SECONDS);
-                RedisJobStore.Prepared prep = prepared.get(i);
-                Object got = outcome(() -> prep.kind() == WriteBatcher.Kind.RECORD
-                        ? store.recordAnswer(prep, reply)
-                        : store.partsAnswer(prep, reply));
-                Object want = outcome(() -> call[1] instanceof ProgressUpdate u
-                        ? memory.record(id, u)
-                        : memory.recordParts(id, partsOf(call[1])));
-                assertThat(got)
-                        .as("seed %d, round %d, call %d: %s %s", seed, round, i, id, call[1])
-                        .isEqualTo(want);
-            }
+            clock.advance(Duration.ofMillis(rnd.nextInt(2_500)));
+            sendAsOneBatchAndCompare(calls, memory, "seed " + seed + ", round " + round);
             assertThat(store.find(p)).as("seed %d", seed).isEqualTo(memory.find(p));
             assertThat(store.find(c)).as("seed %d", seed).isEqualTo(memory.find(c));
+        }
+    }
+
+    @Test
+    void briefRunsOnARunningJobAnswerAsTheReferenceStore() throws Exception {
+        // Runs of brief recordParts calls on one RUNNING job (completePart/failPart without failJob) take write.lua's
+        // fast path: counts, outcome moves, the rate fold and the settle on locals. Seeded rounds cover duplicates,
+        // failures within and beyond the tolerance, part numbers out of range, the settle mid-run and calls after it.
+        long seed = Long.getLong("tally.seed", System.nanoTime());
+        Random rnd = new Random(seed);
+        MemoryJobStore memory = new MemoryJobStore(clock);
+        store.create(job("blocker", 0));
+        for (int round = 0; round < 30; round++) {
+            String id = "fast" + round;
+            int parts = 4 + rnd.nextInt(4);
+            int tolerated = rnd.nextInt(3);
+            Duration heartbeat = rnd.nextBoolean() ? Duration.ofSeconds(30) : null;
+            for (JobStore s : List.of(store, memory)) {
+                s.create(new NewJob(
+                        id,
+                        "n",
+                        null,
+                        null,
+                        "{}",
+                        parts,
+                        true,
+                        java.util.Collections.nCopies(parts, "{}"),
+                        tolerated,
+                        null,
+                        heartbeat,
+                        null,
+                        null));
+                s.recordParts(id, List.of(PartUpdate.success(0)));
+            }
+            clock.advance(Duration.ofMillis(1_500)); // a first rate, so that the batch folds into it
+            for (JobStore s : List.of(store, memory)) {
+                s.recordParts(id, List.of(PartUpdate.success(0)));
+            }
+            clock.advance(Duration.ofMillis(rnd.nextInt(2_500)));
+            List<Object[]> calls = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                List<PartUpdate> updates = new ArrayList<>();
+                for (int k = 1 + rnd.nextInt(2); k > 0; k--) {
+                    int part = rnd.nextInt(25) == 0 ? parts + 2 : rnd.nextInt(parts);
+                    updates.add(
+                            rnd.nextInt(4) == 0
+                                    ? new PartUpdate(part, Outcome.FAILURE, rnd.nextBoolean() ? "why" : null, false)
+                                    : PartUpdate.success(part));
+                }
+                calls.add(new Object[] {id, updates, true});
+            }
+            sendAsOneBatchAndCompare(calls, memory, "seed " + seed + ", round " + round);
+            assertThat(store.find(id)).as("seed %d, round %d", seed, round).isEqualTo(memory.find(id));
         }
     }
 
@@ -244,6 +282,48 @@ class WriteBatcherIT {
         }
         for (int j = 0; j < 4; j++) {
             assertThat(store.find("j" + j).orElseThrow().succeeded()).isEqualTo((long) threads / 4 * calls);
+        }
+    }
+
+    /**
+     * Queues {@code calls} ({job, ProgressUpdate or List<PartUpdate>, brief}) behind two paused in-flight calls, so
+     * that they go as one write.lua call, then checks every answer against the memory store's, call by call.
+     */
+    private void sendAsOneBatchAndCompare(List<Object[]> calls, MemoryJobStore memory, String context)
+            throws Exception {
+        RedisCommands<String, String> redis = admin.sync();
+        client(redis, "PAUSE", "10000", "WRITE");
+        List<Future<JobRecord>> blockers = fillInFlight();
+        List<RedisJobStore.Prepared> prepared = new ArrayList<>();
+        List<java.util.concurrent.CompletableFuture<List<Object>>> replies = new ArrayList<>();
+        for (Object[] call : calls) {
+            RedisJobStore.Prepared prep = call[1] instanceof ProgressUpdate u
+                    ? store.prepareRecord((String) call[0], u)
+                    : store.prepareParts((String) call[0], partsOf(call[1]), (Boolean) call[2]);
+            prepared.add(prep);
+            replies.add(store.writes().submit(prep.newCall()));
+        }
+        assertThat(store.writes().queued()).isEqualTo(calls.size());
+        client(redis, "UNPAUSE");
+        for (Future<JobRecord> b : blockers) {
+            b.get(10, TimeUnit.SECONDS);
+        }
+        for (int i = 0; i < calls.size(); i++) {
+            Object[] call = calls.get(i);
+            String id = (String) call[0];
+            List<Object> reply = replies.get(i).get(10, TimeUnit.SECONDS);
+            RedisJobStore.Prepared prep = prepared.get(i);
+            Object got = outcome(() -> switch (prep.kind()) {
+                case RECORD -> store.recordAnswer(prep, reply);
+                case PARTS -> store.partsAnswer(prep, reply);
+                case PARTS_BRIEF -> store.partsOutcome(prep, RawReplyOutput.strings(reply));
+            });
+            Object want = outcome(() -> call[1] instanceof ProgressUpdate u
+                    ? memory.record(id, u)
+                    : (Boolean) call[2]
+                            ? memory.recordPartsBrief(id, partsOf(call[1]))
+                            : memory.recordParts(id, partsOf(call[1])));
+            assertThat(got).as("%s, call %d: %s %s", context, i, id, call[1]).isEqualTo(want);
         }
     }
 

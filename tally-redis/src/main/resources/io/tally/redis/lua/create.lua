@@ -1,4 +1,5 @@
--- create(NewJob): KEYS 1-10 common, 11 idx:all, 12 idx:name, 13 idx:scope, 14 idx:parent, 15 payloads, 16 pending
+-- create(NewJob): KEYS 1-10 common, 11 idx:all, 12 idx:name, 13 idx:scope, 14 idx:parent, 15 payloads
+-- (parts need nothing else: a part the parts bitfield has no bits for is pending)
 -- ARGV: channel, hasScope, hasParent, token, n, n field/value strings, then one payload per part.
 local channel, has_scope, has_parent, token, n = ARGV[1], ARGV[2] == '1', ARGV[3] == '1', ARGV[4], tonumber(ARGV[5])
 if redis.call('EXISTS', KEYS[KEY_JOB]) == 1 then
@@ -29,15 +30,12 @@ redis.call('ZADD', KEYS[STATE_KEY[j.state]], 0, m)
 sync_due(j, true)
 local parts = tonumber(j.parts)
 if parts > 0 then
-    local payloads, pending = {}, {}
+    local payloads = {}
     for p = 0, parts - 1 do
         payloads[#payloads + 1] = fmt(p)
         payloads[#payloads + 1] = ARGV[6 + n + p]
-        pending[#pending + 1] = p
-        pending[#pending + 1] = fmt(p)
     end
     bulk('HSET', KEYS[15], payloads, 2000)
-    bulk('ZADD', KEYS[16], pending, 2000)
 end
 local events = {{type = 'CREATED'}}
 if j.state == 'RUNNING' then

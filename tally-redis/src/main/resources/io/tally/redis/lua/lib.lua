@@ -323,11 +323,10 @@ local function flush_hash(key, order, final, written)
     end
 end
 
--- Moves the members in 'order' between the outcome sets set_of.S / set_of.F so that each is in the set of its final
--- outcome ('S'/'F', first letter of final[f]) and not in that of its stored one; a member new to the hash leaves
--- 'pending' (if given). Scores are the member as a number when 'scored' (parts), else 0 (items). Bulk ZADD/ZREM.
-local function move_members(order, stored, final, set_of, pending, scored)
-    local add, rem, unpend = {S = {}, F = {}}, {S = {}, F = {}}, {}
+-- Moves the items in 'order' between the outcome sets set_of.S / set_of.F (score 0) so that each is in the set of its
+-- final outcome ('S'/'F', first letter of final[f]) and not in that of its stored one. Bulk ZADD/ZREM.
+local function move_members(order, stored, final, set_of)
+    local add, rem = {S = {}, F = {}}, {S = {}, F = {}}
     for _, f in ipairs(order) do
         local a = stored[f] and string.sub(stored[f], 1, 1)
         local b = final[f] and string.sub(final[f], 1, 1)
@@ -335,18 +334,13 @@ local function move_members(order, stored, final, set_of, pending, scored)
             if a then
                 local r = rem[a]
                 r[#r + 1] = f
-            elseif pending then
-                unpend[#unpend + 1] = f
             end
             if b then
                 local t = add[b]
-                t[#t + 1] = scored and tonumber(f) or 0
+                t[#t + 1] = 0
                 t[#t + 1] = f
             end
         end
-    end
-    if #unpend > 0 then
-        bulk('ZREM', pending, unpend, 1000)
     end
     for _, o in ipairs({'S', 'F'}) do
         if #rem[o] > 0 then

@@ -1,10 +1,8 @@
--- parts(id, status, after, limit): KEYS 1 job hash, 2 the status's zset (score = part number); ARGV: after, limit
-if redis.call('EXISTS', KEYS[1]) == 0 then
+-- parts(id): KEYS 1 job hash, 2 parts bitfield; ARGV: first byte, last byte of the slice to read.
+-- Reply: {'notfound'}, or {number of parts, the slice} (shorter than asked, or empty, where the string ends: the
+-- missing bytes are pending parts). The caller decodes it (PartBits).
+local parts = redis.call('HGET', KEYS[1], 'parts')
+if not parts then
     return {'notfound'}
 end
-local out = {'ok'}
-local page = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf', 'LIMIT', 0, tonumber(ARGV[2]))
-for _, p in ipairs(page) do
-    out[#out + 1] = p
-end
-return out
+return {tonumber(parts), redis.call('GETRANGE', KEYS[2], ARGV[1], ARGV[2])}

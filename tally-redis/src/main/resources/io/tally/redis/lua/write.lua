@@ -2,16 +2,19 @@
 -- concurrent callers into one; each call still gets the answer it would have got alone, and they are applied in order.
 -- KEYS: 1-9 the namespace's shared keys (state indexes PENDING..SKIPPED, due:lease, due:deadline, due:retain), then
 -- the keys of each call: record: job hash, items hash, items-ok zset, items-failed zset (4); recordParts: job hash,
--- parts hash, parts-pending zset, parts-ok zset, parts-failed zset (5; zsets: score = member = part number).
--- ARGV: now, channel, number of calls, then per call 'r' (record) or 'p' (recordParts), its argument count and its
--- arguments:
+-- parts bitfield (u2 at #part: 0 pending, 1 succeeded, 2 failed), part-errors hash (3).
+-- ARGV: now, channel, number of calls, then per call its kind, its argument count and its arguments. Kinds: 'r'
+-- (record), 'p' (recordParts), 'q' (recordParts answered without the job); a kind prefixed with '=' is a call with the
+-- same keys as the call before it (same job, both record or both recordParts), sent without them. Arguments:
 --   record: known (the createdBy token of the job whose fixed fields the caller holds, or ''), succeeded, failed,
 --     addTotal, hasMessage, message, n, then n (key, value) item pairs;
---   recordParts: token, known, n, then n (part, value, failJob) triples;
+--   recordParts ('p' and 'q'): token, known, n, then n (part, value, failJob) triples;
 -- where value is 'S' or 'F' optionally followed by '|' and the reason. Items and parts of a call are applied in order
--- (a key given twice ends with its last value), with bulk HMGET/HSET/ZADD/ZREM per call rather than per item.
+-- (a key given twice ends with its last value), with bulk HMGET/HSET/ZADD/ZREM (items) or BITFIELD (parts) per call
+-- rather than per item.
 -- The settle is claimed once, by the call that records the last part: it stores its token in 'settledBy'.
--- Reply: one reply per call, in order.
+-- Reply: one reply per call, in order; 'q' calls get {'ok', changed, remaining, last} (or an error status) without
+-- the job.
 local now, channel, calls = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 local SHARED = 9
 -- Events are only built when someone listens (a batch of parts would otherwise build a table per part).
@@ -54,12 +57,15 @@ local function reply_with_job(j, known, out)
     return job_reply(out, K[KEY_JOB], j, known)
 end
 
--- Publishes the call's events (with the job as stored: written first) and replies.
-local function finish_call(j, events, known, out)
+-- Publishes the call's events (with the job as stored: written first) and replies, with the job unless 'brief'.
+local function finish_call(j, events, known, out, brief)
     if heard and #events > 0 then
         flush()
     end
     publish_hot(channel, K[KEY_JOB], j, events, heard)
+    if brief then
+        return out
+    end
     return reply_with_job(j, known, out)
 end
 
@@ -84,6 +90,59 @@ local function recount(prior, outcome, succeeded, failed)
         failed = failed + 1
     end
     return new, succeeded, failed
+end
+
+-- Part outcomes in the bitfield (K[11]) and the reasons of failed parts (K[12]).
+local CODE, BITS = {[1] = 'S', [2] = 'F'}, {S = 1, F = 2}
+
+-- The stored outcomes ('S', 'F'; nil = pending) of the parts in 'order' (distinct part numbers, as strings).
+local function read_parts(order)
+    local stored = {}
+    for i = 1, #order, 2000 do
+        local last = math.min(i + 1999, #order)
+        local args = {}
+        for k = i, last do
+            args[#args + 1] = 'GET'
+            args[#args + 1] = 'u2'
+            args[#args + 1] = '#' .. order[k]
+        end
+        local v = redis.call('BITFIELD', K[11], unpack(args))
+        for k = i, last do
+            stored[order[k]] = CODE[v[k - i + 1]]
+        end
+    end
+    return stored
+end
+
+-- Writes the parts of 'order' whose outcome in 'final' (values as in ARGV) differs from 'stored': their bits, and the
+-- reason of a part that failed with one (dropped when a failed part succeeds after all).
+local function write_parts(order, stored, final)
+    local bits, why, unwhy = {}, {}, {}
+    for _, ps in ipairs(order) do
+        local a, b = outcome_of(stored[ps]), outcome_of(final[ps])
+        if a ~= b then
+            bits[#bits + 1] = 'SET'
+            bits[#bits + 1] = 'u2'
+            bits[#bits + 1] = '#' .. ps
+            bits[#bits + 1] = BITS[b]
+            local bar = b == 'F' and string.find(final[ps], '|', 1, true)
+            if bar then
+                why[#why + 1] = ps
+                why[#why + 1] = string.sub(final[ps], bar + 1)
+            elseif a == 'F' then
+                unwhy[#unwhy + 1] = ps
+            end
+        end
+    end
+    if #bits > 0 then
+        bulk('BITFIELD', K[11], bits, 2000)
+    end
+    if #why > 0 then
+        bulk('HSET', K[12], why, 2000)
+    end
+    if #unwhy > 0 then
+        bulk('HDEL', K[12], unwhy, 1000)
+    end
 end
 
 local function record(j, p)
@@ -132,7 +191,7 @@ local function record(j, p)
             end
         end
         flush_hash(K[11], order, cur, written)
-        move_members(order, stored, cur, {S = K[12], F = K[13]}, nil, false)
+        move_members(order, stored, cur, {S = K[12], F = K[13]})
     end
     set(j, 'succeeded', fmt(succeeded))
     set(j, 'failed', fmt(failed))
@@ -169,7 +228,7 @@ end
 
 -- 'run', when given, holds the outcomes ('cur': part -> value) of a run of recordParts calls on this job that read
 -- and write the parts hash and sets once for the whole run (see the main loop); else the call does its own.
-local function record_parts(j, p, run)
+local function record_parts(j, p, run, brief)
     local token, known, n = ARGV[p], ARGV[p + 1], tonumber(ARGV[p + 2])
     local P = p + 3 -- ARGV index of the first part
     if j == nil then
@@ -183,10 +242,9 @@ local function record_parts(j, p, run)
         end
     end
     if TERMINAL[j.state] then
+        local cur = run and run.cur or read_parts(parts_of({p}))
         for i = 0, n - 1 do
-            local ps = ARGV[P + 3 * i]
-            local stored = run and run.cur[ps] or (not run and redis.call('HGET', K[11], ps)) or nil
-            if outcome_of(stored) ~= string.sub(ARGV[P + 1 + 3 * i], 1, 1) then
+            if outcome_of(cur[ARGV[P + 3 * i]]) ~= string.sub(ARGV[P + 1 + 3 * i], 1, 1) then
                 return {'finished', j.state}
             end
         end
@@ -194,6 +252,9 @@ local function record_parts(j, p, run)
         local last = 0
         if token ~= '' and j.settledBy == token then
             last = 1 -- the settling call, retried after a lost reply
+        end
+        if brief then
+            return {'ok', 0, pending, last}
         end
         return reply_with_job(j, known, {'ok', 0, pending, last})
     end
@@ -206,12 +267,12 @@ local function record_parts(j, p, run)
     if started then
         events[1] = {type = 'STARTED'}
     end
-    local order, stored, written, cur
+    local order, stored, cur
     if run then
         cur = run.cur
     else
         order = parts_of({p})
-        stored, written = prefetch(K[11], order, n == 1 and ARGV[P + 1] or nil)
+        stored = read_parts(order)
         cur = {}
         for _, ps in ipairs(order) do
             cur[ps] = stored[ps]
@@ -239,8 +300,7 @@ local function record_parts(j, p, run)
         end
     end
     if not run then
-        flush_hash(K[11], order, cur, written)
-        move_members(order, stored, cur, {S = K[13], F = K[14]}, K[12], true)
+        write_parts(order, stored, cur)
     end
     set(j, 'succeeded', fmt(succeeded))
     set(j, 'failed', fmt(failed))
@@ -261,60 +321,187 @@ local function record_parts(j, p, run)
     if TERMINAL[j.state] then
         events[#events + 1] = {type = EVENT_FOR_STATE[j.state]}
     end
-    return finish_call(j, events, known, {'ok', changed, parts - succeeded - failed, last})
+    return finish_call(j, events, known, {'ok', changed, parts - succeeded - failed, last}, brief)
+end
+
+-- A call's kind without the '=' prefix, and whether it had one (the keys of the call before, none of its own).
+local function kind_of(arg_at)
+    local kind = ARGV[arg_at]
+    if string.byte(kind, 1) == 61 then -- '='
+        return string.sub(kind, 2), true
+    end
+    return kind, false
 end
 
 -- Consecutive recordParts calls on one running job (the common case: many workers completing parts of one job) are
--- a run: their parts are read with one HMGET and written with one HSET and one ZADD/ZREM per set after the last call,
+-- a run: their parts are read with one BITFIELD and written with one after the last call,
 -- each call still checked and answered in order against the outcomes so far. Only when nobody listens (events are
--- published with the stored hash) and the caller holds the job's fixed fields (else its reply is the stored hash).
-local function run_of(c, key_at, arg_at, j)
-    local offsets = {}
-    while c <= calls and ARGV[arg_at] == 'p' and KEYS[key_at] == K[KEY_JOB] and knows(j, ARGV[arg_at + 3]) do
-        offsets[#offsets + 1] = arg_at + 2
-        c, key_at, arg_at = c + 1, key_at + 5, arg_at + 2 + tonumber(ARGV[arg_at + 1])
+-- published with the stored hash) and the caller holds the job's fixed fields or needs no job in its reply.
+-- Returns the ARGV offsets of the run's calls' arguments and whether they are all 'q' calls without failJob.
+local function run_of(c, arg_at, j)
+    local offsets, brief = {}, true
+    while c <= calls do
+        local kind, same = kind_of(arg_at)
+        if (#offsets > 0 and not same) or (kind ~= 'p' and kind ~= 'q') then
+            break
+        end
+        if kind == 'p' and not knows(j, ARGV[arg_at + 3]) then
+            break
+        end
+        local p = arg_at + 2
+        if kind == 'p' then
+            brief = false
+        else
+            for i = 0, tonumber(ARGV[p + 2]) - 1 do
+                if ARGV[p + 5 + 3 * i] == '1' then
+                    brief = false -- failJob: fails the job, left to record_parts
+                end
+            end
+        end
+        offsets[#offsets + 1] = p
+        c, arg_at = c + 1, arg_at + 2 + tonumber(ARGV[arg_at + 1])
     end
-    return offsets
+    return offsets, brief
+end
+
+-- A run of 'q' calls (no failJob) on a RUNNING job, with the arithmetic of record_parts on locals: per call the range
+-- check, the outcome moves and counts, the rate fold (fold_rate's arithmetic, call by call) and the settle; the job's
+-- fields are set once at the end. Answers as record_parts would, call by call ('q' replies carry no job).
+local function fast_run(j, offsets, run, replies, c)
+    local parts, tolerated = tonumber(j.parts), tonumber(j.tolerated)
+    local total = tonumber(j.total)
+    local succeeded, failed = tonumber(j.succeeded), tonumber(j.failed)
+    local rate, rate_at, rate_acc = j.rate and tonumber(j.rate), j.rateAt and tonumber(j.rateAt),
+        tonumber(j.rateAcc or '0')
+    local folded, touched, settled_by = false, false, j.settledBy
+    local cur = run.cur
+    for idx, p in ipairs(offsets) do
+        local token, n, P = ARGV[p], tonumber(ARGV[p + 2]), p + 3
+        local bad
+        for i = 0, n - 1 do
+            local part = tonumber(ARGV[P + 3 * i])
+            if part < 0 or part >= parts then
+                bad = part
+                break
+            end
+        end
+        local reply
+        if bad then
+            reply = {'range', parts, bad}
+        elseif settled_by ~= j.settledBy then
+            -- settled earlier in this run: a call that changes nothing is answered, any other is refused
+            for i = 0, n - 1 do
+                if outcome_of(cur[ARGV[P + 3 * i]]) ~= string.sub(ARGV[P + 1 + 3 * i], 1, 1) then
+                    reply = {'finished', 'SUCCEEDED'}
+                    break
+                end
+            end
+            reply = reply or {'ok', 0, math.max(0, total - succeeded - failed), (token ~= '' and settled_by == token) and 1 or 0}
+        else
+            touched = true
+            local changed, newly = 0, 0
+            for i = 0, n - 1 do
+                local ps, value = ARGV[P + 3 * i], ARGV[P + 1 + 3 * i]
+                local outcome = string.sub(value, 1, 1)
+                local prior = outcome_of(cur[ps])
+                if prior ~= outcome then
+                    cur[ps] = value
+                    changed = changed + 1
+                    local new
+                    new, succeeded, failed = recount(prior, outcome, succeeded, failed)
+                    newly = newly + new
+                end
+            end
+            rate_acc = rate_acc + newly
+            if rate_at == nil then
+                rate_at = now
+            elseif now - rate_at >= 1000 then
+                local dt = now - rate_at
+                local inst = rate_acc * 1000.0 / dt
+                if rate == nil then
+                    rate = inst
+                else
+                    rate = rate + math.min(1.0, dt / 1000.0 / 10.0) * (inst - rate)
+                end
+                rate_at, rate_acc, folded = now, 0, true
+            end
+            local last = 0
+            if succeeded + failed == parts and failed <= tolerated then
+                last, settled_by = 1, token
+            end
+            reply = {'ok', changed, parts - succeeded - failed, last}
+        end
+        replies[c + idx - 1] = reply
+    end
+    if not touched then
+        return
+    end
+    set(j, 'succeeded', fmt(succeeded))
+    set(j, 'failed', fmt(failed))
+    set(j, 'updatedAt', fmt(now))
+    if folded then
+        set(j, 'rate', string.format('%.17g', rate))
+    end
+    set(j, 'rateAt', fmt(rate_at))
+    set(j, 'rateAcc', fmt(rate_acc))
+    if j.heartbeat ~= nil then
+        set(j, 'leaseUntil', plus(now, j.heartbeat))
+    end
+    if settled_by ~= j.settledBy then
+        set(j, 'settled', '1')
+        set(j, 'settledBy', settled_by)
+        finish(j, 'SUCCEEDED', now)
+    end
 end
 
 local replies = {}
 local c, key_at, arg_at = 1, SHARED + 1, 4
 while c <= calls do
-    local kind, argc = ARGV[arg_at], tonumber(ARGV[arg_at + 1])
-    local count = kind == 'r' and 4 or 5
-    if job ~= nil and KEYS[key_at] ~= K[KEY_JOB] then
-        flush()
-        job = nil
+    local kind, same = kind_of(arg_at)
+    local argc = tonumber(ARGV[arg_at + 1])
+    local count = kind == 'r' and 4 or 3
+    if not same then
+        if job ~= nil and KEYS[key_at] ~= K[KEY_JOB] then
+            flush()
+            job = nil
+        end
+        K = call_keys(key_at, count)
+        key_at = key_at + count
     end
-    K = call_keys(key_at, count)
     if job == nil then
         job = load_hot(K[KEY_JOB])
         from = job and job.state
     end
-    local offsets = (kind == 'p' and not heard and job ~= nil) and run_of(c, key_at, arg_at, job) or {}
-    if #offsets > 1 then
+    local offsets, brief = {}, false
+    if kind ~= 'r' and not heard and job ~= nil then
+        offsets, brief = run_of(c, arg_at, job)
+    end
+    if #offsets > 1 or (brief and #offsets == 1 and job.state == 'RUNNING') then
         local order = parts_of(offsets)
-        local stored, written = prefetch(K[11], order, nil)
+        local stored = read_parts(order)
         local run = {cur = {}}
         for _, ps in ipairs(order) do
             run.cur[ps] = stored[ps]
         end
-        for i, p in ipairs(offsets) do
-            replies[c + i - 1] = record_parts(job, p, run)
+        if brief and job.state == 'RUNNING' then
+            fast_run(job, offsets, run, replies, c)
+        else
+            for i, p in ipairs(offsets) do
+                replies[c + i - 1] = record_parts(job, p, run, ARGV[p - 2] == 'q' or ARGV[p - 2] == '=q')
+            end
         end
-        flush_hash(K[11], order, run.cur, written)
-        move_members(order, stored, run.cur, {S = K[13], F = K[14]}, K[12], true)
+        write_parts(order, stored, run.cur)
         for _ = 1, #offsets do
-            key_at, arg_at = key_at + 5, arg_at + 2 + tonumber(ARGV[arg_at + 1])
+            arg_at = arg_at + 2 + tonumber(ARGV[arg_at + 1])
         end
         c = c + #offsets
     else
         if kind == 'r' then
             replies[c] = record(job, arg_at + 2)
         else
-            replies[c] = record_parts(job, arg_at + 2)
+            replies[c] = record_parts(job, arg_at + 2, nil, kind == 'q')
         end
-        key_at, arg_at = key_at + count, arg_at + 2 + argc
+        arg_at = arg_at + 2 + argc
         c = c + 1
     end
 end
