@@ -224,7 +224,7 @@ public final class RedisBench {
     }
 
     private void batchCell(int n) throws Exception {
-        PartFeed feed = new PartFeed(jobsFor(300_000));
+        PartFeed feed = new PartFeed(jobsFor(500_000));
         put("parts-batch", n, measure("Tally completeParts(" + batch + ")", n, t -> {
             int[] jp = feed.next(batch);
             int[] parts = new int[batch];

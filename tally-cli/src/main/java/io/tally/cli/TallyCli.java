@@ -56,6 +56,9 @@ import picocli.CommandLine.Parameters;
 @Command(
         name = "tally",
         mixinStandardHelpOptions = true,
+        // --help and --version on every subcommand too: "tally create --help" shows its options instead of
+        // complaining that --name is missing.
+        scope = CommandLine.ScopeType.INHERIT,
         version = "tally 0.1.0",
         description = "Track the progress of long-running and distributed jobs.",
         subcommands = {

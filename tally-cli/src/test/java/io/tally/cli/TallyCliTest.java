@@ -238,6 +238,17 @@ class TallyCliTest {
     }
 
     @Test
+    void every_subcommand_has_help() {
+        Run create = tally("create", "--help");
+        assertThat(create.code()).isZero();
+        assertThat(create.out()).contains("Usage: tally create").contains("--name=<name>");
+        Run ls = tally("ls", "-h");
+        assertThat(ls.code()).isZero();
+        assertThat(ls.out()).contains("Usage: tally ls").contains("--state");
+        assertThat(tally("info", "--version").out()).contains("tally 0.1.0");
+    }
+
+    @Test
     void exit_codes_and_one_line_errors() {
         Run missing = tally("info", "no-such-job");
         assertThat(missing.code()).isEqualTo(3);
