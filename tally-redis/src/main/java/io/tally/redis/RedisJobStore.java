@@ -157,7 +157,7 @@ public final class RedisJobStore implements JobStore {
             this.ownsClient = false;
             this.description = "redis (application client, namespace " + keys.namespace() + ")";
         } else {
-            this.client = RedisClient.create(b.uri);
+            this.client = RedisClient.create(named(b.uri, keys.namespace()));
             this.client.setOptions(defaultOptions(timeout));
             this.ownsClient = true;
             this.description = Urls.mask(b.url);
@@ -172,6 +172,18 @@ public final class RedisJobStore implements JobStore {
         }
         this.connection.setTimeout(timeout);
         this.writes = new WriteBatcher(connection, keys.shared(), keys.channel(), clock::millis);
+    }
+
+    /**
+     * The URI with a client name, unless it has one ({@code ?clientName=}): {@code tally:NAMESPACE}, so that
+     * {@code CLIENT LIST} shows which connections are Tally's (Lettuce sends {@code CLIENT SETNAME} on every connect
+     * and reconnect).
+     */
+    static RedisURI named(RedisURI uri, String namespace) {
+        if (uri.getClientName() != null) {
+            return uri;
+        }
+        return RedisURI.builder(uri).withClientName("tally:" + namespace).build();
     }
 
     static ClientOptions defaultOptions(Duration timeout) {

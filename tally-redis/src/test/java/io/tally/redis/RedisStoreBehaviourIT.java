@@ -121,7 +121,8 @@ class RedisStoreBehaviourIT {
 
     @Test
     void aBatchOfThousandsOfPartsAndItemsIsOneCall() {
-        RedisJobStore s = store(RedisTestSupport.url(), RedisTestSupport.freshNamespace());
+        String ns = RedisTestSupport.freshNamespace();
+        RedisJobStore s = store(RedisTestSupport.url(), ns);
         int n = 100_000;
         s.create(job("big", "n", n));
         assertThat(s.parts("big", PartStatus.PENDING, 99_990, 100)).hasSize(9);
@@ -164,11 +165,6 @@ class RedisStoreBehaviourIT {
         assertThat(s.delete("big")).isTrue();
     }
 
-    /**
-     * Kills every normal client connection (CLIENT KILL TYPE normal) several times while 16 threads complete and
-     * re-complete parts; calls that fail with StoreUnavailableException are retried (recording a part is idempotent).
-     * The counts must be exact and exactly one call must have seen {@code last}.
-     */
     @Test
     void partsAreListedAcrossBitfieldSlicesWithKeysetPaging() {
         // The parts bitfield is read 65,536 parts per round trip; a listing must find parts past the first slice, page
@@ -223,6 +219,11 @@ class RedisStoreBehaviourIT {
         }
     }
 
+    /**
+     * Kills the store's connections (CLIENT KILL ID of each) several times while 16 threads complete and
+     * re-complete parts; calls that fail with StoreUnavailableException are retried (recording a part is idempotent).
+     * The counts must be exact and exactly one call must have seen {@code last}.
+     */
     @Test
     void connectionKilledDuringConcurrentPartCompletionKeepsCountsExactAndLastOnce() throws Exception {
         String ns = RedisTestSupport.freshNamespace();
@@ -277,17 +278,7 @@ class RedisStoreBehaviourIT {
                         for (int k : killAt) {
                             if (d == k) {
                                 synchronized (adminConn) {
-                                    killed.addAndGet((int) (long) adminConn
-                                            .sync()
-                                            .dispatch(
-                                                    io.lettuce.core.protocol.CommandType.CLIENT,
-                                                    new io.lettuce.core.output.IntegerOutput<>(
-                                                            io.lettuce.core.codec.StringCodec.UTF8),
-                                                    new io.lettuce.core.protocol.CommandArgs<>(
-                                                                    io.lettuce.core.codec.StringCodec.UTF8)
-                                                            .add("KILL")
-                                                            .add("TYPE")
-                                                            .add("normal")));
+                                    killed.addAndGet((int) clientKill(adminConn, ns));
                                 }
                             }
                         }
@@ -319,7 +310,8 @@ class RedisStoreBehaviourIT {
      */
     @Test
     void incrementsInFlightWhenTheConnectionDiesAreNeverAppliedTwice() throws Exception {
-        RedisJobStore s = store(RedisTestSupport.url(), RedisTestSupport.freshNamespace());
+        String ns = RedisTestSupport.freshNamespace();
+        RedisJobStore s = store(RedisTestSupport.url(), ns);
         s.create(job("inc", "n", 0));
         int threads = 8;
         int perThread = 2000;
@@ -340,7 +332,7 @@ class RedisStoreBehaviourIT {
                         }
                         if (calls.incrementAndGet() % 1000 == 0) {
                             synchronized (adminConn) {
-                                clientKill(adminConn);
+                                clientKill(adminConn, ns);
                             }
                         }
                     }
@@ -358,16 +350,21 @@ class RedisStoreBehaviourIT {
         assertThat(stored).isBetween((long) ok.get(), (long) ok.get() + failed.get());
     }
 
-    private static long clientKill(StatefulRedisConnection<String, String> adminConn) {
-        return adminConn
-                .sync()
-                .dispatch(
-                        io.lettuce.core.protocol.CommandType.CLIENT,
-                        new io.lettuce.core.output.IntegerOutput<>(io.lettuce.core.codec.StringCodec.UTF8),
-                        new io.lettuce.core.protocol.CommandArgs<>(io.lettuce.core.codec.StringCodec.UTF8)
-                                .add("KILL")
-                                .add("TYPE")
-                                .add("normal"));
+    /**
+     * Kills the connections of the store of {@code namespace} (named {@code tally:NAMESPACE}), by id: no other
+     * client of the server (another test JVM, a developer's redis-cli) loses its connection.
+     *
+     * @return connections killed
+     */
+    private static long clientKill(StatefulRedisConnection<String, String> adminConn, String namespace) {
+        long killed = 0;
+        for (String line : adminConn.sync().clientList().split("\n")) {
+            if (line.contains(" name=tally:" + namespace + " ")) {
+                String id = line.substring(line.indexOf("id=") + 3, line.indexOf(' '));
+                killed += adminConn.sync().clientKill(io.lettuce.core.KillArgs.Builder.id(Long.parseLong(id)));
+            }
+        }
+        return killed;
     }
 
     private static void runTogether(int threads, List<Callable<Void>> tasks) throws Exception {
