@@ -828,7 +828,21 @@ public final class RedisJobStore implements JobStore {
             }
             listeners.add(listener);
         }
-        return () -> listeners.remove(listener);
+        return () -> unsubscribe(listener);
+    }
+
+    /**
+     * Removes a listener; the last one closes the pub/sub connection. While the channel has a subscriber every write
+     * publishes its events (reading and encoding the whole job) and the hot paths of write.lua that skip events are
+     * off, so a channel nobody listens to any more must not stay subscribed.
+     */
+    private void unsubscribe(Consumer<StoreEvent> listener) {
+        synchronized (pubSubLock) {
+            if (listeners.remove(listener) && listeners.isEmpty() && pubSub != null) {
+                pubSub.closeAsync(); // the server drops the subscription with the connection
+                pubSub = null;
+            }
+        }
     }
 
     private void deliver(String message) {

@@ -460,6 +460,37 @@ class RedisStoreBehaviourIT {
     }
 
     @Test
+    void theLastSubscriptionClosedLeavesTheChannelAndANewOneHearsAgain() throws Exception {
+        // A subscribed channel makes every write publish the whole job and turns write.lua's fast paths off, so the
+        // store must leave the channel when nobody listens any more.
+        String ns = RedisTestSupport.freshNamespace();
+        RedisJobStore s = store(RedisTestSupport.url(), ns);
+        s.create(job("sub", "n", 0));
+        String channel = "{" + ns + "}:events";
+        try (RedisClient client = RedisClient.create(RedisTestSupport.url());
+                StatefulRedisConnection<String, String> c = client.connect()) {
+            List<StoreEvent> heard = new CopyOnWriteArrayList<>();
+            AutoCloseable first = s.subscribe(heard::add);
+            AutoCloseable second = s.subscribe(e -> {});
+            assertThat(c.sync().pubsubNumsub(channel)).containsEntry(channel, 1L);
+            first.close();
+            assertThat(c.sync().pubsubNumsub(channel)).as("one listener left").containsEntry(channel, 1L);
+            second.close();
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(
+                            () -> assertThat(c.sync().pubsubNumsub(channel)).containsEntry(channel, 0L));
+            s.record("sub", ProgressUpdate.counts(1, 0));
+            assertThat(heard).isEmpty();
+
+            AutoCloseable again = s.subscribe(heard::add);
+            s.record("sub", ProgressUpdate.counts(1, 0));
+            await().atMost(Duration.ofSeconds(10)).until(() -> !heard.isEmpty());
+            assertThat(heard.get(0).record().succeeded()).isEqualTo(2);
+            again.close();
+        }
+    }
+
+    @Test
     void aStoreOnTheApplicationsOwnClient() {
         RedisTestSupport.requireRedis();
         RedisClient client = RedisClient.create(RedisTestSupport.url());
