@@ -56,6 +56,21 @@ final class EventBus implements AutoCloseable {
         for (Sub s : subs) {
             s.close();
         }
+        closeStoreSubscription();
+    }
+
+    /**
+     * Drops a closed subscription; the last one also ends the store's feed: a store with a channel (Redis, PostgreSQL)
+     * otherwise keeps sending every write's events to a process where nobody listens, and Redis keeps publishing them.
+     */
+    private synchronized void removed(Sub sub) {
+        subs.remove(sub);
+        if (subs.isEmpty()) {
+            closeStoreSubscription();
+        }
+    }
+
+    private void closeStoreSubscription() {
         if (storeSubscription != null) {
             try {
                 storeSubscription.close();
@@ -152,7 +167,7 @@ final class EventBus implements AutoCloseable {
                 waiting.clear();
                 notifyAll();
             }
-            subs.remove(this);
+            removed(this);
         }
     }
 
