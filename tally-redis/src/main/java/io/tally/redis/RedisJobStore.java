@@ -599,22 +599,22 @@ public final class RedisJobStore implements JobStore {
         // The bitfield is read in slices (each with the job's part count, in one script call) and decoded here:
         // a page of pending parts near the end of a big job skips the done ones at 4 parts per byte.
         List<Integer> out = new ArrayList<>(Math.min(limit, 1024));
-        int from = Math.max(0, after + 1);
+        long from = Math.max(0L, (long) after + 1); // long: 'after' may be Integer.MAX_VALUE
         while (out.size() < limit) {
-            int firstByte = from / 4;
+            long firstByte = from / 4;
             List<Object> r = callRaw(
                     Scripts.PARTS,
                     List.of(keys.job(id), keys.parts(id)),
-                    List.of(Integer.toString(firstByte), Integer.toString(firstByte + PARTS_SLICE_BYTES - 1)));
+                    List.of(Long.toString(firstByte), Long.toString(firstByte + PARTS_SLICE_BYTES - 1)));
             if (r.get(0) instanceof byte[] b && "notfound".equals(new String(b, StandardCharsets.UTF_8))) {
                 throw new JobNotFoundException(id);
             }
-            int parts = ((Long) r.get(0)).intValue();
+            long parts = (Long) r.get(0);
             byte[] slice = (byte[]) r.get(1);
-            int end = Math.min(parts, (firstByte + PARTS_SLICE_BYTES) * 4);
-            for (int p = from; p < end && out.size() < limit; p++) {
-                if (PartBits.status(slice, p - firstByte * 4) == status) {
-                    out.add(p);
+            long end = Math.min(parts, (firstByte + PARTS_SLICE_BYTES) * 4);
+            for (long p = from; p < end && out.size() < limit; p++) {
+                if (PartBits.status(slice, (int) (p - firstByte * 4)) == status) {
+                    out.add((int) p);
                 }
             }
             if (end >= parts) {

@@ -48,12 +48,12 @@ final class WriteBatcher {
         final String code;
         final int keys;
         /** The code of a call with the same keys as the call before it in a batch: sent without them. */
-        final String sameJobCode;
+        final String sameKeysCode;
 
         Kind(String code, int keys) {
             this.code = code;
             this.keys = keys;
-            this.sameJobCode = "=" + code;
+            this.sameKeysCode = "=" + code;
         }
     }
 
@@ -202,15 +202,15 @@ final class WriteBatcher {
     private CompletionStage<List<Object>> send(List<Call> batch) {
         // A call with the same keys as the call before it (same job, both record or both recordParts) goes without
         // them: write.lua reuses that call's.
-        boolean[] sameJob = new boolean[batch.size()];
+        boolean[] sameKeys = new boolean[batch.size()];
         int keyCount = sharedKeys.length;
         for (int i = 0; i < batch.size(); i++) {
             Call c = batch.get(i);
             Call before = i > 0 ? batch.get(i - 1) : null;
-            sameJob[i] = before != null
+            sameKeys[i] = before != null
                     && before.kind.keys == c.kind.keys
                     && before.keys.get(0).equals(c.keys.get(0));
-            if (!sameJob[i]) {
+            if (!sameKeys[i]) {
                 keyCount += c.keys.size();
             }
         }
@@ -222,14 +222,14 @@ final class WriteBatcher {
         }
         for (int b = 0; b < batch.size(); b++) {
             Call c = batch.get(b);
-            for (int i = 0; i < c.keys.size() && !sameJob[b]; i++) {
+            for (int i = 0; i < c.keys.size() && !sameKeys[b]; i++) {
                 args.add(c.encoded[i]);
             }
         }
         args.add(now.getAsLong()).add(channel).add(batch.size());
         for (int b = 0; b < batch.size(); b++) {
             Call c = batch.get(b);
-            args.add(sameJob[b] ? c.kind.sameJobCode : c.kind.code).add(c.args.size());
+            args.add(sameKeys[b] ? c.kind.sameKeysCode : c.kind.code).add(c.args.size());
             for (int i = c.keys.size(); i < c.encoded.length; i++) {
                 args.add(c.encoded[i]);
             }

@@ -209,6 +209,8 @@ class RedisStoreBehaviourIT {
         assertThat(s.parts("big", PartStatus.SUCCEEDED, 65_530, 4)).containsExactly(65_531, 65_532, 65_533, 65_534);
         assertThat(s.parts("big", PartStatus.SUCCEEDED, 65_538, 3)).containsExactly(65_539, 65_541, 65_542);
         assertThat(s.parts("big", PartStatus.SUCCEEDED, 65_997, 10)).containsExactly(65_998);
+        assertThat(s.parts("big", PartStatus.PENDING, Integer.MAX_VALUE, 10)).isEmpty();
+        assertThat(s.parts("big", PartStatus.PENDING, -1, 0)).isEmpty();
         assertThat(s.find("big").orElseThrow().succeeded()).isEqualTo(65_997);
         assertThatThrownBy(() -> s.parts("nope", PartStatus.PENDING, -1, 10))
                 .isInstanceOf(io.tally.JobNotFoundException.class);
