@@ -33,6 +33,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -301,6 +302,7 @@ public final class RedisBench {
             for (String id : List.copyOf(jobs)) {
                 tally.delete(id);
             }
+            awaitFreed();
         }
     }
 
@@ -337,6 +339,22 @@ public final class RedisBench {
     private void delete(Job[] jobs) {
         for (Job j : jobs) {
             tally.delete(j.id());
+        }
+        awaitFreed();
+    }
+
+    /**
+     * Waits (up to 60 s) until Redis has freed what the last cell deleted: a job's keys are UNLINKed and freed by a
+     * background thread, which would otherwise take CPU from the next cell.
+     */
+    private void awaitFreed() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            String memory = raw.sync().info("memory");
+            if (memory.contains("lazyfree_pending_objects:0")) {
+                return;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
         }
     }
 
