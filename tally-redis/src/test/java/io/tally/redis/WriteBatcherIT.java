@@ -142,15 +142,13 @@ class WriteBatcherIT {
     void aBatchAnswersEveryCallAsTheReferenceStoreDoesOneCallAtATime() throws Exception {
         // Calls queued in a fixed order while the server is paused go as one write.lua call: runs of recordParts on one
         // job (shared reads and writes), a job settled or failed part-way through a run, duplicates, bad part numbers,
-        // counts and items on another job, a missing job; recordParts calls answered with or without the job (brief
-        // runs
-        // take write.lua's fast path), the batch stamped 0-2.5 s after the jobs' last write (so the rate folds or not).
-        // Every answer must equal the memory store's, call by call.
+        // counts and items on another job, a missing job; recordParts calls answered with or without the job, the
+        // batch stamped 0-2.5 s after the jobs' last write (so the rate folds or not). Every answer must equal the
+        // memory store's, call by call.
         long seed = Long.getLong("tally.seed", System.nanoTime());
         Random rnd = new Random(seed);
         MemoryJobStore memory = new MemoryJobStore(clock);
         store.create(job("blocker", 0));
-        RedisCommands<String, String> redis = admin.sync();
         for (int round = 0; round < 25; round++) {
             String p = "p" + round;
             String c = "c" + round;
