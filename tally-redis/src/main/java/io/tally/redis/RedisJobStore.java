@@ -4,16 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
-import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.protocol.CommandArgs;
-import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.tally.EventType;
@@ -296,7 +293,7 @@ public final class RedisJobStore implements JobStore {
     public PartsOutcome recordPartsBrief(String id, List<PartUpdate> parts) {
         // The reply leaves out the job: 20 fields fewer to build, send and decode per call.
         Prepared call = prepareParts(id, parts, true);
-        return partsOutcome(call, RawReplyOutput.strings(write("recordParts", call, true)));
+        return partsOutcome(call, write("recordParts", call, true));
     }
 
     /**
@@ -351,9 +348,8 @@ public final class RedisJobStore implements JobStore {
                 id, brief ? WriteBatcher.Kind.PARTS_BRIEF : WriteBatcher.Kind.PARTS, k, a, parts.size(), fixed);
     }
 
-    /** @return the job after a record call, from its reply as filled by {@link RawReplyOutput} */
-    JobRecord recordAnswer(Prepared call, List<Object> raw) {
-        List<Object> r = RawReplyOutput.strings(raw);
+    /** @return the job after a record call, from its decoded reply; throws what it refused */
+    JobRecord recordAnswer(Prepared call, List<Object> r) {
         String id = call.id();
         switch (status(r)) {
             case "notfound" -> throw new JobNotFoundException(id);
@@ -367,9 +363,8 @@ public final class RedisJobStore implements JobStore {
         }
     }
 
-    /** @return the outcome of a recordParts call, from its reply as filled by {@link RawReplyOutput} */
-    PartsResult partsAnswer(Prepared call, List<Object> raw) {
-        List<Object> r = RawReplyOutput.strings(raw);
+    /** @return the outcome of a recordParts call, from its decoded reply; throws what it refused */
+    PartsResult partsAnswer(Prepared call, List<Object> r) {
         PartsOutcome o = partsOutcome(call, r);
         return new PartsResult(o.changed(), o.remaining(), o.last(), jobOf(call.id(), call.fixed(), r, 4));
     }
@@ -605,7 +600,8 @@ public final class RedisJobStore implements JobStore {
             List<Object> r = callRaw(
                     Scripts.PARTS,
                     List.of(keys.job(id), keys.parts(id)),
-                    List.of(Long.toString(firstByte), Long.toString(firstByte + PARTS_SLICE_BYTES - 1)));
+                    List.of(Long.toString(firstByte), Long.toString(firstByte + PARTS_SLICE_BYTES - 1)),
+                    true);
             if (r.get(0) instanceof byte[] b && "notfound".equals(new String(b, StandardCharsets.UTF_8))) {
                 throw new JobNotFoundException(id);
             }
@@ -925,49 +921,25 @@ public final class RedisJobStore implements JobStore {
         T run();
     }
 
-    /** Like {@link #call}, retried, for a reply with binary values: its bulk strings come back as byte[]. */
-    private List<Object> callRaw(Scripts script, List<String> k, List<String> a) {
-        Op<List<Object>> op = () -> {
-            try {
-                return await(dispatchRaw(script, k, a));
-            } catch (RedisException e) {
-                if (!isNoScript(e)) {
-                    throw e;
-                }
-                connection.sync().scriptLoad(script.text());
-                return await(dispatchRaw(script, k, a));
-            }
-        };
-        return withRetry(script.name(), op, true);
-    }
-
-    private RedisFuture<List<Object>> dispatchRaw(Scripts script, List<String> k, List<String> a) {
-        CommandArgs<String, String> args =
-                new CommandArgs<>(StringCodec.UTF8).add(script.sha()).add(k.size());
-        k.forEach(args::addKey);
-        a.forEach(args::add);
-        return connection.async().dispatch(CommandType.EVALSHA, new RawReplyOutput(), args);
-    }
-
-    /** Runs a script by EVALSHA, loading it on NOSCRIPT; retries connection failures within the timeout if asked. */
-    @SuppressWarnings("unchecked")
+    /**
+     * Runs a script ({@link Scripts#run}: loaded again on NOSCRIPT) and retries connection failures within the
+     * timeout if asked; the reply's bulk strings decoded as UTF-8.
+     */
     private List<Object> call(Scripts script, List<String> k, List<String> a, boolean retry) {
-        String[] keyArray = k.toArray(new String[0]);
-        String[] argArray = a.toArray(new String[0]);
-        Op<List<Object>> op = () -> {
-            try {
-                return (List<Object>)
-                        connection.sync().evalsha(script.sha(), ScriptOutputType.MULTI, keyArray, argArray);
-            } catch (RedisException e) {
-                if (!isNoScript(e)) {
-                    throw e;
-                }
-                connection.sync().scriptLoad(script.text());
-                return (List<Object>)
-                        connection.sync().evalsha(script.sha(), ScriptOutputType.MULTI, keyArray, argArray);
-            }
-        };
-        return withRetry(script.name(), op, retry);
+        return RawReplyOutput.strings(callRaw(script, k, a, retry));
+    }
+
+    /** Like {@link #call}, for a reply with binary values: its bulk strings come back as byte[]. */
+    private List<Object> callRaw(Scripts script, List<String> k, List<String> a, boolean retry) {
+        return withRetry(
+                script.name(),
+                () -> {
+                    CommandArgs<String, String> args = script.args().add(k.size());
+                    k.forEach(args::addKey);
+                    a.forEach(args::add);
+                    return await(script.run(connection, args).toCompletableFuture());
+                },
+                retry);
     }
 
     /** @return the group commit of record and recordParts (for tests) */
@@ -985,7 +957,7 @@ public final class RedisJobStore implements JobStore {
                 () -> {
                     WriteBatcher.Call c = prepared.newCall();
                     try {
-                        return await(writes.submit(c));
+                        return RawReplyOutput.strings(await(writes.submit(c)));
                     } catch (RedisException e) {
                         writes.withdraw(c); // timed out in the queue: never sent
                         throw e;
@@ -1024,10 +996,6 @@ public final class RedisJobStore implements JobStore {
     /** Lettuce's rejection of a command while disconnected: it never left the client. */
     private static boolean neverSent(RedisException e) {
         return e.getMessage() != null && e.getMessage().startsWith("Currently not connected");
-    }
-
-    private static boolean isNoScript(RedisException e) {
-        return e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT");
     }
 
     /** A reply error from the server (a bug, not an outage): never retried. */

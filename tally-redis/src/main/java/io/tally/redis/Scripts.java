@@ -1,11 +1,19 @@
 package io.tally.redis;
 
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 
 /** The Lua scripts of the store, read from {@code src/main/resources/io/tally/redis/lua}: each is lib.lua + its own. */
 enum Scripts {
@@ -31,6 +39,38 @@ enum Scripts {
     Scripts(String name) {
         this.text = read("lib") + "\n" + read(name);
         this.sha = sha1(text);
+    }
+
+    /** @return the arguments of an EVALSHA of this script so far: its SHA-1; add the key count, keys and arguments */
+    CommandArgs<String, String> args() {
+        return new CommandArgs<>(StringCodec.UTF8).add(sha);
+    }
+
+    /**
+     * Sends {@code EVALSHA} with {@code args} (from {@link #args()}); on {@code NOSCRIPT} (a flushed or restarted
+     * server: the script did not run) loads the script and sends it once more. The reply comes as filled by
+     * {@link RawReplyOutput}: bulk strings as bytes, decoded by the caller.
+     */
+    CompletionStage<List<Object>> run(StatefulRedisConnection<String, String> c, CommandArgs<String, String> args) {
+        return dispatch(c, args)
+                .handle((reply, e) -> e == null
+                        ? CompletableFuture.completedFuture(reply)
+                        : isNoScript(e)
+                                ? c.async().scriptLoad(text).thenCompose(loaded -> dispatch(c, args))
+                                : CompletableFuture.<List<Object>>failedFuture(e))
+                .thenCompose(stage -> stage);
+    }
+
+    private static CompletionStage<List<Object>> dispatch(
+            StatefulRedisConnection<String, String> c, CommandArgs<String, String> args) {
+        return c.async().dispatch(CommandType.EVALSHA, new RawReplyOutput(), args);
+    }
+
+    private static boolean isNoScript(Throwable e) {
+        while (e instanceof CompletionException && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT");
     }
 
     /** @return the script's source as sent by SCRIPT LOAD */

@@ -2,9 +2,7 @@ package io.tally.redis;
 
 import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.protocol.CommandArgs;
-import io.lettuce.core.protocol.CommandType;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,10 +61,14 @@ final class WriteBatcher {
      */
     static final class Call {
         final Kind kind;
-        final List<String> keys;
-        final List<String> args;
+        /** The job hash's key: calls are grouped by it. */
+        final String job;
+
         final int items;
-        /** The keys and arguments as UTF-8, encoded by the calling thread rather than the connection's one thread. */
+        /**
+         * The keys ({@link Kind#keys} of them) and then the arguments, as UTF-8, encoded by the calling thread rather
+         * than the connection's one thread.
+         */
         final byte[][] encoded;
 
         final CompletableFuture<List<Object>> reply = new CompletableFuture<>();
@@ -76,8 +78,7 @@ final class WriteBatcher {
                 throw new IllegalArgumentException(kind + " takes " + kind.keys + " keys, got " + keys.size());
             }
             this.kind = kind;
-            this.keys = keys;
-            this.args = args;
+            this.job = keys.get(0);
             this.items = items;
             this.encoded = new byte[keys.size() + args.size()][];
             int i = 0;
@@ -189,7 +190,7 @@ final class WriteBatcher {
         }
         java.util.Map<String, List<Call>> jobs = new java.util.LinkedHashMap<>();
         for (Call c : batch) {
-            jobs.computeIfAbsent(c.keys.get(0), k -> new ArrayList<>(2)).add(c);
+            jobs.computeIfAbsent(c.job, k -> new ArrayList<>(2)).add(c);
         }
         if (jobs.size() == 1 || jobs.size() == batch.size()) {
             return batch;
@@ -207,51 +208,31 @@ final class WriteBatcher {
         for (int i = 0; i < batch.size(); i++) {
             Call c = batch.get(i);
             Call before = i > 0 ? batch.get(i - 1) : null;
-            sameKeys[i] = before != null
-                    && before.kind.keys == c.kind.keys
-                    && before.keys.get(0).equals(c.keys.get(0));
+            sameKeys[i] = before != null && before.kind.keys == c.kind.keys && before.job.equals(c.job);
             if (!sameKeys[i]) {
-                keyCount += c.keys.size();
+                keyCount += c.kind.keys;
             }
         }
         // EVALSHA sha numkeys KEYS... ARGV...: each call's keys, in batch order, then each call's arguments.
-        CommandArgs<String, String> args =
-                new CommandArgs<>(StringCodec.UTF8).add(Scripts.WRITE.sha()).add(keyCount);
+        CommandArgs<String, String> args = Scripts.WRITE.args().add(keyCount);
         for (byte[] k : sharedKeys) {
             args.add(k);
         }
         for (int b = 0; b < batch.size(); b++) {
             Call c = batch.get(b);
-            for (int i = 0; i < c.keys.size() && !sameKeys[b]; i++) {
+            for (int i = 0; i < c.kind.keys && !sameKeys[b]; i++) {
                 args.add(c.encoded[i]);
             }
         }
         args.add(now.getAsLong()).add(channel).add(batch.size());
         for (int b = 0; b < batch.size(); b++) {
             Call c = batch.get(b);
-            args.add(sameKeys[b] ? c.kind.sameKeysCode : c.kind.code).add(c.args.size());
-            for (int i = c.keys.size(); i < c.encoded.length; i++) {
+            args.add(sameKeys[b] ? c.kind.sameKeysCode : c.kind.code).add(c.encoded.length - c.kind.keys);
+            for (int i = c.kind.keys; i < c.encoded.length; i++) {
                 args.add(c.encoded[i]);
             }
         }
-        return evalsha(args)
-                .handle((r, e) -> {
-                    if (e != null && isNoScript(e)) {
-                        // SCRIPT FLUSH or a restarted server: load it again and re-send (it did not run).
-                        return connection
-                                .async()
-                                .scriptLoad(Scripts.WRITE.text())
-                                .thenCompose(sha -> evalsha(args));
-                    }
-                    return e == null
-                            ? CompletableFuture.completedFuture(r)
-                            : CompletableFuture.<List<Object>>failedFuture(e);
-                })
-                .thenCompose(stage -> stage);
-    }
-
-    private CompletionStage<List<Object>> evalsha(CommandArgs<String, String> args) {
-        return connection.async().dispatch(CommandType.EVALSHA, new RawReplyOutput(), args);
+        return Scripts.WRITE.run(connection, args);
     }
 
     private static byte[] utf8(String s) {
@@ -278,10 +259,5 @@ final class WriteBatcher {
             t = t.getCause();
         }
         return t;
-    }
-
-    private static boolean isNoScript(Throwable e) {
-        Throwable t = unwrap(e);
-        return t.getMessage() != null && t.getMessage().startsWith("NOSCRIPT");
     }
 }

@@ -493,6 +493,24 @@ class RedisStoreBehaviourIT {
     }
 
     @Test
+    void scriptsFlushedFromTheServerAreLoadedAgain() {
+        // A restarted or flushed server answers EVALSHA with NOSCRIPT; every path (a read, the group commit's write,
+        // a binary reply) must load its script and run the call once, as if nothing happened.
+        JobStore s = store(RedisTestSupport.url(), RedisTestSupport.freshNamespace());
+        s.create(job("flushed", "n", 3));
+        try (RedisClient client = RedisClient.create(RedisTestSupport.url());
+                StatefulRedisConnection<String, String> c = client.connect()) {
+            c.sync().scriptFlush();
+            assertThat(s.recordParts("flushed", List.of(PartUpdate.success(1))).changed())
+                    .isEqualTo(1);
+            c.sync().scriptFlush();
+            assertThat(s.find("flushed").orElseThrow().succeeded()).isEqualTo(1);
+            c.sync().scriptFlush();
+            assertThat(s.parts("flushed", PartStatus.PENDING, -1, 10)).containsExactly(0, 2);
+        }
+    }
+
+    @Test
     void aStoreOnTheApplicationsOwnClient() {
         RedisTestSupport.requireRedis();
         RedisClient client = RedisClient.create(RedisTestSupport.url());

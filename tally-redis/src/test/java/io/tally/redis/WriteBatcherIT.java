@@ -309,12 +309,12 @@ class WriteBatcherIT {
         for (int i = 0; i < calls.size(); i++) {
             Object[] call = calls.get(i);
             String id = (String) call[0];
-            List<Object> reply = replies.get(i).get(10, TimeUnit.SECONDS);
+            List<Object> reply = RawReplyOutput.strings(replies.get(i).get(10, TimeUnit.SECONDS));
             RedisJobStore.Prepared prep = prepared.get(i);
             Object got = outcome(() -> switch (prep.kind()) {
                 case RECORD -> store.recordAnswer(prep, reply);
                 case PARTS -> store.partsAnswer(prep, reply);
-                case PARTS_BRIEF -> store.partsOutcome(prep, RawReplyOutput.strings(reply));
+                case PARTS_BRIEF -> store.partsOutcome(prep, reply);
             });
             Object want = outcome(() -> call[1] instanceof ProgressUpdate u
                     ? memory.record(id, u)
