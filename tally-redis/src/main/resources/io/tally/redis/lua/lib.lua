@@ -117,31 +117,38 @@ local function auto_start(j, now)
     set(j, 'updatedAt', fmt(now))
 end
 
--- io.tally.store.RateEstimator.fold, with the same arithmetic (doubles, window 1000 ms, tau 10 s).
-local function fold_rate(j, units, now)
-    local acc = tonumber(j.rateAcc or '0') + units
-    if j.rateAt == nil then
-        set(j, 'rateAt', fmt(now))
-        set(j, 'rateAcc', fmt(acc))
-        return
+-- io.tally.store.RateEstimator.fold, with the same arithmetic (doubles, window 1000 ms, tau 10 s), on numbers:
+-- rate (nil = none yet), rateAt (nil = not started), the units accumulated since rateAt, the new units and now.
+-- Returns the new rate, rateAt and accumulated units, and whether the window closed (the rate changed).
+local function fold(rate, rate_at, acc, units, now)
+    acc = acc + units
+    if rate_at == nil then
+        return rate, now, acc, false
     end
-    local dt = now - tonumber(j.rateAt)
+    local dt = now - rate_at
     if dt < 1000 then
-        set(j, 'rateAcc', fmt(acc))
-        return
+        return rate, rate_at, acc, false
     end
     local inst = acc * 1000.0 / dt
-    local rate
-    if j.rate == nil then
+    if rate == nil then
         rate = inst
     else
-        local old = tonumber(j.rate)
-        local alpha = math.min(1.0, dt / 1000.0 / 10.0)
-        rate = old + alpha * (inst - old)
+        rate = rate + math.min(1.0, dt / 1000.0 / 10.0) * (inst - rate)
     end
-    set(j, 'rate', string.format('%.17g', rate))
-    set(j, 'rateAt', fmt(now))
-    set(j, 'rateAcc', '0')
+    return rate, now, 0, true
+end
+
+-- fold() on the job's fields.
+local function fold_rate(j, units, now)
+    local rate, rate_at, acc, folded =
+        fold(j.rate and tonumber(j.rate), j.rateAt and tonumber(j.rateAt), tonumber(j.rateAcc or '0'), units, now)
+    if folded then
+        set(j, 'rate', string.format('%.17g', rate))
+    end
+    if rate_at ~= tonumber(j.rateAt) then
+        set(j, 'rateAt', fmt(rate_at))
+    end
+    set(j, 'rateAcc', fmt(acc))
 end
 
 -- Progress is a sign of life: fold the rate, touch updatedAt, renew the lease (MemoryJobStore.Mut.progress).

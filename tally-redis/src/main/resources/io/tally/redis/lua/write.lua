@@ -145,6 +145,18 @@ local function write_parts(order, stored, final)
     end
 end
 
+-- Appends to 'order' the values ARGV[first], ARGV[first + stride], … (n of them) not in 'seen' yet.
+local function add_distinct(order, seen, first, n, stride)
+    for i = 0, n - 1 do
+        local v = ARGV[first + stride * i]
+        if not seen[v] then
+            seen[v] = true
+            order[#order + 1] = v
+        end
+    end
+    return order
+end
+
 local function record(j, p)
     local known = ARGV[p]
     local du_s, du_f, add_total = tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2]), tonumber(ARGV[p + 3])
@@ -165,14 +177,7 @@ local function record(j, p)
     local failed = tonumber(j.failed) + du_f
     local newly = du_s + du_f
     if n > 0 then
-        local order, seen = {}, {}
-        for i = 0, n - 1 do
-            local key = ARGV[P + 2 * i]
-            if not seen[key] then
-                seen[key] = true
-                order[#order + 1] = key
-            end
-        end
+        local order = add_distinct({}, {}, P, n, 2)
         local stored, written = prefetch(K[11], order, n == 1 and ARGV[P + 1] or nil)
         local cur = {}
         for _, key in ipairs(order) do
@@ -210,24 +215,46 @@ local function record(j, p)
     return finish_call(j, events, known, {'ok'})
 end
 
--- The distinct part numbers of recordParts calls (ARGV offsets of their first argument), in order.
-local function parts_of(offsets)
+-- A run of recordParts calls (ARGV offsets of their first argument) on one job: their distinct part numbers in
+-- order, the outcomes stored for them and 'cur', the outcomes as the calls change them; close_run writes the changes.
+local function open_run(offsets)
     local order, seen = {}, {}
     for _, p in ipairs(offsets) do
-        local n, P = tonumber(ARGV[p + 2]), p + 3
-        for i = 0, n - 1 do
-            local ps = ARGV[P + 3 * i]
-            if not seen[ps] then
-                seen[ps] = true
-                order[#order + 1] = ps
-            end
-        end
+        add_distinct(order, seen, p + 3, tonumber(ARGV[p + 2]), 3)
     end
-    return order
+    local stored, cur = read_parts(order), {}
+    for _, ps in ipairs(order) do
+        cur[ps] = stored[ps]
+    end
+    return {order = order, stored = stored, cur = cur}
 end
 
--- 'run', when given, holds the outcomes ('cur': part -> value) of a run of recordParts calls on this job that read
--- and write the parts hash and sets once for the whole run (see the main loop); else the call does its own.
+local function close_run(run)
+    write_parts(run.order, run.stored, run.cur)
+end
+
+-- The first part of a call (its parts at ARGV[P], ARGV[P + 3], …) outside 0..parts-1, if any.
+local function bad_part(P, n, parts)
+    for i = 0, n - 1 do
+        local part = tonumber(ARGV[P + 3 * i])
+        if part < 0 or part >= parts then
+            return part
+        end
+    end
+end
+
+-- Whether a call would change the outcome of one of its parts ('cur': part -> outcome or value).
+local function changes_any(cur, P, n)
+    for i = 0, n - 1 do
+        if outcome_of(cur[ARGV[P + 3 * i]]) ~= string.sub(ARGV[P + 1 + 3 * i], 1, 1) then
+            return true
+        end
+    end
+    return false
+end
+
+-- 'run', when given, is the open run (open_run) of the calls on this job that this call belongs to, which reads and
+-- writes the parts once for all of them (see the main loop); else the call opens and closes its own.
 local function record_parts(j, p, run, brief)
     local token, known, n = ARGV[p], ARGV[p + 1], tonumber(ARGV[p + 2])
     local P = p + 3 -- ARGV index of the first part
@@ -235,18 +262,13 @@ local function record_parts(j, p, run, brief)
         return {'notfound'}
     end
     local parts = tonumber(j.parts)
-    for i = 0, n - 1 do
-        local part = tonumber(ARGV[P + 3 * i])
-        if part < 0 or part >= parts then
-            return {'range', parts, part}
-        end
+    local bad = bad_part(P, n, parts)
+    if bad then
+        return {'range', parts, bad}
     end
     if TERMINAL[j.state] then
-        local cur = run and run.cur or read_parts(parts_of({p}))
-        for i = 0, n - 1 do
-            if outcome_of(cur[ARGV[P + 3 * i]]) ~= string.sub(ARGV[P + 1 + 3 * i], 1, 1) then
-                return {'finished', j.state}
-            end
+        if changes_any((run or open_run({p})).cur, P, n) then
+            return {'finished', j.state}
         end
         local pending = math.max(0, tonumber(j.total) - tonumber(j.succeeded) - tonumber(j.failed))
         local last = 0
@@ -267,17 +289,9 @@ local function record_parts(j, p, run, brief)
     if started then
         events[1] = {type = 'STARTED'}
     end
-    local order, stored, cur
-    if run then
-        cur = run.cur
-    else
-        order = parts_of({p})
-        stored = read_parts(order)
-        cur = {}
-        for _, ps in ipairs(order) do
-            cur[ps] = stored[ps]
-        end
-    end
+    local own = run == nil
+    run = run or open_run({p})
+    local cur = run.cur
     for i = 0, n - 1 do
         local ps, value, fj = ARGV[P + 3 * i], ARGV[P + 1 + 3 * i], ARGV[P + 2 + 3 * i] == '1'
         local outcome = string.sub(value, 1, 1)
@@ -299,8 +313,8 @@ local function record_parts(j, p, run, brief)
             newly = newly + new
         end
     end
-    if not run then
-        write_parts(order, stored, cur)
+    if own then
+        close_run(run)
     end
     set(j, 'succeeded', fmt(succeeded))
     set(j, 'failed', fmt(failed))
@@ -337,7 +351,8 @@ end
 -- a run: their parts are read with one BITFIELD and written with one after the last call,
 -- each call still checked and answered in order against the outcomes so far. Only when nobody listens (events are
 -- published with the stored hash) and the caller holds the job's fixed fields or needs no job in its reply.
--- Returns the ARGV offsets of the run's calls' arguments and whether they are all 'q' calls without failJob.
+-- Returns the ARGV offsets of the run's calls' arguments, whether they are all 'q' calls without failJob, and the
+-- ARGV index of the call after the run.
 local function run_of(c, arg_at, j)
     local offsets, brief = {}, true
     while c <= calls do
@@ -361,11 +376,11 @@ local function run_of(c, arg_at, j)
         offsets[#offsets + 1] = p
         c, arg_at = c + 1, arg_at + 2 + tonumber(ARGV[arg_at + 1])
     end
-    return offsets, brief
+    return offsets, brief, arg_at
 end
 
 -- A run of 'q' calls (no failJob) on a RUNNING job, with the arithmetic of record_parts on locals: per call the range
--- check, the outcome moves and counts, the rate fold (fold_rate's arithmetic, call by call) and the settle; the job's
+-- check, the outcome moves and counts, the rate fold (fold(), call by call) and the settle; the job's
 -- fields are set once at the end. Answers as record_parts would, call by call ('q' replies carry no job).
 local function fast_run(j, offsets, run, replies, c)
     local parts, tolerated = tonumber(j.parts), tonumber(j.tolerated)
@@ -373,30 +388,22 @@ local function fast_run(j, offsets, run, replies, c)
     local succeeded, failed = tonumber(j.succeeded), tonumber(j.failed)
     local rate, rate_at, rate_acc = j.rate and tonumber(j.rate), j.rateAt and tonumber(j.rateAt),
         tonumber(j.rateAcc or '0')
-    local folded, touched, settled_by = false, false, j.settledBy
+    local rate_changed, touched, settled_by = false, false, j.settledBy
     local cur = run.cur
     for idx, p in ipairs(offsets) do
         local token, n, P = ARGV[p], tonumber(ARGV[p + 2]), p + 3
-        local bad
-        for i = 0, n - 1 do
-            local part = tonumber(ARGV[P + 3 * i])
-            if part < 0 or part >= parts then
-                bad = part
-                break
-            end
-        end
+        local bad = bad_part(P, n, parts)
         local reply
         if bad then
             reply = {'range', parts, bad}
         elseif settled_by ~= j.settledBy then
             -- settled earlier in this run: a call that changes nothing is answered, any other is refused
-            for i = 0, n - 1 do
-                if outcome_of(cur[ARGV[P + 3 * i]]) ~= string.sub(ARGV[P + 1 + 3 * i], 1, 1) then
-                    reply = {'finished', 'SUCCEEDED'}
-                    break
-                end
+            if changes_any(cur, P, n) then
+                reply = {'finished', 'SUCCEEDED'}
+            else
+                local last = (token ~= '' and settled_by == token) and 1 or 0
+                reply = {'ok', 0, math.max(0, total - succeeded - failed), last}
             end
-            reply = reply or {'ok', 0, math.max(0, total - succeeded - failed), (token ~= '' and settled_by == token) and 1 or 0}
         else
             touched = true
             local changed, newly = 0, 0
@@ -412,19 +419,9 @@ local function fast_run(j, offsets, run, replies, c)
                     newly = newly + new
                 end
             end
-            rate_acc = rate_acc + newly
-            if rate_at == nil then
-                rate_at = now
-            elseif now - rate_at >= 1000 then
-                local dt = now - rate_at
-                local inst = rate_acc * 1000.0 / dt
-                if rate == nil then
-                    rate = inst
-                else
-                    rate = rate + math.min(1.0, dt / 1000.0 / 10.0) * (inst - rate)
-                end
-                rate_at, rate_acc, folded = now, 0, true
-            end
+            local folded
+            rate, rate_at, rate_acc, folded = fold(rate, rate_at, rate_acc, newly, now)
+            rate_changed = rate_changed or folded
             local last = 0
             if succeeded + failed == parts and failed <= tolerated then
                 last, settled_by = 1, token
@@ -439,7 +436,7 @@ local function fast_run(j, offsets, run, replies, c)
     set(j, 'succeeded', fmt(succeeded))
     set(j, 'failed', fmt(failed))
     set(j, 'updatedAt', fmt(now))
-    if folded then
+    if rate_changed then
         set(j, 'rate', string.format('%.17g', rate))
     end
     set(j, 'rateAt', fmt(rate_at))
@@ -472,29 +469,22 @@ while c <= calls do
         job = load_hot(K[KEY_JOB])
         from = job and job.state
     end
-    local offsets, brief = {}, false
+    local offsets, brief, after = {}, false, nil
     if kind ~= 'r' and not heard and job ~= nil then
-        offsets, brief = run_of(c, arg_at, job)
+        offsets, brief, after = run_of(c, arg_at, job)
     end
-    if #offsets > 1 or (brief and #offsets == 1 and job.state == 'RUNNING') then
-        local order = parts_of(offsets)
-        local stored = read_parts(order)
-        local run = {cur = {}}
-        for _, ps in ipairs(order) do
-            run.cur[ps] = stored[ps]
-        end
-        if brief and job.state == 'RUNNING' then
+    local fast = brief and job.state == 'RUNNING'
+    if #offsets > 1 or (fast and #offsets == 1) then
+        local run = open_run(offsets)
+        if fast then
             fast_run(job, offsets, run, replies, c)
         else
             for i, p in ipairs(offsets) do
-                replies[c + i - 1] = record_parts(job, p, run, ARGV[p - 2] == 'q' or ARGV[p - 2] == '=q')
+                replies[c + i - 1] = record_parts(job, p, run, kind_of(p - 2) == 'q')
             end
         end
-        write_parts(order, stored, run.cur)
-        for _ = 1, #offsets do
-            arg_at = arg_at + 2 + tonumber(ARGV[arg_at + 1])
-        end
-        c = c + #offsets
+        close_run(run)
+        arg_at, c = after, c + #offsets
     else
         if kind == 'r' then
             replies[c] = record(job, arg_at + 2)
