@@ -154,6 +154,27 @@ public final class JobChange {
         }
     }
 
+    /**
+     * The guard of {@link JobStore#recordParts} on part numbers: the error for the first part outside
+     * {@code 0..parts-1} of a job with {@code parts} parts, or null if all are inside.
+     */
+    public static io.tally.InvalidInputException partOutOfRange(
+            String id, int parts, java.util.List<PartUpdate> updates) {
+        for (PartUpdate p : updates) {
+            if (p.part() < 0 || p.part() >= parts) {
+                return partOutOfRange(id, parts, p.part());
+            }
+        }
+        return null;
+    }
+
+    /** @return the error for part number {@code part} of a job with {@code parts} parts */
+    public static io.tally.InvalidInputException partOutOfRange(String id, int parts, long part) {
+        return new io.tally.InvalidInputException(
+                "part",
+                parts == 0 ? "job " + id + " has no parts" : "must be between 0 and " + (parts - 1) + ", was " + part);
+    }
+
     /** @return the record of a job just created from {@code j} at {@code now} (RUNNING if it asked to start) */
     public static JobRecord created(NewJob j, Instant now) {
         JobState state = j.start() ? JobState.RUNNING : JobState.PENDING;

@@ -763,7 +763,7 @@ public final class JdbcJobStore implements JobStore {
         JobChange settled = null; // the settle, once a call settled the job
         Map<Integer, PartUpdate> writes = new LinkedHashMap<>();
         for (PartsCall call : calls) {
-            InvalidInputException badPart = checkPartNumbers(id, r.parts(), call.parts);
+            InvalidInputException badPart = JobChange.partOutOfRange(id, r.parts(), call.parts);
             if (badPart != null) {
                 answers.add(badPart);
                 continue;
@@ -850,20 +850,6 @@ public final class JdbcJobStore implements JobStore {
             }
         }
         return answers;
-    }
-
-    /** @return the error for a part number outside {@code 0..parts-1}, or null if all are inside */
-    private static InvalidInputException checkPartNumbers(String id, int parts, List<PartUpdate> updates) {
-        for (PartUpdate p : updates) {
-            if (p.part() < 0 || p.part() >= parts) {
-                return new InvalidInputException(
-                        "part",
-                        parts == 0
-                                ? "job " + id + " has no parts"
-                                : "must be between 0 and " + (parts - 1) + ", was " + p.part());
-            }
-        }
-        return null;
     }
 
     /** On a finished job, outcomes it already has are answered as no-ops; a new one fails. */
@@ -1341,7 +1327,6 @@ public final class JdbcJobStore implements JobStore {
                 : "{\"s\":\"" + instanceId + "\",\"id\":\"" + id + "\",\"e\":[\"PROGRESS\"]}";
     }
 
-    /** Whether a transaction emitted PROGRESS only: its notification leaves after the commit, coalesced. */
     /** @return true if every event only reports progress (counts or parts), which the notifier sends coalesced */
     private static boolean progressOnly(List<StoreEvent> list) {
         if (list.isEmpty()) {

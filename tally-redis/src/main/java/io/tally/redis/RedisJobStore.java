@@ -28,6 +28,7 @@ import io.tally.internal.Json;
 import io.tally.internal.Urls;
 import io.tally.store.Cursor;
 import io.tally.store.ItemUpdate;
+import io.tally.store.JobChange;
 import io.tally.store.JobRecord;
 import io.tally.store.JobStore;
 import io.tally.store.LogEntry;
@@ -375,14 +376,7 @@ public final class RedisJobStore implements JobStore {
         switch (status(r)) {
             case "notfound" -> throw new JobNotFoundException(id);
             case "finished" -> throw new JobFinishedException(id, JobState.valueOf((String) r.get(1)));
-            case "range" -> {
-                long n = (Long) r.get(1);
-                throw new InvalidInputException(
-                        "part",
-                        n == 0
-                                ? "job " + id + " has no parts"
-                                : "must be between 0 and " + (n - 1) + ", was " + r.get(2));
-            }
+            case "range" -> throw JobChange.partOutOfRange(id, ((Long) r.get(1)).intValue(), (Long) r.get(2));
             default -> {
                 return new PartsOutcome(((Long) r.get(1)).intValue(), (Long) r.get(2), (Long) r.get(3) == 1L);
             }

@@ -221,14 +221,9 @@ public final class MemoryJobStore implements JobStore {
         synchronized (e) {
             checkLive(e);
             JobRecord r = e.r;
-            for (PartUpdate p : parts) {
-                if (p.part() < 0 || p.part() >= r.parts()) {
-                    throw new InvalidInputException(
-                            "part",
-                            r.parts() == 0
-                                    ? "job " + id + " has no parts"
-                                    : "must be between 0 and " + (r.parts() - 1) + ", was " + p.part());
-                }
+            InvalidInputException outOfRange = JobChange.partOutOfRange(id, r.parts(), parts);
+            if (outOfRange != null) {
+                throw outOfRange;
             }
             if (r.state().isTerminal()) {
                 for (PartUpdate p : parts) {
