@@ -87,7 +87,7 @@ public final class Job {
             }
             Validation.optionalText("reason", i.reason(), Validation.MAX_NAME);
         }
-        return tally.progressOf(tally.store().record(id, update));
+        return tally.progressOf(tally.store().recordBrief(id, update));
     }
 
     /** Adds to the total (which may grow while the job runs). @return the progress after it */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tally.internal.Json;
 import io.tally.store.JobRecord;
 import io.tally.store.RateEstimator;
+import io.tally.store.RecordedProgress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -32,9 +33,11 @@ public final class JobSnapshot {
     }
 
     static Progress progressOf(JobRecord r, Instant now) {
-        double rate = r.state() == JobState.RUNNING
-                ? RateEstimator.read(new RateEstimator.State(r.rate(), r.rateAt(), r.rateAcc()), now)
-                : 0;
+        return progressOf(RecordedProgress.of(r), now);
+    }
+
+    static Progress progressOf(RecordedProgress r, Instant now) {
+        double rate = r.state() == JobState.RUNNING ? RateEstimator.read(r.rate(), now) : 0;
         return progressOf(r.total(), r.succeeded(), r.failed(), rate, r.state(), r.startedAt(), r.updatedAt());
     }
 

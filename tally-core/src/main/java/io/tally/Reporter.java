@@ -3,6 +3,7 @@ package io.tally;
 import io.tally.store.JobRecord;
 import io.tally.store.JobStore;
 import io.tally.store.ProgressUpdate;
+import io.tally.store.RecordedProgress;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -150,7 +151,7 @@ public final class Reporter implements AutoCloseable {
             return false;
         }
         try {
-            JobRecord r = store.record(jobId, new ProgressUpdate(s, f, List.of(), 0, m));
+            RecordedProgress r = store.recordBrief(jobId, new ProgressUpdate(s, f, List.of(), 0, m));
             lastWriteMillis = clock.millis();
             writtenTotal = r.total();
             writtenDone = r.succeeded() + r.failed();

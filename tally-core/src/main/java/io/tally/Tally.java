@@ -11,6 +11,7 @@ import io.tally.store.NewJob;
 import io.tally.store.PartStatus;
 import io.tally.store.PartUpdate;
 import io.tally.store.PartsOutcome;
+import io.tally.store.RecordedProgress;
 import io.tally.store.SweepKind;
 import java.time.Clock;
 import java.time.Instant;
@@ -332,6 +333,10 @@ public final class Tally implements AutoCloseable {
     }
 
     Progress progressOf(JobRecord r) {
+        return JobSnapshot.progressOf(r, clock.instant());
+    }
+
+    Progress progressOf(RecordedProgress r) {
         return JobSnapshot.progressOf(r, clock.instant());
     }
 

@@ -405,10 +405,14 @@ public final class RedisBench {
         threads.forEach(Thread::start);
         Thread.sleep(TimeUnit.SECONDS.toMillis(warmup));
         counting.set(true);
+        ServerSample before = ServerSample.take(raw.sync());
+        long jvmCpuBefore = jvmCpuNanos();
         long start = System.nanoTime();
         Thread.sleep(TimeUnit.SECONDS.toMillis(secs));
-        stop.set(true);
         long elapsed = System.nanoTime() - start;
+        ServerSample after = ServerSample.take(raw.sync());
+        double jvmCpu = (jvmCpuNanos() - jvmCpuBefore) / (double) elapsed;
+        stop.set(true);
         if (!done.await(60, TimeUnit.SECONDS)) {
             throw new IllegalStateException(what + ": callers did not stop");
         }
@@ -425,8 +429,56 @@ public final class RedisBench {
                     n,
                     errors.get()));
         }
-        System.err.printf(Locale.ROOT, "%-40s %4d in flight: %,12.0f /s%n", what, n, rate);
+        System.err.printf(
+                Locale.ROOT,
+                "%-40s %4d in flight: %,12.0f /s   (this JVM %.0f %% CPU; %s)%n",
+                what,
+                n,
+                rate,
+                jvmCpu * 100,
+                after.since(before, units.get(), elapsed / 1e9));
         return rate;
+    }
+
+    /** @return CPU time this JVM has used, all threads */
+    private static long jvmCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean)
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    /** Redis's own accounting at one moment: main-thread CPU and its EVALSHA calls and time. */
+    private record ServerSample(double cpuSeconds, long scriptCalls, long scriptMicros) {
+        static ServerSample take(RedisCommands<String, String> sync) {
+            String cpu = sync.info("cpu");
+            Matcher script =
+                    Pattern.compile("cmdstat_evalsha:calls=(\\d+),usec=(\\d+)").matcher(sync.info("commandstats"));
+            boolean ran = script.find();
+            return new ServerSample(
+                    field(cpu, "used_cpu_user_main_thread") + field(cpu, "used_cpu_sys_main_thread"),
+                    ran ? Long.parseLong(script.group(1)) : 0,
+                    ran ? Long.parseLong(script.group(2)) : 0);
+        }
+
+        private static double field(String info, String name) {
+            Matcher m = Pattern.compile(name + ":([0-9.]+)").matcher(info);
+            return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
+        }
+
+        /**
+         * @return what the server did between {@code before} and this sample for {@code units} counted over {@code
+         *     secs}: its main thread's CPU share, and the scripts' calls and time per unit
+         */
+        String since(ServerSample before, long units, double secs) {
+            long calls = scriptCalls - before.scriptCalls;
+            return String.format(
+                    Locale.ROOT,
+                    "Redis main thread %.0f %% CPU; %.1f units and %.1f µs per EVALSHA, %.1f µs of script per unit",
+                    (cpuSeconds - before.cpuSeconds) / secs * 100,
+                    calls == 0 ? 0 : (double) units / calls,
+                    calls == 0 ? 0 : (double) (scriptMicros - before.scriptMicros) / calls,
+                    units == 0 ? 0 : (double) (scriptMicros - before.scriptMicros) / units);
+        }
     }
 
     /** Runs redis-benchmark for about {@code secs} (request count from a short calibration run). @return requests/s */

@@ -48,6 +48,15 @@ public interface JobStore extends AutoCloseable {
     JobRecord record(String id, ProgressUpdate update);
 
     /**
+     * {@link #record} for a caller that needs only the progress after the call, not the whole job (recording through
+     * {@link io.tally.Job} and {@link io.tally.Reporter}): same guards, same exceptions, same events. A store whose
+     * reply carries the job at a cost answers this with less.
+     */
+    default RecordedProgress recordBrief(String id, ProgressUpdate update) {
+        return RecordedProgress.of(record(id, update));
+    }
+
+    /**
      * Records part outcomes in one step, idempotent per part; claims the settle exactly once: the call that leaves no
      * part without an outcome, with at most {@code toleratedFailures} failed, gets {@code last = true} and the job
      * SUCCEEDS. A FAILURE with {@code failJob} fails the job ({@code part_failed}). On a terminal job, a call that would

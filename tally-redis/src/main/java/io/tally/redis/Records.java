@@ -5,6 +5,8 @@ import io.tally.JobError;
 import io.tally.JobState;
 import io.tally.store.JobRecord;
 import io.tally.store.NewJob;
+import io.tally.store.RateEstimator;
+import io.tally.store.RecordedProgress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -181,14 +183,36 @@ final class Records {
                 longOf(h, "rateAcc"));
     }
 
+    /**
+     * @return the progress in a reply of a brief record call from index {@code from} on: state, total, succeeded,
+     *     failed, startedAt, updatedAt, rate, rateAt, rateAcc (see write.lua)
+     */
+    static RecordedProgress progress(List<?> reply, int from) {
+        String rate = (String) reply.get(from + 6);
+        return new RecordedProgress(
+                JobState.valueOf((String) reply.get(from)),
+                Long.parseLong((String) reply.get(from + 1)),
+                Long.parseLong((String) reply.get(from + 2)),
+                Long.parseLong((String) reply.get(from + 3)),
+                instant((String) reply.get(from + 4)),
+                instant((String) reply.get(from + 5)),
+                new RateEstimator.State(
+                        rate == null ? null : Double.valueOf(rate),
+                        instant((String) reply.get(from + 7)),
+                        Long.parseLong((String) reply.get(from + 8))));
+    }
+
     private static long longOf(Map<String, String> h, String field) {
         String v = h.get(field);
         return v == null ? 0 : Long.parseLong(v);
     }
 
     private static Instant instant(Map<String, String> h, String field) {
-        String v = h.get(field);
-        return v == null ? null : Instant.ofEpochMilli(Long.parseLong(v));
+        return instant(h.get(field));
+    }
+
+    private static Instant instant(String millis) {
+        return millis == null ? null : Instant.ofEpochMilli(Long.parseLong(millis));
     }
 
     private static Duration duration(Map<String, String> h, String field) {

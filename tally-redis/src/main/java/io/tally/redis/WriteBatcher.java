@@ -35,11 +35,12 @@ final class WriteBatcher {
     static final int MAX_ITEMS = 4096;
 
     /**
-     * What a call does, see write.lua: record ({@code 'r'}, 4 keys), recordParts ({@code 'p'}, 3 keys) or recordParts
-     * answered without the job ({@code 'q'}, 3 keys).
+     * What a call does, see write.lua: record ({@code 'r'}, 4 keys), record answered with the progress only ({@code
+     * 'b'}, 4 keys), recordParts ({@code 'p'}, 3 keys) or recordParts answered without the job ({@code 'q'}, 3 keys).
      */
     enum Kind {
         RECORD("r", 4),
+        RECORD_BRIEF("b", 4),
         PARTS("p", 3),
         PARTS_BRIEF("q", 3);
 

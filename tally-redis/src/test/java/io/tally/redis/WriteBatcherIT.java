@@ -185,7 +185,7 @@ class WriteBatcherIT {
                 if (pick < 6) {
                     calls.add(new Object[] {p, RedisDifferentialIT.partUpdates(rnd), brief});
                 } else if (pick < 9) {
-                    calls.add(new Object[] {c, RedisDifferentialIT.update(rnd), false});
+                    calls.add(new Object[] {c, RedisDifferentialIT.update(rnd), brief});
                 } else {
                     calls.add(
                             new Object[] {rnd.nextBoolean() ? "missing" : c, RedisDifferentialIT.partUpdates(rnd), brief
@@ -253,6 +253,77 @@ class WriteBatcherIT {
     }
 
     @Test
+    void briefRecordsAnswerAsTheReferenceStore() throws Exception {
+        // Brief record calls (recordSuccess/recordFailure through Job) on a RUNNING job without parts take write.lua's
+        // quick path when their one item is new; anything else (a known item, several items, a PENDING, finished or
+        // parts job, a call after one that loaded the same job) takes record(). Seeded rounds mix them, on jobs with
+        // and without a heartbeat, with new, repeated and moved items, counts, total increases and messages, stamped
+        // 0-2.5 s after the last write. Every answer, each job and its items must equal the memory store's.
+        long seed = Long.getLong("tally.seed", System.nanoTime());
+        Random rnd = new Random(seed);
+        MemoryJobStore memory = new MemoryJobStore(clock);
+        store.create(job("blocker", 0));
+        for (int round = 0; round < 30; round++) {
+            List<String> ids = new ArrayList<>();
+            for (int j = 0; j < 4; j++) {
+                String id = "b" + round + "-" + j;
+                ids.add(id);
+                boolean start = j != 3 || rnd.nextBoolean();
+                Duration heartbeat = rnd.nextBoolean() ? Duration.ofSeconds(30) : null;
+                int parts = j == 2 && rnd.nextInt(3) == 0 ? 2 : 0;
+                for (JobStore s : List.of(store, memory)) {
+                    s.create(new NewJob(
+                            id,
+                            "n",
+                            null,
+                            null,
+                            "{}",
+                            parts,
+                            start,
+                            java.util.Collections.nCopies(parts, "{}"),
+                            0,
+                            null,
+                            heartbeat,
+                            null,
+                            null));
+                    if (start && parts == 0) {
+                        s.record(id, ProgressUpdate.item(new io.tally.store.ItemUpdate("k0", Outcome.SUCCESS, null)));
+                    }
+                }
+            }
+            if (rnd.nextInt(4) == 0) {
+                for (JobStore s : List.of(store, memory)) {
+                    s.transition(ids.get(1), new io.tally.store.Transition(JobState.CANCELLED, null, null));
+                }
+            }
+            clock.advance(Duration.ofMillis(rnd.nextBoolean() ? 1_500 : 200));
+            List<Object[]> calls = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                String id = rnd.nextInt(20) == 0 ? "missing" : ids.get(rnd.nextInt(ids.size()));
+                ProgressUpdate u = rnd.nextInt(3) == 0
+                        ? RedisDifferentialIT.update(rnd)
+                        : ProgressUpdate.item(new io.tally.store.ItemUpdate(
+                                "k" + rnd.nextInt(12),
+                                rnd.nextInt(4) == 0 ? Outcome.FAILURE : Outcome.SUCCESS,
+                                rnd.nextBoolean() ? "why" : null));
+                calls.add(new Object[] {id, u, rnd.nextInt(5) > 0});
+            }
+            clock.advance(Duration.ofMillis(rnd.nextInt(2_500)));
+            sendAsOneBatchAndCompare(calls, memory, "seed " + seed + ", round " + round);
+            for (String id : ids) {
+                assertThat(store.find(id))
+                        .as("seed %d, round %d, %s", seed, round, id)
+                        .isEqualTo(memory.find(id));
+                for (Outcome o : Outcome.values()) {
+                    assertThat(store.items(id, o, null, 100))
+                            .as("seed %d, round %d, %s %s items", seed, round, id, o)
+                            .isEqualTo(memory.items(id, o, null, 100));
+                }
+            }
+        }
+    }
+
+    @Test
     void manyThreadsOnFewJobsLoseNoCall() throws Exception {
         // Two batches are drained at once when two script calls are in flight; every call must land in exactly one.
         int threads = 32;
@@ -284,7 +355,7 @@ class WriteBatcherIT {
     }
 
     /**
-     * Queues {@code calls} ({job, ProgressUpdate or List<PartUpdate>, brief}) behind two paused in-flight calls, so
+     * Queues {@code calls} ({job, ProgressUpdate or List<PartUpdate>, brief: answered without the whole job}) behind two paused in-flight calls, so
      * that they go as one write.lua call, then checks every answer against the memory store's, call by call.
      */
     private void sendAsOneBatchAndCompare(List<Object[]> calls, MemoryJobStore memory, String context)
@@ -296,7 +367,7 @@ class WriteBatcherIT {
         List<java.util.concurrent.CompletableFuture<List<Object>>> replies = new ArrayList<>();
         for (Object[] call : calls) {
             RedisJobStore.Prepared prep = call[1] instanceof ProgressUpdate u
-                    ? store.prepareRecord((String) call[0], u)
+                    ? store.prepareRecord((String) call[0], u, (Boolean) call[2])
                     : store.prepareParts((String) call[0], partsOf(call[1]), (Boolean) call[2]);
             prepared.add(prep);
             replies.add(store.writes().submit(prep.newCall()));
@@ -313,11 +384,12 @@ class WriteBatcherIT {
             RedisJobStore.Prepared prep = prepared.get(i);
             Object got = outcome(() -> switch (prep.kind()) {
                 case RECORD -> store.recordAnswer(prep, reply);
+                case RECORD_BRIEF -> store.progressAnswer(prep, reply);
                 case PARTS -> store.partsAnswer(prep, reply);
                 case PARTS_BRIEF -> store.partsOutcome(prep, reply);
             });
             Object want = outcome(() -> call[1] instanceof ProgressUpdate u
-                    ? memory.record(id, u)
+                    ? (Boolean) call[2] ? memory.recordBrief(id, u) : memory.record(id, u)
                     : (Boolean) call[2]
                             ? memory.recordPartsBrief(id, partsOf(call[1]))
                             : memory.recordParts(id, partsOf(call[1])));

@@ -4,9 +4,10 @@
 -- the keys of each call: record: job hash, items hash, items-ok zset, items-failed zset (4); recordParts: job hash,
 -- parts bitfield (u2 at #part: 0 pending, 1 succeeded, 2 failed), part-errors hash (3).
 -- ARGV: now, channel, number of calls, then per call its kind, its argument count and its arguments. Kinds: 'r'
--- (record), 'p' (recordParts), 'q' (recordParts answered without the job); a kind prefixed with '=' is a call with the
--- same keys as the call before it (same job, both record or both recordParts), sent without them. Arguments:
---   record: known (the createdBy token of the job whose fixed fields the caller holds, or ''), succeeded, failed,
+-- (record), 'b' (record answered with the progress only), 'p' (recordParts), 'q' (recordParts answered without the
+-- job); a kind prefixed with '=' is a call with the same keys as the call before it (same job, both record or both
+-- recordParts), sent without them. Arguments:
+--   record ('r' and 'b'): known (the createdBy token of the job whose fixed fields the caller holds, or ''), succeeded, failed,
 --     addTotal, hasMessage, message, n, then n (key, value) item pairs;
 --   recordParts ('p' and 'q'): token, known, n, then n (part, value, failJob) triples;
 -- where value is 'S' or 'F' optionally followed by '|' and the reason. Items and parts of a call are applied in order
@@ -14,7 +15,7 @@
 -- rather than per item.
 -- The settle is claimed once, by the call that records the last part: it stores its token in 'settledBy'.
 -- Reply: one reply per call, in order; 'q' calls get {'ok', changed, remaining, last} (or an error status) without
--- the job.
+-- the job, 'b' calls {'ok', state, total, succeeded, failed, startedAt, updatedAt, rate, rateAt, rateAcc}.
 local now, channel, calls = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 local SHARED = 9
 -- Events are only built when someone listens (a batch of parts would otherwise build a table per part).
@@ -157,7 +158,13 @@ local function add_distinct(order, seen, first, n, stride)
     return order
 end
 
-local function record(j, p)
+-- The reply of a 'b' call: what a progress reading needs of the job.
+local function progress_reply(j)
+    return {'ok', j.state, j.total, j.succeeded, j.failed, j.startedAt or false, j.updatedAt, j.rate or false,
+        j.rateAt or false, j.rateAcc or '0'}
+end
+
+local function record(j, p, brief)
     local known = ARGV[p]
     local du_s, du_f, add_total = tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2]), tonumber(ARGV[p + 3])
     local has_message, message, n = ARGV[p + 4] == '1', ARGV[p + 5], tonumber(ARGV[p + 6])
@@ -212,7 +219,79 @@ local function record(j, p)
         events[#events + 1] = {type = 'STARTED'}
     end
     events[#events + 1] = {type = 'PROGRESS'}
+    if brief then
+        return finish_call(j, events, known, progress_reply(j), true)
+    end
     return finish_call(j, events, known, {'ok'})
+end
+
+-- The job fields quick_record reads.
+local QUICK = {'state', 'parts', 'total', 'succeeded', 'failed', 'startedAt', 'heartbeat', 'rate', 'rateAt', 'rateAcc', 'id'}
+
+-- A 'b' call on a RUNNING job without parts, with at most one item and that one new to the job, when nobody listens
+-- (the common case: workers counting the items of a running job): record() on the few fields it needs, read with one
+-- HMGET and written with one HSET. The call's arguments start at ARGV[p], its keys (job, items, items-ok, items-failed)
+-- at KEYS[first]. Returns the reply, or nil, having written nothing, for any other case (record() takes it).
+local function quick_record(p, first)
+    local n = tonumber(ARGV[p + 6])
+    if n > 1 then
+        return nil
+    end
+    local job_key = KEYS[first]
+    local v = redis.call('HMGET', job_key, unpack(QUICK))
+    if v[1] ~= 'RUNNING' or v[2] ~= '0' then
+        return nil
+    end
+    local du_s, du_f = tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
+    local succeeded, failed, newly = tonumber(v[4]) + du_s, tonumber(v[5]) + du_f, du_s + du_f
+    if n == 1 then
+        local key, value = ARGV[p + 7], ARGV[p + 8]
+        if redis.call('HSETNX', KEYS[first + 1], key, value) == 0 then
+            return nil -- recorded before: record() compares the outcomes
+        end
+        if string.byte(value, 1) == 83 then -- 'S'
+            succeeded = succeeded + 1
+            redis.call('ZADD', KEYS[first + 2], 0, key)
+        else
+            failed = failed + 1
+            redis.call('ZADD', KEYS[first + 3], 0, key)
+        end
+        newly = newly + 1
+    end
+    -- (HMGET answers false for a missing field; fold() takes nil)
+    local rate_at_was = v[9] and tonumber(v[9]) or nil
+    local rate, rate_at, acc, folded =
+        fold(v[8] and tonumber(v[8]) or nil, rate_at_was, tonumber(v[10] or '0'), newly, now)
+    local total = tonumber(v[3]) + tonumber(ARGV[p + 3])
+    local s, f, at, a = fmt(succeeded), v[5], fmt(now), fmt(acc)
+    local h = {'succeeded', s, 'updatedAt', at, 'rateAcc', a}
+    if failed ~= tonumber(v[5]) then
+        f = fmt(failed)
+        h[#h + 1], h[#h + 2] = 'failed', f
+    end
+    local rate_s = v[8]
+    if folded then
+        rate_s = string.format('%.17g', rate)
+        h[#h + 1], h[#h + 2] = 'rate', rate_s
+    end
+    if rate_at ~= rate_at_was then
+        h[#h + 1], h[#h + 2] = 'rateAt', fmt(rate_at)
+    end
+    local t = v[3]
+    if total ~= tonumber(t) then
+        t = fmt(total)
+        h[#h + 1], h[#h + 2] = 'total', t
+    end
+    if ARGV[p + 4] == '1' then
+        h[#h + 1], h[#h + 2] = 'message', ARGV[p + 5]
+    end
+    if v[7] then
+        local lease = now + tonumber(v[7])
+        h[#h + 1], h[#h + 2] = 'leaseUntil', fmt(lease)
+        redis.call('ZADD', KEYS[KEY_LEASE - 1], lease, v[11])
+    end
+    redis.call('HSET', job_key, unpack(h))
+    return {'ok', 'RUNNING', t, s, f, v[6], at, rate_s, fmt(rate_at), a}
 end
 
 -- A run of recordParts calls (ARGV offsets of their first argument) on one job: their distinct part numbers in
@@ -452,25 +531,16 @@ local function fast_run(j, offsets, run, replies, c)
 end
 
 local replies = {}
-local c, key_at, arg_at = 1, SHARED + 1, 4
-while c <= calls do
-    local kind, same = kind_of(arg_at)
-    local argc = tonumber(ARGV[arg_at + 1])
-    local count = kind == 'r' and 4 or 3
-    if not same then
-        if job ~= nil and KEYS[key_at] ~= K[KEY_JOB] then
-            flush()
-            job = nil
-        end
-        K = call_keys(key_at, count)
-        key_at = key_at + count
-    end
+
+-- Applies the call (or run of parts calls) at c, whose arguments start at ARGV[arg_at] (its kind), with the job loaded
+-- once for consecutive calls on it. Returns the next call's c and arg_at.
+local function apply(c, arg_at, kind, argc)
     if job == nil then
         job = load_hot(K[KEY_JOB])
         from = job and job.state
     end
     local offsets, brief, after = {}, false, nil
-    if kind ~= 'r' and not heard and job ~= nil then
+    if (kind == 'p' or kind == 'q') and not heard and job ~= nil then
         offsets, brief, after = run_of(c, arg_at, job)
     end
     local fast = brief and job.state == 'RUNNING'
@@ -484,15 +554,42 @@ while c <= calls do
             end
         end
         close_run(run)
-        arg_at, c = after, c + #offsets
+        return c + #offsets, after
+    end
+    if kind == 'r' or kind == 'b' then
+        replies[c] = record(job, arg_at + 2, kind == 'b')
     else
-        if kind == 'r' then
-            replies[c] = record(job, arg_at + 2)
-        else
-            replies[c] = record_parts(job, arg_at + 2, nil, kind == 'q')
+        replies[c] = record_parts(job, arg_at + 2, nil, kind == 'q')
+    end
+    return c + 1, arg_at + 2 + argc
+end
+
+-- K is built for a call's keys (call_keys) only when record() or record_parts() needs it; 'own' is where the keys of
+-- the call at hand start in KEYS, 'stale' whether K is still that of an earlier call. While a job is loaded, K is its.
+local c, key_at, arg_at = 1, SHARED + 1, 4
+local own, stale = nil, true
+while c <= calls do
+    local kind, same = kind_of(arg_at)
+    local argc = tonumber(ARGV[arg_at + 1])
+    local count = (kind == 'r' or kind == 'b') and 4 or 3
+    if not same then
+        if job ~= nil and KEYS[key_at] ~= K[KEY_JOB] then
+            flush()
+            job = nil
         end
-        arg_at = arg_at + 2 + argc
-        c = c + 1
+        own, stale = key_at, true
+        key_at = key_at + count
+    end
+    -- (a job loaded by the call before may hold changes not written yet: then record() goes on with it)
+    local quick = kind == 'b' and not heard and job == nil and quick_record(arg_at + 2, own)
+    if quick then
+        replies[c] = quick
+        c, arg_at = c + 1, arg_at + 2 + argc
+    else
+        if stale then
+            K, stale = call_keys(own, count), false
+        end
+        c, arg_at = apply(c, arg_at, kind, argc)
     end
 end
 flush()

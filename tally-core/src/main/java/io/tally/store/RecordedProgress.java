@@ -1,0 +1,38 @@
+package io.tally.store;
+
+import io.tally.JobState;
+import java.time.Instant;
+
+/**
+ * What a progress reading needs of a job after a record call, without the rest of it: the answer of
+ * {@link JobStore#recordBrief}.
+ *
+ * @param state the job's state after the call
+ * @param total the total (units of work expected)
+ * @param succeeded units that succeeded
+ * @param failed units that failed
+ * @param startedAt when the job started, nullable
+ * @param updatedAt when the job last changed
+ * @param rate the rate estimator's state (see {@link RateEstimator})
+ */
+public record RecordedProgress(
+        JobState state,
+        long total,
+        long succeeded,
+        long failed,
+        Instant startedAt,
+        Instant updatedAt,
+        RateEstimator.State rate) {
+
+    /** @return the part of {@code r} a progress reading needs */
+    public static RecordedProgress of(JobRecord r) {
+        return new RecordedProgress(
+                r.state(),
+                r.total(),
+                r.succeeded(),
+                r.failed(),
+                r.startedAt(),
+                r.updatedAt(),
+                new RateEstimator.State(r.rate(), r.rateAt(), r.rateAcc()));
+    }
+}
