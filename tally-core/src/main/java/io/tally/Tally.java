@@ -25,6 +25,7 @@ import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -148,6 +149,32 @@ public final class Tally implements AutoCloseable {
 
     /** Marks several parts done in one atomic step (one round trip). See {@link #completePart}. */
     public PartCompletion completeParts(String jobId, int... parts) {
+        return completionOf(store.recordPartsBrief(jobId, successes(jobId, parts)));
+    }
+
+    /**
+     * {@link #completePart} without blocking: for a worker that keeps many parts in flight from few threads. The
+     * future completes with what {@link #completePart} would have returned — {@code last} still goes to exactly one
+     * call per job — or exceptionally with what it would have thrown ({@link JobNotFoundException}, {@link
+     * JobFinishedException}, {@link InvalidInputException} for a part out of range, {@link StoreUnavailableException}).
+     * Input that is wrong on its face (a negative part, a bad id) throws at once and sends nothing.
+     *
+     * <p>On the Redis store the calls go out on the store's one connection and those that queue up while others are on
+     * the wire are combined into one script call; the future then completes on the connection's I/O thread, so don't
+     * block in a callback chained to it (chain with an {@code ...Async} method and your own executor instead). Stores
+     * without an asynchronous client answer before this returns.
+     */
+    public CompletableFuture<PartCompletion> completePartAsync(String jobId, int part) {
+        return completePartsAsync(jobId, part);
+    }
+
+    /** {@link #completeParts} without blocking; see {@link #completePartAsync}. */
+    public CompletableFuture<PartCompletion> completePartsAsync(String jobId, int... parts) {
+        return store.recordPartsBriefAsync(jobId, successes(jobId, parts)).thenApply(Tally::completionOf);
+    }
+
+    /** @return the updates marking {@code parts} of a job succeeded; throws for a bad id or part number */
+    private static List<PartUpdate> successes(String jobId, int... parts) {
         Validation.id("jobId", jobId);
         if (parts == null || parts.length == 0) {
             throw new InvalidInputException("part", "at least one part is required");
@@ -156,7 +183,10 @@ public final class Tally implements AutoCloseable {
         for (int p : parts) {
             updates.add(PartUpdate.success(checkPart(p)));
         }
-        PartsOutcome r = store.recordPartsBrief(jobId, updates);
+        return updates;
+    }
+
+    private static PartCompletion completionOf(PartsOutcome r) {
         return new PartCompletion(r.changed() > 0, r.remaining(), r.last());
     }
 
@@ -169,9 +199,8 @@ public final class Tally implements AutoCloseable {
         Validation.id("jobId", jobId);
         String why =
                 reason == null ? "part " + part + " failed" : Validation.text("reason", reason, Validation.MAX_MESSAGE);
-        PartsOutcome r =
-                store.recordPartsBrief(jobId, List.of(new PartUpdate(checkPart(part), Outcome.FAILURE, why, failJob)));
-        return new PartCompletion(r.changed() > 0, r.remaining(), r.last());
+        return completionOf(
+                store.recordPartsBrief(jobId, List.of(new PartUpdate(checkPart(part), Outcome.FAILURE, why, failJob))));
     }
 
     /** @return the pending part numbers in ascending order, read from the store page by page as the stream is used */

@@ -81,6 +81,8 @@ public final class RedisBench {
     private final List<String> only;
     private final Map<String, Double> results = new LinkedHashMap<>();
     private final List<String> notes = new ArrayList<>();
+    /** Per measured cell: what the JVM and Redis spent on it (markdown rows). */
+    private final List<String> costs = new ArrayList<>();
 
     private RedisClient client;
     private StatefulRedisConnection<String, String> raw;
@@ -210,6 +212,14 @@ public final class RedisBench {
             }));
             noteGrowth("completePart", n, feed);
             feed.close();
+            // The same from one thread keeping n calls in flight: no thread hand-off per call.
+            PartFeed async = new PartFeed(n == 1 ? 1 : jobsFor(150_000));
+            put("part-async", n, measure("Tally completePartAsync", n, 1, inFlight(n, () -> {
+                int[] jp = async.next(1);
+                return tally.completePartAsync(async.job(jp[0]), jp[1]);
+            })));
+            noteGrowth("completePartAsync", n, async);
+            async.close();
         }
         if (only.contains("progress")) {
             Job[] jobs = counterJobs(n);
@@ -360,14 +370,48 @@ public final class RedisBench {
 
     /** Runs {@code op} on {@code n} threads: a warm-up, then counts units for {@code secs}. @return units/s */
     private double measure(String what, int n, Op op) throws Exception {
+        return measure(what, n, n, op);
+    }
+
+    /**
+     * An {@link Op} for one caller thread that keeps up to {@code n} asynchronous calls in flight: each run sends one
+     * call as soon as a slot is free and returns the calls answered since the run before. A failed call is thrown by
+     * the next run.
+     */
+    private static Op inFlight(int n, java.util.function.Supplier<java.util.concurrent.CompletableFuture<?>> call) {
+        java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(n);
+        AtomicLong answered = new AtomicLong();
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        return t -> {
+            slots.acquire();
+            Throwable f = failed.getAndSet(null);
+            if (f != null) {
+                slots.release();
+                Throwable cause = f instanceof java.util.concurrent.CompletionException ? f.getCause() : f;
+                throw cause instanceof RuntimeException e ? e : new IllegalStateException(cause);
+            }
+            call.get().whenComplete((r, e) -> {
+                if (e == null) {
+                    answered.incrementAndGet();
+                } else {
+                    failed.compareAndSet(null, e);
+                }
+                slots.release();
+            });
+            return answered.getAndSet(0);
+        };
+    }
+
+    /** Runs {@code op} on {@code threads} threads (n calls in flight): a warm-up, then counts units. @return units/s */
+    private double measure(String what, int n, int threads, Op op) throws Exception {
         AtomicBoolean counting = new AtomicBoolean();
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong units = new AtomicLong();
         AtomicLong errors = new AtomicLong();
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        CountDownLatch done = new CountDownLatch(n);
-        List<Thread> threads = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
+        CountDownLatch done = new CountDownLatch(threads);
+        List<Thread> callers = new ArrayList<>(threads);
+        for (int i = 0; i < threads; i++) {
             int t = i;
             Thread th = new Thread(
                     () -> {
@@ -400,9 +444,9 @@ public final class RedisBench {
                     },
                     "bench-" + i);
             th.setDaemon(true);
-            threads.add(th);
+            callers.add(th);
         }
-        threads.forEach(Thread::start);
+        callers.forEach(Thread::start);
         Thread.sleep(TimeUnit.SECONDS.toMillis(warmup));
         counting.set(true);
         ServerSample before = ServerSample.take(raw.sync());
@@ -429,14 +473,10 @@ public final class RedisBench {
                     n,
                     errors.get()));
         }
-        System.err.printf(
-                Locale.ROOT,
-                "%-40s %4d in flight: %,12.0f /s   (this JVM %.0f %% CPU; %s)%n",
-                what,
-                n,
-                rate,
-                jvmCpu * 100,
-                after.since(before, units.get(), elapsed / 1e9));
+        String cost = String.format(
+                Locale.ROOT, "this JVM %.0f %% CPU; %s", jvmCpu * 100, after.since(before, units.get(), elapsed / 1e9));
+        costs.add(String.format(Locale.ROOT, "| %s | %d | %,.0f | %s |", what, n, rate, cost));
+        System.err.printf(Locale.ROOT, "%-40s %4d in flight: %,12.0f /s   (%s)%n", what, n, rate, cost);
         return rate;
     }
 
@@ -580,6 +620,7 @@ public final class RedisBench {
             {"keyed", "`recordSuccess(key)`"},
             {"keyed-subscribed", "`recordSuccess(key)` with a live event subscriber"},
             {"part", "`completePart`"},
+            {"part-async", "`completePartAsync` (one thread, n calls in flight)"},
             {"progress", "`progress()` read"},
         };
         for (String[] op : ops) {
@@ -628,6 +669,10 @@ public final class RedisBench {
                     num(get("rb-hincrby", n))));
         }
         s.append('\n');
+        s.append("Where the time went, per cell (CPU shares over the measured time; the scripts' time from Redis's own"
+                + " `INFO commandstats`):\n\n| cell | in flight | ops/s | cost |\n|---|---:|---:|---|\n");
+        costs.forEach(c -> s.append(c).append('\n'));
+        s.append('\n');
         s.append("Targets:\n\n");
         double keyed16 = get("keyed", 16);
         target(
@@ -640,7 +685,12 @@ public final class RedisBench {
                 "keyed `recordSuccess` at 16 ≥ 80 % of redis-benchmark -c 16 minimal script",
                 keyed16 / get("rb-minimal", 16),
                 0.8);
-        target(s, "`completePart` at 16 ≥ 80,000 parts/s", get("part", 16) / 80_000, 1.0);
+        target(s, "`completePart` at 16 ≥ 80,000 parts/s (16 threads)", get("part", 16) / 80_000, 1.0);
+        target(
+                s,
+                "`completePart` at 16 ≥ 80,000 parts/s (`completePartAsync`, 16 in flight)",
+                get("part-async", 16) / 80_000,
+                1.0);
         double bestBatch = Math.max(
                 batchClients.stream()
                         .mapToDouble(n -> get("parts-batch", n))

@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
@@ -75,6 +76,19 @@ public interface JobStore extends AutoCloseable {
     default PartsOutcome recordPartsBrief(String id, List<PartUpdate> parts) {
         PartsResult r = recordParts(id, parts);
         return new PartsOutcome(r.changed(), r.remaining(), r.last());
+    }
+
+    /**
+     * {@link #recordPartsBrief} without blocking the caller: the stage completes with its answer, or exceptionally
+     * with the exception it would have thrown. A store with an asynchronous client keeps many such calls in flight;
+     * this default answers before it returns.
+     */
+    default CompletableFuture<PartsOutcome> recordPartsBriefAsync(String id, List<PartUpdate> parts) {
+        try {
+            return CompletableFuture.completedFuture(recordPartsBrief(id, parts));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     /**

@@ -57,6 +57,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -140,6 +141,11 @@ public final class RedisJobStore implements JobStore {
     private final ConcurrentHashMap<String, Map<String, String>> fixedFields = new ConcurrentHashMap<>();
 
     private static final int FIXED_CACHE_SIZE = 10_000;
+
+    /** When an asynchronous write is tried again after Redis was unreachable. */
+    private static final java.util.concurrent.Executor RETRY_DELAY =
+            CompletableFuture.delayedExecutor(10, TimeUnit.MILLISECONDS);
+
     /** Bytes of the parts bitfield read per round trip when listing parts: 65,536 parts. */
     private static final int PARTS_SLICE_BYTES = 16_384;
 
@@ -303,6 +309,13 @@ public final class RedisJobStore implements JobStore {
         // The reply leaves out the job: 20 fields fewer to build, send and decode per call.
         Prepared call = prepareParts(id, parts, true);
         return partsOutcome(call, write("recordParts", call, true));
+    }
+
+    @Override
+    public CompletableFuture<PartsOutcome> recordPartsBriefAsync(String id, List<PartUpdate> parts) {
+        Prepared call = prepareParts(id, parts, true);
+        return writeAsync("recordParts", call, System.nanoTime() + timeout.toNanos())
+                .thenApply(r -> partsOutcome(call, r));
     }
 
     /**
@@ -549,13 +562,9 @@ public final class RedisJobStore implements JobStore {
             Thread.currentThread().interrupt();
             throw new StoreUnavailableException("interrupted waiting for " + description, e);
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof RedisException re) {
-                throw re;
-            }
-            throw new RedisException(String.valueOf(cause), cause);
+            throw redisException(e.getCause());
         } catch (TimeoutException e) {
-            throw new RedisException("command timed out after " + timeout, e);
+            throw redisException(e);
         }
     }
 
@@ -983,6 +992,51 @@ public final class RedisJobStore implements JobStore {
                     }
                 },
                 retry);
+    }
+
+    /**
+     * {@link #write} of an idempotent call without blocking: retried while Redis is unreachable until {@code deadline}
+     * ({@link System#nanoTime()}), as {@link #withRetry} does, each attempt 10 ms after the last; after it, or on the
+     * store's timeout with no answer, the stage fails with {@link StoreUnavailableException}.
+     */
+    private CompletableFuture<List<Object>> writeAsync(String what, Prepared prepared, long deadline) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new StoreUnavailableException(description + " is closed"));
+        }
+        WriteBatcher.Call c = prepared.newCall();
+        // (orTimeout completes the call's own future: a reply that comes later is then dropped)
+        return writes.submit(c)
+                .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .handle((reply, failure) -> {
+                    if (failure == null) {
+                        return CompletableFuture.completedFuture(RawReplyOutput.strings(reply));
+                    }
+                    RedisException e = redisException(failure);
+                    if (e.getCause() instanceof TimeoutException) {
+                        writes.withdraw(c); // timed out in the queue: never sent
+                    }
+                    if (isServerError(e) || System.nanoTime() - deadline > 0 || closed) {
+                        return CompletableFuture.<List<Object>>failedFuture(unavailable(what, e));
+                    }
+                    return CompletableFuture.runAsync(() -> {}, RETRY_DELAY)
+                            .thenCompose(x -> writeAsync(what, prepared, deadline));
+                })
+                .thenCompose(stage -> stage);
+    }
+
+    /** @return a failed call's cause as the RedisException the blocking calls see (see {@link #await}) */
+    private RedisException redisException(Throwable failure) {
+        Throwable cause = failure;
+        while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        if (cause instanceof RedisException re) {
+            return re;
+        }
+        if (cause instanceof TimeoutException) {
+            return new RedisException("command timed out after " + timeout, cause);
+        }
+        return new RedisException(String.valueOf(cause), cause);
     }
 
     private <T> T withRetry(Op<T> op) {

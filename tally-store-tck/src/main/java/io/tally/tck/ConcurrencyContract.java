@@ -15,10 +15,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
@@ -139,6 +142,51 @@ public interface ConcurrencyContract extends StoreFixture {
         assertThat(s.settled()).isTrue();
         assertThat(tally().pendingParts(job.id())).isEmpty();
         assertThat(firsts.get()).isBetween(1, n);
+    }
+
+    @Test
+    default void asyncCompletionsManyInFlightSettleExactlyOnce() throws Exception {
+        // One thread keeps up to 64 completePartAsync calls in flight over every part delivered two or three times in
+        // random order: each part's first delivery, and only it, says first; exactly one call says last.
+        long seed = seed("async parts");
+        Random random = new Random(seed);
+        int n = fuzzParts() / 5;
+        Job job = tally().create(JobSpec.builder()
+                .name("async")
+                .parts(IntStream.range(0, n).mapToObj(i -> Map.of("i", i)).toList())
+                .build());
+        List<Integer> deliveries = new ArrayList<>();
+        for (int p = 0; p < n; p++) {
+            for (int c = 2 + random.nextInt(2); c > 0; c--) {
+                deliveries.add(p);
+            }
+        }
+        Collections.shuffle(deliveries, random);
+        Semaphore window = new Semaphore(64);
+        List<CompletableFuture<PartCompletion>> answers = new ArrayList<>();
+        for (int part : deliveries) {
+            window.acquire();
+            CompletableFuture<PartCompletion> answer = tally().completePartAsync(job.id(), part)
+                    .exceptionally(e -> e.getCause() instanceof StoreUnavailableException
+                            ? retrying(() -> tally().completePart(job.id(), part))
+                            : null);
+            answer.whenComplete((c, e) -> window.release());
+            answers.add(answer);
+        }
+        CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+        List<PartCompletion> done =
+                answers.stream().map(CompletableFuture::join).toList();
+        assertThat(done).as("answers (seed %d)", seed).doesNotContainNull();
+        assertThat(done.stream().filter(PartCompletion::last))
+                .as("calls that saw last (seed %d)", seed)
+                .containsExactly(new PartCompletion(true, 0, true));
+        assertThat(done.stream().filter(PartCompletion::first).count())
+                .as("calls that saw first (seed %d)", seed)
+                .isEqualTo(n);
+        JobSnapshot s = job.snapshot();
+        assertThat(s.state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(s.succeeded()).isEqualTo(n);
+        assertThat(tally().pendingParts(job.id())).isEmpty();
     }
 
     @Test

@@ -16,6 +16,8 @@ import io.tally.store.PartStatus;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -69,6 +71,42 @@ public interface PartsContract extends StoreFixture {
         assertThat(tally().completePart(job.id(), 1)).isEqualTo(new PartCompletion(false, 0, false));
         assertThat(tally().completePart(job.id(), 0).last()).isFalse();
         assertThat(job.snapshot().succeeded()).isEqualTo(2);
+    }
+
+    @Test
+    default void anAsyncCompletionAnswersAndRefusesAsTheBlockingOne() throws Exception {
+        Job job = parts(3);
+        assertThat(tally().completePartAsync(job.id(), 0).get(10, TimeUnit.SECONDS))
+                .isEqualTo(new PartCompletion(true, 2, false));
+        assertThat(tally().completePartAsync(job.id(), 0).get(10, TimeUnit.SECONDS))
+                .isEqualTo(new PartCompletion(false, 2, false));
+        // A part out of range is the store's to find: the future fails, nothing changes.
+        assertThatThrownBy(() -> tally().completePartsAsync(job.id(), 1, 3).get(10, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause()
+                .isInstanceOf(InvalidInputException.class);
+        assertThat(tally().pendingParts(job.id())).containsExactly(1, 2);
+        // Input wrong on its face throws at once.
+        assertThatThrownBy(() -> tally().completePartAsync(job.id(), -1)).isInstanceOf(InvalidInputException.class);
+        assertThatThrownBy(() -> tally().completePartsAsync(job.id())).isInstanceOf(InvalidInputException.class);
+        assertThatThrownBy(() -> tally().completePartAsync("no-such-job", 0).get(10, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause()
+                .isInstanceOf(io.tally.JobNotFoundException.class);
+
+        assertThat(tally().completePartsAsync(job.id(), 1, 2).get(10, TimeUnit.SECONDS))
+                .isEqualTo(new PartCompletion(true, 0, true));
+        assertThat(tally().completePartAsync(job.id(), 2).get(10, TimeUnit.SECONDS))
+                .isEqualTo(new PartCompletion(false, 0, false));
+        assertThat(job.snapshot().state()).isEqualTo(JobState.SUCCEEDED);
+
+        Job cancelled = parts(2);
+        cancelled.cancel("enough");
+        assertThatThrownBy(() -> tally().completePartAsync(cancelled.id(), 0).get(10, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause()
+                .isInstanceOf(JobFinishedException.class);
+        assertThat(tally().pendingParts(cancelled.id())).containsExactly(0, 1);
     }
 
     @Test
