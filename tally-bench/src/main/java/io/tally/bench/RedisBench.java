@@ -212,12 +212,14 @@ public final class RedisBench {
             }));
             noteGrowth("completePart", n, feed);
             feed.close();
-            // The same from one thread keeping n calls in flight: no thread hand-off per call.
+            // The same with n calls in flight without blocking: each sends the next from its callback.
             PartFeed async = new PartFeed(n == 1 ? 1 : jobsFor(150_000));
-            put("part-async", n, measure("Tally completePartAsync", n, 1, inFlight(n, () -> {
+            try (Lanes lanes = new Lanes(n, () -> {
                 int[] jp = async.next(1);
                 return tally.completePartAsync(async.job(jp[0]), jp[1]);
-            })));
+            })) {
+                put("part-async", n, measure("Tally completePartAsync", n, 1, lanes));
+            }
             noteGrowth("completePartAsync", n, async);
             async.close();
         }
@@ -374,21 +376,30 @@ public final class RedisBench {
     }
 
     /**
-     * An {@link Op} for one caller thread that keeps up to {@code n} asynchronous calls in flight: each run sends one
-     * call as soon as a slot is free and returns the calls answered since the run before. A failed call is thrown by
-     * the next run.
+     * Keeps {@code n} asynchronous calls in flight the way a non-blocking worker does: {@code n} lanes, each sending its
+     * next call from the callback of the one before (no thread hand-off). As an {@link Op} for one thread, each run
+     * waits a millisecond and returns the calls answered since the run before; a failed call is thrown by the next
+     * run. {@link #close} stops the lanes and waits for their last calls.
      */
-    private static Op inFlight(int n, java.util.function.Supplier<java.util.concurrent.CompletableFuture<?>> call) {
-        java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(n);
-        AtomicLong answered = new AtomicLong();
-        AtomicReference<Throwable> failed = new AtomicReference<>();
-        return t -> {
-            slots.acquire();
-            Throwable f = failed.getAndSet(null);
-            if (f != null) {
-                slots.release();
-                Throwable cause = f instanceof java.util.concurrent.CompletionException ? f.getCause() : f;
-                throw cause instanceof RuntimeException e ? e : new IllegalStateException(cause);
+    private static final class Lanes implements Op, AutoCloseable {
+        private final java.util.function.Supplier<java.util.concurrent.CompletableFuture<?>> call;
+        private final AtomicLong answered = new AtomicLong();
+        private final AtomicReference<Throwable> failed = new AtomicReference<>();
+        private final AtomicBoolean stopped = new AtomicBoolean();
+        private final java.util.concurrent.Phaser running = new java.util.concurrent.Phaser(1);
+
+        Lanes(int n, java.util.function.Supplier<java.util.concurrent.CompletableFuture<?>> call) {
+            this.call = call;
+            for (int i = 0; i < n; i++) {
+                running.register();
+                next();
+            }
+        }
+
+        private void next() {
+            if (stopped.get()) {
+                running.arriveAndDeregister();
+                return;
             }
             call.get().whenComplete((r, e) -> {
                 if (e == null) {
@@ -396,10 +407,26 @@ public final class RedisBench {
                 } else {
                     failed.compareAndSet(null, e);
                 }
-                slots.release();
+                next();
             });
+        }
+
+        @Override
+        public long run(int thread) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+            Throwable f = failed.getAndSet(null);
+            if (f != null) {
+                Throwable cause = f instanceof java.util.concurrent.CompletionException ? f.getCause() : f;
+                throw cause instanceof RuntimeException e ? e : new IllegalStateException(cause);
+            }
             return answered.getAndSet(0);
-        };
+        }
+
+        @Override
+        public void close() throws Exception {
+            stopped.set(true);
+            running.awaitAdvanceInterruptibly(running.arrive(), 60, TimeUnit.SECONDS);
+        }
     }
 
     /** Runs {@code op} on {@code threads} threads (n calls in flight): a warm-up, then counts units. @return units/s */
@@ -620,7 +647,7 @@ public final class RedisBench {
             {"keyed", "`recordSuccess(key)`"},
             {"keyed-subscribed", "`recordSuccess(key)` with a live event subscriber"},
             {"part", "`completePart`"},
-            {"part-async", "`completePartAsync` (one thread, n calls in flight)"},
+            {"part-async", "`completePartAsync` (n calls in flight, each sent from the callback of the one before)"},
             {"progress", "`progress()` read"},
         };
         for (String[] op : ops) {

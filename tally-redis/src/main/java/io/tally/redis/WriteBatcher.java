@@ -157,8 +157,13 @@ final class WriteBatcher {
                 sent = CompletableFuture.failedFuture(e); // answered below like any failed call
             }
             sent.whenComplete((replies, failure) -> {
-                inFlight.decrementAndGet();
-                complete(batch, replies, failure);
+                // The slot is freed after the answers: an asynchronous caller that sends its next call from its
+                // callback (on this thread) queues it, and it goes with the others queued rather than alone.
+                try {
+                    complete(batch, replies, failure);
+                } finally {
+                    inFlight.decrementAndGet();
+                }
                 sendQueued();
             });
         }
