@@ -62,11 +62,25 @@ class WriteBatcherIT {
     }
 
     private static NewJob job(String id, int parts) {
-        List<String> payloads = new ArrayList<>();
-        for (int i = 0; i < parts; i++) {
-            payloads.add("{}");
-        }
-        return new NewJob(id, "n", null, null, "{}", parts, true, payloads, 0, null, null, null, null);
+        return job(id, parts, true, 0, null);
+    }
+
+    /** @return a job named "n" with {@code parts} parts of payload {}, started or not */
+    private static NewJob job(String id, int parts, boolean start, int tolerated, Duration heartbeat) {
+        return new NewJob(
+                id,
+                "n",
+                null,
+                null,
+                "{}",
+                parts,
+                start,
+                java.util.Collections.nCopies(parts, "{}"),
+                tolerated,
+                null,
+                heartbeat,
+                null,
+                null);
     }
 
     private static long evalshaCalls(RedisCommands<String, String> redis) {
@@ -153,20 +167,7 @@ class WriteBatcherIT {
             String p = "p" + round;
             String c = "c" + round;
             for (JobStore s : List.of(store, memory)) {
-                s.create(new NewJob(
-                        p,
-                        "n",
-                        null,
-                        null,
-                        "{}",
-                        5,
-                        rnd.nextBoolean(),
-                        java.util.Collections.nCopies(5, "{}"),
-                        1,
-                        null,
-                        null,
-                        null,
-                        null));
+                s.create(job(p, 5, rnd.nextBoolean(), 1, null));
                 s.create(job(c, 0));
                 // The store learns the jobs' fixed fields, so that the calls below can be answered from a run.
                 s.recordParts(p, List.of(PartUpdate.success(0)));
@@ -214,20 +215,7 @@ class WriteBatcherIT {
             int tolerated = rnd.nextInt(3);
             Duration heartbeat = rnd.nextBoolean() ? Duration.ofSeconds(30) : null;
             for (JobStore s : List.of(store, memory)) {
-                s.create(new NewJob(
-                        id,
-                        "n",
-                        null,
-                        null,
-                        "{}",
-                        parts,
-                        true,
-                        java.util.Collections.nCopies(parts, "{}"),
-                        tolerated,
-                        null,
-                        heartbeat,
-                        null,
-                        null));
+                s.create(job(id, parts, true, tolerated, heartbeat));
                 s.recordParts(id, List.of(PartUpdate.success(0)));
             }
             clock.advance(Duration.ofMillis(1_500)); // a first rate, so that the batch folds into it
@@ -272,20 +260,7 @@ class WriteBatcherIT {
                 Duration heartbeat = rnd.nextBoolean() ? Duration.ofSeconds(30) : null;
                 int parts = j == 2 && rnd.nextInt(3) == 0 ? 2 : 0;
                 for (JobStore s : List.of(store, memory)) {
-                    s.create(new NewJob(
-                            id,
-                            "n",
-                            null,
-                            null,
-                            "{}",
-                            parts,
-                            start,
-                            java.util.Collections.nCopies(parts, "{}"),
-                            0,
-                            null,
-                            heartbeat,
-                            null,
-                            null));
+                    s.create(job(id, parts, start, 0, heartbeat));
                     if (start && parts == 0) {
                         s.record(id, ProgressUpdate.item(new io.tally.store.ItemUpdate("k0", Outcome.SUCCESS, null)));
                     }

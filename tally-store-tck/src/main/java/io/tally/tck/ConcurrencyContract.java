@@ -74,6 +74,25 @@ public interface ConcurrencyContract extends StoreFixture {
         }
     }
 
+    private Job partsJob(String name, int parts) {
+        return tally().create(JobSpec.builder()
+                .name(name)
+                .parts(IntStream.range(0, parts).mapToObj(i -> Map.of("i", i)).toList())
+                .build());
+    }
+
+    /** @return every part number of {@code 0..parts-1} two or three times, in random order (redeliveries) */
+    static List<Integer> deliveries(int parts, Random random) {
+        List<Integer> deliveries = new ArrayList<>();
+        for (int p = 0; p < parts; p++) {
+            for (int c = 2 + random.nextInt(2); c > 0; c--) {
+                deliveries.add(p);
+            }
+        }
+        Collections.shuffle(deliveries, random);
+        return deliveries;
+    }
+
     /** Retries a store call that failed because the store was briefly unavailable (it is idempotent). */
     static <T> T retrying(Callable<T> call) {
         return org.awaitility.Awaitility.await("a store call through an outage")
@@ -90,18 +109,8 @@ public interface ConcurrencyContract extends StoreFixture {
         long seed = seed("parts fuzz");
         Random random = new Random(seed);
         int n = fuzzParts();
-        Job job = tally().create(JobSpec.builder()
-                .name("fuzz")
-                .parts(IntStream.range(0, n).mapToObj(i -> Map.of("i", i)).toList())
-                .build());
-        List<Integer> deliveries = new ArrayList<>();
-        for (int p = 0; p < n; p++) {
-            int copies = 2 + random.nextInt(2);
-            for (int c = 0; c < copies; c++) {
-                deliveries.add(p);
-            }
-        }
-        Collections.shuffle(deliveries, random);
+        Job job = partsJob("fuzz", n);
+        List<Integer> deliveries = deliveries(n, random);
         int threads = fuzzThreads();
         AtomicInteger lasts = new AtomicInteger();
         AtomicInteger firsts = new AtomicInteger();
@@ -151,17 +160,8 @@ public interface ConcurrencyContract extends StoreFixture {
         long seed = seed("async parts");
         Random random = new Random(seed);
         int n = fuzzParts() / 5;
-        Job job = tally().create(JobSpec.builder()
-                .name("async")
-                .parts(IntStream.range(0, n).mapToObj(i -> Map.of("i", i)).toList())
-                .build());
-        List<Integer> deliveries = new ArrayList<>();
-        for (int p = 0; p < n; p++) {
-            for (int c = 2 + random.nextInt(2); c > 0; c--) {
-                deliveries.add(p);
-            }
-        }
-        Collections.shuffle(deliveries, random);
+        Job job = partsJob("async", n);
+        List<Integer> deliveries = deliveries(n, random);
         Semaphore window = new Semaphore(64);
         List<CompletableFuture<PartCompletion>> answers = new ArrayList<>();
         for (int part : deliveries) {
