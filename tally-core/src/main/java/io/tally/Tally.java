@@ -196,11 +196,21 @@ public final class Tally implements AutoCloseable {
      * @param failJob true to fail the whole job (reason {@code part_failed}); false to leave it for a retry
      */
     public PartCompletion failPart(String jobId, int part, String reason, boolean failJob) {
+        return completionOf(store.recordPartsBrief(jobId, failure(jobId, part, reason, failJob)));
+    }
+
+    /** {@link #failPart} without blocking; see {@link #completePartAsync}. */
+    public CompletableFuture<PartCompletion> failPartAsync(String jobId, int part, String reason, boolean failJob) {
+        return store.recordPartsBriefAsync(jobId, failure(jobId, part, reason, failJob))
+                .thenApply(Tally::completionOf);
+    }
+
+    /** @return the update failing a part of a job; throws for a bad id, part number or reason */
+    private static List<PartUpdate> failure(String jobId, int part, String reason, boolean failJob) {
         Validation.id("jobId", jobId);
         String why =
                 reason == null ? "part " + part + " failed" : Validation.text("reason", reason, Validation.MAX_MESSAGE);
-        return completionOf(
-                store.recordPartsBrief(jobId, List.of(new PartUpdate(checkPart(part), Outcome.FAILURE, why, failJob))));
+        return List.of(new PartUpdate(checkPart(part), Outcome.FAILURE, why, failJob));
     }
 
     /** @return the pending part numbers in ascending order, read from the store page by page as the stream is used */

@@ -100,6 +100,16 @@ public interface PartsContract extends StoreFixture {
                 .isEqualTo(new PartCompletion(false, 0, false));
         assertThat(job.snapshot().state()).isEqualTo(JobState.SUCCEEDED);
 
+        Job failing = parts(2);
+        assertThat(tally().failPartAsync(failing.id(), 0, "flaky", false).get(10, TimeUnit.SECONDS))
+                .isEqualTo(new PartCompletion(true, 1, false));
+        assertThat(tally().failPartAsync(failing.id(), 1, "broken", true).get(10, TimeUnit.SECONDS))
+                .isEqualTo(new PartCompletion(true, 0, false));
+        assertThat(failing.snapshot().state()).isEqualTo(JobState.FAILED);
+        assertThat(failing.snapshot().error().orElseThrow().reason()).isEqualTo(FailureReason.PART_FAILED);
+        assertThatThrownBy(() -> tally().failPartAsync(failing.id(), -2, null, false))
+                .isInstanceOf(InvalidInputException.class);
+
         Job cancelled = parts(2);
         cancelled.cancel("enough");
         assertThatThrownBy(() -> tally().completePartAsync(cancelled.id(), 0).get(10, TimeUnit.SECONDS))
