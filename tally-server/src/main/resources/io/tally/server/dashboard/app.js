@@ -379,15 +379,24 @@ function chips(box, numbers, more, cls) {
     if (more) box.append(el('span', 'sub', '…and more'));
 }
 
+// Whether the job page still shows job `id`: an answer that arrives after the user moved on must not be drawn.
+function showing(id) {
+    return ui.view === 'job' && ui.jobId === id;
+}
+
 async function loadJobExtras(job) {
     const id = encodeURIComponent(job.id);
     const tasks = [];
+    // Each answer is drawn only if the page still shows this job.
+    const ifShown = (draw) => (p) => {
+        if (showing(job.id)) draw(p);
+    };
     $('parts-box').hidden = !job.parts;
     if (job.parts) {
-        tasks.push(api('/api/jobs/' + id + '/parts?state=pending&limit=200').then((p) => chips($('parts-pending'), p.parts, p.next !== null)));
-        tasks.push(api('/api/jobs/' + id + '/parts?state=failed&limit=200').then((p) => chips($('parts-failed'), p.parts, p.next !== null, 'bad')));
+        tasks.push(api('/api/jobs/' + id + '/parts?state=pending&limit=200').then(ifShown((p) => chips($('parts-pending'), p.parts, p.next !== null))));
+        tasks.push(api('/api/jobs/' + id + '/parts?state=failed&limit=200').then(ifShown((p) => chips($('parts-failed'), p.parts, p.next !== null, 'bad'))));
     }
-    tasks.push(api('/api/jobs/' + id + '/items?limit=100').then((p) => {
+    tasks.push(api('/api/jobs/' + id + '/items?limit=100').then(ifShown((p) => {
         const body = $('item-rows');
         body.replaceChildren();
         for (const it of p.items) {
@@ -396,12 +405,12 @@ async function loadJobExtras(job) {
             body.append(tr);
         }
         $('items-box').hidden = p.items.length === 0;
-    }));
-    tasks.push(api('/api/jobs/' + id + '/logs?limit=500').then((p) => {
+    })));
+    tasks.push(api('/api/jobs/' + id + '/logs?limit=500').then(ifShown((p) => {
         $('logs').textContent = p.logs.map((l) => l.at + ' ' + l.level + ' ' + (l.logger ? l.logger + ' ' : '') + l.message).join('\n');
         $('logs-box').hidden = p.logs.length === 0;
-    }));
-    tasks.push(api('/api/jobs?parent=' + id + '&limit=100').then((p) => {
+    })));
+    tasks.push(api('/api/jobs?parent=' + id + '&limit=100').then(ifShown((p) => {
         const body = $('child-rows');
         body.replaceChildren();
         for (const [k, tr] of ui.rows) if (tr.dataset.child) ui.rows.delete(k);
@@ -412,7 +421,7 @@ async function loadJobExtras(job) {
             body.append(tr);
         }
         $('children-box').hidden = p.jobs.length === 0;
-    }));
+    })));
     try {
         await Promise.all(tasks);
     } catch (e) {
@@ -423,10 +432,12 @@ async function loadJobExtras(job) {
 async function loadJob(id) {
     try {
         const job = await api('/api/jobs/' + encodeURIComponent(id));
+        if (!showing(id)) return; // the user moved to another page meanwhile
         notice('');
         renderJob(job);
         loadJobExtras(job);
     } catch (e) {
+        if (!showing(id)) return;
         if (e.status === 404 || e.status === 400) {
             $('job-missing').hidden = false;
             $('job-missing').textContent = 'No job with id ' + id;
