@@ -19,6 +19,7 @@ import io.tally.Progress;
 import io.tally.StoreUnavailableException;
 import io.tally.SweepResult;
 import io.tally.Tally;
+import io.tally.internal.Urls;
 import io.tally.jdbc.Dialect;
 import io.tally.jdbc.JdbcJobStore;
 import io.tally.jdbc.JdbcJobStoreProvider;
@@ -266,11 +267,6 @@ public final class TallyCli implements Callable<Integer> {
             return false;
         }
 
-        /** @return the URL with any password replaced by {@code ***}, for messages */
-        static String maskedUrl(String url) {
-            return url.replaceAll("(//[^:/@]*:)[^@]*@", "$1***@");
-        }
-
         void print(JsonNode node) {
             console.out().println(node.toString());
         }
@@ -370,7 +366,7 @@ public final class TallyCli implements Callable<Integer> {
             });
             Runtime.getRuntime().addShutdownHook(hook);
             console.out()
-                    .println("Tally dashboard and API on " + server.url() + "/ (store " + maskedUrl(url) + ")"
+                    .println("Tally dashboard and API on " + server.url() + "/ (store " + Urls.mask(url) + ")"
                             + (demo ? " with demo jobs" : "")
                             + (runner != null ? " with " + runner.definitions().size() + " definitions" : "")
                             + "; Ctrl-C stops it.");
@@ -870,7 +866,7 @@ public final class TallyCli implements Callable<Integer> {
                 if (status) {
                     if (json()) {
                         ObjectNode o = JobJson.MAPPER.createObjectNode();
-                        o.put("store", maskedUrl(url));
+                        o.put("store", Urls.mask(url));
                         o.put("version", before);
                         o.put("latest", latest);
                         o.put("upToDate", before >= latest);
@@ -890,7 +886,7 @@ public final class TallyCli implements Callable<Integer> {
                 int after = store.migrate();
                 if (json()) {
                     ObjectNode o = JobJson.MAPPER.createObjectNode();
-                    o.put("store", maskedUrl(url));
+                    o.put("store", Urls.mask(url));
                     o.put("before", before);
                     o.put("after", after);
                     o.put("latest", latest);
@@ -908,7 +904,7 @@ public final class TallyCli implements Callable<Integer> {
         private static InvalidInputException noSchema(String url) {
             return new InvalidInputException(
                     "store",
-                    maskedUrl(url) + " has no schema to migrate; tally migrate is for the SQL stores "
+                    Urls.mask(url) + " has no schema to migrate; tally migrate is for the SQL stores "
                             + "(sqlite:, postgresql://, mariadb://)");
         }
 

@@ -443,6 +443,9 @@ class TallyCliTest {
         assertThat(redis.err())
                 .contains("redis://:***@127.0.0.1:1 has no schema")
                 .doesNotContain("secret");
+        Run param = tally("migrate", "--store", "redis://127.0.0.1:1?password=hunter2");
+        assertThat(param.code()).isEqualTo(TallyCli.USAGE);
+        assertThat(param.err()).contains("password=***").doesNotContain("hunter2");
         env.put("TALLY_STORE", "memory:");
         assertThat(tally("migrate").code()).isEqualTo(TallyCli.USAGE);
         assertThat(opened).as("nothing opened").isEmpty();
