@@ -43,14 +43,28 @@ final class TcpProxy implements AutoCloseable {
             try {
                 Socket client = s.accept();
                 Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
-                sockets.add(client);
-                sockets.add(upstream);
+                if (!register(s, client, upstream)) {
+                    // stop() ran while this connection was being set up: it must not outlive the stop
+                    closeQuietly(client);
+                    closeQuietly(upstream);
+                    return;
+                }
                 pipe(client, upstream);
                 pipe(upstream, client);
             } catch (IOException e) {
                 return;
             }
         }
+    }
+
+    /** Keeps a connection for {@link #stop} to cut, unless the server it came from was stopped already. */
+    private synchronized boolean register(ServerSocket from, Socket client, Socket upstream) {
+        if (from.isClosed()) {
+            return false;
+        }
+        sockets.add(client);
+        sockets.add(upstream);
+        return true;
     }
 
     private void pipe(Socket from, Socket to) {
