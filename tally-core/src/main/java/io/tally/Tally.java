@@ -371,10 +371,6 @@ public final class Tally implements AutoCloseable {
         return new JobSnapshot(r, clock.instant(), () -> rollupOf(r));
     }
 
-    Progress progressOf(JobRecord r) {
-        return JobSnapshot.progressOf(r, clock.instant());
-    }
-
     Progress progressOf(RecordedProgress r) {
         return JobSnapshot.progressOf(r, clock.instant());
     }

@@ -1,9 +1,11 @@
 package io.tally.store;
 
+import io.tally.InvalidInputException;
 import io.tally.JobError;
 import io.tally.JobState;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * The fields of a job an operation may change: copied from the stored record, changed by the operation's rules, built
@@ -158,8 +160,7 @@ public final class JobChange {
      * The guard of {@link JobStore#recordParts} on part numbers: the error for the first part outside
      * {@code 0..parts-1} of a job with {@code parts} parts, or null if all are inside.
      */
-    public static io.tally.InvalidInputException partOutOfRange(
-            String id, int parts, java.util.List<PartUpdate> updates) {
+    public static InvalidInputException partOutOfRange(String id, int parts, List<PartUpdate> updates) {
         for (PartUpdate p : updates) {
             if (p.part() < 0 || p.part() >= parts) {
                 return partOutOfRange(id, parts, p.part());
@@ -169,8 +170,8 @@ public final class JobChange {
     }
 
     /** @return the error for part number {@code part} of a job with {@code parts} parts */
-    public static io.tally.InvalidInputException partOutOfRange(String id, int parts, long part) {
-        return new io.tally.InvalidInputException(
+    public static InvalidInputException partOutOfRange(String id, int parts, long part) {
+        return new InvalidInputException(
                 "part",
                 parts == 0 ? "job " + id + " has no parts" : "must be between 0 and " + (parts - 1) + ", was " + part);
     }

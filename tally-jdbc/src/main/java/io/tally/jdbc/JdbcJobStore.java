@@ -46,16 +46,21 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
@@ -166,7 +171,7 @@ public final class JdbcJobStore implements JobStore {
     private final boolean readsUnderWriteLock;
     private final Lock[] stripes;
     /** recordParts calls waiting for their job's lock stripe, by stripe (see {@link #recordParts}). */
-    private final java.util.Queue<PartsCall>[] partsQueues;
+    private final Queue<PartsCall>[] partsQueues;
 
     private final String description;
     private final String secret;
@@ -192,7 +197,7 @@ public final class JdbcJobStore implements JobStore {
     private final String fastRecord;
     private final String fastPart;
     /** Counter-only record calls waiting for {@link #recordFast}, and the lock of the one thread sending them. */
-    private final java.util.Queue<FastRecord> fastQueue = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final Queue<FastRecord> fastQueue = new ConcurrentLinkedQueue<>();
 
     private final Lock fastLock = new ReentrantLock();
 
@@ -302,10 +307,10 @@ public final class JdbcJobStore implements JobStore {
     }
 
     @SuppressWarnings("unchecked")
-    private static java.util.Queue<PartsCall>[] newQueues(int n) {
-        java.util.Queue<PartsCall>[] queues = new java.util.Queue[n];
+    private static Queue<PartsCall>[] newQueues(int n) {
+        Queue<PartsCall>[] queues = new Queue[n];
         for (int i = 0; i < n; i++) {
-            queues[i] = new java.util.concurrent.ConcurrentLinkedQueue<>();
+            queues[i] = new ConcurrentLinkedQueue<>();
         }
         return queues;
     }
@@ -403,19 +408,11 @@ public final class JdbcJobStore implements JobStore {
             }
             if (!j.partPayloads().isEmpty()) {
                 try (PreparedStatement ps = tx.c.prepareStatement(insertPart)) {
-                    int n = 0;
-                    for (String payload : j.partPayloads()) {
+                    executeBatched(ps, j.partPayloads(), (payload, n) -> {
                         ps.setString(1, j.id());
-                        ps.setInt(2, n++);
+                        ps.setInt(2, n);
                         ps.setString(3, payload);
-                        ps.addBatch();
-                        if (n % BATCH == 0) {
-                            ps.executeBatch();
-                        }
-                    }
-                    if (n % BATCH != 0) {
-                        ps.executeBatch();
-                    }
+                    });
                 }
             }
             tx.emit(StoreEvent.of(EventType.CREATED, r));
@@ -467,20 +464,12 @@ public final class JdbcJobStore implements JobStore {
                     }
                 }
                 try (PreparedStatement ps = tx.c.prepareStatement(upsertItem)) {
-                    int n = 0;
-                    for (ItemUpdate i : u.items()) {
+                    executeBatched(ps, u.items(), (i, n) -> {
                         ps.setString(1, id);
                         ps.setString(2, i.key());
                         ps.setInt(3, code(i.outcome()));
                         ps.setString(4, i.reason());
-                        ps.addBatch();
-                        if (++n % BATCH == 0) {
-                            ps.executeBatch();
-                        }
-                    }
-                    if (n % BATCH != 0) {
-                        ps.executeBatch();
-                    }
+                    });
                 }
             }
             m.succeeded = succeeded;
@@ -536,7 +525,7 @@ public final class JdbcJobStore implements JobStore {
     /** @return the queued calls, one per job, oldest first */
     private List<FastRecord> takeFastRecords() {
         List<FastRecord> batch = new ArrayList<>();
-        Set<String> ids = new java.util.HashSet<>();
+        Set<String> ids = new HashSet<>();
         for (var it = fastQueue.iterator(); it.hasNext() && batch.size() < MAX_FAST_RECORDS; ) {
             FastRecord f = it.next();
             if (ids.add(f.id)) {
@@ -651,14 +640,14 @@ public final class JdbcJobStore implements JobStore {
             }
         }
         PartsCall mine = new PartsCall(id, parts);
-        java.util.Queue<PartsCall> queue = partsQueues[stripe];
+        Queue<PartsCall> queue = partsQueues[stripe];
         queue.add(mine);
         GroupCommit.await(mine, queue, lock, () -> applyQueuedParts(queue, id));
         return mine.result();
     }
 
     /** Applies the queued calls of job {@code id} (up to {@link #MAX_COMBINED}) in one transaction. */
-    private void applyQueuedParts(java.util.Queue<PartsCall> queue, String id) {
+    private void applyQueuedParts(Queue<PartsCall> queue, String id) {
         List<PartsCall> calls = new ArrayList<>();
         for (var it = queue.iterator(); it.hasNext() && calls.size() < MAX_COMBINED; ) {
             PartsCall c = it.next();
@@ -671,7 +660,7 @@ public final class JdbcJobStore implements JobStore {
         try {
             answers = write(id, "record parts of job " + id, tx -> recordPartsTogether(tx, id, calls));
         } catch (RuntimeException e) {
-            answers = java.util.Collections.nCopies(calls.size(), e);
+            answers = Collections.nCopies(calls.size(), e);
         }
         for (int i = 0; i < calls.size(); i++) {
             calls.get(i).answer(answers.get(i));
@@ -889,20 +878,12 @@ public final class JdbcJobStore implements JobStore {
             return;
         }
         try (PreparedStatement ps = c.prepareStatement(updatePart)) {
-            int n = 0;
-            for (PartUpdate p : writes) {
+            executeBatched(ps, writes, (p, n) -> {
                 ps.setInt(1, code(p.outcome()));
                 ps.setString(2, p.reason());
                 ps.setString(3, id);
                 ps.setInt(4, p.part());
-                ps.addBatch();
-                if (++n % BATCH == 0) {
-                    ps.executeBatch();
-                }
-            }
-            if (n % BATCH != 0) {
-                ps.executeBatch();
-            }
+            });
         }
     }
 
@@ -975,22 +956,15 @@ public final class JdbcJobStore implements JobStore {
             }
             try (PreparedStatement ps = tx.c.prepareStatement(
                     "INSERT INTO " + t.logs + " (job_id, seq, at, level, logger, message) VALUES (?, ?, ?, ?, ?, ?)")) {
-                int n = 0;
-                for (LogEntry l : entries) {
+                long first = seq + 1;
+                executeBatched(ps, entries, (l, n) -> {
                     ps.setString(1, id);
-                    ps.setLong(2, ++seq);
+                    ps.setLong(2, first + n);
                     ps.setLong(3, l.at().toEpochMilli());
                     ps.setString(4, l.level());
                     ps.setString(5, l.logger());
                     ps.setString(6, l.message());
-                    ps.addBatch();
-                    if (++n % BATCH == 0) {
-                        ps.executeBatch();
-                    }
-                }
-                if (n % BATCH != 0) {
-                    ps.executeBatch();
-                }
+                });
             }
             return null;
         });
@@ -1486,6 +1460,28 @@ public final class JdbcJobStore implements JobStore {
         }
     }
 
+    /** Sets the parameters of row {@code index} (0-based) of a batched statement. */
+    @FunctionalInterface
+    private interface RowBinder<T> {
+        void bind(T row, int index) throws SQLException;
+    }
+
+    /** Adds a row per element of {@code rows} to {@code ps}'s batch, executing it every {@value #BATCH} rows. */
+    private static <T> void executeBatched(PreparedStatement ps, Iterable<T> rows, RowBinder<T> binder)
+            throws SQLException {
+        int n = 0;
+        for (T row : rows) {
+            binder.bind(row, n);
+            ps.addBatch();
+            if (++n % BATCH == 0) {
+                ps.executeBatch();
+            }
+        }
+        if (n % BATCH != 0) {
+            ps.executeBatch();
+        }
+    }
+
     @FunctionalInterface
     private interface SqlSupplier<T> {
         T get() throws SQLException;
@@ -1917,13 +1913,13 @@ public final class JdbcJobStore implements JobStore {
     }
 
     private static Set<JobState> terminal() {
-        Set<JobState> s = java.util.EnumSet.allOf(JobState.class);
+        Set<JobState> s = EnumSet.allOf(JobState.class);
         s.removeAll(JobState.active());
         return s;
     }
 
     private static String marks(int n) {
-        return String.join(", ", java.util.Collections.nCopies(n, "?"));
+        return String.join(", ", Collections.nCopies(n, "?"));
     }
 
     private static int code(Outcome o) {

@@ -105,16 +105,14 @@ final class ProgressNotifier implements AutoCloseable {
 
     /** Sends one notification per pending job, in one transaction. */
     private void flush() {
-        List<String> ids = new ArrayList<>();
         List<String> payloads = new ArrayList<>();
         for (String id : pending.keySet()) {
             Set<Integer> parts = pending.remove(id);
             if (parts != null) {
-                ids.add(id);
                 payloads.add(payload.apply(id, parts));
             }
         }
-        if (ids.isEmpty()) {
+        if (payloads.isEmpty()) {
             return;
         }
         try (Connection c = dataSource.getConnection()) {
@@ -137,7 +135,7 @@ final class ProgressNotifier implements AutoCloseable {
                 c.setAutoCommit(true);
             }
         } catch (SQLException | RuntimeException e) {
-            log.warn("could not send {} progress notification(s) on {}: {}", ids.size(), name, e.toString());
+            log.warn("could not send {} progress notification(s) on {}: {}", payloads.size(), name, e.toString());
         }
     }
 

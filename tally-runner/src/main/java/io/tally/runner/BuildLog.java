@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
@@ -35,7 +36,7 @@ final class BuildLog {
     private final Map<Level, Integer> kept = new EnumMap<>(Level.class);
     private final Map<Level, Integer> dropped = new EnumMap<>(Level.class);
     /** Held while writing to the store: one writer at a time, so batches keep their order. */
-    private final java.util.concurrent.locks.ReentrantLock writing = new java.util.concurrent.locks.ReentrantLock();
+    private final ReentrantLock writing = new ReentrantLock();
 
     private List<LogEntry> buffer = new ArrayList<>();
     private boolean closed;
