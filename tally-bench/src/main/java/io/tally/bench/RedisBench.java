@@ -39,9 +39,12 @@ import java.util.regex.Pattern;
 
 /**
  * Load driver for the Redis store: Tally's {@code recordSuccess()} (anonymous), {@code recordSuccess(key)} (keyed),
- * {@code completePart}, {@code progress()} reads and the batch APIs ({@code completeParts(jobId, int...)} and one
- * {@code record} with many keyed items), at several numbers of calls in flight (one blocking caller thread per call in
- * flight; Lettuce's one shared connection pipelines them). Each Tally figure is shown next to the server's raw limit,
+ * {@code completePart}, {@code completePartAsync}, {@code progress()} reads and the batch APIs ({@code
+ * completeParts(jobId, int...)} and one {@code record} with many keyed items), at several numbers of calls in flight
+ * (one blocking caller thread per call in flight, Lettuce's one shared connection pipelining them; for {@code
+ * completePartAsync}, one lane per call in flight, each sending its next call from the callback of the one before).
+ * Each cell also reports this JVM's and Redis's CPU and the scripts' time per call. Each Tally figure is shown next
+ * to the server's raw limit,
  * measured in the same run against the same server at the same concurrency:
  *
  * <ul>
@@ -51,7 +54,7 @@ import java.util.regex.Pattern;
  * </ul>
  *
  * Every caller works on its own job (redis-benchmark's clients on {@code -r N} random keys), so the figures measure
- * the cost of an operation. Each cell runs a warm-up, then counts completed calls for a fixed time; redis-benchmark
+ * the cost of an operation, except in the part cells, where all callers complete parts of one job (map-reduce). Each cell runs a warm-up, then counts completed calls for a fixed time; redis-benchmark
  * gets a request count sized from a short calibration run so that it also runs about that long. Everything lives in
  * a scratch namespace whose keys are removed before and after the run.
  *
@@ -143,7 +146,6 @@ public final class RedisBench {
                     batchCell(n);
                 }
             }
-            commandStats();
         } finally {
             tally.close();
             cleanNamespace();
@@ -601,16 +603,6 @@ public final class RedisBench {
             throw new IllegalStateException("no result from redis-benchmark: " + out);
         }
         return last;
-    }
-
-    /** Server-side cost per call of the scripts, for the notes. */
-    private void commandStats() {
-        String stats = raw.sync().info("commandstats");
-        for (String line : stats.split("\r?\n")) {
-            if (line.startsWith("cmdstat_evalsha") || line.startsWith("cmdstat_hincrby")) {
-                notes.add("`INFO commandstats` at the end (whole server, cumulative): `" + line.trim() + "`");
-            }
-        }
     }
 
     /** Removes every key of the scratch namespace (SCAN of that namespace's hash tag only). */
