@@ -58,7 +58,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -315,12 +314,8 @@ public final class RedisJobStore implements JobStore {
     @Override
     public CompletableFuture<PartsOutcome> recordPartsBriefAsync(String id, List<PartUpdate> parts) {
         Prepared call = prepareParts(id, parts, true);
-        return writeAsync(call, true, System.nanoTime() + timeout.toNanos()).handle((reply, e) -> {
-            if (e != null) {
-                throw failure("recordParts", e instanceof CompletionException ? e.getCause() : e);
-            }
-            return partsOutcome(call, RawReplyOutput.strings(reply));
-        });
+        return writeAsync("recordParts", call, System.nanoTime() + timeout.toNanos())
+                .thenApply(r -> partsOutcome(call, r));
     }
 
     /**
@@ -981,30 +976,30 @@ public final class RedisJobStore implements JobStore {
     }
 
     /**
-     * Runs a record or recordParts call through the {@link WriteBatcher} and waits for it ({@link #writeAsync}); the
-     * reply is decoded by the calling thread, not the connection's one I/O thread.
+     * Runs a record or recordParts call through the {@link WriteBatcher}: alone, or in one script call with the calls
+     * of other threads that queued meanwhile. A retry is a new call with the same arguments.
      */
-    private List<Object> write(String what, Prepared prepared, boolean idempotent) {
-        CompletableFuture<List<Object>> reply = writeAsync(prepared, idempotent, System.nanoTime() + timeout.toNanos());
-        try {
-            return RawReplyOutput.strings(reply.get());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StoreUnavailableException("interrupted waiting for " + description, e);
-        } catch (ExecutionException e) {
-            throw failure(what, e.getCause());
-        }
+    private List<Object> write(String what, Prepared prepared, boolean retry) {
+        return withRetry(
+                what,
+                () -> {
+                    WriteBatcher.Call c = prepared.newCall();
+                    try {
+                        return RawReplyOutput.strings(await(writes.submit(c)));
+                    } catch (RedisException e) {
+                        writes.withdraw(c); // timed out in the queue: never sent
+                        throw e;
+                    }
+                },
+                retry);
     }
 
     /**
-     * Sends a record or recordParts call through the {@link WriteBatcher}: alone, or in one script call with the calls
-     * that queued meanwhile. While Redis is unreachable it is tried again, 10 ms apart, until {@code deadline} ({@link
-     * System#nanoTime()}): any failure of an idempotent call, and of any other only when it was never sent, so nothing
-     * is applied twice (as {@link #withRetry}). A try that gets no answer within the store's timeout fails. The stage
-     * completes with the raw reply or the last {@link RedisException} (or {@link StoreUnavailableException} once the
-     * store is closed).
+     * {@link #write} of an idempotent call without blocking: retried while Redis is unreachable until {@code deadline}
+     * ({@link System#nanoTime()}), as {@link #withRetry} does, each attempt 10 ms after the last; after it, or on the
+     * store's timeout with no answer, the stage fails with {@link StoreUnavailableException}.
      */
-    private CompletableFuture<List<Object>> writeAsync(Prepared prepared, boolean idempotent, long deadline) {
+    private CompletableFuture<List<Object>> writeAsync(String what, Prepared prepared, long deadline) {
         if (closed) {
             return CompletableFuture.failedFuture(new StoreUnavailableException(description + " is closed"));
         }
@@ -1014,34 +1009,25 @@ public final class RedisJobStore implements JobStore {
                 .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                 .handle((reply, failure) -> {
                     if (failure == null) {
-                        return CompletableFuture.completedFuture(reply);
+                        return CompletableFuture.completedFuture(RawReplyOutput.strings(reply));
                     }
                     RedisException e = redisException(failure);
                     if (e.getCause() instanceof TimeoutException) {
                         writes.withdraw(c); // timed out in the queue: never sent
                     }
-                    boolean again = !isServerError(e) && (idempotent || neverSent(e));
-                    if (!again || System.nanoTime() - deadline > 0 || closed) {
-                        return CompletableFuture.<List<Object>>failedFuture(e);
+                    if (isServerError(e) || System.nanoTime() - deadline > 0 || closed) {
+                        return CompletableFuture.<List<Object>>failedFuture(unavailable(what, e));
                     }
                     return CompletableFuture.runAsync(() -> {}, RETRY_DELAY)
-                            .thenCompose(x -> writeAsync(prepared, idempotent, deadline));
+                            .thenCompose(x -> writeAsync(what, prepared, deadline));
                 })
                 .thenCompose(stage -> stage);
-    }
-
-    /** @return what a failed write throws: a RedisException becomes {@link StoreUnavailableException} */
-    private RuntimeException failure(String what, Throwable cause) {
-        if (cause instanceof RedisException e) {
-            return unavailable(what, e);
-        }
-        return cause instanceof RuntimeException re ? re : new IllegalStateException(cause);
     }
 
     /** @return a failed call's cause as the RedisException the blocking calls see (see {@link #await}) */
     private RedisException redisException(Throwable failure) {
         Throwable cause = failure;
-        while (cause instanceof CompletionException && cause.getCause() != null) {
+        while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
             cause = cause.getCause();
         }
         if (cause instanceof RedisException re) {
