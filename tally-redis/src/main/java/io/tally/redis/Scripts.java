@@ -15,11 +15,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
-/** The Lua scripts of the store, read from {@code src/main/resources/io/tally/redis/lua}: each is lib.lua + its own. */
+/**
+ * The Lua scripts of the store, read from {@code src/main/resources/io/tally/redis/lua}: each is base.lua + lib.lua + its
+ * own, except hot.lua, which runs on every hot write and gets base.lua only.
+ */
 enum Scripts {
     CREATE("create"),
     FIND("find"),
     WRITE("write"),
+    HOT("hot", "base"),
     TRANSITION("transition"),
     HEARTBEAT("heartbeat"),
     QUERY("query"),
@@ -37,8 +41,17 @@ enum Scripts {
     private final String sha;
 
     Scripts(String name) {
-        this.text = read("lib") + "\n" + read(name);
-        this.sha = sha1(text);
+        this(name, "base", "lib");
+    }
+
+    /** @param helpers the files prepended to the script, in order */
+    Scripts(String name, String... helpers) {
+        StringBuilder text = new StringBuilder();
+        for (String h : helpers) {
+            text.append(read(h)).append('\n');
+        }
+        this.text = text.append(read(name)).toString();
+        this.sha = sha1(this.text);
     }
 
     /** @return the arguments of an EVALSHA of this script so far: its SHA-1; add the key count, keys and arguments */

@@ -39,20 +39,23 @@ final class WriteBatcher {
      * 'b'}, 4 keys), recordParts ({@code 'p'}, 3 keys) or recordParts answered without the job ({@code 'q'}, 3 keys).
      */
     enum Kind {
-        RECORD("r", 4),
-        RECORD_BRIEF("b", 4),
-        PARTS("p", 3),
-        PARTS_BRIEF("q", 3);
+        RECORD("r", 4, false),
+        RECORD_BRIEF("b", 4, true),
+        PARTS("p", 3, false),
+        PARTS_BRIEF("q", 3, true);
 
         final String code;
         final int keys;
         /** The code of a call with the same keys as the call before it in a batch: sent without them. */
         final String sameKeysCode;
+        /** Whether hot.lua may take such a call (it takes only brief ones, and not all of them). */
+        final boolean hot;
 
-        Kind(String code, int keys) {
+        Kind(String code, int keys, boolean hot) {
             this.code = code;
             this.keys = keys;
             this.sameKeysCode = "=" + code;
+            this.hot = hot;
         }
     }
 
@@ -98,6 +101,16 @@ final class WriteBatcher {
     private final LongSupplier now;
     private final ConcurrentLinkedDeque<Call> queue = new ConcurrentLinkedDeque<>();
     private final AtomicInteger inFlight = new AtomicInteger();
+    /**
+     * Until when ({@link System#nanoTime()}) batches skip hot.lua, which last answered that someone listens to the
+     * store's events: it would take nothing, and the batch would need a second round trip to write.lua.
+     */
+    private volatile long skipHotUntil = System.nanoTime();
+
+    /** How long a batch skips hot.lua after it found a listener. */
+    private static final long SKIP_HOT_NANOS = 1_000_000_000L;
+
+    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
     /**
      * @param sharedKeys KEYS 1-9 of write.lua: the six state indexes and the three due sets
@@ -150,23 +163,47 @@ final class WriteBatcher {
                 inFlight.decrementAndGet();
                 continue;
             }
-            CompletionStage<List<Object>> sent;
-            try {
-                sent = send(batch);
-            } catch (RuntimeException e) {
-                sent = CompletableFuture.failedFuture(e); // answered below like any failed call
-            }
-            sent.whenComplete((replies, failure) -> {
+            run(batch).whenComplete((done, failure) -> {
                 // The slot is freed after the answers: an asynchronous caller that sends its next call from its
                 // callback (on this thread) queues it, and it goes with the others queued rather than alone.
-                try {
-                    complete(batch, replies, failure);
-                } finally {
-                    inFlight.decrementAndGet();
-                }
+                inFlight.decrementAndGet();
                 sendQueued();
             });
         }
+    }
+
+    /**
+     * Sends a batch and answers each of its calls. A batch that starts with a call hot.lua may take goes there first:
+     * hot.lua applies the calls it takes, in order, up to the first it does not take, and write.lua the rest.
+     */
+    private CompletionStage<Void> run(List<Call> batch) {
+        if (!batch.get(0).kind.hot || System.nanoTime() - skipHotUntil < 0) {
+            return sendAndAnswer(Scripts.WRITE, batch);
+        }
+        return send(Scripts.HOT, batch)
+                .handle((replies, failure) -> {
+                    if (failure != null) {
+                        complete(batch, null, failure);
+                        return DONE;
+                    }
+                    if (replies.size() == 1 && replies.get(0) instanceof byte[]) { // {'heard'}: nothing written
+                        skipHotUntil = System.nanoTime() + SKIP_HOT_NANOS;
+                        return sendAndAnswer(Scripts.WRITE, batch);
+                    }
+                    int taken = Math.min(replies.size(), batch.size());
+                    complete(batch.subList(0, taken), replies, null);
+                    return taken == batch.size()
+                            ? DONE
+                            : sendAndAnswer(Scripts.WRITE, batch.subList(taken, batch.size()));
+                })
+                .thenCompose(next -> next);
+    }
+
+    private CompletionStage<Void> sendAndAnswer(Scripts script, List<Call> batch) {
+        return send(script, batch).handle((replies, failure) -> {
+            complete(batch, replies, failure);
+            return null;
+        });
     }
 
     /** Takes the next batch off the queue; two senders may drain at once, so a call is only ever polled, never peeked. */
@@ -206,7 +243,19 @@ final class WriteBatcher {
         return grouped;
     }
 
-    private CompletionStage<List<Object>> send(List<Call> batch) {
+    /**
+     * Sends a batch to write.lua or hot.lua (which take the same keys and arguments); a failure to send fails the
+     * returned stage, so that it is answered like any failed call.
+     */
+    private CompletionStage<List<Object>> send(Scripts script, List<Call> batch) {
+        try {
+            return script.run(connection, arguments(script, batch));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private CommandArgs<String, String> arguments(Scripts script, List<Call> batch) {
         // A call with the same keys as the call before it (same job, both record or both recordParts) goes without
         // them: write.lua reuses that call's.
         boolean[] sameKeys = new boolean[batch.size()];
@@ -220,7 +269,7 @@ final class WriteBatcher {
             }
         }
         // EVALSHA sha numkeys KEYS... ARGV...: each call's keys, in batch order, then each call's arguments.
-        CommandArgs<String, String> args = Scripts.WRITE.args().add(keyCount);
+        CommandArgs<String, String> args = script.args().add(keyCount);
         for (byte[] k : sharedKeys) {
             args.add(k);
         }
@@ -238,7 +287,7 @@ final class WriteBatcher {
                 args.add(c.encoded[i]);
             }
         }
-        return Scripts.WRITE.run(connection, args);
+        return args;
     }
 
     private static byte[] utf8(String s) {
@@ -248,7 +297,7 @@ final class WriteBatcher {
     @SuppressWarnings("unchecked")
     private static void complete(List<Call> batch, List<Object> replies, Throwable failure) {
         if (failure == null && (replies == null || replies.size() != batch.size())) {
-            failure = new RedisException("write.lua answered " + (replies == null ? "nothing" : replies.size())
+            failure = new RedisException("the script answered " + (replies == null ? "nothing" : replies.size())
                     + " replies for " + batch.size() + " calls");
         }
         for (int i = 0; i < batch.size(); i++) {

@@ -1,8 +1,7 @@
--- Tally Redis store: helpers prepended to every script (see README.md for the key layout).
+-- Tally Redis store: helpers prepended (after base.lua) to every script but hot.lua (see README.md for the key layout).
 -- Common KEYS of every job write:
 --   1 job hash, 2..7 state indexes (PENDING RUNNING SUCCEEDED FAILED CANCELLED SKIPPED),
 --   8 due:lease, 9 due:deadline, 10 due:retain
--- Every value is kept as a string; integers are formatted with %d (never tostring, which prints 1e+15).
 
 local STATES = {'PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'SKIPPED'}
 local STATE_KEY = {}
@@ -11,10 +10,6 @@ local TERMINAL = {SUCCEEDED = true, FAILED = true, CANCELLED = true, SKIPPED = t
 local KEY_JOB, KEY_LEASE, KEY_DEADLINE, KEY_RETAIN = 1, 8, 9, 10
 -- The keys the helpers below use: KEYS, except in write.lua, which points K at the keys of the operation it runs.
 local K = KEYS
-
-local function fmt(n)
-    return string.format('%d', n)
-end
 
 -- Index member: 13-digit zero-padded createdAt millis, ':', id. All index members have score 0 so that
 -- ZRANGE BYLEX orders them by (createdAt, id).
@@ -117,27 +112,6 @@ local function auto_start(j, now)
     set(j, 'updatedAt', fmt(now))
 end
 
--- io.tally.store.RateEstimator.fold, with the same arithmetic (doubles, window 1000 ms, tau 10 s), on numbers:
--- rate (nil = none yet), rateAt (nil = not started), the units accumulated since rateAt, the new units and now.
--- Returns the new rate, rateAt and accumulated units, and whether the window closed (the rate changed).
-local function fold(rate, rate_at, acc, units, now)
-    acc = acc + units
-    if rate_at == nil then
-        return rate, now, acc, false
-    end
-    local dt = now - rate_at
-    if dt < 1000 then
-        return rate, rate_at, acc, false
-    end
-    local inst = acc * 1000.0 / dt
-    if rate == nil then
-        rate = inst
-    else
-        rate = rate + math.min(1.0, dt / 1000.0 / 10.0) * (inst - rate)
-    end
-    return rate, now, 0, true
-end
-
 -- fold() on the job's fields.
 local function fold_rate(j, units, now)
     local rate, rate_at, acc, folded =
@@ -197,14 +171,6 @@ local function reply(status, j, ...)
         end
     end
     return out
-end
-
--- HSET/ZADD/RPUSH with many arguments, in chunks that stay below Lua's unpack limit.
-local function bulk(cmd, key, args, step)
-    for i = 1, #args, step do
-        local last = math.min(i + step - 1, #args)
-        redis.call(cmd, key, unpack(args, i, last))
-    end
 end
 
 -- ---- hot path (record, recordParts): fewer commands per call, each redis.call costs more than the Lua around it ----

@@ -70,82 +70,6 @@ local function finish_call(j, events, known, out, brief)
     return reply_with_job(j, known, out)
 end
 
-local function outcome_of(v)
-    return v and string.sub(v, 1, 1)
-end
-
--- The counters after an item or part moves from the outcome 'prior' ('S', 'F' or nil for none) to 'outcome':
--- returns 1 if it was new (else 0), succeeded, failed.
-local function recount(prior, outcome, succeeded, failed)
-    local new = 0
-    if not prior then
-        new = 1
-    elseif prior == 'S' then
-        succeeded = succeeded - 1
-    else
-        failed = failed - 1
-    end
-    if outcome == 'S' then
-        succeeded = succeeded + 1
-    else
-        failed = failed + 1
-    end
-    return new, succeeded, failed
-end
-
--- Part outcomes in the bitfield (K[11]) and the reasons of failed parts (K[12]).
-local CODE, BITS = {[1] = 'S', [2] = 'F'}, {S = 1, F = 2}
-
--- The stored outcomes ('S', 'F'; nil = pending) of the parts in 'order' (distinct part numbers, as strings).
-local function read_parts(order)
-    local stored = {}
-    for i = 1, #order, 2000 do
-        local last = math.min(i + 1999, #order)
-        local args = {}
-        for k = i, last do
-            args[#args + 1] = 'GET'
-            args[#args + 1] = 'u2'
-            args[#args + 1] = '#' .. order[k]
-        end
-        local v = redis.call('BITFIELD', K[11], unpack(args))
-        for k = i, last do
-            stored[order[k]] = CODE[v[k - i + 1]]
-        end
-    end
-    return stored
-end
-
--- Writes the parts of 'order' whose outcome in 'final' (values as in ARGV) differs from 'stored': their bits, and the
--- reason of a part that failed with one (dropped when a failed part succeeds after all).
-local function write_parts(order, stored, final)
-    local bits, why, unwhy = {}, {}, {}
-    for _, ps in ipairs(order) do
-        local a, b = outcome_of(stored[ps]), outcome_of(final[ps])
-        if a ~= b then
-            bits[#bits + 1] = 'SET'
-            bits[#bits + 1] = 'u2'
-            bits[#bits + 1] = '#' .. ps
-            bits[#bits + 1] = BITS[b]
-            local bar = b == 'F' and string.find(final[ps], '|', 1, true)
-            if bar then
-                why[#why + 1] = ps
-                why[#why + 1] = string.sub(final[ps], bar + 1)
-            elseif a == 'F' then
-                unwhy[#unwhy + 1] = ps
-            end
-        end
-    end
-    if #bits > 0 then
-        bulk('BITFIELD', K[11], bits, 2000)
-    end
-    if #why > 0 then
-        bulk('HSET', K[12], why, 2000)
-    end
-    if #unwhy > 0 then
-        bulk('HDEL', K[12], unwhy, 1000)
-    end
-end
-
 -- Appends to 'order' the values ARGV[first], ARGV[first + stride], … (n of them) not in 'seen' yet.
 local function add_distinct(order, seen, first, n, stride)
     for i = 0, n - 1 do
@@ -225,75 +149,6 @@ local function record(j, p, brief)
     return finish_call(j, events, known, {'ok'})
 end
 
--- The job fields quick_record reads.
-local QUICK = {'state', 'parts', 'total', 'succeeded', 'failed', 'startedAt', 'heartbeat', 'rate', 'rateAt', 'rateAcc', 'id'}
-
--- A 'b' call on a RUNNING job without parts, with at most one item and that one new to the job, when nobody listens
--- (the common case: workers counting the items of a running job): record() on the few fields it needs, read with one
--- HMGET and written with one HSET. The call's arguments start at ARGV[p], its keys (job, items, items-ok, items-failed)
--- at KEYS[first]. Returns the reply, or nil, having written nothing, for any other case (record() takes it).
-local function quick_record(p, first)
-    local n = tonumber(ARGV[p + 6])
-    if n > 1 then
-        return nil
-    end
-    local job_key = KEYS[first]
-    local v = redis.call('HMGET', job_key, unpack(QUICK))
-    if v[1] ~= 'RUNNING' or v[2] ~= '0' then
-        return nil
-    end
-    local du_s, du_f = tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
-    local succeeded, failed, newly = tonumber(v[4]) + du_s, tonumber(v[5]) + du_f, du_s + du_f
-    if n == 1 then
-        local key, value = ARGV[p + 7], ARGV[p + 8]
-        if redis.call('HSETNX', KEYS[first + 1], key, value) == 0 then
-            return nil -- recorded before: record() compares the outcomes
-        end
-        if string.byte(value, 1) == 83 then -- 'S'
-            succeeded = succeeded + 1
-            redis.call('ZADD', KEYS[first + 2], 0, key)
-        else
-            failed = failed + 1
-            redis.call('ZADD', KEYS[first + 3], 0, key)
-        end
-        newly = newly + 1
-    end
-    -- (HMGET answers false for a missing field; fold() takes nil)
-    local rate_at_was = v[9] and tonumber(v[9]) or nil
-    local rate, rate_at, acc, folded =
-        fold(v[8] and tonumber(v[8]) or nil, rate_at_was, tonumber(v[10] or '0'), newly, now)
-    local total = tonumber(v[3]) + tonumber(ARGV[p + 3])
-    local s, f, at, a = fmt(succeeded), v[5], fmt(now), fmt(acc)
-    local h = {'succeeded', s, 'updatedAt', at, 'rateAcc', a}
-    if failed ~= tonumber(v[5]) then
-        f = fmt(failed)
-        h[#h + 1], h[#h + 2] = 'failed', f
-    end
-    local rate_s = v[8]
-    if folded then
-        rate_s = string.format('%.17g', rate)
-        h[#h + 1], h[#h + 2] = 'rate', rate_s
-    end
-    if rate_at ~= rate_at_was then
-        h[#h + 1], h[#h + 2] = 'rateAt', fmt(rate_at)
-    end
-    local t = v[3]
-    if total ~= tonumber(t) then
-        t = fmt(total)
-        h[#h + 1], h[#h + 2] = 'total', t
-    end
-    if ARGV[p + 4] == '1' then
-        h[#h + 1], h[#h + 2] = 'message', ARGV[p + 5]
-    end
-    if v[7] then
-        local lease = now + tonumber(v[7])
-        h[#h + 1], h[#h + 2] = 'leaseUntil', fmt(lease)
-        redis.call('ZADD', KEYS[KEY_LEASE - 1], lease, v[11])
-    end
-    redis.call('HSET', job_key, unpack(h))
-    return {'ok', 'RUNNING', t, s, f, v[6], at, rate_s, fmt(rate_at), a}
-end
-
 -- A run of recordParts calls (ARGV offsets of their first argument) on one job: their distinct part numbers in
 -- order, the outcomes stored for them and 'cur', the outcomes as the calls change them; close_run writes the changes.
 local function open_run(offsets)
@@ -301,7 +156,7 @@ local function open_run(offsets)
     for _, p in ipairs(offsets) do
         add_distinct(order, seen, p + 3, tonumber(ARGV[p + 2]), 3)
     end
-    local stored, cur = read_parts(order), {}
+    local stored, cur = read_parts(K[11], order), {}
     for _, ps in ipairs(order) do
         cur[ps] = stored[ps]
     end
@@ -309,7 +164,7 @@ local function open_run(offsets)
 end
 
 local function close_run(run)
-    write_parts(run.order, run.stored, run.cur)
+    write_parts(K[11], K[12], run.order, run.stored, run.cur)
 end
 
 -- The first part of a call (its parts at ARGV[P], ARGV[P + 3], …) outside 0..parts-1, if any.
@@ -430,10 +285,9 @@ end
 -- a run: their parts are read with one BITFIELD and written with one after the last call,
 -- each call still checked and answered in order against the outcomes so far. Only when nobody listens (events are
 -- published with the stored hash) and the caller holds the job's fixed fields or needs no job in its reply.
--- Returns the ARGV offsets of the run's calls' arguments, whether they are all 'q' calls without failJob, and the
--- ARGV index of the call after the run.
+-- Returns the ARGV offsets of the run's calls' arguments and the ARGV index of the call after the run.
 local function run_of(c, arg_at, j)
-    local offsets, brief = {}, true
+    local offsets = {}
     while c <= calls do
         local kind, same = kind_of(arg_at)
         if (#offsets > 0 and not same) or (kind ~= 'p' and kind ~= 'q') then
@@ -442,92 +296,10 @@ local function run_of(c, arg_at, j)
         if kind == 'p' and not knows(j, ARGV[arg_at + 3]) then
             break
         end
-        local p = arg_at + 2
-        if kind == 'p' then
-            brief = false
-        else
-            for i = 0, tonumber(ARGV[p + 2]) - 1 do
-                if ARGV[p + 5 + 3 * i] == '1' then
-                    brief = false -- failJob: fails the job, left to record_parts
-                end
-            end
-        end
-        offsets[#offsets + 1] = p
+        offsets[#offsets + 1] = arg_at + 2
         c, arg_at = c + 1, arg_at + 2 + tonumber(ARGV[arg_at + 1])
     end
-    return offsets, brief, arg_at
-end
-
--- A run of 'q' calls (no failJob) on a RUNNING job, with the arithmetic of record_parts on locals: per call the range
--- check, the outcome moves and counts, the rate fold (fold(), call by call) and the settle; the job's
--- fields are set once at the end. Answers as record_parts would, call by call ('q' replies carry no job).
-local function fast_run(j, offsets, run, replies, c)
-    local parts, tolerated = tonumber(j.parts), tonumber(j.tolerated)
-    local total = tonumber(j.total)
-    local succeeded, failed = tonumber(j.succeeded), tonumber(j.failed)
-    local rate, rate_at, rate_acc = j.rate and tonumber(j.rate), j.rateAt and tonumber(j.rateAt),
-        tonumber(j.rateAcc or '0')
-    local rate_changed, touched, settled_by = false, false, j.settledBy
-    local cur = run.cur
-    for idx, p in ipairs(offsets) do
-        local token, n, P = ARGV[p], tonumber(ARGV[p + 2]), p + 3
-        local bad = bad_part(P, n, parts)
-        local reply
-        if bad then
-            reply = {'range', parts, bad}
-        elseif settled_by ~= j.settledBy then
-            -- settled earlier in this run: a call that changes nothing is answered, any other is refused
-            if changes_any(cur, P, n) then
-                reply = {'finished', 'SUCCEEDED'}
-            else
-                local last = (token ~= '' and settled_by == token) and 1 or 0
-                reply = {'ok', 0, math.max(0, total - succeeded - failed), last}
-            end
-        else
-            touched = true
-            local changed, newly = 0, 0
-            for i = 0, n - 1 do
-                local ps, value = ARGV[P + 3 * i], ARGV[P + 1 + 3 * i]
-                local outcome = string.sub(value, 1, 1)
-                local prior = outcome_of(cur[ps])
-                if prior ~= outcome then
-                    cur[ps] = value
-                    changed = changed + 1
-                    local new
-                    new, succeeded, failed = recount(prior, outcome, succeeded, failed)
-                    newly = newly + new
-                end
-            end
-            local folded
-            rate, rate_at, rate_acc, folded = fold(rate, rate_at, rate_acc, newly, now)
-            rate_changed = rate_changed or folded
-            local last = 0
-            if succeeded + failed == parts and failed <= tolerated then
-                last, settled_by = 1, token
-            end
-            reply = {'ok', changed, parts - succeeded - failed, last}
-        end
-        replies[c + idx - 1] = reply
-    end
-    if not touched then
-        return
-    end
-    set(j, 'succeeded', fmt(succeeded))
-    set(j, 'failed', fmt(failed))
-    set(j, 'updatedAt', fmt(now))
-    if rate_changed then
-        set(j, 'rate', string.format('%.17g', rate))
-    end
-    set(j, 'rateAt', fmt(rate_at))
-    set(j, 'rateAcc', fmt(rate_acc))
-    if j.heartbeat ~= nil then
-        set(j, 'leaseUntil', plus(now, j.heartbeat))
-    end
-    if settled_by ~= j.settledBy then
-        set(j, 'settled', '1')
-        set(j, 'settledBy', settled_by)
-        finish(j, 'SUCCEEDED', now)
-    end
+    return offsets, arg_at
 end
 
 local replies = {}
@@ -539,22 +311,16 @@ local function apply(c, arg_at, kind, argc)
         job = load_hot(K[KEY_JOB])
         from = job and job.state
     end
-    local offsets, brief, after = {}, false, nil
     if (kind == 'p' or kind == 'q') and not heard and job ~= nil then
-        offsets, brief, after = run_of(c, arg_at, job)
-    end
-    local fast = brief and job.state == 'RUNNING'
-    if #offsets > 1 or (fast and #offsets == 1) then
-        local run = open_run(offsets)
-        if fast then
-            fast_run(job, offsets, run, replies, c)
-        else
+        local offsets, after = run_of(c, arg_at, job)
+        if #offsets > 1 then
+            local run = open_run(offsets)
             for i, p in ipairs(offsets) do
                 replies[c + i - 1] = record_parts(job, p, run, kind_of(p - 2) == 'q')
             end
+            close_run(run)
+            return c + #offsets, after
         end
-        close_run(run)
-        return c + #offsets, after
     end
     if kind == 'r' or kind == 'b' then
         replies[c] = record(job, arg_at + 2, kind == 'b')
@@ -564,33 +330,20 @@ local function apply(c, arg_at, kind, argc)
     return c + 1, arg_at + 2 + argc
 end
 
--- K is built for a call's keys (call_keys) only when record() or record_parts() needs it; 'own' is where the keys of
--- the call at hand start in KEYS, 'stale' whether K is still that of an earlier call. While a job is loaded, K is its.
 local c, key_at, arg_at = 1, SHARED + 1, 4
-local own, stale = nil, true
 while c <= calls do
     local kind, same = kind_of(arg_at)
     local argc = tonumber(ARGV[arg_at + 1])
-    local count = (kind == 'r' or kind == 'b') and 4 or 3
     if not same then
         if job ~= nil and KEYS[key_at] ~= K[KEY_JOB] then
             flush()
             job = nil
         end
-        own, stale = key_at, true
+        local count = (kind == 'r' or kind == 'b') and 4 or 3
+        K = call_keys(key_at, count)
         key_at = key_at + count
     end
-    -- (a job loaded by the call before may hold changes not written yet: then record() goes on with it)
-    local quick = kind == 'b' and not heard and job == nil and quick_record(arg_at + 2, own)
-    if quick then
-        replies[c] = quick
-        c, arg_at = c + 1, arg_at + 2 + argc
-    else
-        if stale then
-            K, stale = call_keys(own, count), false
-        end
-        c, arg_at = apply(c, arg_at, kind, argc)
-    end
+    c, arg_at = apply(c, arg_at, kind, argc)
 end
 flush()
 return replies
