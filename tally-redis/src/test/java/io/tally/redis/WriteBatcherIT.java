@@ -100,7 +100,7 @@ class WriteBatcherIT {
         store.create(job("blocker", 0));
         RedisCommands<String, String> redis = admin.sync();
 
-        // Two calls fill the in-flight slots and hang on the paused server; the next four queue behind them.
+        // Blocking calls fill the in-flight slots and hang on the paused server; the next four queue behind them.
         client(redis, "PAUSE", "10000", "WRITE");
         long before = evalshaCalls(redis);
         List<Future<JobRecord>> blockers = fillInFlight();
@@ -116,7 +116,7 @@ class WriteBatcherIT {
         client(redis, "UNPAUSE");
 
         for (Future<JobRecord> b : blockers) {
-            assertThat(b.get(10, TimeUnit.SECONDS).succeeded()).isBetween(1L, 2L);
+            assertThat(b.get(10, TimeUnit.SECONDS).succeeded()).isBetween(1L, (long) WriteBatcher.MAX_IN_FLIGHT);
         }
         PartsResult ra = a.get(10, TimeUnit.SECONDS);
         PartsResult rc = c.get(10, TimeUnit.SECONDS);
@@ -149,7 +149,7 @@ class WriteBatcherIT {
                         .items())
                 .extracting(JobRecord::id)
                 .containsExactly("p");
-        assertThat(store.find("blocker").orElseThrow().succeeded()).isEqualTo(2);
+        assertThat(store.find("blocker").orElseThrow().succeeded()).isEqualTo(WriteBatcher.MAX_IN_FLIGHT);
     }
 
     @Test
@@ -300,7 +300,8 @@ class WriteBatcherIT {
 
     @Test
     void manyThreadsOnFewJobsLoseNoCall() throws Exception {
-        // Two batches are drained at once when two script calls are in flight; every call must land in exactly one.
+        // Several batches are drained at once when several script calls are in flight; every call must land in exactly
+        // one.
         int threads = 32;
         int calls = 1_500;
         for (int j = 0; j < 4; j++) {

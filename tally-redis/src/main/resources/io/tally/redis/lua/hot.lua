@@ -1,6 +1,7 @@
 -- hot(ops): the common calls of a write.lua batch, with base.lua's helpers only. Defining lib.lua's and write.lua's
 -- helpers costs every script call ~15 µs before its first call is counted, several times what a counted item costs.
--- KEYS and ARGV exactly as write.lua's. Takes, while nobody listens (no event to publish):
+-- KEYS and ARGV as write.lua's, but for the arguments hot.lua has no use for: 'b' calls come without 'known', 'q' calls
+-- without 'token' and 'known' (the argument counts say so). Takes, while nobody listens (no event to publish):
 --   'b' (brief record) with at most one item, new to the job, on a RUNNING job without parts;
 --   runs of 'q' (brief recordParts) on a RUNNING job, without failJob, that do not settle it.
 -- Applies the calls in order up to the first one it does not take, which it leaves untouched with all after it, and
@@ -39,10 +40,10 @@ end
 local RECORD = {'state', 'parts', 'total', 'succeeded', 'failed', 'startedAt', 'heartbeat', 'rate', 'rateAt', 'rateAcc',
     'id'}
 
--- A 'b' call whose arguments start at ARGV[p], its keys (job, items, items-ok, items-failed) at KEYS[first]: write.lua's
+-- A 'b' call whose arguments (from 'succeeded' on) start at ARGV[p], its keys (job, items, items-ok, items-failed) at KEYS[first]: write.lua's
 -- record() on the fields it needs. Returns its reply, or nil, having written nothing, when it is not one hot.lua takes.
 local function record_one(p, first)
-    local n = tonumber(ARGV[p + 6])
+    local n = tonumber(ARGV[p + 5])
     if n > 1 then
         return nil
     end
@@ -51,10 +52,10 @@ local function record_one(p, first)
     if v[1] ~= 'RUNNING' or v[2] ~= '0' then
         return nil
     end
-    local du_s, du_f = tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
+    local du_s, du_f = tonumber(ARGV[p]), tonumber(ARGV[p + 1])
     local succeeded, failed, newly = tonumber(v[4]) + du_s, tonumber(v[5]) + du_f, du_s + du_f
     if n == 1 then
-        local key, value = ARGV[p + 7], ARGV[p + 8]
+        local key, value = ARGV[p + 6], ARGV[p + 7]
         if redis.call('HSETNX', KEYS[first + 1], key, value) == 0 then
             return nil -- recorded before: record() compares the outcomes
         end
@@ -79,13 +80,13 @@ local function record_one(p, first)
     end
     local rate_s = put_rate(h, rate, v[8], folded, rate_at, rate_at_was)
     local t = v[3]
-    local total = tonumber(t) + tonumber(ARGV[p + 3])
+    local total = tonumber(t) + tonumber(ARGV[p + 2])
     if total ~= tonumber(t) then
         t = fmt(total)
         h[#h + 1], h[#h + 2] = 'total', t
     end
-    if ARGV[p + 4] == '1' then
-        h[#h + 1], h[#h + 2] = 'message', ARGV[p + 5]
+    if ARGV[p + 3] == '1' then
+        h[#h + 1], h[#h + 2] = 'message', ARGV[p + 4]
     end
     renew_lease(h, v[7], v[11])
     redis.call('HSET', job_key, unpack(h))
@@ -95,72 +96,75 @@ end
 -- The job fields run_parts reads.
 local PARTS = {'state', 'parts', 'tolerated', 'succeeded', 'failed', 'rate', 'rateAt', 'rateAcc', 'heartbeat', 'id'}
 
--- Whether one of the n parts of a call (ARGV[P], ARGV[P + 3], …) asks to fail the job.
-local function fails_job(P, n)
-    for i = 0, n - 1 do
-        if ARGV[P + 2 + 3 * i] == '1' then
-            return true
+-- BITFIELD SET of ops ('SET', 'u2', '#part', code, …) in chunks; returns each op's previous value, in order.
+local function set_bits(key, ops)
+    local old = {}
+    for i = 1, #ops, 2000 do
+        local v = redis.call('BITFIELD', key, unpack(ops, i, math.min(i + 1999, #ops)))
+        for k = 1, #v do
+            old[#old + 1] = v[k]
         end
     end
-    return false
+    return old
 end
 
--- The run of 'q' calls at ARGV offsets 'offsets' (of their first argument), the first being call c, on the job whose
+-- The run of 'q' calls at ARGV offsets 'offsets' (of their argument 'n'), the first being call c, on the job whose
 -- keys (job, parts bitfield, part errors) start at KEYS[first]: write.lua's record_parts, call by call, on locals.
 -- Returns how many calls it applied: up to the first that fails or settles the job, all if none does.
+-- One BITFIELD sets the parts of all the calls it may take, in order, and answers each part's outcome before its
+-- SET: what the call found. A call that would settle the job is left to write.lua (which claims the settle): its parts
+-- and those of the calls after it are set back to what they were before it.
 local function run_parts(c, offsets, first)
-    local job_key = KEYS[first]
+    local job_key, bits_key = KEYS[first], KEYS[first + 1]
     local v = redis.call('HMGET', job_key, unpack(PARTS))
     if v[1] ~= 'RUNNING' then
         return 0
     end
     local parts, tolerated = tonumber(v[2]), tonumber(v[3])
+    -- the calls it may take (up to the first with failJob), their parts' SETs, and which have a part out of range
+    local ops, take, bad = {}, #offsets, {}
+    for idx, p in ipairs(offsets) do
+        local n, fails, out = tonumber(ARGV[p]), false, nil
+        for P = p + 1, p + 3 * n, 3 do
+            local part = tonumber(ARGV[P])
+            if part < 0 or part >= parts then
+                out = out or part
+            end
+            fails = fails or ARGV[P + 2] == '1'
+        end
+        if fails then
+            take = idx - 1
+            break
+        end
+        bad[idx] = out
+        if not out then
+            for P = p + 1, p + 3 * n, 3 do
+                local o = #ops
+                ops[o + 1], ops[o + 2], ops[o + 3], ops[o + 4] =
+                    'SET', 'u2', '#' .. ARGV[P], BITS[string.sub(ARGV[P + 1], 1, 1)]
+            end
+        end
+    end
+    if take == 0 then
+        return 0
+    end
+    local old = #ops > 0 and set_bits(bits_key, ops) or {}
     local succeeded, failed = tonumber(v[4]), tonumber(v[5])
     local rate_at_was = v[7] and tonumber(v[7]) or nil
     local rate, rate_at, acc, rate_changed = v[6] and tonumber(v[6]) or nil, rate_at_was, tonumber(v[8] or '0'), false
-    local order, seen = {}, {}
-    for _, p in ipairs(offsets) do
-        for i = 0, tonumber(ARGV[p + 2]) - 1 do
-            local ps = ARGV[p + 3 + 3 * i]
-            local part = tonumber(ps)
-            if not seen[ps] and part >= 0 and part < parts then
-                seen[ps] = true
-                order[#order + 1] = ps
-            end
-        end
-    end
-    local stored = read_parts(KEYS[first + 1], order)
-    local cur = {}
-    for _, ps in ipairs(order) do
-        cur[ps] = stored[ps]
-    end
-    local applied, touched = 0, false
-    for idx, p in ipairs(offsets) do
-        local n, P = tonumber(ARGV[p + 2]), p + 3
-        local reply
-        for i = 0, n - 1 do
-            local part = tonumber(ARGV[P + 3 * i])
-            if part < 0 or part >= parts then
-                reply = {'range', parts, part}
-                break
-            end
-        end
-        if not reply then
-            if fails_job(P, n) then
-                break
-            end
-            -- The call's moves on top of 'cur', kept apart until it is known not to settle the job.
-            local moved, s, f, changed, newly = {}, succeeded, failed, 0, 0
-            for i = 0, n - 1 do
-                local ps, value = ARGV[P + 3 * i], ARGV[P + 1 + 3 * i]
-                local outcome = string.sub(value, 1, 1)
-                local before = moved[ps]
-                if before == nil then
-                    before = cur[ps]
-                end
-                local prior = outcome_of(before)
+    -- per part changed: its outcome before the run and its last value that changed the outcome
+    local before, final = {}, {}
+    local k, applied = 0, 0 -- k: ops (parts) of the calls applied so far
+    for idx = 1, take do
+        local p = offsets[idx]
+        local n = tonumber(ARGV[p])
+        if bad[idx] then
+            replies[c + idx - 1] = {'range', parts, bad[idx]}
+        else
+            local s, f, changed, newly = succeeded, failed, 0, 0
+            for i = 1, n do
+                local prior, outcome = CODE[old[k + i]], string.sub(ARGV[p - 1 + 3 * i], 1, 1)
                 if prior ~= outcome then
-                    moved[ps] = value
                     changed = changed + 1
                     local new
                     new, s, f = recount(prior, outcome, s, f)
@@ -168,27 +172,62 @@ local function run_parts(c, offsets, first)
                 end
             end
             if s + f == parts and f <= tolerated then
-                break -- the settle: write.lua claims it
+                -- the settle, left to write.lua: set back the parts of this call and the calls after it
+                local undo, seen = {}, {}
+                for o = k + 1, #old do
+                    local part = ops[4 * o - 1]
+                    if not seen[part] then
+                        seen[part] = true
+                        local u = #undo
+                        undo[u + 1], undo[u + 2], undo[u + 3], undo[u + 4] = 'SET', 'u2', part, old[o]
+                    end
+                end
+                set_bits(bits_key, undo)
+                break
             end
-            for ps, value in pairs(moved) do
-                cur[ps] = value
+            if changed > 0 then
+                for i = 1, n do
+                    local ps, value, prior = ARGV[p - 2 + 3 * i], ARGV[p - 1 + 3 * i], CODE[old[k + i]]
+                    if prior ~= string.sub(value, 1, 1) then
+                        if before[ps] == nil then
+                            before[ps] = prior or false
+                        end
+                        final[ps] = value
+                    end
+                end
             end
-            succeeded, failed, touched = s, f, true
+            k = k + n
+            succeeded, failed = s, f
             local folded
             rate, rate_at, acc, folded = fold(rate, rate_at, acc, newly, now)
             rate_changed = rate_changed or folded
-            reply = {'ok', changed, parts - s - f, 0}
+            replies[c + idx - 1] = {'ok', changed, parts - s - f, 0}
         end
-        replies[c + idx - 1] = reply
         applied = idx
     end
-    if touched then
-        write_parts(KEYS[first + 1], KEYS[first + 2], order, stored, cur)
-        local h = {'succeeded', fmt(succeeded), 'failed', fmt(failed), 'updatedAt', at, 'rateAcc', fmt(acc)}
-        put_rate(h, rate, nil, rate_changed, rate_at, rate_at_was)
-        renew_lease(h, v[9], v[10])
-        redis.call('HSET', job_key, unpack(h))
+    if k == 0 then
+        return applied -- (only calls with parts out of range: nothing changed, not even updatedAt)
     end
+    -- the reasons of failed parts: kept for a part that ends failed with one, dropped for one that ends otherwise
+    local why, unwhy = {}, {}
+    for ps, value in pairs(final) do
+        local bar = string.byte(value, 1) == 70 and string.find(value, '|', 1, true) -- 'F'
+        if bar then
+            why[#why + 1], why[#why + 2] = ps, string.sub(value, bar + 1)
+        elseif before[ps] == 'F' or string.byte(value, 1) == 70 then
+            unwhy[#unwhy + 1] = ps
+        end
+    end
+    if #why > 0 then
+        bulk('HSET', KEYS[first + 2], why, 2000)
+    end
+    if #unwhy > 0 then
+        bulk('HDEL', KEYS[first + 2], unwhy, 1000)
+    end
+    local h = {'succeeded', fmt(succeeded), 'failed', fmt(failed), 'updatedAt', at, 'rateAcc', fmt(acc)}
+    put_rate(h, rate, nil, rate_changed, rate_at, rate_at_was)
+    renew_lease(h, v[9], v[10])
+    redis.call('HSET', job_key, unpack(h))
     return applied
 end
 
