@@ -101,9 +101,9 @@ import org.slf4j.LoggerFactory;
  * {ns}:events                channel one JSON message per write: {"id", "events":[{"type","part"}], "job":{hash}}
  * </pre>
  *
- * <p>Scripts: {@code create.lua} (create), {@code find.lua} (find), {@code write.lua} (record and recordParts, of one
- * caller or of many concurrent callers combined by {@link WriteBatcher}; claims the settle with a check of the
- * {@code settled} field),
+ * <p>Scripts: {@code create.lua} (create), {@code find.lua} (find), {@code hot.lua} and {@code write.lua} (record and
+ * recordParts, of one caller or of many concurrent callers combined by {@link WriteBatcher}: hot.lua takes the common
+ * brief calls, write.lua all others and claims the settle with a check of the {@code settled} field),
  * {@code transition.lua}, {@code heartbeat.lua}, {@code query.lua} (the index walk of query; the records are then read
  * with pipelined HGETALLs and re-checked), {@code count.lua} (countByState), {@code items.lua}, {@code parts.lua},
  * {@code payload.lua} (partPayload), {@code append_logs.lua}, {@code logs.lua}, {@code sweep.lua} (sweepCandidates),
@@ -292,7 +292,7 @@ public final class RedisJobStore implements JobStore {
 
     @Override
     public RecordedProgress recordBrief(String id, ProgressUpdate u) {
-        // The reply carries nine fields of the job instead of twenty, and write.lua reads and writes only those.
+        // The reply carries nine fields of the job instead of twenty, and hot.lua reads and writes only those.
         Prepared call = prepareRecord(id, u, true);
         return progressAnswer(call, write("record", call, false));
     }
@@ -857,7 +857,7 @@ public final class RedisJobStore implements JobStore {
 
     /**
      * Removes a listener; the last one closes the pub/sub connection. While the channel has a subscriber every write
-     * publishes its events (reading and encoding the whole job) and the hot paths of write.lua that skip events are
+     * publishes its events (reading and encoding the whole job) and hot.lua, which skips events, is
      * off, so a channel nobody listens to any more must not stay subscribed.
      */
     private void unsubscribe(Consumer<StoreEvent> listener) {

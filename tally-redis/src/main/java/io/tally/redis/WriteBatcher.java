@@ -14,10 +14,10 @@ import java.util.function.LongSupplier;
 
 /**
  * Group commit for the hot writes: the record and recordParts calls of concurrent callers go to Redis together, as one
- * {@code write.lua} call, instead of one script call each.
+ * script call ({@code hot.lua}, then {@code write.lua} for the calls hot.lua does not take), instead of one each.
  *
- * <p>Why: a script call costs Redis tens of microseconds of fixed work (the call, loading the helpers, reading the
- * job) before the first item is counted, so one call per part caps a job near the server's script-call rate. Calls
+ * <p>Why: a script call costs Redis fixed work (the call, defining the script's helpers, reading the job) before the
+ * first item is counted, so one call per part caps a job near the server's script-call rate. Calls
  * that arrive while earlier ones are on the wire wait in a queue and then go in one script call that applies them in
  * order, each with its own guards, and answers each with what it would have answered alone — the settle included, so
  * {@code last} still goes to exactly one call. A lone caller is sent at once: batching never waits for company, it only
@@ -44,28 +44,25 @@ final class WriteBatcher {
      * 'b'}, 4 keys), recordParts ({@code 'p'}, 3 keys) or recordParts answered without the job ({@code 'q'}, 3 keys).
      */
     enum Kind {
-        RECORD("r", 4, false, 0),
-        RECORD_BRIEF("b", 4, true, 1),
-        PARTS("p", 3, false, 0),
-        PARTS_BRIEF("q", 3, true, 2);
+        RECORD("r", 4, 0),
+        RECORD_BRIEF("b", 4, 1),
+        PARTS("p", 3, 0),
+        PARTS_BRIEF("q", 3, 2);
 
         final String code;
         final int keys;
         /** The code of a call with the same keys as the call before it in a batch: sent without them. */
         final String sameKeysCode;
-        /** Whether hot.lua may take such a call (it takes only brief ones, and not all of them). */
-        final boolean hot;
         /**
          * How many of the call's first arguments hot.lua has no use for and is sent without: 'known' and the token
          * (each a few dozen bytes that Redis would parse and turn into a Lua string for nothing).
          */
         final int unusedByHot;
 
-        Kind(String code, int keys, boolean hot, int unusedByHot) {
+        Kind(String code, int keys, int unusedByHot) {
             this.code = code;
             this.keys = keys;
             this.sameKeysCode = "=" + code;
-            this.hot = hot;
             this.unusedByHot = unusedByHot;
         }
     }
@@ -81,6 +78,11 @@ final class WriteBatcher {
 
         final int items;
         /**
+         * Whether hot.lua may take the call: a brief record with at most one item, or brief part completions without
+         * failJob (whether it does depends on the job, see hot.lua). A batch that starts with one goes there first.
+         */
+        final boolean mayGoHot;
+        /**
          * The keys ({@link Kind#keys} of them) and then the arguments, as UTF-8, encoded by the calling thread rather
          * than the connection's one thread.
          */
@@ -95,6 +97,11 @@ final class WriteBatcher {
             this.kind = kind;
             this.job = keys.get(0);
             this.items = items;
+            this.mayGoHot = switch (kind) {
+                case RECORD_BRIEF -> items <= 1;
+                case PARTS_BRIEF -> !failsJob(args);
+                default -> false;
+            };
             this.encoded = new byte[keys.size() + args.size()][];
             int i = 0;
             for (String k : keys) {
@@ -103,6 +110,16 @@ final class WriteBatcher {
             for (String a : args) {
                 encoded[i++] = utf8(a);
             }
+        }
+
+        /** @param args a recordParts call's: token, known, n, then (part, value, failJob) triples */
+        private static boolean failsJob(List<String> args) {
+            for (int i = 5; i < args.size(); i += 3) {
+                if ("1".equals(args.get(i))) {
+                    return true;
+                }
+            }
+            return false;
         }
     }
 
@@ -188,7 +205,7 @@ final class WriteBatcher {
      * hot.lua applies the calls it takes, in order, up to the first it does not take, and write.lua the rest.
      */
     private CompletionStage<Void> run(List<Call> batch) {
-        if (!batch.get(0).kind.hot || System.nanoTime() - skipHotUntil < 0) {
+        if (!batch.get(0).mayGoHot || System.nanoTime() - skipHotUntil < 0) {
             return sendAndAnswer(Scripts.WRITE, batch);
         }
         return send(Scripts.HOT, batch)

@@ -202,9 +202,10 @@ class WriteBatcherIT {
 
     @Test
     void briefRunsOnARunningJobAnswerAsTheReferenceStore() throws Exception {
-        // Runs of brief recordParts calls on one RUNNING job (completePart/failPart without failJob) take write.lua's
-        // fast path: counts, outcome moves, the rate fold and the settle on locals. Seeded rounds cover duplicates,
-        // failures within and beyond the tolerance, part numbers out of range, the settle mid-run and calls after it.
+        // Runs of brief recordParts calls on one RUNNING job (completePart/failPart without failJob) go to hot.lua:
+        // counts, outcome moves and the rate fold on locals, up to the call that settles the job, which hot.lua sets
+        // back and leaves to write.lua with the calls after it. Seeded rounds cover duplicates, failures within and
+        // beyond the tolerance, part numbers out of range, the settle mid-run and calls after it.
         long seed = Long.getLong("tally.seed", System.nanoTime());
         Random rnd = new Random(seed);
         MemoryJobStore memory = new MemoryJobStore(clock);
@@ -242,9 +243,9 @@ class WriteBatcherIT {
 
     @Test
     void briefRecordsAnswerAsTheReferenceStore() throws Exception {
-        // Brief record calls (recordSuccess/recordFailure through Job) on a RUNNING job without parts take write.lua's
-        // quick path when their one item is new; anything else (a known item, several items, a PENDING, finished or
-        // parts job, a call after one that loaded the same job) takes record(). Seeded rounds mix them, on jobs with
+        // Brief record calls (recordSuccess/recordFailure through Job) on a RUNNING job without parts go to hot.lua
+        // when their one item is new; from the first other one on (a known item, several items, a PENDING, finished or
+        // parts job) the batch goes to write.lua's record(). Seeded rounds mix them, on jobs with
         // and without a heartbeat, with new, repeated and moved items, counts, total increases and messages, stamped
         // 0-2.5 s after the last write. Every answer, each job and its items must equal the memory store's.
         long seed = Long.getLong("tally.seed", System.nanoTime());
