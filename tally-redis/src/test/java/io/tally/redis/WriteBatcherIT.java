@@ -383,7 +383,8 @@ class WriteBatcherIT {
         for (int i = 1; i <= WriteBatcher.MAX_IN_FLIGHT; i++) {
             blockers.add(pool.submit(() -> store.record("blocker", new ProgressUpdate(1, 0, List.of(), 0, null))));
             int sent = i;
-            await().until(() -> store.writes().inFlight() == sent);
+            await().pollInterval(Duration.ofMillis(2))
+                    .until(() -> store.writes().inFlight() == sent);
         }
         return blockers;
     }
