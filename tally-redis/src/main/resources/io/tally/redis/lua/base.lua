@@ -35,10 +35,6 @@ local function bulk(cmd, key, args, step)
     end
 end
 
-local function outcome_of(v)
-    return v and string.sub(v, 1, 1)
-end
-
 -- The counters after an item or part moves from the outcome 'prior' ('S', 'F' or nil for none) to 'outcome':
 -- returns 1 if it was new (else 0), succeeded, failed.
 local function recount(prior, outcome, succeeded, failed)
@@ -60,56 +56,3 @@ end
 
 -- Part outcomes: a bitfield of u2 per part (0 pending, 1 succeeded, 2 failed) and a hash of the failed parts' reasons.
 local CODE, BITS = {[1] = 'S', [2] = 'F'}, {S = 1, F = 2}
-
--- The stored outcomes ('S', 'F'; nil = pending) in the bitfield 'bits' of the parts in 'order' (distinct part
--- numbers, as strings).
-local function read_parts(bits, order)
-    local stored = {}
-    for i = 1, #order, 2000 do
-        local last = math.min(i + 1999, #order)
-        local args = {}
-        for k = i, last do
-            args[#args + 1] = 'GET'
-            args[#args + 1] = 'u2'
-            args[#args + 1] = '#' .. order[k]
-        end
-        local v = redis.call('BITFIELD', bits, unpack(args))
-        for k = i, last do
-            stored[order[k]] = CODE[v[k - i + 1]]
-        end
-    end
-    return stored
-end
-
--- Writes the parts of 'order' whose outcome in 'final' (values as in ARGV) differs from 'stored': their bits (in the
--- bitfield 'bits_key'), and the reason of a part that failed with one (in the hash 'why_key'; dropped when a failed
--- part succeeds after all).
-local function write_parts(bits_key, why_key, order, stored, final)
-    local bits, why, unwhy = {}, {}, {}
-    for _, ps in ipairs(order) do
-        local a, b = outcome_of(stored[ps]), outcome_of(final[ps])
-        if a ~= b then
-            bits[#bits + 1] = 'SET'
-            bits[#bits + 1] = 'u2'
-            bits[#bits + 1] = '#' .. ps
-            bits[#bits + 1] = BITS[b]
-            local bar = b == 'F' and string.find(final[ps], '|', 1, true)
-            if bar then
-                why[#why + 1] = ps
-                why[#why + 1] = string.sub(final[ps], bar + 1)
-            elseif a == 'F' then
-                unwhy[#unwhy + 1] = ps
-            end
-        end
-    end
-    if #bits > 0 then
-        bulk('BITFIELD', bits_key, bits, 2000)
-    end
-    if #why > 0 then
-        bulk('HSET', why_key, why, 2000)
-    end
-    if #unwhy > 0 then
-        bulk('HDEL', why_key, unwhy, 1000)
-    end
-end
-

@@ -36,10 +36,6 @@ local function put_rate(h, rate, rate_s, folded, rate_at, rate_at_was)
     return rate_s
 end
 
--- The job fields record_one reads.
-local RECORD = {'state', 'parts', 'total', 'succeeded', 'failed', 'startedAt', 'heartbeat', 'rate', 'rateAt', 'rateAcc',
-    'id'}
-
 -- A 'b' call whose arguments (from 'succeeded' on) start at ARGV[p], its keys (job, items, items-ok, items-failed) at KEYS[first]: write.lua's
 -- record() on the fields it needs. Returns its reply, or nil, having written nothing, when it is not one hot.lua takes.
 local function record_one(p, first)
@@ -48,7 +44,8 @@ local function record_one(p, first)
         return nil
     end
     local job_key = KEYS[first]
-    local v = redis.call('HMGET', job_key, unpack(RECORD))
+    local v = redis.call('HMGET', job_key, 'state', 'parts', 'total', 'succeeded', 'failed', 'startedAt', 'heartbeat',
+        'rate', 'rateAt', 'rateAcc', 'id')
     if v[1] ~= 'RUNNING' or v[2] ~= '0' then
         return nil
     end
@@ -93,9 +90,6 @@ local function record_one(p, first)
     return {'ok', 'RUNNING', t, s, f, v[6], at, rate_s, fmt(rate_at), a}
 end
 
--- The job fields run_parts reads.
-local PARTS = {'state', 'parts', 'tolerated', 'succeeded', 'failed', 'rate', 'rateAt', 'rateAcc', 'heartbeat', 'id'}
-
 -- BITFIELD SET of ops ('SET', 'u2', '#part', code, …) in chunks; returns each op's previous value, in order.
 local function set_bits(key, ops)
     local old = {}
@@ -116,7 +110,8 @@ end
 -- and those of the calls after it are set back to what they were before it.
 local function run_parts(c, offsets, first)
     local job_key, bits_key = KEYS[first], KEYS[first + 1]
-    local v = redis.call('HMGET', job_key, unpack(PARTS))
+    local v = redis.call('HMGET', job_key, 'state', 'parts', 'tolerated', 'succeeded', 'failed', 'rate', 'rateAt',
+        'rateAcc', 'heartbeat', 'id')
     if v[1] ~= 'RUNNING' then
         return 0
     end

@@ -70,6 +70,62 @@ local function finish_call(j, events, known, out, brief)
     return reply_with_job(j, known, out)
 end
 
+local function outcome_of(v)
+    return v and string.sub(v, 1, 1)
+end
+
+-- The stored outcomes ('S', 'F'; nil = pending) in the bitfield 'bits' of the parts in 'order' (distinct part
+-- numbers, as strings).
+local function read_parts(bits, order)
+    local stored = {}
+    for i = 1, #order, 2000 do
+        local last = math.min(i + 1999, #order)
+        local args = {}
+        for k = i, last do
+            args[#args + 1] = 'GET'
+            args[#args + 1] = 'u2'
+            args[#args + 1] = '#' .. order[k]
+        end
+        local v = redis.call('BITFIELD', bits, unpack(args))
+        for k = i, last do
+            stored[order[k]] = CODE[v[k - i + 1]]
+        end
+    end
+    return stored
+end
+
+-- Writes the parts of 'order' whose outcome in 'final' (values as in ARGV) differs from 'stored': their bits (in the
+-- bitfield 'bits_key'), and the reason of a part that failed with one (in the hash 'why_key'; dropped when a failed
+-- part succeeds after all).
+local function write_parts(bits_key, why_key, order, stored, final)
+    local bits, why, unwhy = {}, {}, {}
+    for _, ps in ipairs(order) do
+        local a, b = outcome_of(stored[ps]), outcome_of(final[ps])
+        if a ~= b then
+            bits[#bits + 1] = 'SET'
+            bits[#bits + 1] = 'u2'
+            bits[#bits + 1] = '#' .. ps
+            bits[#bits + 1] = BITS[b]
+            local bar = b == 'F' and string.find(final[ps], '|', 1, true)
+            if bar then
+                why[#why + 1] = ps
+                why[#why + 1] = string.sub(final[ps], bar + 1)
+            elseif a == 'F' then
+                unwhy[#unwhy + 1] = ps
+            end
+        end
+    end
+    if #bits > 0 then
+        bulk('BITFIELD', bits_key, bits, 2000)
+    end
+    if #why > 0 then
+        bulk('HSET', why_key, why, 2000)
+    end
+    if #unwhy > 0 then
+        bulk('HDEL', why_key, unwhy, 1000)
+    end
+end
+
 -- Appends to 'order' the values ARGV[first], ARGV[first + stride], … (n of them) not in 'seen' yet.
 local function add_distinct(order, seen, first, n, stride)
     for i = 0, n - 1 do
