@@ -215,7 +215,9 @@ public final class RedisBench {
             noteGrowth("completePart", n, feed);
             feed.close();
             // The same with n calls in flight without blocking: each sends the next from its callback.
-            PartFeed async = new PartFeed(n == 1 ? 1 : jobsFor(150_000));
+            // (created up front at 1 in flight too: a lane that ran out of parts would create a job from its callback,
+            // on Lettuce's event loop, which must not block)
+            PartFeed async = new PartFeed(jobsFor(n == 1 ? 20_000 : 150_000));
             try (Lanes lanes = new Lanes(n, () -> {
                 int[] jp = async.next(1);
                 return tally.completePartAsync(async.job(jp[0]), jp[1]);
@@ -403,7 +405,15 @@ public final class RedisBench {
                 running.arriveAndDeregister();
                 return;
             }
-            call.get().whenComplete((r, e) -> {
+            java.util.concurrent.CompletableFuture<?> sent;
+            try {
+                sent = call.get();
+            } catch (RuntimeException e) {
+                failed.compareAndSet(null, e); // thrown by the next run; this lane ends
+                running.arriveAndDeregister();
+                return;
+            }
+            sent.whenComplete((r, e) -> {
                 if (e == null) {
                     answered.incrementAndGet();
                 } else {
