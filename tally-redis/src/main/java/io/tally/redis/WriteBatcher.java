@@ -17,10 +17,10 @@ import java.util.function.LongSupplier;
  * script call ({@code hot.lua}, then {@code write.lua} for the calls hot.lua does not take), instead of one each.
  *
  * <p>Why: a script call costs Redis fixed work (the call, defining the script's helpers, reading the job) before the
- * first item is counted, so one call per part caps a job near the server's script-call rate. Calls
- * that arrive while earlier ones are on the wire wait in a queue and then go in one script call that applies them in
- * order, each with its own guards, and answers each with what it would have answered alone — the settle included, so
- * {@code last} still goes to exactly one call. A lone caller is sent at once: batching never waits for company, it only
+ * first item is counted, so one call per part caps a job near the server's script-call rate. Calls that arrive while
+ * earlier ones are on the wire wait in a queue and then go in one script call that applies them in order, each with its
+ * own guards, and answers each with what it would have answered alone — the settle included, so {@code last} still
+ * goes to exactly one call. A lone caller is sent at once: batching never waits for company, it only
  * takes what queued up during the previous round trip.
  *
  * <p>At most {@link #MAX_IN_FLIGHT} script calls are in flight; a batch takes at most {@link #MAX_CALLS} calls and
@@ -210,21 +210,29 @@ final class WriteBatcher {
         }
         return send(Scripts.HOT, batch)
                 .handle((replies, failure) -> {
-                    if (failure != null) {
-                        complete(batch, null, failure);
+                    try {
+                        return afterHot(batch, replies, failure);
+                    } catch (RuntimeException e) {
+                        complete(batch, null, e); // (calls already answered keep their answers)
                         return DONE;
                     }
-                    if (replies.size() == 1 && replies.get(0) instanceof byte[]) { // {'heard'}: nothing written
-                        skipHotUntil = System.nanoTime() + SKIP_HOT_NANOS;
-                        return sendAndAnswer(Scripts.WRITE, batch);
-                    }
-                    int taken = Math.min(replies.size(), batch.size());
-                    complete(batch.subList(0, taken), replies, null);
-                    return taken == batch.size()
-                            ? DONE
-                            : sendAndAnswer(Scripts.WRITE, batch.subList(taken, batch.size()));
                 })
                 .thenCompose(next -> next);
+    }
+
+    /** Answers the calls hot.lua took and sends the others to write.lua. */
+    private CompletionStage<Void> afterHot(List<Call> batch, List<Object> replies, Throwable failure) {
+        if (failure != null) {
+            complete(batch, null, failure);
+            return DONE;
+        }
+        if (replies.size() == 1 && replies.get(0) instanceof byte[]) { // {'heard'}: nothing written
+            skipHotUntil = System.nanoTime() + SKIP_HOT_NANOS;
+            return sendAndAnswer(Scripts.WRITE, batch);
+        }
+        int taken = Math.min(replies.size(), batch.size());
+        complete(batch.subList(0, taken), replies, null);
+        return taken == batch.size() ? DONE : sendAndAnswer(Scripts.WRITE, batch.subList(taken, batch.size()));
     }
 
     private CompletionStage<Void> sendAndAnswer(Scripts script, List<Call> batch) {

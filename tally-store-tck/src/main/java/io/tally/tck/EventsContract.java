@@ -94,18 +94,24 @@ public interface EventsContract extends StoreFixture {
         Job job = running(10_000);
         CountDownLatch release = new CountDownLatch(1);
         List<JobEvent> seen = new CopyOnWriteArrayList<>();
+        List<JobEvent> all = new CopyOnWriteArrayList<>();
         try (Subscription sub = tally().subscribe(EventFilter.job(job.id()), e -> {
-            seen.add(e);
-            try {
-                release.await(10, TimeUnit.SECONDS); // the subscriber is stuck on its first event
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-            }
-        })) {
+                    seen.add(e);
+                    try {
+                        release.await(10, TimeUnit.SECONDS); // the subscriber is stuck on its first event
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                // A second subscriber, never stuck: events are handed to subscribers in the order they subscribed, so
+                // once this one has FINISHED, every event has been queued for the stuck one too. (Released earlier, the
+                // stuck one would take events that were still on their way from the store one by one.)
+                Subscription witness = tally().subscribe(EventFilter.job(job.id()), all::add)) {
             for (int i = 0; i < 2000; i++) {
                 job.recordSuccess();
             }
             job.finish();
+            await().atMost(Duration.ofSeconds(10)).until(() -> types(all).contains(EventType.FINISHED));
             release.countDown();
             await().atMost(Duration.ofSeconds(10)).until(() -> types(seen).contains(EventType.FINISHED));
             long progressEvents =

@@ -1,5 +1,6 @@
--- hot(ops): the common calls of a write.lua batch, with base.lua's helpers only. Defining lib.lua's and write.lua's
--- helpers costs every script call ~15 µs before its first call is counted, several times what a counted item costs.
+-- hot(ops): the common calls of a write.lua batch, with base.lua's helpers only. A script defines its helpers on every
+-- call: lib.lua's and write.lua's cost ~13 µs of every call before its first call is counted (docs/benchmarks.md), so
+-- this one defines few.
 -- KEYS and ARGV as write.lua's, but for the arguments hot.lua has no use for: 'b' calls come without 'known', 'q' calls
 -- without 'token' and 'known' (the argument counts say so). Takes, while nobody listens (no event to publish):
 --   'b' (brief record) with at most one item, new to the job, on a RUNNING job without parts;
@@ -36,8 +37,8 @@ local function put_rate(h, rate, rate_s, folded, rate_at, rate_at_was)
     return rate_s
 end
 
--- A 'b' call whose arguments (from 'succeeded' on) start at ARGV[p], its keys (job, items, items-ok, items-failed) at KEYS[first]: write.lua's
--- record() on the fields it needs. Returns its reply, or nil, having written nothing, when it is not one hot.lua takes.
+-- A 'b' call whose arguments (from 'succeeded' on) start at ARGV[p], its keys (job, items, items-ok, items-failed) at
+-- KEYS[first]: write.lua's record() on the fields it needs. Returns its reply, or nil, having written nothing, when it is not one hot.lua takes.
 local function record_one(p, first)
     local n = tonumber(ARGV[p + 5])
     if n > 1 then
