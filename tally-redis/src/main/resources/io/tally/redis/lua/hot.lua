@@ -150,7 +150,7 @@ local function run_parts(c, offsets, first)
     local rate, rate_at, acc, rate_changed = v[6] and tonumber(v[6]) or nil, rate_at_was, tonumber(v[8] or '0'), false
     -- per part changed: its outcome before the run and its last value that changed the outcome
     local before, final = {}, {}
-    local k, applied = 0, 0 -- k: ops (parts) of the calls applied so far
+    local k, applied, touched = 0, 0, false -- k: ops (parts) of the calls applied so far
     for idx = 1, take do
         local p = offsets[idx]
         local n = tonumber(ARGV[p])
@@ -192,7 +192,7 @@ local function run_parts(c, offsets, first)
                     end
                 end
             end
-            k = k + n
+            k, touched = k + n, true
             succeeded, failed = s, f
             local folded
             rate, rate_at, acc, folded = fold(rate, rate_at, acc, newly, now)
@@ -201,7 +201,7 @@ local function run_parts(c, offsets, first)
         end
         applied = idx
     end
-    if k == 0 then
+    if not touched then
         return applied -- (only calls with parts out of range: nothing changed, not even updatedAt)
     end
     -- the reasons of failed parts: kept for a part that ends failed with one, dropped for one that ends otherwise
