@@ -21,6 +21,7 @@ import io.tally.tck.MutableClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -194,9 +195,14 @@ class WriteBatcherIT {
                 }
             }
             clock.advance(Duration.ofMillis(rnd.nextInt(2_500)));
-            sendAsOneBatchAndCompare(calls, memory, "seed " + seed + ", round " + round);
+            List<Object> answers = sendAsOneBatchAndCompare(calls, memory, "seed " + seed + ", round " + round);
             assertThat(store.find(p)).as("seed %d", seed).isEqualTo(memory.find(p));
             assertThat(store.find(c)).as("seed %d", seed).isEqualTo(memory.find(c));
+            java.util.Map<String, String[]> before = new java.util.HashMap<>();
+            before.put("0", new String[] {Outcome.SUCCESS.name(), null});
+            assertThat(new java.util.TreeMap<>(admin.sync().hgetall(new Keys(namespace).partErrors(p))))
+                    .as("seed %d, round %d: the reasons of failed parts", seed, round)
+                    .isEqualTo(reasonsAfter(p, before, calls, answers));
         }
     }
 
@@ -223,22 +229,52 @@ class WriteBatcherIT {
             for (JobStore s : List.of(store, memory)) {
                 s.recordParts(id, List.of(PartUpdate.success(0)));
             }
-            clock.advance(Duration.ofMillis(rnd.nextInt(2_500)));
-            List<Object[]> calls = new ArrayList<>();
-            for (int i = 0; i < 12; i++) {
-                List<PartUpdate> updates = new ArrayList<>();
-                for (int k = 1 + rnd.nextInt(2); k > 0; k--) {
-                    int part = rnd.nextInt(25) == 0 ? parts + 2 : rnd.nextInt(parts);
-                    updates.add(
-                            rnd.nextInt(4) == 0
-                                    ? new PartUpdate(part, Outcome.FAILURE, rnd.nextBoolean() ? "why" : null, false)
-                                    : PartUpdate.success(part));
+            // Two batches, so that the second meets reasons the first stored (dropped when a part succeeds after all).
+            java.util.Map<String, String[]> outcomes = new java.util.HashMap<>();
+            outcomes.put("0", new String[] {Outcome.SUCCESS.name(), null});
+            for (int batch = 0; batch < 2; batch++) {
+                clock.advance(Duration.ofMillis(rnd.nextInt(2_500)));
+                List<Object[]> calls = new ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    List<PartUpdate> updates = new ArrayList<>();
+                    for (int k = 1 + rnd.nextInt(2); k > 0; k--) {
+                        int part = rnd.nextInt(25) == 0 ? parts + 2 : rnd.nextInt(parts);
+                        String why = rnd.nextBoolean() ? "why" + rnd.nextInt(3) : null;
+                        updates.add(
+                                rnd.nextInt(3) == 0
+                                        ? new PartUpdate(part, Outcome.FAILURE, why, false)
+                                        : PartUpdate.success(part));
+                    }
+                    calls.add(new Object[] {id, updates, true});
                 }
-                calls.add(new Object[] {id, updates, true});
+                String context = "seed " + seed + ", round " + round + ", batch " + batch;
+                List<Object> answers = sendAsOneBatchAndCompare(calls, memory, context);
+                assertThat(store.find(id)).as(context).isEqualTo(memory.find(id));
+                assertThat(new java.util.TreeMap<>(admin.sync().hgetall(new Keys(namespace).partErrors(id))))
+                        .as("%s: the reasons of failed parts", context)
+                        .isEqualTo(reasonsAfter(id, outcomes, calls, answers));
             }
-            sendAsOneBatchAndCompare(calls, memory, "seed " + seed + ", round " + round);
-            assertThat(store.find(id)).as("seed %d, round %d", seed, round).isEqualTo(memory.find(id));
         }
+    }
+
+    @Test
+    void aFailedPartThatSucceedsAndFailsAgainWithoutAReasonInOneBatchLosesItsReason() throws Exception {
+        // One run of write.lua (recordParts answered with the job) moves part 1 from 'failed: disk full' to succeeded
+        // and back to failed without a reason: the stored outcome is the same, the reason is not.
+        MemoryJobStore memory = new MemoryJobStore(clock);
+        store.create(job("blocker", 0));
+        for (JobStore s : List.of(store, memory)) {
+            s.create(job("r", 3));
+            s.recordParts("r", List.of(new PartUpdate(1, Outcome.FAILURE, "disk full", false)));
+        }
+        assertThat(admin.sync().hgetall(new Keys(namespace).partErrors("r")))
+                .containsExactly(Map.entry("1", "disk full"));
+        List<Object[]> calls = List.of(new Object[] {"r", List.of(PartUpdate.success(1)), false}, new Object[] {
+            "r", List.of(new PartUpdate(1, Outcome.FAILURE, null, false)), false
+        });
+        sendAsOneBatchAndCompare(calls, memory, "fail, succeed, fail");
+        assertThat(store.find("r")).isEqualTo(memory.find("r"));
+        assertThat(admin.sync().hgetall(new Keys(namespace).partErrors("r"))).isEmpty();
     }
 
     @Test
@@ -335,7 +371,7 @@ class WriteBatcherIT {
      * Queues {@code calls} ({job, ProgressUpdate or List<PartUpdate>, brief: answered without the whole job}) behind two paused in-flight calls, so
      * that they go as one write.lua call, then checks every answer against the memory store's, call by call.
      */
-    private void sendAsOneBatchAndCompare(List<Object[]> calls, MemoryJobStore memory, String context)
+    private List<Object> sendAsOneBatchAndCompare(List<Object[]> calls, MemoryJobStore memory, String context)
             throws Exception {
         RedisCommands<String, String> redis = admin.sync();
         client(redis, "PAUSE", "10000", "WRITE");
@@ -354,6 +390,7 @@ class WriteBatcherIT {
         for (Future<JobRecord> b : blockers) {
             b.get(10, TimeUnit.SECONDS);
         }
+        List<Object> answers = new ArrayList<>();
         for (int i = 0; i < calls.size(); i++) {
             Object[] call = calls.get(i);
             String id = (String) call[0];
@@ -371,7 +408,38 @@ class WriteBatcherIT {
                             ? memory.recordPartsBrief(id, partsOf(call[1]))
                             : memory.recordParts(id, partsOf(call[1])));
             assertThat(got).as("%s, call %d: %s %s", context, i, id, call[1]).isEqualTo(want);
+            answers.add(want);
         }
+        return answers;
+    }
+
+    /**
+     * The reasons of job {@code id}'s failed parts as the memory store keeps them (a part's reason changes only with its
+     * outcome), from {@code parts} (part -> {outcome, reason}) and the recordParts calls on it among {@code calls}, with
+     * the memory store's {@code answers}: a call answered with an exception changed nothing.
+     */
+    private static java.util.Map<String, String> reasonsAfter(
+            String id, java.util.Map<String, String[]> parts, List<Object[]> calls, List<Object> answers) {
+        for (int i = 0; i < calls.size(); i++) {
+            if (!calls.get(i)[0].equals(id) || !(calls.get(i)[1] instanceof List) || answers.get(i) instanceof String) {
+                continue; // another job's, a record, or refused (outcome() renders exceptions as strings)
+            }
+            for (PartUpdate u : partsOf(calls.get(i)[1])) {
+                String[] now = parts.get(Integer.toString(u.part()));
+                if (now == null || !now[0].equals(u.outcome().name())) {
+                    parts.put(
+                            Integer.toString(u.part()),
+                            new String[] {u.outcome().name(), u.reason()});
+                }
+            }
+        }
+        java.util.Map<String, String> reasons = new java.util.TreeMap<>();
+        parts.forEach((part, o) -> {
+            if (o[0].equals(Outcome.FAILURE.name()) && o[1] != null) {
+                reasons.put(part, o[1]);
+            }
+        });
+        return reasons;
     }
 
     /**

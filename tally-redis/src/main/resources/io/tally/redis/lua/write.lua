@@ -95,9 +95,9 @@ local function read_parts(bits, order)
 end
 
 -- Writes the parts of 'order' whose outcome in 'final' (values as in ARGV) differs from 'stored': their bits (in the
--- bitfield 'bits_key'), and the reason of a part that failed with one (in the hash 'why_key'; dropped when a failed
--- part succeeds after all).
-local function write_parts(bits_key, why_key, order, stored, final)
+-- bitfield 'bits_key'); and for the parts whose outcome moved ('moved'), the reason of one that ends failed with one (in
+-- the hash 'why_key'), or none (a failed part that succeeded after all, or failed again without a reason).
+local function write_parts(bits_key, why_key, order, stored, final, moved)
     local bits, why, unwhy = {}, {}, {}
     for _, ps in ipairs(order) do
         local a, b = outcome_of(stored[ps]), outcome_of(final[ps])
@@ -106,6 +106,8 @@ local function write_parts(bits_key, why_key, order, stored, final)
             bits[#bits + 1] = 'u2'
             bits[#bits + 1] = '#' .. ps
             bits[#bits + 1] = BITS[b]
+        end
+        if moved[ps] then
             local bar = b == 'F' and string.find(final[ps], '|', 1, true)
             if bar then
                 why[#why + 1] = ps
@@ -206,7 +208,8 @@ local function record(j, p, brief)
 end
 
 -- A run of recordParts calls (ARGV offsets of their first argument) on one job: their distinct part numbers in
--- order, the outcomes stored for them and 'cur', the outcomes as the calls change them; close_run writes the changes.
+-- order, the outcomes stored for them, 'cur', the outcomes as the calls change them, and 'moved', the parts whose
+-- outcome a call changed; close_run writes the changes.
 local function open_run(offsets)
     local order, seen = {}, {}
     for _, p in ipairs(offsets) do
@@ -216,11 +219,11 @@ local function open_run(offsets)
     for _, ps in ipairs(order) do
         cur[ps] = stored[ps]
     end
-    return {order = order, stored = stored, cur = cur}
+    return {order = order, stored = stored, cur = cur, moved = {}}
 end
 
 local function close_run(run)
-    write_parts(K[11], K[12], run.order, run.stored, run.cur)
+    write_parts(K[11], K[12], run.order, run.stored, run.cur, run.moved)
 end
 
 -- The first part of a call (its parts at ARGV[P], ARGV[P + 3], …) outside 0..parts-1, if any.
@@ -294,6 +297,7 @@ local function record_parts(j, p, run, brief)
         local prior = outcome_of(before)
         if prior ~= outcome then
             cur[ps] = value
+            run.moved[ps] = true
             changed = changed + 1
             if heard then
                 events[#events + 1] = {type = 'PART', part = tonumber(ps)}
