@@ -27,13 +27,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Phaser;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -44,8 +48,7 @@ import java.util.regex.Pattern;
  * (one blocking caller thread per call in flight, Lettuce's one shared connection pipelining them; for {@code
  * completePartAsync}, one lane per call in flight, each sending its next call from the callback of the one before).
  * Each cell also reports this JVM's and Redis's CPU and the scripts' time per call. Each Tally figure is shown next
- * to the server's raw limit,
- * measured in the same run against the same server at the same concurrency:
+ * to the server's raw limit, measured in the same run against the same server at the same concurrency:
  *
  * <ul>
  *   <li>{@code redis-benchmark -c N -P 1} running the minimal progress script by EVALSHA ({@code HINCRBY} of a counter,
@@ -54,8 +57,9 @@ import java.util.regex.Pattern;
  * </ul>
  *
  * Every caller works on its own job (redis-benchmark's clients on {@code -r N} random keys), so the figures measure
- * the cost of an operation, except in the part cells, where all callers complete parts of one job (map-reduce). Each cell runs a warm-up, then counts completed calls for a fixed time; redis-benchmark
- * gets a request count sized from a short calibration run so that it also runs about that long. Everything lives in
+ * the cost of an operation, except in the part cells, where all callers complete parts of one job (map-reduce). Each
+ * cell runs a warm-up, then counts completed calls for a fixed time; redis-benchmark gets a request count sized from a
+ * short calibration run so that it also runs about that long. Everything lives in
  * a scratch namespace whose keys are removed before and after the run.
  *
  * <p>Usage: {@code java -cp benchmarks.jar io.tally.bench.RedisBench [--secs=10] [--warmup=3] [--clients=1,16,256]
@@ -386,13 +390,13 @@ public final class RedisBench {
      * run. {@link #close} stops the lanes and waits for their last calls.
      */
     private static final class Lanes implements Op, AutoCloseable {
-        private final java.util.function.Supplier<java.util.concurrent.CompletableFuture<?>> call;
+        private final Supplier<CompletableFuture<?>> call;
         private final AtomicLong answered = new AtomicLong();
         private final AtomicReference<Throwable> failed = new AtomicReference<>();
         private final AtomicBoolean stopped = new AtomicBoolean();
-        private final java.util.concurrent.Phaser running = new java.util.concurrent.Phaser(1);
+        private final Phaser running = new Phaser(1);
 
-        Lanes(int n, java.util.function.Supplier<java.util.concurrent.CompletableFuture<?>> call) {
+        Lanes(int n, Supplier<CompletableFuture<?>> call) {
             this.call = call;
             for (int i = 0; i < n; i++) {
                 running.register();
@@ -405,7 +409,7 @@ public final class RedisBench {
                 running.arriveAndDeregister();
                 return;
             }
-            java.util.concurrent.CompletableFuture<?> sent;
+            CompletableFuture<?> sent;
             try {
                 sent = call.get();
             } catch (RuntimeException e) {
@@ -428,7 +432,7 @@ public final class RedisBench {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
             Throwable f = failed.getAndSet(null);
             if (f != null) {
-                Throwable cause = f instanceof java.util.concurrent.CompletionException ? f.getCause() : f;
+                Throwable cause = f instanceof CompletionException ? f.getCause() : f;
                 throw cause instanceof RuntimeException e ? e : new IllegalStateException(cause);
             }
             return answered.getAndSet(0);

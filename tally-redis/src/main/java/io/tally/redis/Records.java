@@ -185,7 +185,7 @@ final class Records {
 
     /**
      * @return the progress in a reply of a brief record call from index {@code from} on: state, total, succeeded,
-     *     failed, startedAt, updatedAt, rate, rateAt, rateAcc (see write.lua)
+     *     failed, startedAt, updatedAt, rate, rateAt, rateAcc (see hot.lua and write.lua)
      */
     static RecordedProgress progress(List<?> reply, int from) {
         String rate = (String) reply.get(from + 6);

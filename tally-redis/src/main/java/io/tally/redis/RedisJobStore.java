@@ -61,6 +61,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
@@ -143,8 +144,7 @@ public final class RedisJobStore implements JobStore {
     private static final int FIXED_CACHE_SIZE = 10_000;
 
     /** When an asynchronous write is tried again after Redis was unreachable. */
-    private static final java.util.concurrent.Executor RETRY_DELAY =
-            CompletableFuture.delayedExecutor(10, TimeUnit.MILLISECONDS);
+    private static final Executor RETRY_DELAY = CompletableFuture.delayedExecutor(10, TimeUnit.MILLISECONDS);
 
     /** Bytes of the parts bitfield read per round trip when listing parts: 65,536 parts. */
     private static final int PARTS_SLICE_BYTES = 16_384;
@@ -1028,10 +1028,7 @@ public final class RedisJobStore implements JobStore {
 
     /** @return a failed call's cause as the RedisException the blocking calls see (see {@link #await}) */
     private RedisException redisException(Throwable failure) {
-        Throwable cause = failure;
-        while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
-            cause = cause.getCause();
-        }
+        Throwable cause = WriteBatcher.unwrap(failure);
         if (cause instanceof RedisException re) {
             return re;
         }

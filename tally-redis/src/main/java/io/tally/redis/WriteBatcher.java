@@ -5,8 +5,11 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.protocol.CommandArgs;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -267,7 +270,7 @@ final class WriteBatcher {
         if (batch.size() < 3) {
             return batch;
         }
-        java.util.Map<String, List<Call>> jobs = new java.util.LinkedHashMap<>();
+        Map<String, List<Call>> jobs = new LinkedHashMap<>();
         for (Call c : batch) {
             jobs.computeIfAbsent(c.job, k -> new ArrayList<>(2)).add(c);
         }
@@ -346,8 +349,9 @@ final class WriteBatcher {
         }
     }
 
-    private static Throwable unwrap(Throwable t) {
-        while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
+    /** @return the cause of a failure a {@link CompletableFuture} wrapped in {@link CompletionException}s */
+    static Throwable unwrap(Throwable t) {
+        while (t instanceof CompletionException && t.getCause() != null) {
             t = t.getCause();
         }
         return t;

@@ -173,7 +173,7 @@ local function reply(status, j, ...)
     return out
 end
 
--- ---- hot path (record, recordParts): fewer commands per call, each redis.call costs more than the Lua around it ----
+-- ---- write.lua (record, recordParts): few commands per call, each redis.call costs more than the Lua around it ----
 
 -- The job fields a hot-path write needs: everything but name, scope, parent and metadata (which never change and
 -- are not needed to decide anything), read with one HMGET instead of HGETALL.

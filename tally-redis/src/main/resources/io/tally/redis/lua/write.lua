@@ -363,33 +363,6 @@ local function run_of(c, arg_at, j)
 end
 
 local replies = {}
-
--- Applies the call (or run of parts calls) at c, whose arguments start at ARGV[arg_at] (its kind), with the job loaded
--- once for consecutive calls on it. Returns the next call's c and arg_at.
-local function apply(c, arg_at, kind, argc)
-    if job == nil then
-        job = load_hot(K[KEY_JOB])
-        from = job and job.state
-    end
-    if (kind == 'p' or kind == 'q') and not heard and job ~= nil then
-        local offsets, after = run_of(c, arg_at, job)
-        if #offsets > 1 then
-            local run = open_run(offsets)
-            for i, p in ipairs(offsets) do
-                replies[c + i - 1] = record_parts(job, p, run, kind_of(p - 2) == 'q')
-            end
-            close_run(run)
-            return c + #offsets, after
-        end
-    end
-    if kind == 'r' or kind == 'b' then
-        replies[c] = record(job, arg_at + 2, kind == 'b')
-    else
-        replies[c] = record_parts(job, arg_at + 2, nil, kind == 'q')
-    end
-    return c + 1, arg_at + 2 + argc
-end
-
 local c, key_at, arg_at = 1, SHARED + 1, 4
 while c <= calls do
     local kind, same = kind_of(arg_at)
@@ -403,7 +376,29 @@ while c <= calls do
         K = call_keys(key_at, count)
         key_at = key_at + count
     end
-    c, arg_at = apply(c, arg_at, kind, argc)
+    if job == nil then
+        job = load_hot(K[KEY_JOB])
+        from = job and job.state
+    end
+    local offsets, after = {}, nil
+    if (kind == 'p' or kind == 'q') and not heard and job ~= nil then
+        offsets, after = run_of(c, arg_at, job)
+    end
+    if #offsets > 1 then
+        local run = open_run(offsets)
+        for i, p in ipairs(offsets) do
+            replies[c + i - 1] = record_parts(job, p, run, kind_of(p - 2) == 'q')
+        end
+        close_run(run)
+        c, arg_at = c + #offsets, after
+    else
+        if kind == 'r' or kind == 'b' then
+            replies[c] = record(job, arg_at + 2, kind == 'b')
+        else
+            replies[c] = record_parts(job, arg_at + 2, nil, kind == 'q')
+        end
+        c, arg_at = c + 1, arg_at + 2 + argc
+    end
 end
 flush()
 return replies
