@@ -48,6 +48,7 @@ class WriteBatcherIT {
     @BeforeEach
     void open() {
         store = RedisTestSupport.open(RedisTestSupport.url(), namespace, clock);
+        store.create(job("blocker", 0)); // the job of the calls that fill the in-flight slots (fillInFlight)
         client = RedisClient.create(RedisTestSupport.url());
         admin = client.connect();
     }
@@ -98,7 +99,6 @@ class WriteBatcherIT {
     void callsQueuedTogetherGoInOneScriptCallAndEachGetsItsOwnAnswer() throws Exception {
         store.create(job("p", 3));
         store.create(job("counter", 0));
-        store.create(job("blocker", 0));
         RedisCommands<String, String> redis = admin.sync();
 
         // Blocking calls fill the in-flight slots and hang on the paused server; the next four queue behind them.
@@ -163,7 +163,6 @@ class WriteBatcherIT {
         long seed = Long.getLong("tally.seed", System.nanoTime());
         Random rnd = new Random(seed);
         MemoryJobStore memory = new MemoryJobStore(clock);
-        store.create(job("blocker", 0));
         for (int round = 0; round < 25; round++) {
             String p = "p" + round;
             String c = "c" + round;
@@ -215,7 +214,6 @@ class WriteBatcherIT {
         long seed = Long.getLong("tally.seed", System.nanoTime());
         Random rnd = new Random(seed);
         MemoryJobStore memory = new MemoryJobStore(clock);
-        store.create(job("blocker", 0));
         for (int round = 0; round < 30; round++) {
             String id = "fast" + round;
             int parts = 4 + rnd.nextInt(4);
@@ -262,7 +260,6 @@ class WriteBatcherIT {
         // One run of write.lua (recordParts answered with the job) moves part 1 from 'failed: disk full' to succeeded
         // and back to failed without a reason: the stored outcome is the same, the reason is not.
         MemoryJobStore memory = new MemoryJobStore(clock);
-        store.create(job("blocker", 0));
         for (JobStore s : List.of(store, memory)) {
             s.create(job("r", 3));
             s.recordParts("r", List.of(new PartUpdate(1, Outcome.FAILURE, "disk full", false)));
@@ -287,7 +284,6 @@ class WriteBatcherIT {
         long seed = Long.getLong("tally.seed", System.nanoTime());
         Random rnd = new Random(seed);
         MemoryJobStore memory = new MemoryJobStore(clock);
-        store.create(job("blocker", 0));
         for (int round = 0; round < 30; round++) {
             List<String> ids = new ArrayList<>();
             for (int j = 0; j < 4; j++) {

@@ -166,8 +166,9 @@ public interface ConcurrencyContract extends StoreFixture {
         List<CompletableFuture<PartCompletion>> answers = new ArrayList<>();
         for (int part : deliveries) {
             window.acquire();
+            // (the retry blocks: not on the thread that completed the call, which may be the store's I/O thread)
             CompletableFuture<PartCompletion> answer = tally().completePartAsync(job.id(), part)
-                    .exceptionally(e -> e.getCause() instanceof StoreUnavailableException
+                    .exceptionallyAsync(e -> e.getCause() instanceof StoreUnavailableException
                             ? retrying(() -> tally().completePart(job.id(), part))
                             : null);
             answer.whenComplete((c, e) -> window.release());
