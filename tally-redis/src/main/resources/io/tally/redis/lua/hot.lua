@@ -37,58 +37,81 @@ local function put_rate(h, rate, rate_s, folded, rate_at, rate_at_was)
     return rate_s
 end
 
--- A 'b' call whose arguments (from 'succeeded' on) start at ARGV[p], its keys (job, items, items-ok, items-failed) at
--- KEYS[first]: write.lua's record() on the fields it needs. Returns its reply, or nil, having written nothing, when it is not one hot.lua takes.
-local function record_one(p, first)
-    local n = tonumber(ARGV[p + 5])
-    if n > 1 then
-        return nil
-    end
-    local job_key = KEYS[first]
+-- The run of 'count' 'b' calls from call c, whose arguments (from its count on) start at ARGV[p], on the job whose keys
+-- (job, items, items-ok, items-failed) start at KEYS[first]: write.lua's record(), call by call, on locals, with one
+-- read and one write of the job for the whole run. Returns how many calls it applied: up to the first it does not take
+-- (several items, or an item recorded before), for which it has written nothing.
+local function run_records(c, p, count, first)
+    local job_key, items_key = KEYS[first], KEYS[first + 1]
     local v = redis.call('HMGET', job_key, 'state', 'parts', 'total', 'succeeded', 'failed', 'startedAt', 'heartbeat',
         'rate', 'rateAt', 'rateAcc', 'id')
     if v[1] ~= 'RUNNING' or v[2] ~= '0' then
-        return nil
+        return 0
     end
-    local du_s, du_f = tonumber(ARGV[p]), tonumber(ARGV[p + 1])
-    local succeeded, failed, newly = tonumber(v[4]) + du_s, tonumber(v[5]) + du_f, du_s + du_f
-    if n == 1 then
-        local key, value = ARGV[p + 6], ARGV[p + 7]
-        if redis.call('HSETNX', KEYS[first + 1], key, value) == 0 then
-            return nil -- recorded before: record() compares the outcomes
-        end
-        if string.byte(value, 1) == 83 then -- 'S'
-            succeeded = succeeded + 1
-            redis.call('ZADD', KEYS[first + 2], 0, key)
-        else
-            failed = failed + 1
-            redis.call('ZADD', KEYS[first + 3], 0, key)
-        end
-        newly = newly + 1
-    end
+    local succeeded, failed, total = tonumber(v[4]), tonumber(v[5]), tonumber(v[3])
     -- (HMGET answers false for a missing field; fold() takes nil)
     local rate_at_was = v[9] and tonumber(v[9]) or nil
-    local rate, rate_at, acc, folded =
-        fold(v[8] and tonumber(v[8]) or nil, rate_at_was, tonumber(v[10] or '0'), newly, now)
-    local s, f, a = fmt(succeeded), v[5], fmt(acc)
-    local h = {'succeeded', s, 'updatedAt', at, 'rateAcc', a}
-    if failed ~= tonumber(v[5]) then
-        f = fmt(failed)
+    local rate, rate_at, acc, rate_s = v[8] and tonumber(v[8]) or nil, rate_at_was, tonumber(v[10] or '0'), v[8]
+    local rate_changed, message, applied, t, f = false, nil, 0, v[3], v[5] -- t, f: total, failed as stored
+    for i = 0, count - 1 do
+        local n = tonumber(ARGV[p + 6])
+        if n > 1 then
+            break
+        end
+        local du_s, du_f = tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
+        local newly = du_s + du_f
+        if n == 1 then
+            local key, value = ARGV[p + 7], ARGV[p + 8]
+            if redis.call('HSETNX', items_key, key, value) == 0 then
+                break -- recorded before: record() compares the outcomes
+            end
+            if string.byte(value, 1) == 83 then -- 'S'
+                du_s = du_s + 1
+                redis.call('ZADD', KEYS[first + 2], 0, key)
+            else
+                du_f = du_f + 1
+                redis.call('ZADD', KEYS[first + 3], 0, key)
+            end
+            newly = newly + 1
+        end
+        local more = tonumber(ARGV[p + 3])
+        succeeded, failed, total = succeeded + du_s, failed + du_f, total + more
+        if du_f > 0 then
+            f = fmt(failed)
+        end
+        if more > 0 then
+            t = fmt(total)
+        end
+        if ARGV[p + 4] == '1' then
+            message = ARGV[p + 5]
+        end
+        local folded
+        rate, rate_at, acc, folded = fold(rate, rate_at, acc, newly, now)
+        if folded then
+            rate_s, rate_changed = string.format('%.17g', rate), true
+        end
+        replies[c + i] =
+            {'ok', 'RUNNING', t, fmt(succeeded), f, v[6], at, rate_s, fmt(rate_at), fmt(acc)}
+        applied = i + 1
+        p = p + 2 + tonumber(ARGV[p]) -- the next call's count
+    end
+    if applied == 0 then
+        return 0
+    end
+    local h = {'succeeded', fmt(succeeded), 'updatedAt', at, 'rateAcc', fmt(acc)}
+    if f ~= v[5] then
         h[#h + 1], h[#h + 2] = 'failed', f
     end
-    local rate_s = put_rate(h, rate, v[8], folded, rate_at, rate_at_was)
-    local t = v[3]
-    local total = tonumber(t) + tonumber(ARGV[p + 2])
-    if total ~= tonumber(t) then
-        t = fmt(total)
+    put_rate(h, rate, nil, rate_changed, rate_at, rate_at_was)
+    if t ~= v[3] then
         h[#h + 1], h[#h + 2] = 'total', t
     end
-    if ARGV[p + 3] == '1' then
-        h[#h + 1], h[#h + 2] = 'message', ARGV[p + 4]
+    if message then
+        h[#h + 1], h[#h + 2] = 'message', message
     end
     renew_lease(h, v[7], v[11])
     redis.call('HSET', job_key, unpack(h))
-    return {'ok', 'RUNNING', t, s, f, v[6], at, rate_s, fmt(rate_at), a}
+    return applied
 end
 
 -- BITFIELD SET of ops ('SET', 'u2', '#part', code, …) in chunks; returns each op's previous value, in order.
@@ -227,35 +250,35 @@ local function run_parts(c, offsets, first)
     return applied
 end
 
--- 'own': where the keys of the call at hand start in KEYS ('=b' calls have the keys of the 'b' call before them).
-local c, key_at, arg_at, own = 1, 10, 4, nil
+-- A 'b' or 'q' call takes the '=b' or '=q' calls right after it (same job, same keys) into its run.
+local SAME = {b = '=b', q = '=q'}
+local c, key_at, arg_at = 1, 10, 4
 while c <= calls do
     local kind = ARGV[arg_at]
-    if kind == 'b' or kind == 'q' then
-        own = key_at
-        key_at = key_at + (kind == 'b' and 4 or 3)
-    elseif kind ~= '=b' then
-        break -- ('=q' only follows a call hot.lua does not take: a 'q' takes the '=q' calls after it)
+    local same = SAME[kind]
+    if not same then
+        break -- ('=b' and '=q' only follow a call hot.lua did not take)
     end
-    if kind == 'q' then
-        -- the run: this call and the '=q' calls right after it (same job)
-        local offsets, after = {arg_at + 2}, arg_at + 2 + tonumber(ARGV[arg_at + 1])
-        while c + #offsets <= calls and ARGV[after] == '=q' do
-            offsets[#offsets + 1] = after + 2
-            after = after + 2 + tonumber(ARGV[after + 1])
+    local own = key_at
+    key_at = key_at + (kind == 'b' and 4 or 3)
+    -- the run: how many calls, and for parts the offsets of their first arguments
+    local count, offsets, after = 1, kind == 'q' and {arg_at + 2}, arg_at + 2 + tonumber(ARGV[arg_at + 1])
+    while c + count <= calls and ARGV[after] == same do
+        count = count + 1
+        if offsets then
+            offsets[count] = after + 2
         end
-        local applied = run_parts(c, offsets, own)
-        if applied < #offsets then
-            break
-        end
-        c, arg_at = c + #offsets, after
+        after = after + 2 + tonumber(ARGV[after + 1])
+    end
+    local applied
+    if offsets then
+        applied = run_parts(c, offsets, own)
     else
-        local reply = record_one(arg_at + 2, own)
-        if not reply then
-            break
-        end
-        replies[c] = reply
-        c, arg_at = c + 1, arg_at + 2 + tonumber(ARGV[arg_at + 1])
+        applied = run_records(c, arg_at + 1, count, own)
     end
+    if applied < count then
+        break
+    end
+    c, arg_at = c + count, after
 end
 return replies
