@@ -13,6 +13,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -76,6 +77,43 @@ public final class Job {
      * @return the progress after it
      */
     public Progress record(ProgressUpdate update) {
+        return tally.progressOf(tally.store().recordBrief(id, checked(update)));
+    }
+
+    /**
+     * {@link #record} without blocking: for a worker that keeps many records in flight from few threads. The future
+     * completes with the progress {@link #record} would have returned, or exceptionally with what it would have thrown
+     * ({@link JobNotFoundException}, {@link JobFinishedException}, {@link InvalidInputException} for a job with parts,
+     * {@link StoreUnavailableException}). Input that is wrong on its face (a blank item key, a negative count) throws at
+     * once and sends nothing.
+     *
+     * <p>On the Redis store the calls go out on the store's one connection and those that queue up while others are on
+     * the wire are combined into one script call; the future then completes on the connection's I/O thread, so don't
+     * block in a callback chained to it (chain with an {@code ...Async} method and your own executor instead). Stores
+     * without an asynchronous client answer before this returns.
+     */
+    public CompletableFuture<Progress> recordAsync(ProgressUpdate update) {
+        return tally.store().recordBriefAsync(id, checked(update)).thenApply(tally::progressOf);
+    }
+
+    /** {@link #recordSuccess()} without blocking; see {@link #recordAsync}. */
+    public CompletableFuture<Progress> recordSuccessAsync() {
+        return recordAsync(ProgressUpdate.counts(1, 0));
+    }
+
+    /** {@link #recordSuccess(String)} without blocking; see {@link #recordAsync}. */
+    public CompletableFuture<Progress> recordSuccessAsync(String item) {
+        return recordAsync(ProgressUpdate.item(new ItemUpdate(key(item), Outcome.SUCCESS, null)));
+    }
+
+    /** {@link #recordFailure(String, String)} without blocking; see {@link #recordAsync}. @param reason or null */
+    public CompletableFuture<Progress> recordFailureAsync(String item, String reason) {
+        return recordAsync(ProgressUpdate.item(new ItemUpdate(
+                key(item), Outcome.FAILURE, Validation.optionalText("reason", reason, Validation.MAX_NAME))));
+    }
+
+    /** @return {@code update} after checking what can be checked without the store; throws for bad input */
+    private static ProgressUpdate checked(ProgressUpdate update) {
         Validation.nonNegative("succeeded", update.succeeded());
         Validation.nonNegative("failed", update.failed());
         Validation.nonNegative("addTotal", update.addTotal());
@@ -87,7 +125,7 @@ public final class Job {
             }
             Validation.optionalText("reason", i.reason(), Validation.MAX_NAME);
         }
-        return tally.progressOf(tally.store().recordBrief(id, update));
+        return update;
     }
 
     /** Adds to the total (which may grow while the job runs). @return the progress after it */

@@ -6,6 +6,7 @@ import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.StringCodec;
 import io.tally.EventFilter;
@@ -173,6 +174,21 @@ public final class RedisBench {
                 sync.evalsha(minimalSha, ScriptOutputType.INTEGER, keys[t], now, channel, event);
                 return 1;
             }));
+            // The same without blocking: n lanes, each sending its next call from the callback of the one before.
+            RedisAsyncCommands<String, String> async = raw.async();
+            AtomicLong turn = new AtomicLong();
+            try (Lanes lanes = new Lanes(
+                    n,
+                    () -> async.evalsha(
+                                    minimalSha,
+                                    ScriptOutputType.INTEGER,
+                                    keys[(int) (turn.incrementAndGet() % n)],
+                                    now,
+                                    channel,
+                                    event)
+                            .toCompletableFuture())) {
+                put("lettuce-minimal-async", n, measure("bare Lettuce async, minimal script", n, 1, lanes));
+            }
             put(
                     "rb-minimal",
                     n,
@@ -195,6 +211,27 @@ public final class RedisBench {
                 return 1;
             }));
             delete(jobs);
+        }
+        if (only.contains("keyed")) {
+            Job[] jobs = counterJobs(n);
+            AtomicLong key = new AtomicLong();
+            try (Lanes lanes = new Lanes(n, () -> {
+                long k = key.incrementAndGet();
+                return jobs[(int) (k % n)].recordSuccessAsync("item-" + k);
+            })) {
+                put("keyed-async", n, measure("Tally recordSuccessAsync(key)", n, 1, lanes));
+            }
+            delete(jobs);
+            // All callers on one job: a job's items recorded by many workers at once (batches then share the job).
+            Job shared = counterJobs(1)[0];
+            put("keyed-shared", n, measure("Tally recordSuccess(key), one job", n, t -> {
+                shared.recordSuccess("item-" + key.incrementAndGet());
+                return 1;
+            }));
+            try (Lanes lanes = new Lanes(n, () -> shared.recordSuccessAsync("item-" + key.incrementAndGet()))) {
+                put("keyed-shared-async", n, measure("Tally recordSuccessAsync(key), one job", n, 1, lanes));
+            }
+            delete(new Job[] {shared});
         }
         if (only.contains("keyed") && n == 16) {
             // The same with a live subscriber: then every write also encodes and publishes the job (see the README).
@@ -645,16 +682,24 @@ public final class RedisBench {
 
     private void print(String loadBefore, String loadAfter, double seconds) {
         StringBuilder s = new StringBuilder();
-        s.append("| operation | in flight | Tally ops/s | bare Lettuce minimal script | ratio "
+        s.append("| operation | in flight | Tally ops/s | bare Lettuce minimal script (same mode) | ratio "
                 + "| redis-benchmark minimal script | ratio | redis-benchmark HINCRBY | ratio |\n");
         s.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        // (the name of a cell, what it measures, and the bare Lettuce cell of the same mode: blocking threads or lanes)
         String[][] ops = {
-            {"anonymous", "`recordSuccess()`"},
-            {"keyed", "`recordSuccess(key)`"},
-            {"keyed-subscribed", "`recordSuccess(key)` with a live event subscriber"},
-            {"part", "`completePart`"},
-            {"part-async", "`completePartAsync` (n calls in flight, each sent from the callback of the one before)"},
-            {"progress", "`progress()` read"},
+            {"anonymous", "`recordSuccess()`", "lettuce-minimal"},
+            {"keyed", "`recordSuccess(key)`", "lettuce-minimal"},
+            {"keyed-async", "`recordSuccessAsync(key)` (n lanes)", "lettuce-minimal-async"},
+            {"keyed-shared", "`recordSuccess(key)`, all callers on one job", "lettuce-minimal"},
+            {"keyed-shared-async", "`recordSuccessAsync(key)`, n lanes on one job", "lettuce-minimal-async"},
+            {"keyed-subscribed", "`recordSuccess(key)` with a live event subscriber", "lettuce-minimal"},
+            {"part", "`completePart`", "lettuce-minimal"},
+            {
+                "part-async",
+                "`completePartAsync` (n lanes: calls in flight, each sent from the callback of the one before)",
+                "lettuce-minimal-async"
+            },
+            {"progress", "`progress()` read", "lettuce-minimal"},
         };
         for (String[] op : ops) {
             for (int n : clients) {
@@ -662,7 +707,7 @@ public final class RedisBench {
                 if (Double.isNaN(v)) {
                     continue;
                 }
-                row(s, op[1], n, v, get("lettuce-minimal", n), get("rb-minimal", n), get("rb-hincrby", n));
+                row(s, op[1], n, v, get(op[2], n), get("rb-minimal", n), get("rb-hincrby", n));
             }
         }
         for (int n : batchClients) {
@@ -691,13 +736,15 @@ public final class RedisBench {
         }
         s.append('\n');
         s.append("Raw limits (same run, same server):\n\n| in flight | bare Lettuce minimal script "
-                + "| redis-benchmark minimal script | redis-benchmark HINCRBY |\n|---:|---:|---:|---:|\n");
+                + "| bare Lettuce async (n lanes) | redis-benchmark minimal script | redis-benchmark HINCRBY |\n"
+                + "|---:|---:|---:|---:|---:|\n");
         for (int n : clients) {
             s.append(String.format(
                     Locale.ROOT,
-                    "| %d | %s | %s | %s |%n",
+                    "| %d | %s | %s | %s | %s |%n",
                     n,
                     num(get("lettuce-minimal", n)),
+                    num(get("lettuce-minimal-async", n)),
                     num(get("rb-minimal", n)),
                     num(get("rb-hincrby", n))));
         }
@@ -707,17 +754,14 @@ public final class RedisBench {
         costs.forEach(c -> s.append(c).append('\n'));
         s.append('\n');
         s.append("Targets:\n\n");
-        double keyed16 = get("keyed", 16);
-        target(
-                s,
-                "keyed `recordSuccess` at 16 ≥ 80 % of bare Lettuce minimal script",
-                keyed16 / get("lettuce-minimal", 16),
-                0.8);
-        target(
-                s,
-                "keyed `recordSuccess` at 16 ≥ 80 % of redis-benchmark -c 16 minimal script",
-                keyed16 / get("rb-minimal", 16),
-                0.8);
+        // Keyed records in each form, against the bare client of the same mode and against redis-benchmark.
+        for (String[] op : ops) {
+            if (op[0].startsWith("keyed") && !op[0].equals("keyed-subscribed")) {
+                double keyed16 = get(op[0], 16);
+                target(s, op[1] + " at 16 ≥ 80 % of bare Lettuce, same mode", keyed16 / get(op[2], 16), 0.8);
+                target(s, op[1] + " at 16 ≥ 80 % of redis-benchmark -c 16", keyed16 / get("rb-minimal", 16), 0.8);
+            }
+        }
         target(s, "`completePart` at 16 ≥ 80,000 parts/s (16 threads)", get("part", 16) / 80_000, 1.0);
         target(
                 s,

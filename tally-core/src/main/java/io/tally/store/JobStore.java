@@ -58,6 +58,19 @@ public interface JobStore extends AutoCloseable {
     }
 
     /**
+     * {@link #recordBrief} without blocking the caller: the stage completes with its answer, or exceptionally with the
+     * exception it would have thrown. A store with an asynchronous client keeps many such calls in flight; this default
+     * answers before it returns.
+     */
+    default CompletableFuture<RecordedProgress> recordBriefAsync(String id, ProgressUpdate update) {
+        try {
+            return CompletableFuture.completedFuture(recordBrief(id, update));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
      * Records part outcomes in one step, idempotent per part; claims the settle exactly once: the call that leaves no
      * part without an outcome, with at most {@code toleratedFailures} failed, gets {@code last = true} and the job
      * SUCCEEDS. A FAILURE with {@code failJob} fails the job ({@code part_failed}). On a terminal job, a call that would

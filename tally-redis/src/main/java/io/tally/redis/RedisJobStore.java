@@ -314,8 +314,15 @@ public final class RedisJobStore implements JobStore {
     @Override
     public CompletableFuture<PartsOutcome> recordPartsBriefAsync(String id, List<PartUpdate> parts) {
         Prepared call = prepareParts(id, parts, true);
-        return writeAsync("recordParts", call, System.nanoTime() + timeout.toNanos())
+        return writeAsync("recordParts", call, true, System.nanoTime() + timeout.toNanos())
                 .thenApply(r -> partsOutcome(call, r));
+    }
+
+    @Override
+    public CompletableFuture<RecordedProgress> recordBriefAsync(String id, ProgressUpdate u) {
+        Prepared call = prepareRecord(id, u, true);
+        return writeAsync("record", call, false, System.nanoTime() + timeout.toNanos())
+                .thenApply(r -> progressAnswer(call, r));
     }
 
     /**
@@ -997,11 +1004,12 @@ public final class RedisJobStore implements JobStore {
     }
 
     /**
-     * {@link #write} of an idempotent call without blocking: retried while Redis is unreachable ({@link #retryable})
-     * until {@code deadline} ({@link System#nanoTime()}), each attempt 10 ms after the last; after it, or on the
-     * store's timeout with no answer, the stage fails with {@link StoreUnavailableException}.
+     * {@link #write} without blocking: retried while Redis is unreachable ({@link #retryable}) until {@code deadline}
+     * ({@link System#nanoTime()}), each attempt 10 ms after the last; after it, or on the store's timeout with no
+     * answer, the stage fails with {@link StoreUnavailableException}.
      */
-    private CompletableFuture<List<Object>> writeAsync(String what, Prepared prepared, long deadline) {
+    private CompletableFuture<List<Object>> writeAsync(
+            String what, Prepared prepared, boolean idempotent, long deadline) {
         if (closed) {
             return CompletableFuture.failedFuture(new StoreUnavailableException(description + " is closed"));
         }
@@ -1017,11 +1025,11 @@ public final class RedisJobStore implements JobStore {
                     if (e.getCause() instanceof TimeoutException) {
                         writes.withdraw(c); // timed out in the queue: never sent
                     }
-                    if (!retryable(e, true) || System.nanoTime() - deadline > 0 || closed) {
+                    if (!retryable(e, idempotent) || System.nanoTime() - deadline > 0 || closed) {
                         return CompletableFuture.<List<Object>>failedFuture(unavailable(what, e));
                     }
                     return CompletableFuture.runAsync(() -> {}, RETRY_DELAY)
-                            .thenCompose(x -> writeAsync(what, prepared, deadline));
+                            .thenCompose(x -> writeAsync(what, prepared, idempotent, deadline));
                 })
                 .thenCompose(stage -> stage);
     }

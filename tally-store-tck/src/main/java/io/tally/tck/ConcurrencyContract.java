@@ -191,6 +191,41 @@ public interface ConcurrencyContract extends StoreFixture {
     }
 
     @Test
+    default void asyncKeyedRecordsManyInFlightCountEachItemOnce() throws Exception {
+        // One thread keeps up to 64 recordSuccessAsync calls in flight over keys delivered two or three times in random
+        // order, on two jobs at once (so that calls of one job and of another share round trips): every key counts
+        // once.
+        long seed = seed("async items");
+        Random random = new Random(seed);
+        int keys = fuzzParts() / 5;
+        List<Job> jobs = List.of(running(keys), running(keys));
+        Semaphore window = new Semaphore(64);
+        List<CompletableFuture<?>> answers = new ArrayList<>();
+        for (int key : deliveries(keys, random)) {
+            for (Job job : jobs) {
+                window.acquire();
+                String item = "item-" + key;
+                // (the retry blocks: not on the thread that completed the call, which may be the store's I/O thread)
+                CompletableFuture<?> answer = job.recordSuccessAsync(item)
+                        .exceptionallyAsync(e -> e.getCause() instanceof StoreUnavailableException
+                                ? retrying(() -> job.recordSuccess(item))
+                                : null);
+                answer.whenComplete((c, e) -> window.release());
+                answers.add(answer);
+            }
+        }
+        CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+        assertThat(answers.stream().map(CompletableFuture::join))
+                .as("answers (seed %d)", seed)
+                .doesNotContainNull();
+        for (Job job : jobs) {
+            assertThat(job.progress().succeeded()).as("seed %d", seed).isEqualTo(keys);
+            assertThat(job.progress().pending()).isZero();
+            assertThat(job.items().get(io.tally.Outcome.SUCCESS)).hasSize(keys);
+        }
+    }
+
+    @Test
     default void concurrentKeyedAndAnonymousProgressCountsExactly() throws Exception {
         long seed = seed("items fuzz");
         Random random = new Random(seed);

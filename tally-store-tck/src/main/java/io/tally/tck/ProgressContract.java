@@ -1,9 +1,13 @@
 package io.tally.tck;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.tally.InvalidInputException;
 import io.tally.Job;
+import io.tally.JobFinishedException;
+import io.tally.JobNotFoundException;
 import io.tally.JobSpec;
 import io.tally.JobState;
 import io.tally.Outcome;
@@ -14,6 +18,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Counters, keyed items, totals, percent, rate and ETA. */
@@ -47,6 +53,54 @@ public interface ProgressContract extends StoreFixture {
         assertThat(job.progress().succeeded()).isEqualTo(1);
         assertThat(job.progress().failed()).isEqualTo(1);
         assertThat(job.items()).isEqualTo(Map.of(Outcome.SUCCESS, Set.of("a"), Outcome.FAILURE, Set.of("b")));
+    }
+
+    @Test
+    default void anAsyncRecordAnswersAndRefusesAsTheBlockingOne() throws Exception {
+        Job job = running(10);
+        assertThat(job.recordSuccessAsync("a").get(10, TimeUnit.SECONDS).succeeded())
+                .isEqualTo(1);
+        assertThat(job.recordSuccessAsync("a").get(10, TimeUnit.SECONDS).succeeded())
+                .isEqualTo(1);
+        Progress p = job.recordFailureAsync("b", "why").get(10, TimeUnit.SECONDS);
+        assertThat(p.failed()).isEqualTo(1);
+        assertThat(p.pending()).isEqualTo(8);
+        assertThat(job.recordSuccessAsync().get(10, TimeUnit.SECONDS).succeeded())
+                .isEqualTo(2);
+        p = job.recordAsync(new ProgressUpdate(0, 2, List.of(), 5, "half way")).get(10, TimeUnit.SECONDS);
+        assertThat(p.failed()).isEqualTo(3);
+        assertThat(p.total()).isEqualTo(15);
+        assertThat(job.recordSuccessAsync("b").get(10, TimeUnit.SECONDS).failed())
+                .isEqualTo(2);
+        assertThat(job.items()).isEqualTo(Map.of(Outcome.SUCCESS, Set.of("a", "b"), Outcome.FAILURE, Set.of()));
+        assertThat(job.snapshot().message()).contains("half way");
+
+        // Input wrong on its face throws at once and sends nothing.
+        assertThatThrownBy(() -> job.recordSuccessAsync(" ")).isInstanceOf(InvalidInputException.class);
+        assertThatThrownBy(() -> job.recordAsync(ProgressUpdate.counts(-1, 0)))
+                .isInstanceOf(InvalidInputException.class);
+        assertThat(job.progress().succeeded()).isEqualTo(3);
+
+        // What only the store can find fails the future.
+        Job withParts = tally().create(JobSpec.builder()
+                .name("parts")
+                .parts(List.of(Map.of(), Map.of()))
+                .start(true)
+                .build());
+        assertThatThrownBy(() -> withParts.recordSuccessAsync("x").get(10, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause()
+                .isInstanceOf(InvalidInputException.class);
+        job.finish("done");
+        assertThatThrownBy(() -> job.recordSuccessAsync("c").get(10, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause()
+                .isInstanceOf(JobFinishedException.class);
+        tally().delete(job.id());
+        assertThatThrownBy(() -> job.recordSuccessAsync().get(10, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause()
+                .isInstanceOf(JobNotFoundException.class);
     }
 
     @Test
