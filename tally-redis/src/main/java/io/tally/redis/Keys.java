@@ -48,8 +48,9 @@ final class Keys {
         return prefix + "job:" + id;
     }
 
-    String items(String id) {
-        return prefix + "items:" + id;
+    /** The reasons recorded with items (item key → reason), for the items that have one. */
+    String itemReasons(String id) {
+        return prefix + "item-reasons:" + id;
     }
 
     String itemSet(String id, Outcome outcome) {
@@ -126,7 +127,7 @@ final class Keys {
     /** Every key that belongs to one job alone (deleted with it). */
     List<String> owned(String id) {
         return List.of(
-                items(id),
+                itemReasons(id),
                 itemSet(id, Outcome.SUCCESS),
                 itemSet(id, Outcome.FAILURE),
                 parts(id),

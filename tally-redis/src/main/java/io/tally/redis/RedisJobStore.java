@@ -84,9 +84,9 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * {ns}:job:ID                hash    the job (fields in the README)
- * {ns}:items:ID              hash    item key → 'S' or 'F', optionally '|' + reason
  * {ns}:items-ok:ID           zset    succeeded item keys (score 0, BYLEX paging)
  * {ns}:items-failed:ID       zset    failed item keys
+ * {ns}:item-reasons:ID       hash    item key → the reason recorded with it, for items that have one
  * {ns}:parts:ID              string  bitfield, two bits per part (BITFIELD u2 at #part): 0 pending, 1 succeeded, 2 failed
  * {ns}:part-errors:ID        hash    part number → reason, for failed parts that gave one
  * {ns}:payloads:ID           hash    part number → JSON payload
@@ -345,7 +345,10 @@ public final class RedisJobStore implements JobStore {
     Prepared prepareRecord(String id, ProgressUpdate u, boolean brief) {
         Map<String, String> fixed = fixedFields.get(id);
         List<String> k = List.of(
-                keys.job(id), keys.items(id), keys.itemSet(id, Outcome.SUCCESS), keys.itemSet(id, Outcome.FAILURE));
+                keys.job(id),
+                keys.itemReasons(id),
+                keys.itemSet(id, Outcome.SUCCESS),
+                keys.itemSet(id, Outcome.FAILURE));
         List<String> a = new ArrayList<>(7 + 2 * u.items().size());
         a.add(tokenOf(fixed));
         a.add(Long.toString(u.succeeded()));
@@ -599,7 +602,10 @@ public final class RedisJobStore implements JobStore {
     @Override
     public Page<StoredItem> items(String id, Outcome outcome, String afterKey, int limit) {
         List<String> k = List.of(
-                keys.job(id), keys.items(id), keys.itemSet(id, Outcome.SUCCESS), keys.itemSet(id, Outcome.FAILURE));
+                keys.job(id),
+                keys.itemReasons(id),
+                keys.itemSet(id, Outcome.SUCCESS),
+                keys.itemSet(id, Outcome.FAILURE));
         List<String> a = List.of(
                 outcome == null ? "" : outcome == Outcome.SUCCESS ? "S" : "F",
                 afterKey == null ? "" : afterKey,

@@ -38,11 +38,11 @@ local function put_rate(h, rate, rate_s, folded, rate_at, rate_at_was)
 end
 
 -- The run of 'count' 'b' calls from call c, whose arguments (from its count on) start at ARGV[p], on the job whose keys
--- (job, items, items-ok, items-failed) start at KEYS[first]: write.lua's record(), call by call, on locals, with one
+-- (job, item-reasons, items-ok, items-failed) start at KEYS[first]: write.lua's record(), call by call, on locals, with one
 -- read and one write of the job for the whole run. Returns how many calls it applied: up to the first it does not take
 -- (several items, or an item recorded before), for which it has written nothing.
 local function run_records(c, p, count, first)
-    local job_key, items_key = KEYS[first], KEYS[first + 1]
+    local job_key, reasons_key = KEYS[first], KEYS[first + 1]
     local v = redis.call('HMGET', job_key, 'state', 'parts', 'total', 'succeeded', 'failed', 'startedAt', 'heartbeat',
         'rate', 'rateAt', 'rateAcc', 'id')
     if v[1] ~= 'RUNNING' or v[2] ~= '0' then
@@ -61,16 +61,27 @@ local function run_records(c, p, count, first)
         local du_s, du_f = tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
         local newly = du_s + du_f
         if n == 1 then
+            -- Taken only if new to the job: in neither outcome set. ZADD NX answers for the item's own set; the other is
+            -- looked up unless its counter says it is empty (no failure yet, the common case, for a success).
             local key, value = ARGV[p + 7], ARGV[p + 8]
-            if redis.call('HSETNX', items_key, key, value) == 0 then
-                break -- recorded before: record() compares the outcomes
+            local ok = string.byte(value, 1) == 83 -- 'S'
+            local own, other, others = KEYS[first + 3], KEYS[first + 2], succeeded
+            if ok then
+                own, other, others = other, own, failed
             end
-            if string.byte(value, 1) == 83 then -- 'S'
+            if others > 0 and redis.call('ZSCORE', other, key) then
+                break -- recorded before: record() moves it
+            end
+            if redis.call('ZADD', own, 'NX', 0, key) == 0 then
+                break -- recorded before: record() compares the reasons
+            end
+            if #value > 1 then
+                redis.call('HSET', reasons_key, key, string.sub(value, 3)) -- ('S|' or 'F|' and the reason)
+            end
+            if ok then
                 du_s = du_s + 1
-                redis.call('ZADD', KEYS[first + 2], 0, key)
             else
                 du_f = du_f + 1
-                redis.call('ZADD', KEYS[first + 3], 0, key)
             end
             newly = newly + 1
         end

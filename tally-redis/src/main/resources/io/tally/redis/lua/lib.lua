@@ -252,47 +252,41 @@ local function publish_hot(channel, key, j, events, heard)
     redis.call('PUBLISH', channel, cjson.encode({id = j.id, events = events, job = full}))
 end
 
--- Stored values of some fields of a hash: returns stored (field -> value; absent fields have no entry) and written
--- (field -> value the hash holds now). One HMGET per 1000 fields; for a single field, an HSETNX of 'value' both reads
--- and, for a new field (the common case), writes it.
-local function prefetch(key, fields, value)
-    local stored, written = {}, {}
-    if #fields == 1 and value ~= nil then
-        local f = fields[1]
-        if redis.call('HSETNX', key, f, value) == 1 then
-            written[f] = value
-        else
-            local v = redis.call('HGET', key, f)
-            stored[f], written[f] = v, v
-        end
-        return stored, written
-    end
-    for i = 1, #fields, 1000 do
-        local last = math.min(i + 999, #fields)
-        local v = redis.call('HMGET', key, unpack(fields, i, last))
-        for k = i, last do
-            local x = v[k - i + 1]
-            if x then
-                stored[fields[k]], written[fields[k]] = x, x
+-- The stored outcomes of the items in 'keys': key -> 'S' or 'F', no entry for an item not recorded yet. One ZMSCORE per
+-- outcome set and 1000 keys.
+local function item_outcomes(ok_key, failed_key, keys)
+    local stored = {}
+    for _, set in ipairs({{ok_key, 'S'}, {failed_key, 'F'}}) do
+        for i = 1, #keys, 1000 do
+            local last = math.min(i + 999, #keys)
+            local scores = redis.call('ZMSCORE', set[1], unpack(keys, i, last))
+            for k = i, last do
+                if scores[k - i + 1] then
+                    stored[keys[k]] = set[2]
+                end
             end
         end
     end
-    return stored, written
+    return stored
 end
 
--- Writes, with as few HSETs as possible, the final value of each field in 'order' that the hash does not hold yet.
-local function flush_hash(key, order, final, written)
-    local args = {}
+-- Keeps each item's reason as its last recorded value ('S|why' or 'F|why'; final[f]) says: bulk HSET of the reasons
+-- given, HDEL of those of items recorded before (in 'stored') without one now; a new item has none to drop.
+local function write_reasons(key, order, stored, final)
+    local put, drop = {}, {}
     for _, f in ipairs(order) do
         local v = final[f]
-        if v ~= nil and written[f] ~= v then
-            args[#args + 1] = f
-            args[#args + 1] = v
-            written[f] = v
+        if #v > 1 then
+            put[#put + 1], put[#put + 2] = f, string.sub(v, 3)
+        elseif stored[f] then
+            drop[#drop + 1] = f
         end
     end
-    if #args > 0 then
-        bulk('HSET', key, args, 2000)
+    if #put > 0 then
+        bulk('HSET', key, put, 2000)
+    end
+    if #drop > 0 then
+        bulk('HDEL', key, drop, 1000)
     end
 end
 

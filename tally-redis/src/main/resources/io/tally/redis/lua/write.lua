@@ -1,7 +1,7 @@
 -- write(ops): record and recordParts calls, one or many, in one script call. WriteBatcher combines the calls of
 -- concurrent callers into one; each call still gets the answer it would have got alone, and they are applied in order.
 -- KEYS: 1-9 the namespace's shared keys (state indexes PENDING..SKIPPED, due:lease, due:deadline, due:retain), then
--- the keys of each call: record: job hash, items hash, items-ok zset, items-failed zset (4); recordParts: job hash,
+-- the keys of each call: record: job hash, item-reasons hash, items-ok zset, items-failed zset (4); recordParts: job hash,
 -- parts bitfield (u2 at #part: 0 pending, 1 succeeded, 2 failed), part-errors hash (3).
 -- ARGV: now, channel, number of calls, then per call its kind, its argument count and its arguments. Kinds: 'r'
 -- (record), 'b' (record answered with the progress only), 'p' (recordParts), 'q' (recordParts answered without the
@@ -11,7 +11,7 @@
 --     addTotal, hasMessage, message, n, then n (key, value) item pairs;
 --   recordParts ('p' and 'q'): token, known, n, then n (part, value, failJob) triples;
 -- where value is 'S' or 'F' optionally followed by '|' and the reason. Items and parts of a call are applied in order
--- (a key given twice ends with its last value), with bulk HMGET/HSET/ZADD/ZREM (items) or BITFIELD (parts) per call
+-- (a key given twice ends with its last value), with bulk ZMSCORE/ZADD/ZREM/HSET (items) or BITFIELD (parts) per call
 -- rather than per item.
 -- The settle is claimed once, by the call that records the last part: it stores its token in 'settledBy'.
 -- Reply: one reply per call, in order; 'q' calls get {'ok', changed, remaining, last} (or an error status) without
@@ -167,7 +167,7 @@ local function record(j, p, brief)
     local newly = du_s + du_f
     if n > 0 then
         local order = add_distinct({}, {}, P, n, 2)
-        local stored, written = prefetch(K[11], order, n == 1 and ARGV[P + 1] or nil)
+        local stored = item_outcomes(K[12], K[13], order)
         local cur = {}
         for _, key in ipairs(order) do
             cur[key] = stored[key]
@@ -184,8 +184,8 @@ local function record(j, p, brief)
                 newly = newly + new
             end
         end
-        flush_hash(K[11], order, cur, written)
         move_members(order, stored, cur, {S = K[12], F = K[13]})
+        write_reasons(K[11], order, stored, cur)
     end
     set(j, 'succeeded', fmt(succeeded))
     set(j, 'failed', fmt(failed))
