@@ -20,12 +20,26 @@ final class RawReplyOutput extends CommandOutput<String, String, List<Object>> {
     /** How many elements each of them still expects, in the same order. */
     private final ArrayDeque<int[]> missing = new ArrayDeque<>();
 
+    /**
+     * Marks the threads that decode the scripts' replies: the connections' I/O threads, which also run the callbacks
+     * chained to the futures of asynchronous calls. A blocking call on one would wait for a reply only it can deliver.
+     */
+    private static final ThreadLocal<Boolean> IO_THREAD = ThreadLocal.withInitial(() -> false);
+
+    /** @return whether the calling thread has decoded a script's reply: a connection's I/O thread */
+    static boolean onIoThread() {
+        return IO_THREAD.get();
+    }
+
     RawReplyOutput() {
         super(StringCodec.UTF8, null);
     }
 
     @Override
     public void multi(int count) {
+        if (open.isEmpty()) {
+            IO_THREAD.set(true); // (every script's reply is an array)
+        }
         List<Object> array = new ArrayList<>(Math.max(count, 0));
         if (open.isEmpty()) {
             output = array;

@@ -566,6 +566,12 @@ public final class RedisJobStore implements JobStore {
     }
 
     private <T> T await(java.util.concurrent.Future<T> f) {
+        if (RawReplyOutput.onIoThread()) {
+            // Would wait until the timeout: the reply can only come through the thread that is waiting for it.
+            throw new IllegalStateException("a blocking call on " + description + "'s I/O thread (in a callback of"
+                    + " an ...Async call) would wait for its own reply; chain it with thenApplyAsync(..., executor)"
+                    + " or similar");
+        }
         try {
             return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {

@@ -398,35 +398,66 @@ class RedisStoreBehaviourIT {
         namespaces.add(new String[] {RedisTestSupport.url(), ns});
         open.add(s);
         s.create(job("j", "n", 0));
-        RedisClient admin = RedisClient.create(RedisTestSupport.url());
-        try (StatefulRedisConnection<String, String> adminConn = admin.connect()) {
-            adminConn
-                    .sync()
-                    .dispatch(
-                            io.lettuce.core.protocol.CommandType.CLIENT,
-                            new io.lettuce.core.output.StatusOutput<>(io.lettuce.core.codec.StringCodec.UTF8),
-                            new io.lettuce.core.protocol.CommandArgs<>(io.lettuce.core.codec.StringCodec.UTF8)
-                                    .add("PAUSE")
-                                    .add(1500)
-                                    .add("WRITE"));
-            try {
-                assertThatThrownBy(() -> s.heartbeat("j"))
-                        .isInstanceOf(StoreUnavailableException.class)
-                        .hasMessageContaining("namespace=" + ns);
-            } finally {
-                adminConn
-                        .sync()
-                        .dispatch(
-                                io.lettuce.core.protocol.CommandType.CLIENT,
-                                new io.lettuce.core.output.StatusOutput<>(io.lettuce.core.codec.StringCodec.UTF8),
-                                new io.lettuce.core.protocol.CommandArgs<>(io.lettuce.core.codec.StringCodec.UTF8)
-                                        .add("UNPAUSE"));
-            }
+        try {
+            client("PAUSE", "1500", "WRITE");
+            assertThatThrownBy(() -> s.heartbeat("j"))
+                    .isInstanceOf(StoreUnavailableException.class)
+                    .hasMessageContaining("namespace=" + ns);
         } finally {
-            admin.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+            client("UNPAUSE");
         }
         await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> s.heartbeat("j") != null);
         assertThat(s.find("j")).isPresent();
+    }
+
+    @Test
+    void aBlockingCallInACallbackOfAnAsyncCallIsRefusedAtOnceInsteadOfWaitingForItself() throws Exception {
+        // The callbacks of an async call run on the connection's I/O thread: a blocking call there would wait for a
+        // reply only that thread can deliver, until the store's timeout (here a minute). It is refused at once.
+        String ns = RedisTestSupport.freshNamespace();
+        RedisJobStore s = (RedisJobStore)
+                new RedisJobStoreProvider().open(RedisTestSupport.url() + "?namespace=" + ns + "&timeout=60s", clock);
+        namespaces.add(new String[] {RedisTestSupport.url(), ns});
+        open.add(s);
+        Tally tally = Tally.builder().store(s).clock(clock).build();
+        Job job = tally.create(JobSpec.builder().name("io").start(true).build());
+        // (the server holds the reply back until the callback is chained: else it could run on this thread)
+        client("PAUSE", "300", "WRITE");
+        java.util.concurrent.CompletableFuture<Long> blocking =
+                job.recordSuccessAsync("a").thenApply(p -> job.progress().succeeded());
+        assertThatThrownBy(() -> blocking.get(10, java.util.concurrent.TimeUnit.SECONDS))
+                .hasCauseInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("I/O thread");
+        // Chained to another thread, the same call works; and the I/O thread's refusal changed nothing.
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            assertThat(job.recordSuccessAsync("b")
+                            .thenApplyAsync(p -> job.progress().succeeded(), pool)
+                            .get(10, java.util.concurrent.TimeUnit.SECONDS))
+                    .isEqualTo(2);
+        } finally {
+            pool.shutdown();
+        }
+        assertThat(job.progress().succeeded()).isEqualTo(2);
+    }
+
+    /** Sends {@code CLIENT args...} to the test server on a connection of its own. */
+    private static void client(String... args) {
+        RedisClient admin = RedisClient.create(RedisTestSupport.url());
+        try (StatefulRedisConnection<String, String> c = admin.connect()) {
+            io.lettuce.core.protocol.CommandArgs<String, String> a =
+                    new io.lettuce.core.protocol.CommandArgs<>(io.lettuce.core.codec.StringCodec.UTF8);
+            for (String arg : args) {
+                a.add(arg);
+            }
+            c.sync()
+                    .dispatch(
+                            io.lettuce.core.protocol.CommandType.CLIENT,
+                            new io.lettuce.core.output.StatusOutput<>(io.lettuce.core.codec.StringCodec.UTF8),
+                            a);
+        } finally {
+            admin.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+        }
     }
 
     @Test
