@@ -162,8 +162,8 @@ public final class Tally implements AutoCloseable {
      * <p>On the Redis store the calls go out on the store's one connection and those that queue up while others are on
      * the wire are combined into one script call; the future then completes on the connection's I/O thread, so don't
      * block in a callback chained to it (chain with an {@code ...Async} method and your own executor instead): a
-     * blocking Tally call made there would wait for its own reply, and is refused with {@link IllegalStateException}. Stores
-     * without an asynchronous client answer before this returns.
+     * blocking Tally call made there would wait for its own reply, and is refused with {@link IllegalStateException}.
+     * Stores without an asynchronous client answer before this returns.
      */
     public CompletableFuture<PartCompletion> completePartAsync(String jobId, int part) {
         return completePartsAsync(jobId, part);
