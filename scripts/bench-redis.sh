@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the Redis store benchmarks (io.tally.bench.RedisBench): Tally's recordSuccess (anonymous and keyed),
+# Runs the Redis store benchmarks (io.tally.bench.RedisBench): Tally's recordSuccess (anonymous and keyed, blocking and async),
 # completePart, progress() reads and the batch APIs at 1, 16 and 256 calls in flight, next to redis-benchmark (the
 # minimal progress script by EVALSHA, and a plain HINCRBY) and a bare Lettuce client running that script, all against
 # the same server in one run; prints the markdown table for docs/benchmarks.md ("## Redis store").

@@ -256,13 +256,11 @@ public final class RedisBench {
             noteGrowth("completePart", n, feed);
             feed.close();
             // The same with n calls in flight without blocking: each sends the next from its callback.
-            // (created up front at 1 in flight too: a lane that ran out of parts would create a job from its callback,
-            // on Lettuce's event loop, which must not block)
             PartFeed async = new PartFeed(jobsFor(n == 1 ? 20_000 : 150_000));
-            try (Lanes lanes = new Lanes(n, () -> {
-                int[] jp = async.next(1);
-                return tally.completePartAsync(async.job(jp[0]), jp[1]);
-            })) {
+            try (Lanes lanes = new Lanes(
+                    n,
+                    () -> async.nextWithoutBlocking(1)
+                            .thenCompose(jp -> tally.completePartAsync(async.job(jp[0]), jp[1])))) {
                 put("part-async", n, measure("Tally completePartAsync", n, 1, lanes));
             }
             noteGrowth("completePartAsync", n, async);
@@ -334,14 +332,32 @@ public final class RedisBench {
 
         /** @return {job index, first part} of {@code count} consecutive parts */
         int[] next(int count) {
+            int[] jp = claim(count);
+            if (jp[0] >= jobs.size()) {
+                grow(jp[0]);
+            }
+            return jp;
+        }
+
+        /**
+         * {@link #next} for a caller that must not block (a callback on the store's I/O thread, where a blocking store
+         * call is refused): a job that has to be created first is created on another thread.
+         */
+        CompletableFuture<int[]> nextWithoutBlocking(int count) {
+            int[] jp = claim(count);
+            if (jp[0] < jobs.size()) {
+                return CompletableFuture.completedFuture(jp);
+            }
+            return CompletableFuture.supplyAsync(() -> {
+                grow(jp[0]);
+                return jp;
+            });
+        }
+
+        private int[] claim(int count) {
             int perJob = PARTS_PER_JOB / count * count;
             long at = cursor.getAndAdd(count);
-            int index = (int) (at / perJob);
-            int first = (int) (at % perJob);
-            if (index >= jobs.size()) {
-                grow(index);
-            }
-            return new int[] {index, first};
+            return new int[] {(int) (at / perJob), (int) (at % perJob)};
         }
 
         private synchronized void grow(int index) {
