@@ -3,7 +3,7 @@
 -- this one defines few.
 -- KEYS and ARGV as write.lua's, but for the arguments hot.lua has no use for: 'b' calls come without 'known', 'q' calls
 -- without 'token' and 'known' (the argument counts say so). Takes, while nobody listens (no event to publish):
---   'b' (brief record) with at most one item, new to the job, on a RUNNING job without parts;
+--   runs of 'b' (brief record) with at most one item each, new to the job, on a RUNNING job without parts;
 --   runs of 'q' (brief recordParts) on a RUNNING job, without failJob, that do not settle it.
 -- Applies the calls in order up to the first one it does not take, which it leaves untouched with all after it, and
 -- replies with the replies of the calls it applied (those write.lua would have given); WriteBatcher sends the rest to
@@ -38,8 +38,8 @@ local function put_rate(h, rate, rate_s, folded, rate_at, rate_at_was)
 end
 
 -- The run of 'count' 'b' calls from call c, whose arguments (from its count on) start at ARGV[p], on the job whose keys
--- (job, item-reasons, items-ok, items-failed) start at KEYS[first]: write.lua's record(), call by call, on locals, with one
--- read and one write of the job for the whole run. Returns how many calls it applied: up to the first it does not take
+-- (job, item-reasons, items-ok, items-failed) start at KEYS[first]: write.lua's record(), call by call, on locals,
+-- with one read and one write of the job for the whole run. Returns how many calls it applied: up to the first it does not take
 -- (several items, or an item recorded before), for which it has written nothing.
 local function run_records(c, p, count, first)
     local job_key, reasons_key = KEYS[first], KEYS[first + 1]
@@ -61,8 +61,8 @@ local function run_records(c, p, count, first)
         local du_s, du_f = tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
         local newly = du_s + du_f
         if n == 1 then
-            -- Taken only if new to the job: in neither outcome set. ZADD NX answers for the item's own set; the other is
-            -- looked up unless its counter says it is empty (no failure yet, the common case, for a success).
+            -- Taken only if new to the job: in neither outcome set. ZADD NX answers for the item's own set; the other
+            -- is looked up unless its counter says it is empty (no failure yet, the common case, for a success).
             local key, value = ARGV[p + 7], ARGV[p + 8]
             local ok = string.byte(value, 1) == 83 -- 'S'
             local own, other, others = KEYS[first + 3], KEYS[first + 2], succeeded

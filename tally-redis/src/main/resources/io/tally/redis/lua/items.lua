@@ -1,4 +1,5 @@
--- items(id, outcome, afterKey, limit): KEYS 1 job hash, 2 item-reasons hash, 3 items-ok zset, 4 items-failed zset
+-- items(id, outcome, afterKey, limit): KEYS 1 job hash, 2 item-reasons hash, 3 items-ok zset, 4 items-failed
+-- zset.
 -- ARGV: outcome ('S', 'F' or '' for both), afterKey ('' with hasAfter '0' to start), hasAfter, limit.
 -- Returns 'ok' then up to limit + 1 (key, value) pairs in key order; value is 'S' or 'F', followed by '|' and the reason
 -- if the item has one.

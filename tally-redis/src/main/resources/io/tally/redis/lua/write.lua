@@ -1,8 +1,8 @@
 -- write(ops): record and recordParts calls, one or many, in one script call. WriteBatcher combines the calls of
 -- concurrent callers into one; each call still gets the answer it would have got alone, and they are applied in order.
 -- KEYS: 1-9 the namespace's shared keys (state indexes PENDING..SKIPPED, due:lease, due:deadline, due:retain), then
--- the keys of each call: record: job hash, item-reasons hash, items-ok zset, items-failed zset (4); recordParts: job hash,
--- parts bitfield (u2 at #part: 0 pending, 1 succeeded, 2 failed), part-errors hash (3).
+-- the keys of each call: record: job hash, item-reasons hash, items-ok zset, items-failed zset (4); recordParts: job
+-- hash, parts bitfield (u2 at #part: 0 pending, 1 succeeded, 2 failed), part-errors hash (3).
 -- ARGV: now, channel, number of calls, then per call its kind, its argument count and its arguments. Kinds: 'r'
 -- (record), 'b' (record answered with the progress only), 'p' (recordParts), 'q' (recordParts answered without the
 -- job); a kind prefixed with '=' is a call with the same keys as the call before it (same job, both record or both
