@@ -86,6 +86,11 @@ final class WriteBatcher {
          */
         final boolean mayGoHot;
         /**
+         * Whether the call is a brief record of one item and nothing else (recordSuccess(key), recordFailure(key)):
+         * hot.lua is sent its item's key and value alone, as an {@code 'i'} call.
+         */
+        final boolean itemOnly;
+        /**
          * The keys ({@link Kind#keys} of them) and then the arguments, as UTF-8, encoded by the calling thread rather
          * than the connection's one thread.
          */
@@ -105,6 +110,11 @@ final class WriteBatcher {
                 case PARTS_BRIEF -> !failsJob(args);
                 default -> false;
             };
+            // (a record's arguments: known, succeeded, failed, addTotal, hasMessage, message, n, key, value, ...)
+            this.itemOnly = kind == Kind.RECORD_BRIEF
+                    && args.size() == 9
+                    && args.subList(1, 5).equals(NO_COUNTS)
+                    && "1".equals(args.get(6));
             this.encoded = new byte[keys.size() + args.size()][];
             int i = 0;
             for (String k : keys) {
@@ -114,6 +124,8 @@ final class WriteBatcher {
                 encoded[i++] = utf8(a);
             }
         }
+
+        private static final List<String> NO_COUNTS = List.of("0", "0", "0", "0");
 
         /** @param args a recordParts call's: token, known, n, then (part, value, failJob) triples */
         private static boolean failsJob(List<String> args) {
@@ -321,6 +333,12 @@ final class WriteBatcher {
         args.add(now.getAsLong()).add(channel).add(batch.size());
         for (int b = 0; b < batch.size(); b++) {
             Call c = batch.get(b);
+            if (script == Scripts.HOT && c.itemOnly) {
+                args.add(sameKeys[b] ? "=i" : "i")
+                        .add(c.encoded[c.encoded.length - 2])
+                        .add(c.encoded[c.encoded.length - 1]);
+                continue;
+            }
             int from = c.kind.keys + (script == Scripts.HOT ? c.kind.unusedByHot : 0);
             args.add(sameKeys[b] ? c.kind.sameKeysCode : c.kind.code).add(c.encoded.length - from);
             for (int i = from; i < c.encoded.length; i++) {

@@ -2,7 +2,8 @@
 -- call: lib.lua's and write.lua's cost ~13 µs of every call before its first call is counted (docs/benchmarks.md), so
 -- this one defines few.
 -- KEYS and ARGV as write.lua's, but for the arguments hot.lua has no use for: 'b' calls come without 'known', 'q' calls
--- without 'token' and 'known' (the argument counts say so). Takes, while nobody listens (no event to publish):
+-- without 'token' and 'known' (the argument counts say so), and a brief record of one item and nothing else comes as
+-- an 'i' call ('=i' with the keys of the call before it): its item's key and value, without an argument count. Takes, while nobody listens (no event to publish):
 --   runs of 'b' (brief record) with at most one item each, new to the job, on a RUNNING job without parts;
 --   runs of 'q' (brief recordParts) on a RUNNING job, without failJob, that do not settle it.
 -- Applies the calls in order up to the first one it does not take, which it leaves untouched with all after it, and
@@ -37,11 +38,20 @@ local function put_rate(h, rate, rate_s, folded, rate_at, rate_at_was)
     return rate_s
 end
 
--- The run of 'count' 'b' calls from call c, whose arguments (from its count on) start at ARGV[p], on the job whose keys
--- (job, item-reasons, items-ok, items-failed) start at KEYS[first]: write.lua's record(), call by call, on locals,
--- with one read and one write of the job for the whole run. Returns how many calls it applied: up to the first it does not take
+-- The ARGV index of the call after the one whose kind is at ARGV[k].
+local function next_call(k)
+    local kind = ARGV[k]
+    if kind == 'i' or kind == '=i' then
+        return k + 3
+    end
+    return k + 2 + tonumber(ARGV[k + 1])
+end
+
+-- The run of 'count' 'b' and 'i' calls from call c, whose kind is at ARGV[k], on the job whose keys (job,
+-- item-reasons, items-ok, items-failed) start at KEYS[first]: write.lua's record(), call by call, on locals, with one
+-- read and one write of the job for the whole run. Returns how many calls it applied: up to the first it does not take
 -- (several items, or an item recorded before), for which it has written nothing.
-local function run_records(c, p, count, first)
+local function run_records(c, k, count, first)
     local job_key, reasons_key = KEYS[first], KEYS[first + 1]
     local v = redis.call('HMGET', job_key, 'state', 'parts', 'total', 'succeeded', 'failed', 'startedAt', 'heartbeat',
         'rate', 'rateAt', 'rateAcc', 'id')
@@ -54,16 +64,20 @@ local function run_records(c, p, count, first)
     local rate, rate_at, acc, rate_s = v[8] and tonumber(v[8]) or nil, rate_at_was, tonumber(v[10] or '0'), v[8]
     local rate_changed, message, applied, t, f = false, nil, 0, v[3], v[5] -- t, f: total, failed as stored
     for i = 0, count - 1 do
-        local n = tonumber(ARGV[p + 6])
+        local kind, p = ARGV[k], k + 1 -- p: a 'b' call's argument count
+        local du_s, du_f, more, n, key, value, has_message = 0, 0, 0, 1, ARGV[k + 1], ARGV[k + 2], false
+        if kind ~= 'i' and kind ~= '=i' then
+            du_s, du_f, more, n = tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2]), tonumber(ARGV[p + 3]),
+                tonumber(ARGV[p + 6])
+            key, value, has_message = ARGV[p + 7], ARGV[p + 8], ARGV[p + 4] == '1'
+        end
         if n > 1 then
             break
         end
-        local du_s, du_f = tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
         local newly = du_s + du_f
         if n == 1 then
             -- Taken only if new to the job: in neither outcome set. ZADD NX answers for the item's own set; the other
             -- is looked up unless its counter says it is empty (no failure yet, the common case, for a success).
-            local key, value = ARGV[p + 7], ARGV[p + 8]
             local ok = string.byte(value, 1) == 83 -- 'S'
             local own, other, others = KEYS[first + 3], KEYS[first + 2], succeeded
             if ok then
@@ -85,7 +99,6 @@ local function run_records(c, p, count, first)
             end
             newly = newly + 1
         end
-        local more = tonumber(ARGV[p + 3])
         succeeded, failed, total = succeeded + du_s, failed + du_f, total + more
         if du_f > 0 then
             f = fmt(failed)
@@ -93,7 +106,7 @@ local function run_records(c, p, count, first)
         if more > 0 then
             t = fmt(total)
         end
-        if ARGV[p + 4] == '1' then
+        if has_message then
             message = ARGV[p + 5]
         end
         local folded
@@ -104,7 +117,7 @@ local function run_records(c, p, count, first)
         replies[c + i] =
             {'ok', 'RUNNING', t, fmt(succeeded), f, v[6], at, rate_s, fmt(rate_at), fmt(acc)}
         applied = i + 1
-        p = p + 2 + tonumber(ARGV[p]) -- the next call's count
+        k = next_call(k)
     end
     if applied == 0 then
         return 0
@@ -261,31 +274,31 @@ local function run_parts(c, offsets, first)
     return applied
 end
 
--- A 'b' or 'q' call takes the '=b' or '=q' calls right after it (same job, same keys) into its run.
-local SAME = {b = '=b', q = '=q'}
+-- The kinds hot.lua takes, and those of the calls that join their run (the same job, sent without keys).
+local RUN = {b = 'record', i = 'record', q = 'parts'}
+local JOINS = {['=b'] = 'record', ['=i'] = 'record', ['=q'] = 'parts'}
 local c, key_at, arg_at = 1, 10, 4
 while c <= calls do
-    local kind = ARGV[arg_at]
-    local same = SAME[kind]
-    if not same then
-        break -- ('=b' and '=q' only follow a call hot.lua did not take)
+    local run = RUN[ARGV[arg_at]]
+    if not run then
+        break -- ('=b', '=i' and '=q' only follow a call hot.lua did not take)
     end
     local own = key_at
-    key_at = key_at + (kind == 'b' and 4 or 3)
+    key_at = key_at + (run == 'record' and 4 or 3)
     -- the run: how many calls, and for parts the offsets of their first arguments
-    local count, offsets, after = 1, kind == 'q' and {arg_at + 2}, arg_at + 2 + tonumber(ARGV[arg_at + 1])
-    while c + count <= calls and ARGV[after] == same do
+    local count, offsets, after = 1, run == 'parts' and {arg_at + 2}, next_call(arg_at)
+    while c + count <= calls and JOINS[ARGV[after]] == run do
         count = count + 1
         if offsets then
             offsets[count] = after + 2
         end
-        after = after + 2 + tonumber(ARGV[after + 1])
+        after = next_call(after)
     end
     local applied
     if offsets then
         applied = run_parts(c, offsets, own)
     else
-        applied = run_records(c, arg_at + 1, count, own)
+        applied = run_records(c, arg_at, count, own)
     end
     if applied < count then
         break
