@@ -876,8 +876,8 @@ public final class RedisJobStore implements JobStore {
 
     /**
      * Removes a listener; the last one closes the pub/sub connection. While the channel has a subscriber every write
-     * publishes its events (reading and encoding the whole job) and hot.lua, which skips events, is
-     * off, so a channel nobody listens to any more must not stay subscribed.
+     * publishes its events (reading and encoding the whole job), so a channel nobody listens to any more must not
+     * stay subscribed.
      */
     private void unsubscribe(Consumer<StoreEvent> listener) {
         synchronized (pubSubLock) {

@@ -144,14 +144,6 @@ final class WriteBatcher {
     private final LongSupplier now;
     private final ConcurrentLinkedDeque<Call> queue = new ConcurrentLinkedDeque<>();
     private final AtomicInteger inFlight = new AtomicInteger();
-    /**
-     * Until when ({@link System#nanoTime()}) batches skip hot.lua, which last answered that someone listens to the
-     * store's events: it would take nothing, and the batch would need a second round trip to write.lua.
-     */
-    private volatile long skipHotUntil = System.nanoTime();
-
-    /** How long a batch skips hot.lua after it found a listener. */
-    private static final long SKIP_HOT_NANOS = 1_000_000_000L;
 
     private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
@@ -220,7 +212,7 @@ final class WriteBatcher {
      * hot.lua applies the calls it takes, in order, up to the first it does not take, and write.lua the rest.
      */
     private CompletionStage<Void> run(List<Call> batch) {
-        if (!batch.get(0).mayGoHot || System.nanoTime() - skipHotUntil < 0) {
+        if (!batch.get(0).mayGoHot) {
             return sendAndAnswer(Scripts.WRITE, batch);
         }
         return send(Scripts.HOT, batch)
@@ -240,10 +232,6 @@ final class WriteBatcher {
         if (failure != null) {
             complete(batch, null, failure);
             return DONE;
-        }
-        if (replies.size() == 1 && replies.get(0) instanceof byte[]) { // {'heard'}: nothing written
-            skipHotUntil = System.nanoTime() + SKIP_HOT_NANOS;
-            return sendAndAnswer(Scripts.WRITE, batch);
         }
         int taken = Math.min(replies.size(), batch.size());
         complete(batch.subList(0, taken), replies, null);

@@ -74,6 +74,44 @@ public interface EventsContract extends StoreFixture {
     }
 
     @Test
+    default void eachChangedPartIsAnnouncedWithTheJobAfterIt() {
+        // Each call waits for its event before the next (PART events of one job are coalesced while they wait).
+        List<JobEvent> seen = new CopyOnWriteArrayList<>();
+        Job job = tally().create(JobSpec.builder()
+                .name("mr")
+                .parts(List.of(Map.of(), Map.of(), Map.of()))
+                .start(true)
+                .build());
+        try (Subscription sub = tally().subscribe(EventFilter.job(job.id()), seen::add)) {
+            tally().completePart(job.id(), 0);
+            assertThat(awaitPart(seen, 0).snapshot().succeeded()).isEqualTo(1);
+            tally().failPart(job.id(), 1, "flaky", false);
+            assertThat(awaitPart(seen, 1).snapshot().failed()).isEqualTo(1);
+            tally().completePart(job.id(), 0); // changes nothing: no event
+            tally().completePart(job.id(), 2);
+            JobEvent third = awaitPart(seen, 2);
+            assertThat(third.snapshot().succeeded()).isEqualTo(2);
+            assertThat(third.snapshot().state()).isEqualTo(io.tally.JobState.RUNNING); // a failure, none tolerated
+            assertThat(seen.stream()
+                            .filter(e -> e.type() == EventType.PART)
+                            .map(e -> e.part().getAsInt()))
+                    .containsExactly(0, 1, 2);
+        }
+    }
+
+    /** @return the first PART event of {@code part} among {@code seen}, waiting up to 10 s for it */
+    private static JobEvent awaitPart(List<JobEvent> seen, int part) {
+        return await().atMost(Duration.ofSeconds(10))
+                .until(
+                        () -> seen.stream()
+                                .filter(e ->
+                                        e.type() == EventType.PART && e.part().getAsInt() == part)
+                                .findFirst(),
+                        java.util.Optional::isPresent)
+                .orElseThrow();
+    }
+
+    @Test
     default void filtersSelectByJobAndScope() {
         List<JobEvent> mine = new CopyOnWriteArrayList<>();
         List<JobEvent> scoped = new CopyOnWriteArrayList<>();

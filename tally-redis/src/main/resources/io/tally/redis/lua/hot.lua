@@ -3,16 +3,16 @@
 -- this one defines few.
 -- KEYS and ARGV as write.lua's, but for the arguments hot.lua has no use for: 'b' calls come without 'known', 'q' calls
 -- without 'token' and 'known' (the argument counts say so), and a brief record of one item and nothing else comes as
--- an 'i' call ('=i' with the keys of the call before it): its item's key and value, without an argument count. Takes, while nobody listens (no event to publish):
+-- an 'i' call ('=i' with the keys of the call before it): its item's key and value, without an argument count. Takes:
 --   runs of 'b' (brief record) with at most one item each, new to the job, on a RUNNING job without parts;
 --   runs of 'q' (brief recordParts) on a RUNNING job, without failJob, that do not settle it.
 -- Applies the calls in order up to the first one it does not take, which it leaves untouched with all after it, and
 -- replies with the replies of the calls it applied (those write.lua would have given); WriteBatcher sends the rest to
--- write.lua. Replies {'heard'} without writing anything when someone listens.
+-- write.lua. When someone listens, it publishes each run's events (write.lua's: PROGRESS per record, PART per part
+-- that changed) in one message with the job as stored after the run.
 local now, channel, calls = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
-if tonumber(redis.call('PUBSUB', 'NUMSUB', channel)[2]) > 0 then
-    return {'heard'}
-end
+-- (PUBSUB NUMSUB counts this server's subscribers; on Redis Cluster this node's, which are the channel's)
+local heard = tonumber(redis.call('PUBSUB', 'NUMSUB', channel)[2]) > 0
 local LEASE = 7 -- KEYS index of due:lease
 local at = fmt(now)
 local replies = {}
@@ -36,6 +36,16 @@ local function put_rate(h, rate, rate_s, folded, rate_at, rate_at_was)
         h[#h + 1], h[#h + 2] = 'rateAt', fmt(rate_at)
     end
     return rate_s
+end
+
+-- Publishes a run's events with the job as stored after it: write.lua's message, {id, events, job}.
+local function publish(job_key, id, events)
+    local flat = redis.call('HGETALL', job_key)
+    local full = {}
+    for i = 1, #flat, 2 do
+        full[flat[i]] = flat[i + 1]
+    end
+    redis.call('PUBLISH', channel, cjson.encode({id = id, events = events, job = full}))
 end
 
 -- The ARGV index of the call after the one whose kind is at ARGV[k].
@@ -135,6 +145,13 @@ local function run_records(c, k, count, first)
     end
     renew_lease(h, v[7], v[11])
     redis.call('HSET', job_key, unpack(h))
+    if heard then
+        local events = {}
+        for i = 1, applied do
+            events[i] = {type = 'PROGRESS'}
+        end
+        publish(job_key, v[11], events)
+    end
     return applied
 end
 
@@ -196,7 +213,7 @@ local function run_parts(c, offsets, first)
     local rate_at_was = v[7] and tonumber(v[7]) or nil
     local rate, rate_at, acc, rate_changed = v[6] and tonumber(v[6]) or nil, rate_at_was, tonumber(v[8] or '0'), false
     -- per part changed: its outcome before the run and its last value that changed the outcome
-    local before, final = {}, {}
+    local before, final, events = {}, {}, {}
     local k, applied, touched = 0, 0, false -- k: ops (parts) of the calls applied so far
     for idx = 1, take do
         local p = offsets[idx]
@@ -236,6 +253,9 @@ local function run_parts(c, offsets, first)
                             before[ps] = prior or false
                         end
                         final[ps] = value
+                        if heard then
+                            events[#events + 1] = {type = 'PART', part = tonumber(ps)}
+                        end
                     end
                 end
             end
@@ -271,6 +291,9 @@ local function run_parts(c, offsets, first)
     put_rate(h, rate, nil, rate_changed, rate_at, rate_at_was)
     renew_lease(h, v[9], v[10])
     redis.call('HSET', job_key, unpack(h))
+    if #events > 0 then
+        publish(job_key, v[10], events)
+    end
     return applied
 end
 
