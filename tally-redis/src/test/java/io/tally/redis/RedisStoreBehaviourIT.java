@@ -353,6 +353,73 @@ class RedisStoreBehaviourIT {
     }
 
     /**
+     * Async records in flight when the connection dies: they fail with StoreUnavailableException, are not re-sent (an
+     * increment is not idempotent) and are never applied twice; keyed ones retried afterwards count exactly once.
+     */
+    @Test
+    void asyncRecordsInFlightWhenTheConnectionDiesAreNeverAppliedTwice() throws Exception {
+        String ns = RedisTestSupport.freshNamespace();
+        RedisJobStore s = store(RedisTestSupport.url(), ns);
+        Tally tally = Tally.builder().store(s).clock(clock).build();
+        Job keyed = tally.create(JobSpec.builder().name("keyed").start(true).build());
+        Job counted = tally.create(JobSpec.builder().name("counted").start(true).build());
+        int n = 16_000;
+        java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(64);
+        List<Integer> keyedFailed = new CopyOnWriteArrayList<>();
+        AtomicInteger countedOk = new AtomicInteger();
+        AtomicInteger countedFailed = new AtomicInteger();
+        AtomicInteger otherFailures = new AtomicInteger();
+        int killed = 0;
+        RedisClient admin = RedisClient.create(RedisTestSupport.url());
+        try (StatefulRedisConnection<String, String> adminConn = admin.connect()) {
+            for (int i = 0; i < n; i++) {
+                int item = i;
+                window.acquire(2);
+                keyed.recordSuccessAsync("item-" + i).whenComplete((p, e) -> {
+                    if (e == null) {
+                        // counted below
+                    } else if (e.getCause() instanceof StoreUnavailableException) {
+                        keyedFailed.add(item);
+                    } else {
+                        otherFailures.incrementAndGet();
+                    }
+                    window.release();
+                });
+                counted.recordSuccessAsync().whenComplete((p, e) -> {
+                    if (e == null) {
+                        countedOk.incrementAndGet();
+                    } else if (e.getCause() instanceof StoreUnavailableException) {
+                        countedFailed.incrementAndGet();
+                    } else {
+                        otherFailures.incrementAndGet();
+                    }
+                    window.release();
+                });
+                if (i % 500 == 250) {
+                    killed += (int) clientKill(adminConn, ns);
+                }
+            }
+            assertThat(window.tryAcquire(64, 60, java.util.concurrent.TimeUnit.SECONDS))
+                    .as("every call answered")
+                    .isTrue();
+        } finally {
+            admin.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+        }
+        System.out.println("async kill test: " + killed + " connections killed, " + keyedFailed.size() + " keyed and "
+                + countedFailed + " counted calls failed");
+        assertThat(killed).isGreaterThanOrEqualTo(16);
+        assertThat(otherFailures).hasValue(0);
+        assertThat(countedOk.get() + countedFailed.get()).isEqualTo(n);
+        long stored = await().ignoreExceptions().until(() -> counted.progress().succeeded(), v -> true);
+        assertThat(stored).isBetween((long) countedOk.get(), (long) n);
+        for (int item : keyedFailed) {
+            ConcurrencyContract.retrying(() -> keyed.recordSuccess("item-" + item));
+        }
+        assertThat(keyed.progress().succeeded()).isEqualTo(n);
+        assertThat(keyed.items().get(Outcome.SUCCESS)).hasSize(n);
+    }
+
+    /**
      * Kills the connections of the store of {@code namespace} (named {@code tally:NAMESPACE}), by id: no other
      * client of the server (another test JVM, a developer's redis-cli) loses its connection.
      *
