@@ -27,6 +27,17 @@ local function fold(rate, rate_at, acc, units, now)
     return rate, now, 0, true
 end
 
+-- Publishes events with the job as stored (HGETALL, not a copy the script holds): the message of every write,
+-- {id, events, job}, which RedisJobStore.deliver reads.
+local function publish_stored(channel, key, id, events)
+    local flat = redis.call('HGETALL', key)
+    local full = {}
+    for i = 1, #flat, 2 do
+        full[flat[i]] = flat[i + 1]
+    end
+    redis.call('PUBLISH', channel, cjson.encode({id = id, events = events, job = full}))
+end
+
 -- HSET/ZADD/RPUSH with many arguments, in chunks that stay below Lua's unpack limit.
 local function bulk(cmd, key, args, step)
     for i = 1, #args, step do

@@ -26,26 +26,14 @@ local function renew_lease(h, heartbeat, id)
     end
 end
 
--- The rate fields that changed, added to h: rate (formatted as write.lua does), rateAt; returns the stored forms.
-local function put_rate(h, rate, rate_s, folded, rate_at, rate_at_was)
+-- The rate fields that changed, added to h: rate (formatted as write.lua does) if it folded, rateAt if it moved.
+local function put_rate(h, rate, folded, rate_at, rate_at_was)
     if folded then
-        rate_s = string.format('%.17g', rate)
-        h[#h + 1], h[#h + 2] = 'rate', rate_s
+        h[#h + 1], h[#h + 2] = 'rate', string.format('%.17g', rate)
     end
     if rate_at ~= rate_at_was then
         h[#h + 1], h[#h + 2] = 'rateAt', fmt(rate_at)
     end
-    return rate_s
-end
-
--- Publishes a run's events with the job as stored after it: write.lua's message, {id, events, job}.
-local function publish(job_key, id, events)
-    local flat = redis.call('HGETALL', job_key)
-    local full = {}
-    for i = 1, #flat, 2 do
-        full[flat[i]] = flat[i + 1]
-    end
-    redis.call('PUBLISH', channel, cjson.encode({id = id, events = events, job = full}))
 end
 
 -- The ARGV index of the call after the one whose kind is at ARGV[k].
@@ -136,7 +124,7 @@ local function run_records(c, k, count, first)
     if f ~= v[5] then
         h[#h + 1], h[#h + 2] = 'failed', f
     end
-    put_rate(h, rate, nil, rate_changed, rate_at, rate_at_was)
+    put_rate(h, rate, rate_changed, rate_at, rate_at_was)
     if t ~= v[3] then
         h[#h + 1], h[#h + 2] = 'total', t
     end
@@ -150,7 +138,7 @@ local function run_records(c, k, count, first)
         for i = 1, applied do
             events[i] = {type = 'PROGRESS'}
         end
-        publish(job_key, v[11], events)
+        publish_stored(channel, job_key, v[11], events)
     end
     return applied
 end
@@ -288,11 +276,11 @@ local function run_parts(c, offsets, first)
         bulk('HDEL', KEYS[first + 2], unwhy, 1000)
     end
     local h = {'succeeded', fmt(succeeded), 'failed', fmt(failed), 'updatedAt', at, 'rateAcc', fmt(acc)}
-    put_rate(h, rate, nil, rate_changed, rate_at, rate_at_was)
+    put_rate(h, rate, rate_changed, rate_at, rate_at_was)
     renew_lease(h, v[9], v[10])
     redis.call('HSET', job_key, unpack(h))
     if #events > 0 then
-        publish(job_key, v[10], events)
+        publish_stored(channel, job_key, v[10], events)
     end
     return applied
 end

@@ -244,12 +244,7 @@ local function publish_hot(channel, key, j, events, heard)
     if not heard then
         return
     end
-    local flat = redis.call('HGETALL', key)
-    local full = {}
-    for i = 1, #flat, 2 do
-        full[flat[i]] = flat[i + 1]
-    end
-    redis.call('PUBLISH', channel, cjson.encode({id = j.id, events = events, job = full}))
+    publish_stored(channel, key, j.id, events)
 end
 
 -- The stored outcomes of the items in 'keys': key -> 'S' or 'F', no entry for an item not recorded yet. One ZMSCORE per
