@@ -43,22 +43,24 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Load driver for the Redis store: Tally's {@code recordSuccess()} (anonymous), {@code recordSuccess(key)} (keyed),
- * {@code completePart}, {@code completePartAsync}, {@code progress()} reads and the batch APIs ({@code
- * completeParts(jobId, int...)} and one {@code record} with many keyed items), at several numbers of calls in flight
- * (one blocking caller thread per call in flight, Lettuce's one shared connection pipelining them; for {@code
- * completePartAsync}, one lane per call in flight, each sending its next call from the callback of the one before).
+ * Load driver for the Redis store: Tally's {@code recordSuccess()} (anonymous), {@code recordSuccess(key)} and {@code
+ * recordSuccessAsync(key)} (keyed), {@code completePart}, {@code completePartAsync}, {@code progress()} reads and the
+ * batch APIs ({@code completeParts(jobId, int...)} and one {@code record} with many keyed items), at several numbers of
+ * calls in flight (one blocking caller thread per call in flight, Lettuce's one shared connection pipelining them; for
+ * the async cells, one lane per call in flight, each sending its next call from the callback of the one before).
  * Each cell also reports this JVM's and Redis's CPU and the scripts' time per call. Each Tally figure is shown next
  * to the server's raw limit, measured in the same run against the same server at the same concurrency:
  *
  * <ul>
  *   <li>{@code redis-benchmark -c N -P 1} running the minimal progress script by EVALSHA ({@code HINCRBY} of a counter,
  *       {@code HSET} of {@code updatedAt}, {@code PUBLISH} of a small event), and a plain {@code HINCRBY};
- *   <li>a bare Lettuce client (same kind of shared connection, N threads) running that minimal script by EVALSHA.
+ *   <li>a bare Lettuce client (same kind of shared connection) running that minimal script by EVALSHA, with N blocking
+ *       threads and with N async lanes: each Tally cell is compared with the one of its own mode.
  * </ul>
  *
  * Every caller works on its own job (redis-benchmark's clients on {@code -r N} random keys), so the figures measure
- * the cost of an operation, except in the part cells, where all callers complete parts of one job (map-reduce). Each
+ * the cost of an operation, except in the "one job" keyed cells (many workers recording one job's items) and the part
+ * cells, where all callers complete parts of one job (map-reduce). Each
  * cell runs a warm-up, then counts completed calls for a fixed time; redis-benchmark gets a request count sized from a
  * short calibration run so that it also runs about that long. Everything lives in
  * a scratch namespace whose keys are removed before and after the run.

@@ -20,9 +20,11 @@ import io.tally.store.memory.MemoryJobStore;
 import io.tally.tck.MutableClock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -197,9 +199,9 @@ class WriteBatcherIT {
             List<Object> answers = sendAsOneBatchAndCompare(calls, memory, "seed " + seed + ", round " + round);
             assertThat(store.find(p)).as("seed %d", seed).isEqualTo(memory.find(p));
             assertThat(store.find(c)).as("seed %d", seed).isEqualTo(memory.find(c));
-            java.util.Map<String, String[]> before = new java.util.HashMap<>();
+            Map<String, String[]> before = new HashMap<>();
             before.put("0", new String[] {Outcome.SUCCESS.name(), null});
-            assertThat(new java.util.TreeMap<>(admin.sync().hgetall(new Keys(namespace).partErrors(p))))
+            assertThat(new TreeMap<>(admin.sync().hgetall(new Keys(namespace).partErrors(p))))
                     .as("seed %d, round %d: the reasons of failed parts", seed, round)
                     .isEqualTo(reasonsAfter(p, before, calls, answers));
         }
@@ -228,7 +230,7 @@ class WriteBatcherIT {
                 s.recordParts(id, List.of(PartUpdate.success(0)));
             }
             // Two batches, so that the second meets reasons the first stored (dropped when a part succeeds after all).
-            java.util.Map<String, String[]> outcomes = new java.util.HashMap<>();
+            Map<String, String[]> outcomes = new HashMap<>();
             outcomes.put("0", new String[] {Outcome.SUCCESS.name(), null});
             for (int batch = 0; batch < 2; batch++) {
                 clock.advance(Duration.ofMillis(rnd.nextInt(2_500)));
@@ -248,7 +250,7 @@ class WriteBatcherIT {
                 String context = "seed " + seed + ", round " + round + ", batch " + batch;
                 List<Object> answers = sendAsOneBatchAndCompare(calls, memory, context);
                 assertThat(store.find(id)).as(context).isEqualTo(memory.find(id));
-                assertThat(new java.util.TreeMap<>(admin.sync().hgetall(new Keys(namespace).partErrors(id))))
+                assertThat(new TreeMap<>(admin.sync().hgetall(new Keys(namespace).partErrors(id))))
                         .as("%s: the reasons of failed parts", context)
                         .isEqualTo(reasonsAfter(id, outcomes, calls, answers));
             }
@@ -364,8 +366,11 @@ class WriteBatcherIT {
     }
 
     /**
-     * Queues {@code calls} ({job, ProgressUpdate or List<PartUpdate>, brief: answered without the whole job}) behind two paused in-flight calls, so
-     * that they go as one write.lua call, then checks every answer against the memory store's, call by call.
+     * Queues {@code calls} ({job, ProgressUpdate or List<PartUpdate>, brief: answered without the whole job}) behind
+     * {@link WriteBatcher#MAX_IN_FLIGHT} paused in-flight calls, so that they go as one batch (hot.lua, then write.lua
+     * for the calls it does not take), then checks every answer against the memory store's, call by call.
+     *
+     * @return the memory store's answers, an exception rendered as its class and message
      */
     private List<Object> sendAsOneBatchAndCompare(List<Object[]> calls, MemoryJobStore memory, String context)
             throws Exception {
@@ -411,11 +416,12 @@ class WriteBatcherIT {
 
     /**
      * The reasons of job {@code id}'s failed parts as the memory store keeps them (a part's reason changes only with its
-     * outcome), from {@code parts} (part -> {outcome, reason}) and the recordParts calls on it among {@code calls}, with
-     * the memory store's {@code answers}: a call answered with an exception changed nothing.
+     * outcome), from {@code parts} (part -> {outcome, reason}, updated in place so that the next batch goes on from it)
+     * and the recordParts calls on it among {@code calls}, with the memory store's {@code answers}: a call answered
+     * with an exception changed nothing.
      */
-    private static java.util.Map<String, String> reasonsAfter(
-            String id, java.util.Map<String, String[]> parts, List<Object[]> calls, List<Object> answers) {
+    private static Map<String, String> reasonsAfter(
+            String id, Map<String, String[]> parts, List<Object[]> calls, List<Object> answers) {
         for (int i = 0; i < calls.size(); i++) {
             if (!calls.get(i)[0].equals(id) || !(calls.get(i)[1] instanceof List) || answers.get(i) instanceof String) {
                 continue; // another job's, a record, or refused (outcome() renders exceptions as strings)
@@ -429,7 +435,7 @@ class WriteBatcherIT {
                 }
             }
         }
-        java.util.Map<String, String> reasons = new java.util.TreeMap<>();
+        Map<String, String> reasons = new TreeMap<>();
         parts.forEach((part, o) -> {
             if (o[0].equals(Outcome.FAILURE.name()) && o[1] != null) {
                 reasons.put(part, o[1]);
