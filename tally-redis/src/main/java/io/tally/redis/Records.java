@@ -185,21 +185,32 @@ final class Records {
 
     /**
      * @return the progress in a reply of a brief record call from index {@code from} on: state, total, succeeded,
-     *     failed, startedAt, updatedAt, rate, rateAt, rateAcc (see hot.lua and write.lua)
+     *     failed, startedAt, updatedAt, rate, rateAt, rateAcc (see hot.lua and write.lua). Numbers come as strings
+     *     from write.lua (the job's fields as stored) and as integers from hot.lua (cheaper for Redis to send).
      */
     static RecordedProgress progress(List<?> reply, int from) {
         String rate = (String) reply.get(from + 6);
         return new RecordedProgress(
                 JobState.valueOf((String) reply.get(from)),
-                Long.parseLong((String) reply.get(from + 1)),
-                Long.parseLong((String) reply.get(from + 2)),
-                Long.parseLong((String) reply.get(from + 3)),
-                instant((String) reply.get(from + 4)),
-                instant((String) reply.get(from + 5)),
+                number(reply.get(from + 1)),
+                number(reply.get(from + 2)),
+                number(reply.get(from + 3)),
+                instant(reply.get(from + 4)),
+                instant(reply.get(from + 5)),
                 new RateEstimator.State(
                         rate == null ? null : Double.valueOf(rate),
-                        instant((String) reply.get(from + 7)),
-                        Long.parseLong((String) reply.get(from + 8))));
+                        instant(reply.get(from + 7)),
+                        number(reply.get(from + 8))));
+    }
+
+    /** @return an integer reply, or a bulk string holding one */
+    private static long number(Object value) {
+        return value instanceof Long l ? l : Long.parseLong((String) value);
+    }
+
+    /** @return epoch milliseconds as an integer reply or a bulk string as an instant; nil as null */
+    private static Instant instant(Object millis) {
+        return millis == null ? null : Instant.ofEpochMilli(number(millis));
     }
 
     private static long longOf(Map<String, String> h, String field) {
@@ -209,10 +220,6 @@ final class Records {
 
     private static Instant instant(Map<String, String> h, String field) {
         return instant(h.get(field));
-    }
-
-    private static Instant instant(String millis) {
-        return millis == null ? null : Instant.ofEpochMilli(Long.parseLong(millis));
     }
 
     private static Duration duration(Map<String, String> h, String field) {

@@ -176,7 +176,8 @@ public final class RedisJobStore implements JobStore {
             throw new StoreUnavailableException("cannot connect to " + description + ": " + e.getMessage(), e);
         }
         this.connection.setTimeout(timeout);
-        this.writes = new WriteBatcher(connection, keys.shared(), keys.channel(), clock::millis);
+        this.writes =
+                new WriteBatcher(connection, keys.shared(), keys.due(SweepKind.STALLED), keys.channel(), clock::millis);
     }
 
     /**

@@ -139,7 +139,11 @@ final class WriteBatcher {
     }
 
     private final StatefulRedisConnection<String, String> connection;
+    /** KEYS 1-9 of write.lua. */
     private final byte[][] sharedKeys;
+    /** KEYS 1 of hot.lua: the only shared key it writes, due:lease (write.lua's KEYS 7). */
+    private final byte[][] hotSharedKeys;
+
     private final String channel;
     private final LongSupplier now;
     private final ConcurrentLinkedDeque<Call> queue = new ConcurrentLinkedDeque<>();
@@ -149,15 +153,18 @@ final class WriteBatcher {
 
     /**
      * @param sharedKeys KEYS 1-9 of write.lua: the six state indexes and the three due sets
+     * @param leaseKey the due:lease set, KEYS 1 of hot.lua
      * @param now the time each batch is stamped with
      */
     WriteBatcher(
             StatefulRedisConnection<String, String> connection,
             List<String> sharedKeys,
+            String leaseKey,
             String channel,
             LongSupplier now) {
         this.connection = connection;
         this.sharedKeys = sharedKeys.stream().map(WriteBatcher::utf8).toArray(byte[][]::new);
+        this.hotSharedKeys = new byte[][] {utf8(leaseKey)};
         this.channel = channel;
         this.now = now;
     }
@@ -298,7 +305,8 @@ final class WriteBatcher {
         // A call with the same keys as the call before it (same job, both record or both recordParts) goes without
         // them: write.lua reuses that call's.
         boolean[] sameKeys = new boolean[batch.size()];
-        int keyCount = sharedKeys.length;
+        byte[][] shared = script == Scripts.HOT ? hotSharedKeys : sharedKeys;
+        int keyCount = shared.length;
         for (int i = 0; i < batch.size(); i++) {
             Call c = batch.get(i);
             Call before = i > 0 ? batch.get(i - 1) : null;
@@ -309,7 +317,7 @@ final class WriteBatcher {
         }
         // EVALSHA sha numkeys KEYS... ARGV...: each call's keys, in batch order, then each call's arguments.
         CommandArgs<String, String> args = script.args().add(keyCount);
-        for (byte[] k : sharedKeys) {
+        for (byte[] k : shared) {
             args.add(k);
         }
         for (int b = 0; b < batch.size(); b++) {

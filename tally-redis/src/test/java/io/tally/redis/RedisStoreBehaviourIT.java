@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.tally.EventType;
 import io.tally.Job;
 import io.tally.JobQuery;
@@ -16,6 +19,7 @@ import io.tally.Outcome;
 import io.tally.PartCompletion;
 import io.tally.StoreUnavailableException;
 import io.tally.Tally;
+import io.tally.internal.Json;
 import io.tally.store.ItemUpdate;
 import io.tally.store.JobRecord;
 import io.tally.store.JobStore;
@@ -219,6 +223,69 @@ class RedisStoreBehaviourIT {
                 StatefulRedisConnection<String, String> c = client.connect()) {
             assertThat(c.sync().hgetall("{" + namespace + "}:part-errors:big")).isEqualTo(Map.of("65999", "bad tile"));
         }
+    }
+
+    /**
+     * A subscriber in another language reads the channel itself (README, "Events"): every message says which job it is
+     * about, what happened and the job as stored after the write, whichever script wrote it: hot.lua (a brief keyed
+     * record, a run of part completions) or write.lua (a record of several items, the settle).
+     */
+    @Test
+    void eventMessagesOnTheChannelNameTheirJobWhicheverScriptWrote() throws Exception {
+        String ns = RedisTestSupport.freshNamespace();
+        RedisJobStore s = store(RedisTestSupport.url(), ns);
+        Tally tally = Tally.builder().store(s).clock(clock).build();
+        List<JsonNode> messages = new CopyOnWriteArrayList<>();
+        try (RedisClient client = RedisClient.create(RedisTestSupport.url());
+                StatefulRedisPubSubConnection<String, String> sub = client.connectPubSub()) {
+            sub.addListener(new RedisPubSubAdapter<>() {
+                @Override
+                public void message(String channel, String message) {
+                    messages.add(Json.tree(message));
+                }
+            });
+            sub.sync().subscribe("{" + ns + "}:events");
+
+            Job items = tally.create(
+                    JobSpec.builder().name("items").total(4).start(true).build());
+            items.recordSuccess("a"); // hot.lua, one item
+            items.record(new ProgressUpdate(
+                    0,
+                    0,
+                    List.of(new ItemUpdate("b", Outcome.SUCCESS, null), new ItemUpdate("c", Outcome.SUCCESS, null)),
+                    0,
+                    null)); // write.lua
+            Job parts = tally.create(JobSpec.builder()
+                    .name("parts")
+                    .parts(List.of(Map.of("p", 0), Map.of("p", 1)))
+                    .start(true)
+                    .build());
+            tally.completePart(parts.id(), 0); // hot.lua, a run of parts that does not settle
+            tally.completePart(parts.id(), 1); // write.lua, the settle
+
+            await().until(() -> messages.stream()
+                    .anyMatch(m -> m.get("id").asText().equals(parts.id())
+                            && m.get("job").get("state").asText().equals("SUCCEEDED")));
+            assertThat(messages)
+                    .allSatisfy(m -> assertThat(m.get("job").get("id").asText())
+                            .isEqualTo(m.get("id").asText()));
+            assertThat(messages)
+                    .filteredOn(m -> m.get("id").asText().equals(items.id()))
+                    .extracting(RedisStoreBehaviourIT::firstEventAndSucceeded)
+                    .containsSubsequence("CREATED 0", "PROGRESS 1", "PROGRESS 3");
+            assertThat(messages)
+                    .filteredOn(m -> m.get("id").asText().equals(parts.id()))
+                    .extracting(RedisStoreBehaviourIT::firstEventAndSucceeded)
+                    .containsSubsequence("CREATED 0", "PART 0 1", "PART 1 2");
+        }
+    }
+
+    /** @return a message's first event (type, and part if any) and the job's succeeded count, e.g. "PART 0 1" */
+    private static String firstEventAndSucceeded(JsonNode message) {
+        JsonNode event = message.get("events").get(0);
+        String part = event.has("part") ? " " + event.get("part").asInt() : "";
+        return event.get("type").asText() + part + " "
+                + message.get("job").get("succeeded").asText();
     }
 
     /**

@@ -1,19 +1,22 @@
 -- hot(ops): the common calls of a write.lua batch, with base.lua's helpers only. A script defines its helpers on every
 -- call: lib.lua's and write.lua's cost ~13 µs of every call before its first call is counted (docs/benchmarks.md), so
 -- this one defines few.
--- KEYS and ARGV as write.lua's, but for the arguments hot.lua has no use for: 'b' calls come without 'known', 'q' calls
--- without 'token' and 'known' (the argument counts say so), and a brief record of one item and nothing else comes as
--- an 'i' call ('=i' with the keys of the call before it): its item's key and value, without an argument count. Takes:
+-- KEYS and ARGV as write.lua's, but for what hot.lua has no use for: of the nine shared keys it gets only the one it
+-- writes, due:lease (KEYS[1]; each call's keys follow from KEYS[2]); 'b' calls come without 'known', 'q' calls without
+-- 'token' and 'known' (the argument counts say so), and a brief record of one item and nothing else comes as an 'i'
+-- call ('=i' with the keys of the call before it): its item's key and value, without an argument count. Every argument
+-- costs Redis a string to parse and a Lua string to build. Takes:
 --   runs of 'b' (brief record) with at most one item each, new to the job, on a RUNNING job without parts;
 --   runs of 'q' (brief recordParts) on a RUNNING job, without failJob, that do not settle it.
 -- Applies the calls in order up to the first one it does not take, which it leaves untouched with all after it, and
--- replies with the replies of the calls it applied (those write.lua would have given); WriteBatcher sends the rest to
--- write.lua. When someone listens, it publishes each run's events (write.lua's: PROGRESS per record, PART per part
+-- replies with the replies of the calls it applied (those write.lua would have given, but for numbers sent as integers
+-- rather than strings: an integer reply costs Redis no string.format and no bulk string); WriteBatcher sends the rest
+-- to write.lua. When someone listens, it publishes each run's events (write.lua's: PROGRESS per record, PART per part
 -- that changed) in one message with the job as stored after the run.
 local now, channel, calls = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 -- (PUBSUB NUMSUB counts this server's subscribers; on Redis Cluster this node's, which are the channel's)
 local heard = tonumber(redis.call('PUBSUB', 'NUMSUB', channel)[2]) > 0
-local LEASE = 7 -- KEYS index of due:lease
+local LEASE = 1 -- KEYS index of due:lease
 local at = fmt(now)
 local replies = {}
 
@@ -51,8 +54,9 @@ end
 -- (several items, or an item recorded before), for which it has written nothing.
 local function run_records(c, k, count, first)
     local job_key, reasons_key = KEYS[first], KEYS[first + 1]
+    -- (the id, needed for a lease or an event only, is read then: each field read costs Redis about as much as a call)
     local v = redis.call('HMGET', job_key, 'state', 'parts', 'total', 'succeeded', 'failed', 'startedAt', 'heartbeat',
-        'rate', 'rateAt', 'rateAcc', 'id')
+        'rate', 'rateAt', 'rateAcc')
     if v[1] ~= 'RUNNING' or v[2] ~= '0' then
         return 0
     end
@@ -112,8 +116,7 @@ local function run_records(c, k, count, first)
         if folded then
             rate_s, rate_changed = string.format('%.17g', rate), true
         end
-        replies[c + i] =
-            {'ok', 'RUNNING', t, fmt(succeeded), f, v[6], at, rate_s, fmt(rate_at), fmt(acc)}
+        replies[c + i] = {'ok', 'RUNNING', total, succeeded, failed, v[6], now, rate_s, rate_at, acc}
         applied = i + 1
         k = next_call(k)
     end
@@ -131,14 +134,15 @@ local function run_records(c, k, count, first)
     if message then
         h[#h + 1], h[#h + 2] = 'message', message
     end
-    renew_lease(h, v[7], v[11])
+    local id = (v[7] or heard) and redis.call('HGET', job_key, 'id')
+    renew_lease(h, v[7], id)
     redis.call('HSET', job_key, unpack(h))
     if heard then
         local events = {}
         for i = 1, applied do
             events[i] = {type = 'PROGRESS'}
         end
-        publish_stored(channel, job_key, v[11], events)
+        publish_stored(channel, job_key, id, events)
     end
     return applied
 end
@@ -288,7 +292,7 @@ end
 -- The kinds hot.lua takes, and those of the calls that join their run (the same job, sent without keys).
 local RUN = {b = 'record', i = 'record', q = 'parts'}
 local JOINS = {['=b'] = 'record', ['=i'] = 'record', ['=q'] = 'parts'}
-local c, key_at, arg_at = 1, 10, 4
+local c, key_at, arg_at = 1, 2, 4
 while c <= calls do
     local run = RUN[ARGV[arg_at]]
     if not run then
