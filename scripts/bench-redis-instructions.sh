@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Counts the instructions Redis executes for Tally's hot write script (base.lua + hot.lua from this tree) next to the
+# minimal progress script of scripts/bench-redis.sh (HINCRBY + HSET + PUBLISH by EVALSHA), on a scratch redis-server
+# run under valgrind's callgrind. Instruction counts do not move with the machine's load the way throughput does, so
+# this is how a change to the scripts is compared; prints a markdown table for docs/benchmarks.md.
+#
+# What one script call carries: keyed records (recordSuccess(key): an 'i' call), one per job, on RECORDS jobs, each a
+# new random item key; the minimal script one call per EVALSHA, as redis-benchmark sends it in scripts/bench-redis.sh.
+# Counted: the whole redis-server process (user space) over CALLS script calls sent 8 at a time on one connection, after
+# 200 calls of warm-up; system calls' kernel time is not counted.
+#
+# Needs valgrind, redis-server, redis-cli and redis-benchmark on PATH.
+# Usage: scripts/bench-redis-instructions.sh [--records=1,4,16] [--calls=2000] [--port=6390]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+records=1,4,16
+calls=2000
+port=6390
+for arg in "$@"; do
+    case $arg in
+        --records=*) records=${arg#*=} ;;
+        --calls=*) calls=${arg#*=} ;;
+        --port=*) port=${arg#*=} ;;
+        *) echo "unknown argument: $arg" >&2; exit 2 ;;
+    esac
+done
+for tool in valgrind callgrind_control redis-server redis-cli redis-benchmark; do
+    command -v "$tool" >/dev/null || { echo "$tool is not on PATH" >&2; exit 1; }
+done
+
+work=$(mktemp -d)
+cli() { redis-cli -p "$port" "$@"; }
+cleanup() {
+    cli shutdown nosave >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+(cd "$work" && valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
+    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no >"$work/redis.log" 2>&1 &)
+for _ in $(seq 1 120); do
+    cli ping >/dev/null 2>&1 && break
+    sleep 0.5
+done
+cli ping >/dev/null || { echo "redis-server under valgrind did not start (see $work/redis.log)" >&2; exit 1; }
+
+# Runs redis-benchmark with the given command, warm-up first; prints the instructions per command.
+count() {
+    redis-benchmark -p "$port" -q -c 1 -P 8 -n 200 -r 100000000 "$@" >/dev/null
+    callgrind_control -z >/dev/null 2>&1
+    redis-benchmark -p "$port" -q -c 1 -P 8 -n "$calls" -r 100000000 "$@" >/dev/null
+    rm -f "$work"/cg.out.*
+    callgrind_control -d >/dev/null 2>&1
+    local total
+    total=$(grep -m1 '^summary:\|^totals:' "$(ls -t "$work"/cg.out.* | head -1)" | awk '{print $2}')
+    echo $((total / calls))
+}
+
+ns='{bench-instr}'
+minimal_sha=$(cli SCRIPT LOAD "$(printf "redis.call('HINCRBY', KEYS[1], 'succeeded', 1)\nredis.call('HSET', KEYS[1], 'updatedAt', ARGV[1])\nredis.call('PUBLISH', ARGV[2], ARGV[3])\nreturn 1\n")")
+minimal=$(count EVALSHA "$minimal_sha" 1 "$ns:raw:__rand_int__" 1700000000000 "$ns:raw-events" \
+    '{"id":"raw","events":[{"type":"PROGRESS"}]}')
+
+lua=tally-redis/src/main/resources/io/tally/redis/lua
+hot_sha=$(cli SCRIPT LOAD "$(cat "$lua/base.lua" "$lua/hot.lua")")
+
+echo "| script | records per call | instructions per call | per record | per record ÷ minimal script's per call |"
+echo "|---|---:|---:|---:|---:|"
+echo "| minimal progress script | 1 | $minimal | $minimal | 1.00 |"
+IFS=, read -ra sizes <<<"$records"
+for n in "${sizes[@]}"; do
+    cli FLUSHALL >/dev/null
+    # Jobs as create.lua stores JobSpec.builder().name("bench").start(true) (a listpack hash of 16 fields).
+    keys=("$ns:due:lease")
+    argv=(1700000005000 "$ns:events" "$n")
+    for j in $(seq 1 "$n"); do
+        id=$(printf '01a242ea-21c4-78a0-98a4-%012d' "$j")
+        cli HSET "$ns:job:$id" id "$id" name bench metadata '{}' state RUNNING total 0 succeeded 0 failed 0 parts 0 \
+            tolerated 0 settled 0 createdAt 1700000000000 updatedAt 1700000000000 rateAcc 0 startedAt 1700000000000 \
+            rateAt 1700000000000 createdBy 1398c9fb-f56e-4d4c-98d3-adb1b9677f65:1 >/dev/null
+        keys+=("$ns:job:$id" "$ns:item-reasons:$id" "$ns:items-ok:$id" "$ns:items-failed:$id")
+        argv+=(i "item-__rand_int__" S)
+    done
+    per_call=$(count EVALSHA "$hot_sha" "${#keys[@]}" "${keys[@]}" "${argv[@]}")
+    awk -v n="$n" -v c="$per_call" -v m="$minimal" \
+        'BEGIN { printf "| hot.lua, keyed records on their own jobs | %d | %d | %d | %.2f |\n", n, c, c / n, c / n / m }'
+done
