@@ -54,7 +54,7 @@ end
 -- (several items, or an item recorded before), for which it has written nothing.
 local function run_records(c, k, count, first)
     local job_key, reasons_key = KEYS[first], KEYS[first + 1]
-    -- (the id, needed for a lease or an event only, is read then: each field read costs Redis about as much as a call)
+    -- (the id, needed for a lease or an event only, is read then: each field costs Redis a lookup and a Lua string)
     local v = redis.call('HMGET', job_key, 'state', 'parts', 'total', 'succeeded', 'failed', 'startedAt', 'heartbeat',
         'rate', 'rateAt', 'rateAcc')
     if v[1] ~= 'RUNNING' or v[2] ~= '0' then
