@@ -7,6 +7,7 @@ import io.tally.Job;
 import io.tally.JobSpec;
 import io.tally.JobState;
 import io.tally.SweepResult;
+import io.tally.store.SweepKind;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -45,6 +46,10 @@ public interface SweepContract extends StoreFixture {
             clock().advance(Duration.ofSeconds(8));
             job.recordSuccess();
         }
+        // The lease index moved too, not only the job's leaseUntil (the sweeper re-checks the latter, so a stale index
+        // entry would not show in sweep()'s counts).
+        assertThat(tally().store().sweepCandidates(SweepKind.STALLED, clock().instant(), 10))
+                .isEmpty();
         assertThat(tally().sweep().stalled()).isZero();
         assertThat(job.snapshot().state()).isEqualTo(JobState.RUNNING);
     }
