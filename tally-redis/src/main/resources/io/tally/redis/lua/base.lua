@@ -28,14 +28,14 @@ local function fold(rate, rate_at, acc, units, now)
 end
 
 -- Publishes events with the job as stored (HGETALL, not a copy the script holds): the message of every write,
--- {id, events, job}, which RedisJobStore.deliver reads.
-local function publish_stored(channel, key, id, events)
+-- {id, events, job}, which RedisJobStore.deliver reads; the id is the stored job's.
+local function publish_stored(channel, key, events)
     local flat = redis.call('HGETALL', key)
     local full = {}
     for i = 1, #flat, 2 do
         full[flat[i]] = flat[i + 1]
     end
-    redis.call('PUBLISH', channel, cjson.encode({id = id, events = events, job = full}))
+    redis.call('PUBLISH', channel, cjson.encode({id = full.id, events = events, job = full}))
 end
 
 -- HSET/ZADD/RPUSH with many arguments, in chunks that stay below Lua's unpack limit.

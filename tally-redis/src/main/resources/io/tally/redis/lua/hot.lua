@@ -20,12 +20,13 @@ local LEASE = 1 -- KEYS index of due:lease
 local at = fmt(now)
 local replies = {}
 
--- Renews the lease of a job with a heartbeat: h gets the field, due:lease the new score.
-local function renew_lease(h, heartbeat, id)
+-- Renews the lease of a job with a heartbeat: h gets the field, due:lease the new score (its member, the job's id, is
+-- read only then: each field read costs Redis a lookup and a Lua string).
+local function renew_lease(h, heartbeat, job_key)
     if heartbeat then
         local lease = now + tonumber(heartbeat)
         h[#h + 1], h[#h + 2] = 'leaseUntil', fmt(lease)
-        redis.call('ZADD', KEYS[LEASE], lease, id)
+        redis.call('ZADD', KEYS[LEASE], lease, redis.call('HGET', job_key, 'id'))
     end
 end
 
@@ -54,7 +55,6 @@ end
 -- (several items, or an item recorded before), for which it has written nothing.
 local function run_records(c, k, count, first)
     local job_key, reasons_key = KEYS[first], KEYS[first + 1]
-    -- (the id, needed for a lease or an event only, is read then: each field costs Redis a lookup and a Lua string)
     local v = redis.call('HMGET', job_key, 'state', 'parts', 'total', 'succeeded', 'failed', 'startedAt', 'heartbeat',
         'rate', 'rateAt', 'rateAcc')
     if v[1] ~= 'RUNNING' or v[2] ~= '0' then
@@ -134,15 +134,14 @@ local function run_records(c, k, count, first)
     if message then
         h[#h + 1], h[#h + 2] = 'message', message
     end
-    local id = (v[7] or heard) and redis.call('HGET', job_key, 'id')
-    renew_lease(h, v[7], id)
+    renew_lease(h, v[7], job_key)
     redis.call('HSET', job_key, unpack(h))
     if heard then
         local events = {}
         for i = 1, applied do
             events[i] = {type = 'PROGRESS'}
         end
-        publish_stored(channel, job_key, id, events)
+        publish_stored(channel, job_key, events)
     end
     return applied
 end
@@ -168,7 +167,7 @@ end
 local function run_parts(c, offsets, first)
     local job_key, bits_key = KEYS[first], KEYS[first + 1]
     local v = redis.call('HMGET', job_key, 'state', 'parts', 'tolerated', 'succeeded', 'failed', 'rate', 'rateAt',
-        'rateAcc', 'heartbeat', 'id')
+        'rateAcc', 'heartbeat')
     if v[1] ~= 'RUNNING' then
         return 0
     end
@@ -281,10 +280,10 @@ local function run_parts(c, offsets, first)
     end
     local h = {'succeeded', fmt(succeeded), 'failed', fmt(failed), 'updatedAt', at, 'rateAcc', fmt(acc)}
     put_rate(h, rate, rate_changed, rate_at, rate_at_was)
-    renew_lease(h, v[9], v[10])
+    renew_lease(h, v[9], job_key)
     redis.call('HSET', job_key, unpack(h))
     if #events > 0 then
-        publish_stored(channel, job_key, v[10], events)
+        publish_stored(channel, job_key, events)
     end
     return applied
 end

@@ -244,7 +244,7 @@ local function publish_hot(channel, key, j, events, heard)
     if not heard then
         return
     end
-    publish_stored(channel, key, j.id, events)
+    publish_stored(channel, key, events)
 end
 
 -- The stored outcomes of the items in 'keys': key -> 'S' or 'F', no entry for an item not recorded yet. One ZMSCORE per
