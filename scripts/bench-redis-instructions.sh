@@ -29,8 +29,13 @@ for tool in valgrind callgrind_control redis-server redis-cli redis-benchmark; d
     command -v "$tool" >/dev/null || { echo "$tool is not on PATH" >&2; exit 1; }
 done
 
-work=$(mktemp -d)
 cli() { redis-cli -p "$port" "$@"; }
+# The scratch server is flushed and shut down at the end: never take over a server that already listens there.
+if cli ping >/dev/null 2>&1; then
+    echo "something already answers on port $port: choose another with --port" >&2
+    exit 1
+fi
+work=$(mktemp -d)
 cleanup() {
     cli shutdown nosave >/dev/null 2>&1 || true
     rm -rf "$work"
