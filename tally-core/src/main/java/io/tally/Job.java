@@ -4,6 +4,7 @@ import io.tally.internal.Json;
 import io.tally.internal.Validation;
 import io.tally.store.ItemUpdate;
 import io.tally.store.JobRecord;
+import io.tally.store.JobStore;
 import io.tally.store.LogEntry;
 import io.tally.store.ProgressUpdate;
 import io.tally.store.StoredItem;
@@ -77,7 +78,8 @@ public final class Job {
      * @return the progress after it
      */
     public Progress record(ProgressUpdate update) {
-        return tally.progressOf(tally.store().recordBrief(id, checked(update)));
+        JobStore store = tally.store();
+        return tally.progressOf(store.await(store.record(id, checked(update))));
     }
 
     /**
@@ -94,7 +96,7 @@ public final class Job {
      * Stores without an asynchronous client answer before this returns.
      */
     public CompletableFuture<Progress> recordAsync(ProgressUpdate update) {
-        return tally.store().recordBriefAsync(id, checked(update)).thenApply(tally::progressOf);
+        return tally.store().record(id, checked(update)).thenApply(tally::progressOf);
     }
 
     /** {@link #recordSuccess()} without blocking; see {@link #recordAsync}. */
@@ -195,12 +197,12 @@ public final class Job {
      */
     public JobSnapshot finish(Object result) {
         String json = result == null ? null : Json.checkSize("result", Json.write(result, "result"));
-        return transition(new Transition(JobState.SUCCEEDED, json, null));
+        return transition(Transition.move(JobState.SUCCEEDED, json, null));
     }
 
     /** Fails the job with a message (reason {@code error}). @return the job after it */
     public JobSnapshot fail(String error) {
-        return transition(new Transition(
+        return transition(Transition.move(
                 JobState.FAILED,
                 null,
                 JobError.of(Validation.text("error", error, Validation.MAX_MESSAGE), FailureReason.ERROR)));
@@ -211,23 +213,24 @@ public final class Job {
         if (e == null) {
             throw new InvalidInputException("error", "must not be null");
         }
-        return transition(new Transition(JobState.FAILED, null, JobError.of(e)));
+        return transition(Transition.move(JobState.FAILED, null, JobError.of(e)));
     }
 
     /** Cancels the job (reason {@code cancelled}). @return the job after it */
     public JobSnapshot cancel(String reason) {
         String why = reason == null ? "cancelled" : Validation.optionalText("reason", reason, Validation.MAX_MESSAGE);
-        return transition(new Transition(JobState.CANCELLED, null, JobError.of(why, FailureReason.CANCELLED)));
+        return transition(Transition.move(JobState.CANCELLED, null, JobError.of(why, FailureReason.CANCELLED)));
     }
 
     /** Ends the job as SKIPPED (it was not needed). @return the job after it */
     public JobSnapshot skip() {
-        return transition(new Transition(JobState.SKIPPED, null, null));
+        return transition(Transition.move(JobState.SKIPPED, null, null));
     }
 
     /** Renews the heartbeat lease. @return the job after it @throws JobFinishedException if the job ended */
     public JobSnapshot heartbeat() {
-        return tally.snapshotOf(tally.store().heartbeat(id));
+        return tally.snapshotOf(
+                tally.store().transition(id, Transition.heartbeat()).record());
     }
 
     /** @return a throttled reporter with the default policy (every 2 s, on a 1 % change) */
@@ -265,7 +268,7 @@ public final class Job {
         return tally.store().logs(id, afterSeq, limit);
     }
 
-    private JobSnapshot transition(Transition t) {
+    private JobSnapshot transition(Transition.Move t) {
         if (t.target().isTerminal()) {
             for (Reporter r : reporters) {
                 try {

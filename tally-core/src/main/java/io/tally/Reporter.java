@@ -151,7 +151,7 @@ public final class Reporter implements AutoCloseable {
             return false;
         }
         try {
-            RecordedProgress r = store.recordBrief(jobId, new ProgressUpdate(s, f, List.of(), 0, m));
+            RecordedProgress r = store.await(store.record(jobId, new ProgressUpdate(s, f, List.of(), 0, m)));
             lastWriteMillis = clock.millis();
             writtenTotal = r.total();
             writtenDone = r.succeeded() + r.failed();

@@ -13,6 +13,7 @@ import io.tally.store.PartUpdate;
 import io.tally.store.PartsOutcome;
 import io.tally.store.RecordedProgress;
 import io.tally.store.SweepKind;
+import io.tally.store.Transition;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -149,7 +150,7 @@ public final class Tally implements AutoCloseable {
 
     /** Marks several parts done in one atomic step (one round trip). See {@link #completePart}. */
     public PartCompletion completeParts(String jobId, int... parts) {
-        return completionOf(store.recordPartsBrief(jobId, successes(jobId, parts)));
+        return completionOf(store.await(store.recordParts(jobId, successes(jobId, parts))));
     }
 
     /**
@@ -171,7 +172,7 @@ public final class Tally implements AutoCloseable {
 
     /** {@link #completeParts} without blocking; see {@link #completePartAsync}. */
     public CompletableFuture<PartCompletion> completePartsAsync(String jobId, int... parts) {
-        return store.recordPartsBriefAsync(jobId, successes(jobId, parts)).thenApply(Tally::completionOf);
+        return store.recordParts(jobId, successes(jobId, parts)).thenApply(Tally::completionOf);
     }
 
     /** @return the updates marking {@code parts} of a job succeeded; throws for a bad id or part number */
@@ -197,13 +198,12 @@ public final class Tally implements AutoCloseable {
      * @param failJob true to fail the whole job (reason {@code part_failed}); false to leave it for a retry
      */
     public PartCompletion failPart(String jobId, int part, String reason, boolean failJob) {
-        return completionOf(store.recordPartsBrief(jobId, failure(jobId, part, reason, failJob)));
+        return completionOf(store.await(store.recordParts(jobId, failure(jobId, part, reason, failJob))));
     }
 
     /** {@link #failPart} without blocking; see {@link #completePartAsync}. */
     public CompletableFuture<PartCompletion> failPartAsync(String jobId, int part, String reason, boolean failJob) {
-        return store.recordPartsBriefAsync(jobId, failure(jobId, part, reason, failJob))
-                .thenApply(Tally::completionOf);
+        return store.recordParts(jobId, failure(jobId, part, reason, failJob)).thenApply(Tally::completionOf);
     }
 
     /** @return the update failing a part of a job; throws for a bad id, part number or reason */
@@ -329,7 +329,7 @@ public final class Tally implements AutoCloseable {
             List<String> due = store.sweepCandidates(kind, clock.instant(), SWEEP_BATCH);
             int changed = 0;
             for (String id : due) {
-                if (store.expire(id, kind).isPresent()) {
+                if (expire(id, kind)) {
                     changed++;
                 }
             }
@@ -337,6 +337,15 @@ public final class Tally implements AutoCloseable {
             if (due.size() < SWEEP_BATCH || changed == 0) {
                 return done;
             }
+        }
+    }
+
+    /** @return true if the store enforced {@code kind} on job {@code id} (false: not due any more, or gone) */
+    private boolean expire(String id, SweepKind kind) {
+        try {
+            return store.transition(id, Transition.expire(kind)).changed();
+        } catch (JobNotFoundException deletedMeanwhile) {
+            return false;
         }
     }
 

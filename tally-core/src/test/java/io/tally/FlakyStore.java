@@ -1,8 +1,6 @@
 package io.tally;
 
-import io.tally.store.JobRecord;
 import io.tally.store.JobStore;
-import io.tally.store.ProgressUpdate;
 import io.tally.store.memory.MemoryJobStore;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
@@ -39,9 +37,5 @@ final class FlakyStore {
         };
         store = (JobStore)
                 Proxy.newProxyInstance(JobStore.class.getClassLoader(), new Class<?>[] {JobStore.class}, handler);
-    }
-
-    JobRecord record(String id, long n) {
-        return store.record(id, ProgressUpdate.counts(n, 0));
     }
 }

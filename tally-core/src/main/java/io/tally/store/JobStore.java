@@ -10,7 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The store SPI: the semantic operations Tally needs, each one atomic in the store (a Lua script, one SQL
@@ -18,7 +20,8 @@ import java.util.function.Consumer;
  * a store; a store only enforces what needs the stored state (existence, transitions, finished jobs, part ranges).
  *
  * <p>Every write takes its time from {@link #clock()}, truncated to milliseconds. Every write that changes a job emits
- * the matching {@link StoreEvent}s through {@link #subscribe}. Store and driver failures are thrown as
+ * the matching {@link StoreEvent}s through {@link #subscribe}. The rules of a job live once, in {@link JobRules}: a
+ * store reads the job under its lock, applies them and writes what they decided. Store and driver failures are thrown as
  * {@link io.tally.StoreUnavailableException}.
  *
  * <p>A new store proves it keeps these rules by extending the conformance kit ({@code tally-store-tck}).
@@ -39,85 +42,39 @@ public interface JobStore extends AutoCloseable {
     Optional<JobRecord> find(String id);
 
     /**
-     * Applies increments, keyed items, a total increase and a status line in one step. A PENDING job starts. Emits
-     * PROGRESS (and STARTED).
+     * Applies increments, keyed items, a total increase and a status line in one step ({@link JobRules}: a PENDING job
+     * starts, an item moves between outcomes, the rate folds, the lease renews). Emits PROGRESS (and STARTED).
+     *
+     * <p>Asynchronous first: the stage completes with the progress after the call, or exceptionally with
+     * {@link io.tally.JobNotFoundException}, {@link io.tally.JobFinishedException} (a finished job),
+     * {@link io.tally.InvalidInputException} (a job with parts takes no counts or items) or
+     * {@link io.tally.StoreUnavailableException}. A store with an asynchronous client keeps many calls in flight; one
+     * without answers before it returns ({@link #answered}).
+     */
+    CompletableFuture<RecordedProgress> record(String id, ProgressUpdate update);
+
+    /**
+     * Records part outcomes in one step, idempotent per part, and claims the settle exactly once ({@link JobRules}):
+     * the call that leaves no part without an outcome, with at most {@code toleratedFailures} failed, gets {@code last =
+     * true} and the job SUCCEEDS. A FAILURE with {@code failJob} fails the job ({@code part_failed}). On a finished job
+     * a call that would change nothing answers {@code changed = 0}; one that would change something fails with
+     * {@link io.tally.JobFinishedException}. A part number out of range fails with
+     * {@link io.tally.InvalidInputException}, nothing written. Emits PART, SETTLED, FINISHED or FAILED (and STARTED).
+     * Asynchronous first, as {@link #record}.
+     */
+    CompletableFuture<PartsOutcome> recordParts(String id, List<PartUpdate> parts);
+
+    /**
+     * Changes a job's lifecycle in one step guarded by the stored state ({@link JobRules}): a move allowed by
+     * {@link JobState#canTransition} (asking for the current state is a no-op, {@code changed = false}), a heartbeat
+     * that renews the lease, or the sweep's re-checked expiry ({@code changed = false} when not due). An expiry of a
+     * retention deletes the job and answers it as it was.
      *
      * @throws io.tally.JobNotFoundException if the job does not exist
-     * @throws io.tally.JobFinishedException if the job is terminal
-     * @throws io.tally.InvalidInputException if the job has parts (parts are recorded with {@link #recordParts})
-     */
-    JobRecord record(String id, ProgressUpdate update);
-
-    /**
-     * {@link #record} for a caller that needs only the progress after the call, not the whole job (recording through
-     * {@link io.tally.Job} and {@link io.tally.Reporter}): same guards, same exceptions, same events. A store whose
-     * reply carries the job at a cost answers this with less.
-     */
-    default RecordedProgress recordBrief(String id, ProgressUpdate update) {
-        return RecordedProgress.of(record(id, update));
-    }
-
-    /**
-     * {@link #recordBrief} without blocking the caller: the stage completes with its answer, or exceptionally with the
-     * exception it would have thrown. A store with an asynchronous client keeps many such calls in flight; this default
-     * answers before it returns.
-     */
-    default CompletableFuture<RecordedProgress> recordBriefAsync(String id, ProgressUpdate update) {
-        try {
-            return CompletableFuture.completedFuture(recordBrief(id, update));
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-    }
-
-    /**
-     * Records part outcomes in one step, idempotent per part; claims the settle exactly once: the call that leaves no
-     * part without an outcome, with at most {@code toleratedFailures} failed, gets {@code last = true} and the job
-     * SUCCEEDS. A FAILURE with {@code failJob} fails the job ({@code part_failed}). On a terminal job, a call that would
-     * change nothing returns {@code changed = 0}; one that would change something throws
-     * {@link io.tally.JobFinishedException}. Emits PART, SETTLED, FINISHED or FAILED (and STARTED).
-     *
-     * @throws io.tally.InvalidInputException if a part number is out of range (nothing written)
-     */
-    PartsResult recordParts(String id, List<PartUpdate> parts);
-
-    /**
-     * {@link #recordParts} for a caller that needs only what the call did, not the job after it (completing and
-     * failing parts through {@link io.tally.Tally}): same guards, same exceptions, same events, the same settle. A
-     * store whose reply carries the job at a cost (a server round trip) answers this without it.
-     */
-    default PartsOutcome recordPartsBrief(String id, List<PartUpdate> parts) {
-        PartsResult r = recordParts(id, parts);
-        return new PartsOutcome(r.changed(), r.remaining(), r.last());
-    }
-
-    /**
-     * {@link #recordPartsBrief} without blocking the caller: the stage completes with its answer, or exceptionally
-     * with the exception it would have thrown. A store with an asynchronous client keeps many such calls in flight;
-     * this default answers before it returns.
-     */
-    default CompletableFuture<PartsOutcome> recordPartsBriefAsync(String id, List<PartUpdate> parts) {
-        try {
-            return CompletableFuture.completedFuture(recordPartsBrief(id, parts));
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-    }
-
-    /**
-     * Moves a job to another state, guarded by the stored state and {@link JobState#canTransition}. Asking for the
-     * current state is a no-op ({@code changed = false}).
-     *
      * @throws io.tally.IllegalTransitionException if the table forbids the move
+     * @throws io.tally.JobFinishedException on a heartbeat of a finished job
      */
     TransitionResult transition(String id, Transition transition);
-
-    /**
-     * Renews the heartbeat lease ({@code now + heartbeat}) of an active job.
-     *
-     * @throws io.tally.JobFinishedException if the job is terminal
-     */
-    JobRecord heartbeat(String id);
 
     /** Lists jobs newest first, served by an index for every filter. */
     Page<JobRecord> query(JobQuery query);
@@ -156,14 +113,6 @@ public interface JobStore extends AutoCloseable {
     List<String> sweepCandidates(SweepKind kind, Instant now, int limit);
 
     /**
-     * Enforces {@code kind} on one job if it is still due, re-checked against the stored state: fails it as stalled
-     * or timed out, or deletes it when its retention ended.
-     *
-     * @return the job after the change (before it, for a deletion), or empty if it was not due (any more)
-     */
-    Optional<JobRecord> expire(String id, SweepKind kind);
-
-    /**
      * Deletes a job with its items, parts and logs; emits DELETED.
      *
      * @return false if it did not exist
@@ -181,4 +130,32 @@ public interface JobStore extends AutoCloseable {
     /** Releases connections and threads. */
     @Override
     void close();
+
+    /**
+     * Waits for an answer of {@link #record} or {@link #recordParts}: the blocking form every caller that is not
+     * asynchronous uses. A store may override it to refuse waiting where the answer can never come (on its own I/O
+     * thread) or to bound the wait.
+     *
+     * @return the answer
+     * @throws RuntimeException the exception the call failed with, as it was thrown
+     */
+    default <T> T await(CompletableFuture<T> answer) {
+        try {
+            return answer.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : e;
+        }
+    }
+
+    /**
+     * The asynchronous form of a store without an asynchronous client: runs {@code write} now and returns its answer
+     * as a completed stage, or its exception as a failed one.
+     */
+    static <T> CompletableFuture<T> answered(Supplier<T> write) {
+        try {
+            return CompletableFuture.completedFuture(write.get());
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
 }

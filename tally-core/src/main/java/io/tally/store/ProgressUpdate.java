@@ -12,7 +12,8 @@ import java.util.List;
  * @param addTotal amount to add to the total, ≥ 0
  * @param message new status line, nullable (unchanged)
  */
-public record ProgressUpdate(long succeeded, long failed, List<ItemUpdate> items, long addTotal, String message) {
+public record ProgressUpdate(long succeeded, long failed, List<ItemUpdate> items, long addTotal, String message)
+        implements JobWrite {
     /** Copies the item list. */
     public ProgressUpdate {
         items = List.copyOf(items);

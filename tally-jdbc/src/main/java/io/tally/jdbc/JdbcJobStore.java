@@ -5,11 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tally.EventType;
 import io.tally.FailureReason;
-import io.tally.IllegalTransitionException;
 import io.tally.InvalidInputException;
 import io.tally.JobError;
 import io.tally.JobExistsException;
-import io.tally.JobFinishedException;
 import io.tally.JobNotFoundException;
 import io.tally.JobQuery;
 import io.tally.JobState;
@@ -18,18 +16,22 @@ import io.tally.Page;
 import io.tally.StoreUnavailableException;
 import io.tally.TallyException;
 import io.tally.internal.Json;
+import io.tally.store.Applied;
 import io.tally.store.Cursor;
 import io.tally.store.ItemUpdate;
-import io.tally.store.JobChange;
 import io.tally.store.JobRecord;
+import io.tally.store.JobRules;
 import io.tally.store.JobStore;
+import io.tally.store.JobWrite;
 import io.tally.store.LocalEventHub;
 import io.tally.store.LogEntry;
 import io.tally.store.NewJob;
 import io.tally.store.PartStatus;
 import io.tally.store.PartUpdate;
-import io.tally.store.PartsResult;
+import io.tally.store.PartsOutcome;
+import io.tally.store.PartsWrite;
 import io.tally.store.ProgressUpdate;
+import io.tally.store.RecordedProgress;
 import io.tally.store.StoreEvent;
 import io.tally.store.StoredItem;
 import io.tally.store.SweepKind;
@@ -51,7 +53,6 @@ import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +61,7 @@ import java.util.Optional;
 import java.util.Queue;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.Lock;
@@ -193,7 +195,7 @@ public final class JdbcJobStore implements JobStore {
     /** The parts of one batch in one statement (PostgreSQL), else null. */
     private final String updateParts;
 
-    private final String settle;
+    private final String updateJob;
     private final String fastRecord;
     private final String fastPart;
     /** Counter-only record calls waiting for {@link #recordFast}, and the lock of the one thread sending them. */
@@ -236,10 +238,11 @@ public final class JdbcJobStore implements JobStore {
                         + " INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS TEXT[])) AS v(v_part, v_outcome, v_reason)"
                         + " WHERE p.job_id = ? AND p.part = v.v_part"
                 : null;
-        this.settle = "UPDATE " + t.jobs + " SET settled = ?, state = ?, updated_at = ?, finished_at = ?,"
-                + " deadline = NULL, lease_until = NULL, retain_until = ? WHERE id = ? AND settled = ?"
-                + " AND succeeded + failed = parts AND failed <= tolerated_failures AND state IN ("
-                + marks(JobState.sourcesOf(JobState.SUCCEEDED).size()) + ")";
+        this.updateJob = "UPDATE " + t.jobs + " SET state = ?, total = total + ?, succeeded = succeeded + ?,"
+                + " failed = failed + ?, settled = ?, started_at = ?, updated_at = ?, finished_at = ?, deadline = ?,"
+                + " lease_until = ?, retain_until = ?, result = " + dialect.json("?") + ", error_message = ?,"
+                + " error_type = ?, error_stack = ?, error_reason = ?, message = ?, rate = ?, rate_at = ?,"
+                + " rate_acc = ? WHERE id = ? AND state = ? AND settled = ?";
         this.fastRecord = dialect.updateReturning() ? fastRecordSql(t.jobs) : null;
         this.fastPart = dialect.updateReturning() ? fastPartSql(t) : null;
     }
@@ -395,8 +398,8 @@ public final class JdbcJobStore implements JobStore {
     @Override
     public JobRecord create(NewJob j) {
         return write(j.id(), "create job " + j.id(), tx -> {
-            Instant now = now();
-            JobRecord r = JobChange.created(j, now);
+            Applied created = JobRules.create(j, now());
+            JobRecord r = created.after();
             try (PreparedStatement ps = tx.c.prepareStatement(insertJob)) {
                 bindRecord(ps, r);
                 ps.executeUpdate();
@@ -415,78 +418,72 @@ public final class JdbcJobStore implements JobStore {
                     });
                 }
             }
-            tx.emit(StoreEvent.of(EventType.CREATED, r));
-            if (j.start()) {
-                tx.emit(StoreEvent.of(EventType.STARTED, r));
-            }
+            created.events().forEach(tx::emit);
             return r;
         });
     }
 
     @Override
-    public JobRecord record(String id, ProgressUpdate u) {
-        if (fastRecord != null && u.items().isEmpty()) {
-            JobRecord done = recordFast(id, u);
-            if (done != null) {
-                return done;
+    public CompletableFuture<RecordedProgress> record(String id, ProgressUpdate u) {
+        return JobStore.answered(() -> {
+            if (fastRecord != null && u.items().isEmpty()) {
+                JobRecord done = recordFast(id, u);
+                if (done != null) {
+                    return RecordedProgress.of(done);
+                }
+            }
+            return write(id, "record progress of job " + id, tx -> step(tx, id, List.of(u)))
+                    .single(RecordedProgress.class);
+        });
+    }
+
+    /**
+     * One atomic step on a locked job: lock its row, read the stored outcomes of the items and parts the calls name,
+     * apply {@link JobRules}, write what they decided ({@link #persist}). Runs inside {@link #write}'s transaction.
+     */
+    private Applied step(Tx tx, String id, List<? extends JobWrite> calls) throws SQLException {
+        JobRecord r = locked(tx, id);
+        Set<String> keys = new LinkedHashSet<>();
+        Set<Integer> partNumbers = new LinkedHashSet<>();
+        for (JobWrite call : calls) {
+            if (call instanceof ProgressUpdate u) {
+                u.items().forEach(i -> keys.add(i.key()));
+            } else if (call instanceof PartsWrite w) {
+                w.parts().forEach(p -> partNumbers.add(p.part()));
             }
         }
-        return write(id, "record progress of job " + id, tx -> {
-            JobRecord r = locked(tx, id);
-            JobChange.checkRecordable(r, u);
-            Instant now = now();
-            JobChange m = new JobChange(r);
-            m.autoStart(now);
-            long succeeded = r.succeeded() + u.succeeded();
-            long failed = r.failed() + u.failed();
-            long newlyDone = u.succeeded() + u.failed();
-            if (!u.items().isEmpty()) {
-                Set<String> keys = new LinkedHashSet<>();
-                for (ItemUpdate i : u.items()) {
-                    keys.add(i.key());
-                }
-                Map<String, Outcome> stored = itemOutcomes(tx.c, id, keys);
-                for (ItemUpdate i : u.items()) {
-                    Outcome before = stored.put(i.key(), i.outcome());
-                    if (before == null) {
-                        newlyDone++;
-                    } else if (before == i.outcome()) {
-                        continue;
-                    } else if (before == Outcome.SUCCESS) {
-                        succeeded--;
-                    } else {
-                        failed--;
-                    }
-                    if (i.outcome() == Outcome.SUCCESS) {
-                        succeeded++;
-                    } else {
-                        failed++;
-                    }
-                }
-                try (PreparedStatement ps = tx.c.prepareStatement(upsertItem)) {
-                    executeBatched(ps, u.items(), (i, n) -> {
-                        ps.setString(1, id);
-                        ps.setString(2, i.key());
-                        ps.setInt(3, code(i.outcome()));
-                        ps.setString(4, i.reason());
-                    });
-                }
-            }
-            m.succeeded = succeeded;
-            m.failed = failed;
-            m.total = r.total() + u.addTotal();
-            if (u.message() != null) {
-                m.message = u.message();
-            }
-            m.progress(newlyDone, now);
-            update(tx.c, r, m, JobState.active());
-            JobRecord after = m.build();
-            if (r.state() == JobState.PENDING) {
-                tx.emit(StoreEvent.of(EventType.STARTED, after));
-            }
-            tx.emit(StoreEvent.of(EventType.PROGRESS, after));
-            return after;
-        });
+        Map<String, Outcome> items = keys.isEmpty() ? Map.of() : itemOutcomes(tx.c, id, keys);
+        Map<Integer, Outcome> parts = partNumbers.isEmpty() ? Map.of() : partOutcomes(tx.c, id, partNumbers);
+        Applied applied = JobRules.apply(r, items::get, parts::get, calls, now());
+        persist(tx, applied);
+        return applied;
+    }
+
+    /** Writes what the rules decided, in the step's transaction, and queues its events for after the commit. */
+    private void persist(Tx tx, Applied a) throws SQLException {
+        String id = a.before().id();
+        if (a.deleted()) {
+            deleteRows(tx, id);
+        } else if (a.changed()) {
+            writeItems(tx.c, id, a.items());
+            writeParts(tx.c, id, a.parts());
+            update(tx.c, a.before(), a.after());
+        }
+        a.events().forEach(tx::emit);
+    }
+
+    private void writeItems(Connection c, String id, List<ItemUpdate> items) throws SQLException {
+        if (items.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement(upsertItem)) {
+            executeBatched(ps, items, (i, n) -> {
+                ps.setString(1, id);
+                ps.setString(2, i.key());
+                ps.setInt(3, code(i.outcome()));
+                ps.setString(4, i.reason());
+            });
+        }
     }
 
     /**
@@ -625,13 +622,17 @@ public final class JdbcJobStore implements JobStore {
      * and one commit for all of them.
      */
     @Override
-    public PartsResult recordParts(String id, List<PartUpdate> parts) {
+    public CompletableFuture<PartsOutcome> recordParts(String id, List<PartUpdate> parts) {
+        return JobStore.answered(() -> recordPartsNow(id, parts));
+    }
+
+    private PartsOutcome recordPartsNow(String id, List<PartUpdate> parts) {
         int stripe = stripeOf(id);
         Lock lock = writeLock != null ? writeLock : stripes[stripe];
         if (fastPart != null && parts.size() == 1 && !parts.get(0).failJob() && lock.tryLock()) {
             // Nobody else is writing this job here: one statement, unless the general path has to decide.
             try {
-                PartsResult done = recordPartFast(id, parts.get(0));
+                PartsOutcome done = recordPartFast(id, parts.get(0));
                 if (done != null) {
                     return done;
                 }
@@ -656,14 +657,18 @@ public final class JdbcJobStore implements JobStore {
                 calls.add(c);
             }
         }
-        List<Object> answers;
         try {
-            answers = write(id, "record parts of job " + id, tx -> recordPartsTogether(tx, id, calls));
+            List<PartsWrite> writes = new ArrayList<>(calls.size());
+            for (PartsCall call : calls) {
+                writes.add(new PartsWrite(call.parts));
+            }
+            Applied applied = write(id, "record parts of job " + id, tx -> step(tx, id, writes));
+            for (int i = 0; i < calls.size(); i++) {
+                Applied.Reply reply = applied.replies().get(i);
+                calls.get(i).answer(reply.error() != null ? reply.error() : reply.value());
+            }
         } catch (RuntimeException e) {
-            answers = Collections.nCopies(calls.size(), e);
-        }
-        for (int i = 0; i < calls.size(); i++) {
-            calls.get(i).answer(answers.get(i));
+            calls.forEach(c -> c.answer(e));
         }
     }
 
@@ -673,7 +678,7 @@ public final class JdbcJobStore implements JobStore {
      * (job missing, pending or finished, part already recorded or out of range, the job's last part) or on a
      * conflict to retry. Called under the job's lock stripe.
      */
-    private PartsResult recordPartFast(String id, PartUpdate p) {
+    private PartsOutcome recordPartFast(String id, PartUpdate p) {
         JobRecord after;
         try (Connection c = writeSource.getConnection()) {
             if (!c.getAutoCommit()) {
@@ -705,7 +710,7 @@ public final class JdbcJobStore implements JobStore {
         if (notifier != null) {
             notifier.offer(id, List.of(p.part()));
         }
-        return new PartsResult(1, after.parts() - after.succeeded() - after.failed(), false, after);
+        return new PartsOutcome(1, after.parts() - after.succeeded() - after.failed(), false);
     }
 
     /** Calls one transaction applies at most; the rest wait for the next one. */
@@ -721,135 +726,16 @@ public final class JdbcJobStore implements JobStore {
             this.parts = parts;
         }
 
-        PartsResult result() {
+        PartsOutcome result() {
             if (answer() instanceof RuntimeException e) {
                 throw e;
             }
-            return (PartsResult) answer();
+            return (PartsOutcome) answer();
         }
     }
 
     private int stripeOf(String id) {
         return Math.floorMod(id.hashCode(), stripes.length);
-    }
-
-    /**
-     * Applies recordParts calls of one job in order, in the caller's transaction: each is checked and counted as it
-     * would be alone (a bad part number or a new outcome on a finished job fails that call only), then the outcomes
-     * of all are written together. Returns one answer per call: its {@link PartsResult} or its exception.
-     */
-    private List<Object> recordPartsTogether(Tx tx, String id, List<PartsCall> calls) throws SQLException {
-        JobRecord r = locked(tx, id);
-        List<PartUpdate> all = new ArrayList<>();
-        for (PartsCall call : calls) {
-            all.addAll(call.parts);
-        }
-        Map<Integer, Integer> stored = partOutcomes(tx.c, id, all);
-        Instant now = now();
-        List<Object> answers = new ArrayList<>(calls.size());
-        JobRecord current = r; // the job as the next call sees it
-        JobChange m = null; // the changes so far, once a call changed anything
-        JobChange settled = null; // the settle, once a call settled the job
-        Map<Integer, PartUpdate> writes = new LinkedHashMap<>();
-        for (PartsCall call : calls) {
-            InvalidInputException badPart = JobChange.partOutOfRange(id, r.parts(), call.parts);
-            if (badPart != null) {
-                answers.add(badPart);
-                continue;
-            }
-            if (current.state().isTerminal()) {
-                answers.add(finishedJobAnswer(id, current, call.parts, stored));
-                continue;
-            }
-            if (m == null) {
-                m = new JobChange(r);
-                m.autoStart(now);
-            }
-            int changed = 0;
-            long newlyDone = 0;
-            boolean failJob = false;
-            String failWhy = null;
-            List<Integer> changedParts = new ArrayList<>();
-            for (PartUpdate p : call.parts) {
-                int before = stored.getOrDefault(p.part(), NONE);
-                int after = code(p.outcome());
-                if (p.outcome() == Outcome.FAILURE && p.failJob() && !failJob) {
-                    failJob = true;
-                    failWhy = p.reason();
-                }
-                if (before == after) {
-                    continue;
-                }
-                stored.put(p.part(), after);
-                writes.remove(p.part());
-                writes.put(p.part(), p);
-                changed++;
-                changedParts.add(p.part());
-                if (before == NONE) {
-                    newlyDone++;
-                } else if (before == SUCCESS) {
-                    m.succeeded--;
-                } else {
-                    m.failed--;
-                }
-                if (after == SUCCESS) {
-                    m.succeeded++;
-                } else {
-                    m.failed++;
-                }
-            }
-            m.progress(newlyDone, now);
-            boolean last = false;
-            JobRecord after;
-            if (failJob) {
-                m.finish(JobState.FAILED, now);
-                m.error = JobError.of(failWhy, FailureReason.PART_FAILED);
-                after = m.build();
-            } else if (!r.settled() && m.succeeded + m.failed == r.parts() && m.failed <= r.toleratedFailures()) {
-                settled = new JobChange(m.build());
-                settled.finish(JobState.SUCCEEDED, now);
-                settled.settled = true;
-                last = true;
-                after = settled.build();
-            } else {
-                after = m.build();
-            }
-            if (current.state() == JobState.PENDING) {
-                tx.emit(StoreEvent.of(EventType.STARTED, after));
-            }
-            for (int p : changedParts) {
-                tx.emit(new StoreEvent(EventType.PART, after, p));
-            }
-            if (last) {
-                tx.emit(StoreEvent.of(EventType.SETTLED, after));
-            }
-            if (after.state().isTerminal()) {
-                tx.emit(StoreEvent.of(EventType.forState(after.state()), after));
-            }
-            answers.add(new PartsResult(changed, after.parts() - after.succeeded() - after.failed(), last, after));
-            current = after;
-        }
-        writeParts(tx.c, id, writes.values());
-        if (m != null) {
-            // A settle comes last (later calls of the batch find the job finished and change nothing), and is written
-            // by its own guarded statement, whose row count confirms the claim.
-            update(tx.c, r, m, JobState.active());
-            if (settled != null && settle(tx.c, id, settled) != 1) {
-                throw new IllegalStateException("the settle guard of job " + id + " disagrees with its row");
-            }
-        }
-        return answers;
-    }
-
-    /** On a finished job, outcomes it already has are answered as no-ops; a new one fails. */
-    private static Object finishedJobAnswer(
-            String id, JobRecord job, List<PartUpdate> updates, Map<Integer, Integer> stored) {
-        for (PartUpdate p : updates) {
-            if (stored.getOrDefault(p.part(), NONE) != code(p.outcome())) {
-                return new JobFinishedException(id, job.state());
-            }
-        }
-        return new PartsResult(0, job.pending(), false, job);
     }
 
     private void writeParts(Connection c, String id, Collection<PartUpdate> writes) throws SQLException {
@@ -888,47 +774,9 @@ public final class JdbcJobStore implements JobStore {
     }
 
     @Override
-    public TransitionResult transition(String id, Transition tr) {
-        return write(id, "move job " + id + " to " + tr.target(), tx -> {
-            JobRecord r = locked(tx, id);
-            if (r.state() == tr.target()) {
-                return new TransitionResult(r, false);
-            }
-            if (!JobState.canTransition(r.state(), tr.target())) {
-                throw new IllegalTransitionException(id, r.state(), tr.target());
-            }
-            Instant now = now();
-            JobChange m = new JobChange(r);
-            if (tr.target() == JobState.RUNNING) {
-                m.autoStart(now);
-            } else {
-                m.finish(tr.target(), now);
-                m.result = tr.resultJson();
-                m.error = tr.error();
-            }
-            update(tx.c, r, m, JobState.sourcesOf(tr.target()));
-            JobRecord after = m.build();
-            tx.emit(StoreEvent.of(EventType.forState(after.state()), after));
-            return new TransitionResult(after, true);
-        });
-    }
-
-    @Override
-    public JobRecord heartbeat(String id) {
-        return write(id, "renew the lease of job " + id, tx -> {
-            JobRecord r = locked(tx, id);
-            if (r.state().isTerminal()) {
-                throw new JobFinishedException(id, r.state());
-            }
-            Instant now = now();
-            JobChange m = new JobChange(r);
-            m.updatedAt = now;
-            if (r.state() == JobState.RUNNING) {
-                m.leaseUntil = JobChange.plus(now, r.heartbeat());
-            }
-            update(tx.c, r, m, JobState.active());
-            return m.build();
-        });
+    public TransitionResult transition(String id, Transition t) {
+        return write(id, "change job " + id + " (" + t + ")", tx -> step(tx, id, List.of(t)))
+                .single(TransitionResult.class);
     }
 
     @Override
@@ -971,54 +819,26 @@ public final class JdbcJobStore implements JobStore {
     }
 
     @Override
-    public Optional<JobRecord> expire(String id, SweepKind kind) {
-        return write(id, "expire job " + id, tx -> {
-            Optional<JobRecord> found = lockedIfExists(tx, id);
-            Instant now = now();
-            if (found.isEmpty() || !JobChange.isDue(found.get(), kind, now)) {
-                return Optional.<JobRecord>empty();
-            }
-            JobRecord r = found.get();
-            if (kind == SweepKind.RETENTION) {
-                deleteRows(tx, r);
-                return Optional.of(r);
-            }
-            JobChange m = new JobChange(r);
-            m.finish(JobState.FAILED, now);
-            m.error = kind == SweepKind.STALLED
-                    ? JobError.of("heartbeat lease lapsed at " + r.leaseUntil(), FailureReason.STALLED)
-                    : JobError.of("deadline passed at " + r.deadline(), FailureReason.TIMEOUT);
-            update(tx.c, r, m, kind == SweepKind.STALLED ? Set.of(JobState.RUNNING) : JobState.active());
-            JobRecord after = m.build();
-            tx.emit(StoreEvent.of(EventType.FAILED, after));
-            return Optional.of(after);
-        });
-    }
-
-    @Override
     public boolean delete(String id) {
         return write(id, "delete job " + id, tx -> {
             Optional<JobRecord> found = lockedIfExists(tx, id);
             if (found.isEmpty()) {
                 return false;
             }
-            deleteRows(tx, found.get());
+            deleteRows(tx, id);
+            tx.emit(StoreEvent.of(EventType.DELETED, found.get()));
             return true;
         });
     }
 
-    private void deleteRows(Tx tx, JobRecord r) throws SQLException {
-        for (String table : List.of(t.logs, t.items, t.parts)) {
-            try (PreparedStatement ps = tx.c.prepareStatement("DELETE FROM " + table + " WHERE job_id = ?")) {
-                ps.setString(1, r.id());
+    private void deleteRows(Tx tx, String id) throws SQLException {
+        for (String table : List.of(t.logs, t.items, t.parts, t.jobs)) {
+            String column = table.equals(t.jobs) ? "id" : "job_id";
+            try (PreparedStatement ps = tx.c.prepareStatement("DELETE FROM " + table + " WHERE " + column + " = ?")) {
+                ps.setString(1, id);
                 ps.executeUpdate();
             }
         }
-        try (PreparedStatement ps = tx.c.prepareStatement("DELETE FROM " + t.jobs + " WHERE id = ?")) {
-            ps.setString(1, r.id());
-            ps.executeUpdate();
-        }
-        tx.emit(StoreEvent.of(EventType.DELETED, r));
     }
 
     // ----------------------------------------------------------------------------------------------------- reads
@@ -1168,9 +988,7 @@ public final class JdbcJobStore implements JobStore {
                     count = rs.getInt(1);
                 }
             }
-            if (part < 0 || part >= count) {
-                throw new InvalidInputException("part", "must be between 0 and " + (count - 1) + ", was " + part);
-            }
+            JobRules.checkPart(id, count, part);
             try (PreparedStatement ps =
                     tx.c.prepareStatement("SELECT payload FROM " + t.parts + " WHERE job_id = ? AND part = ?")) {
                 ps.setString(1, id);
@@ -1649,62 +1467,40 @@ public final class JdbcJobStore implements JobStore {
     }
 
     /**
-     * Writes what an operation changed, as increments for the counters, guarded by the states it may start from.
-     * Runs after the row lock, so the guard holds; a row count of 0 would mean the lock did not, and is an error.
+     * Writes the job as the rules left it, the counters as increments, guarded by the state and settle flag it was read
+     * with. Runs under the row lock, so the guard holds; a row count of 0 would mean the lock did not (or two steps
+     * both claimed one settle), and is an error that rolls the step back.
      */
-    private void update(Connection c, JobRecord r, JobChange m, Set<JobState> from) throws SQLException {
-        String sql = "UPDATE " + t.jobs + " SET state = ?, total = total + ?, succeeded = succeeded + ?,"
-                + " failed = failed + ?, started_at = ?, updated_at = ?, finished_at = ?, deadline = ?,"
-                + " lease_until = ?, retain_until = ?, result = " + dialect.json("?") + ", error_message = ?,"
-                + " error_type = ?, error_stack = ?, error_reason = ?, message = ?, rate = ?, rate_at = ?,"
-                + " rate_acc = ? WHERE id = ? AND state IN (" + marks(from.size()) + ")";
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
+    private void update(Connection c, JobRecord before, JobRecord after) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(updateJob)) {
             int i = 1;
-            ps.setString(i++, m.state.name());
-            ps.setLong(i++, m.total - r.total());
-            ps.setLong(i++, m.succeeded - r.succeeded());
-            ps.setLong(i++, m.failed - r.failed());
-            setInstant(ps, i++, m.startedAt);
-            setInstant(ps, i++, m.updatedAt);
-            setInstant(ps, i++, m.finishedAt);
-            setInstant(ps, i++, m.deadline);
-            setInstant(ps, i++, m.leaseUntil);
-            setInstant(ps, i++, m.retainUntil);
-            ps.setString(i++, m.result);
-            i = bindError(ps, i, m.error);
-            ps.setString(i++, m.message);
-            if (m.rate == null) {
+            ps.setString(i++, after.state().name());
+            ps.setLong(i++, after.total() - before.total());
+            ps.setLong(i++, after.succeeded() - before.succeeded());
+            ps.setLong(i++, after.failed() - before.failed());
+            ps.setBoolean(i++, after.settled());
+            setInstant(ps, i++, after.startedAt());
+            setInstant(ps, i++, after.updatedAt());
+            setInstant(ps, i++, after.finishedAt());
+            setInstant(ps, i++, after.deadline());
+            setInstant(ps, i++, after.leaseUntil());
+            setInstant(ps, i++, after.retainUntil());
+            ps.setString(i++, after.resultJson());
+            i = bindError(ps, i, after.error());
+            ps.setString(i++, after.message());
+            if (after.rate() == null) {
                 ps.setNull(i++, Types.DOUBLE);
             } else {
-                ps.setDouble(i++, m.rate);
+                ps.setDouble(i++, after.rate());
             }
-            setInstant(ps, i++, m.rateAt);
-            ps.setLong(i++, m.rateAcc);
-            ps.setString(i++, r.id());
-            for (JobState s : sorted(from)) {
-                ps.setString(i++, s.name());
-            }
+            setInstant(ps, i++, after.rateAt());
+            ps.setLong(i++, after.rateAcc());
+            ps.setString(i++, before.id());
+            ps.setString(i++, before.state().name());
+            ps.setBoolean(i++, before.settled());
             if (ps.executeUpdate() != 1) {
-                throw new IllegalStateException("job " + r.id() + " changed under its row lock");
+                throw new IllegalStateException("job " + before.id() + " changed under its row lock");
             }
-        }
-    }
-
-    /** The exactly-once settle: its row count is {@code last}. */
-    private int settle(Connection c, String id, JobChange done) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(settle)) {
-            int i = 1;
-            ps.setBoolean(i++, true);
-            ps.setString(i++, JobState.SUCCEEDED.name());
-            setInstant(ps, i++, done.updatedAt);
-            setInstant(ps, i++, done.finishedAt);
-            setInstant(ps, i++, done.retainUntil);
-            ps.setString(i++, id);
-            ps.setBoolean(i++, false);
-            for (JobState s : sorted(JobState.sourcesOf(JobState.SUCCEEDED))) {
-                ps.setString(i++, s.name());
-            }
-            return ps.executeUpdate();
         }
     }
 
@@ -1732,18 +1528,13 @@ public final class JdbcJobStore implements JobStore {
     }
 
     /** Reads the stored outcomes of the given parts: one range read when they are dense, else IN lists. */
-    private Map<Integer, Integer> partOutcomes(Connection c, String id, List<PartUpdate> parts) throws SQLException {
-        Map<Integer, Integer> out = new HashMap<>();
-        if (parts.isEmpty()) {
-            return out;
-        }
-        Set<Integer> wanted = new LinkedHashSet<>();
+    private Map<Integer, Outcome> partOutcomes(Connection c, String id, Set<Integer> wanted) throws SQLException {
+        Map<Integer, Outcome> out = new HashMap<>();
         int min = Integer.MAX_VALUE;
         int max = Integer.MIN_VALUE;
-        for (PartUpdate p : parts) {
-            wanted.add(p.part());
-            min = Math.min(min, p.part());
-            max = Math.max(max, p.part());
+        for (int p : wanted) {
+            min = Math.min(min, p);
+            max = Math.max(max, p);
         }
         if ((long) max - min + 1 <= 2L * wanted.size() + 16) {
             try (PreparedStatement ps = c.prepareStatement(
@@ -1754,7 +1545,7 @@ public final class JdbcJobStore implements JobStore {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         if (wanted.contains(rs.getInt(1))) {
-                            out.put(rs.getInt(1), rs.getInt(2));
+                            putOutcome(out, rs.getInt(1), rs.getInt(2));
                         }
                     }
                 }
@@ -1773,12 +1564,19 @@ public final class JdbcJobStore implements JobStore {
                 }
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        out.put(rs.getInt(1), rs.getInt(2));
+                        putOutcome(out, rs.getInt(1), rs.getInt(2));
                     }
                 }
             }
         }
         return out;
+    }
+
+    /** Keeps a stored part outcome; a pending part (code 0) has none. */
+    private static void putOutcome(Map<Integer, Outcome> out, int part, int code) {
+        if (code != NONE) {
+            out.put(part, outcome(code));
+        }
     }
 
     private void bindRecord(PreparedStatement ps, JobRecord r) throws SQLException {
@@ -1904,12 +1702,6 @@ public final class JdbcJobStore implements JobStore {
                 ps.setString(i++, (String) a);
             }
         }
-    }
-
-    private static List<JobState> sorted(Set<JobState> states) {
-        List<JobState> out = new ArrayList<>(states);
-        out.sort(null);
-        return out;
     }
 
     private static Set<JobState> terminal() {

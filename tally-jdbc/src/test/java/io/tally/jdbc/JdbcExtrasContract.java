@@ -48,7 +48,7 @@ interface JdbcExtrasContract extends StoreFixture {
         assertThat(found.metadataJson()).isEqualTo(json);
         assertThat(found.message()).isEqualTo(NASTY);
 
-        store.record(
+        store.await(store.record(
                 id,
                 new ProgressUpdate(
                         0,
@@ -57,7 +57,7 @@ interface JdbcExtrasContract extends StoreFixture {
                                 new ItemUpdate(NASTY, Outcome.FAILURE, NASTY),
                                 new ItemUpdate(NASTY.strip(), Outcome.SUCCESS, null)),
                         2,
-                        NASTY + "!"));
+                        NASTY + "!")));
         List<StoredItem> items = store.items(id, null, null, 10).items();
         assertThat(items)
                 .containsExactlyInAnyOrder(
@@ -84,7 +84,7 @@ interface JdbcExtrasContract extends StoreFixture {
                 .isEmpty();
 
         JobError error = new JobError(NASTY, NASTY, NASTY, FailureReason.ERROR);
-        store.transition(id, new Transition(JobState.FAILED, json, error));
+        store.transition(id, Transition.move(JobState.FAILED, json, error));
         JobRecord failed = store.find(id).orElseThrow();
         assertThat(failed.error()).isEqualTo(error);
         assertThat(failed.resultJson()).isEqualTo(json);
@@ -92,7 +92,7 @@ interface JdbcExtrasContract extends StoreFixture {
         String parts = "nasty-parts";
         store.create(new NewJob(parts, "p", null, id, "{}", 2, false, List.of(json, "{}"), 0, null, null, null, null));
         assertThat(store.partPayload(parts, 0)).contains(json);
-        store.recordParts(parts, List.of(new PartUpdate(1, Outcome.FAILURE, NASTY, false)));
+        store.await(store.recordParts(parts, List.of(new PartUpdate(1, Outcome.FAILURE, NASTY, false))));
         assertThat(store.parts(parts, PartStatus.FAILED, -1, 10)).containsExactly(1);
         assertThat(store.query(JobQuery.builder().parent(id).build()).items())
                 .extracting(JobRecord::id)

@@ -35,14 +35,14 @@ class PostgresEventsIT {
             // LISTEN starts on a thread of its own: write until the first event is heard.
             writer.create(new NewJob("j0", "n", null, null, "{}", 0, true, List.of(), 0, null, null, null, null));
             await().atMost(Duration.ofSeconds(10)).until(() -> {
-                writer.record("j0", ProgressUpdate.counts(1, 0));
+                writer.await(writer.record("j0", ProgressUpdate.counts(1, 0)));
                 return !heard.isEmpty();
             });
             heard.clear();
             own.clear();
             writer.create(
                     new NewJob("j1", "n", null, null, "{}", 2, false, List.of("{}", "{}"), 0, null, null, null, null));
-            writer.recordParts("j1", List.of(PartUpdate.success(0), PartUpdate.success(1)));
+            writer.await(writer.recordParts("j1", List.of(PartUpdate.success(0), PartUpdate.success(1))));
             // A listener reads the job's row when a notification arrives, so the delete waits until the writes were
             // heard (events of a job deleted before its listeners read it carry no row and are not delivered).
             await().atMost(Duration.ofSeconds(10))

@@ -7,7 +7,9 @@ import io.tally.EventType;
 import io.tally.store.JobRecord;
 import io.tally.store.JobStore;
 import io.tally.store.NewJob;
+import io.tally.store.PartsOutcome;
 import io.tally.store.ProgressUpdate;
+import io.tally.store.RecordedProgress;
 import io.tally.store.StoreEvent;
 import io.tally.store.memory.MemoryJobStore;
 import io.tally.tck.MutableClock;
@@ -75,10 +77,10 @@ class PostgresFastPathIT {
                         List.of(),
                         random.nextInt(4) == 0 ? random.nextInt(10) : 0,
                         random.nextInt(5) == 0 ? "step " + i + " 'quoted' ;" : null);
-                JobRecord got = pg.record(id, u);
-                JobRecord want = memory.record(id, u);
-                assertSame(got, want);
-                assertSame(pg.find(id).orElseThrow(), want);
+                RecordedProgress got = pg.await(pg.record(id, u));
+                RecordedProgress want = memory.await(memory.record(id, u));
+                assertThat(got).as("step %d", i).isEqualTo(want);
+                assertSame(pg.find(id).orElseThrow(), memory.find(id).orElseThrow());
             }
         } finally {
             drop(base, schema);
@@ -118,7 +120,7 @@ class PostgresFastPathIT {
             writer.subscribe(own::add);
             writer.create(new NewJob("j0", "n", null, null, "{}", 0, true, List.of(), 0, null, null, null, null));
             await().atMost(Duration.ofSeconds(10)).until(() -> {
-                writer.record("j0", ProgressUpdate.counts(1, 0));
+                writer.await(writer.record("j0", ProgressUpdate.counts(1, 0)));
                 return !heard.isEmpty();
             });
             writer.create(new NewJob("j1", "n", null, null, "{}", 0, true, List.of(), 0, null, null, null, null));
@@ -126,7 +128,7 @@ class PostgresFastPathIT {
             own.clear();
             int n = 200;
             for (int i = 0; i < n; i++) {
-                writer.record("j1", ProgressUpdate.counts(1, 0));
+                writer.await(writer.record("j1", ProgressUpdate.counts(1, 0)));
             }
             // In-process: every event, at once.
             assertThat(own).hasSize(n).allMatch(e -> e.type() == EventType.PROGRESS);
@@ -184,15 +186,11 @@ class PostgresFastPathIT {
                 io.tally.store.PartUpdate u = random.nextInt(20) == 0
                         ? new io.tally.store.PartUpdate(random.nextInt(parts), io.tally.Outcome.FAILURE, "r" + i, false)
                         : io.tally.store.PartUpdate.success(random.nextInt(parts));
-                Object got = answer(() -> pg.recordParts(id, List.of(u)));
-                Object want = answer(() -> memory.recordParts(id, List.of(u)));
-                if (want instanceof io.tally.store.PartsResult w) {
-                    io.tally.store.PartsResult g = (io.tally.store.PartsResult) got;
-                    assertThat(g.changed()).as("changed, step %d", i).isEqualTo(w.changed());
-                    assertThat(g.remaining()).as("remaining, step %d", i).isEqualTo(w.remaining());
-                    assertThat(g.last()).as("last, step %d", i).isEqualTo(w.last());
+                Object got = answer(() -> pg.await(pg.recordParts(id, List.of(u))));
+                Object want = answer(() -> memory.await(memory.recordParts(id, List.of(u))));
+                if (want instanceof PartsOutcome w) {
+                    assertThat(got).as("step %d", i).isEqualTo(w);
                     lasts += w.last() ? 1 : 0;
-                    assertSame(g.record(), w.record());
                 } else {
                     assertThat(got).as("step %d", i).hasSameClassAs(want);
                 }

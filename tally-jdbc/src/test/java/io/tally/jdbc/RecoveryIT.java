@@ -35,16 +35,16 @@ class RecoveryIT {
             url = TestServices.withOption(url, "tablePrefix=" + prefix + "&connectTimeout=1000&poolSize=2");
             try (JobStore store = new JdbcJobStoreProvider().open(url, Clock.systemUTC())) {
                 store.create(new NewJob("r", "n", null, null, "{}", 0, true, List.of(), 0, null, null, null, null));
-                store.record("r", ProgressUpdate.counts(1, 0));
+                store.await(store.record("r", ProgressUpdate.counts(1, 0)));
 
                 proxy.stop();
-                assertThatThrownBy(() -> store.record("r", ProgressUpdate.counts(1, 0)))
+                assertThatThrownBy(() -> store.await(store.record("r", ProgressUpdate.counts(1, 0))))
                         .isInstanceOf(StoreUnavailableException.class)
                         .hasMessageContaining("127.0.0.1:" + proxy.port());
 
                 proxy.start();
                 await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
-                    store.record("r", ProgressUpdate.counts(1, 0));
+                    store.await(store.record("r", ProgressUpdate.counts(1, 0)));
                     return true;
                 });
                 assertThat(store.find("r").orElseThrow().succeeded()).isEqualTo(2);

@@ -29,10 +29,10 @@ public final class SqliteCrashChild {
             out.println("ready");
             out.flush();
             for (long i = 1; System.currentTimeMillis() < until; i++) {
-                store.record(
+                store.await(store.record(
                         "crash",
                         new ProgressUpdate(
-                                1, 0, List.of(new ItemUpdate("item-" + i, Outcome.SUCCESS, null)), 0, "at " + i));
+                                1, 0, List.of(new ItemUpdate("item-" + i, Outcome.SUCCESS, null)), 0, "at " + i)));
                 out.println("ack " + i);
                 out.flush();
             }

@@ -7,7 +7,7 @@ import io.tally.store.JobRecord;
 import io.tally.store.JobStore;
 import io.tally.store.NewJob;
 import io.tally.store.PartUpdate;
-import io.tally.store.PartsResult;
+import io.tally.store.PartsOutcome;
 import io.tally.store.ProgressUpdate;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -40,7 +40,7 @@ class SqliteSharedFileTest {
         try (JobStore a = new JdbcJobStoreProvider().open(url, Clock.systemUTC());
                 JobStore b = new JdbcJobStoreProvider().open(url, Clock.systemUTC())) {
             a.create(new NewJob("counted", "n", null, null, "{}", 0, true, List.of(), 0, null, null, null, null));
-            b.record("counted", ProgressUpdate.counts(2, 1));
+            b.await(b.record("counted", ProgressUpdate.counts(2, 1)));
             assertThat(a.find("counted").orElseThrow().succeeded()).isEqualTo(2);
 
             int parts = 300;
@@ -50,9 +50,9 @@ class SqliteSharedFileTest {
 
             ExecutorService pool = Executors.newFixedThreadPool(8);
             try {
-                List<Future<PartsResult>> results = new ArrayList<>();
+                List<Future<PartsOutcome>> results = new ArrayList<>();
                 Random random = new Random(seed);
-                List<Callable<PartsResult>> tasks = new ArrayList<>();
+                List<Callable<PartsOutcome>> tasks = new ArrayList<>();
                 for (int round = 0; round < 2; round++) { // every part is delivered twice, once through each store
                     for (JobStore s : List.of(a, b)) {
                         List<Integer> order = new ArrayList<>(
@@ -62,16 +62,16 @@ class SqliteSharedFileTest {
                             List<PartUpdate> batch = order.subList(i, i + 10).stream()
                                     .map(PartUpdate::success)
                                     .toList();
-                            tasks.add(() -> s.recordParts("parted", batch));
+                            tasks.add(() -> s.await(s.recordParts("parted", batch)));
                         }
                     }
                 }
                 Collections.shuffle(tasks, random);
-                for (Callable<PartsResult> t : tasks) {
+                for (Callable<PartsOutcome> t : tasks) {
                     results.add(pool.submit(t));
                 }
                 long lasts = 0;
-                for (Future<PartsResult> f : results) {
+                for (Future<PartsOutcome> f : results) {
                     if (f.get().last()) {
                         lasts++;
                     }

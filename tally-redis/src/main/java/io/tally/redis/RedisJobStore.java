@@ -28,8 +28,8 @@ import io.tally.internal.Json;
 import io.tally.internal.Urls;
 import io.tally.store.Cursor;
 import io.tally.store.ItemUpdate;
-import io.tally.store.JobChange;
 import io.tally.store.JobRecord;
+import io.tally.store.JobRules;
 import io.tally.store.JobStore;
 import io.tally.store.LogEntry;
 import io.tally.store.NewJob;
@@ -285,45 +285,54 @@ public final class RedisJobStore implements JobStore {
     }
 
     @Override
-    public JobRecord record(String id, ProgressUpdate u) {
-        // Not retried: increments are not idempotent (the exception says it may or may not have been applied).
-        Prepared call = prepareRecord(id, u, false);
-        return recordAnswer(call, write("record", call, false));
-    }
-
-    @Override
-    public RecordedProgress recordBrief(String id, ProgressUpdate u) {
-        // The reply carries nine fields of the job instead of twenty, and hot.lua reads and writes only those.
+    public CompletableFuture<RecordedProgress> record(String id, ProgressUpdate u) {
+        // Not retried once sent: increments are not idempotent (the exception says it may or may not have been
+        // applied). The reply carries nine fields of the job instead of twenty, and hot.lua reads and writes only
+        // those.
         Prepared call = prepareRecord(id, u, true);
-        return progressAnswer(call, write("record", call, false));
+        return writeAsync("record", call, false, System.nanoTime() + timeout.toNanos())
+                .thenApply(r -> progressAnswer(call, r));
     }
 
     @Override
-    public PartsResult recordParts(String id, List<PartUpdate> parts) {
+    public CompletableFuture<PartsOutcome> recordParts(String id, List<PartUpdate> parts) {
         // Retried within the timeout: idempotent per part, and the token makes a re-run of the settling call say last.
-        Prepared call = prepareParts(id, parts, false);
-        return partsAnswer(call, write("recordParts", call, true));
-    }
-
-    @Override
-    public PartsOutcome recordPartsBrief(String id, List<PartUpdate> parts) {
         // The reply leaves out the job: 20 fields fewer to build, send and decode per call.
-        Prepared call = prepareParts(id, parts, true);
-        return partsOutcome(call, write("recordParts", call, true));
-    }
-
-    @Override
-    public CompletableFuture<PartsOutcome> recordPartsBriefAsync(String id, List<PartUpdate> parts) {
         Prepared call = prepareParts(id, parts, true);
         return writeAsync("recordParts", call, true, System.nanoTime() + timeout.toNanos())
                 .thenApply(r -> partsOutcome(call, r));
     }
 
+    /**
+     * Waits for an answer within the store's timeout. Refused at once on the connection's I/O thread (in a callback
+     * of an asynchronous call), where the reply could only come through the thread that would be waiting for it.
+     */
     @Override
-    public CompletableFuture<RecordedProgress> recordBriefAsync(String id, ProgressUpdate u) {
-        Prepared call = prepareRecord(id, u, true);
-        return writeAsync("record", call, false, System.nanoTime() + timeout.toNanos())
-                .thenApply(r -> progressAnswer(call, r));
+    public <T> T await(CompletableFuture<T> answer) {
+        refuseOnIoThread();
+        try {
+            // The write gives up by itself within the timeout; twice that only bounds a wait for a lost answer.
+            return answer.get(2 * timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreUnavailableException("interrupted waiting for " + description, e);
+        } catch (ExecutionException e) {
+            Throwable cause = WriteBatcher.unwrap(e.getCause());
+            throw cause instanceof RuntimeException re
+                    ? re
+                    : new StoreUnavailableException(description + " failed: " + cause, cause);
+        } catch (TimeoutException e) {
+            throw new StoreUnavailableException(description + " did not answer within " + timeout.multipliedBy(2), e);
+        }
+    }
+
+    /** Refuses a blocking wait on the connection's I/O thread, where the reply could only come through itself. */
+    private void refuseOnIoThread() {
+        if (RawReplyOutput.onIoThread()) {
+            throw new IllegalStateException("a blocking call on " + description + "'s I/O thread (in a callback of"
+                    + " an ...Async call) would wait for its own reply; chain it with thenApplyAsync(..., executor)"
+                    + " or similar");
+        }
     }
 
     /**
@@ -342,7 +351,7 @@ public final class RedisJobStore implements JobStore {
         }
     }
 
-    /** @param brief answer with the progress only ({@link #recordBrief}) */
+    /** @param brief answer with the progress only (what {@link #record} asks for) */
     Prepared prepareRecord(String id, ProgressUpdate u, boolean brief) {
         Map<String, String> fixed = fixedFields.get(id);
         List<String> k = List.of(
@@ -371,7 +380,7 @@ public final class RedisJobStore implements JobStore {
                 fixed);
     }
 
-    /** @param brief answer without the job ({@link #recordPartsBrief}) */
+    /** @param brief answer without the job (what {@link #recordParts} asks for) */
     Prepared prepareParts(String id, List<PartUpdate> parts, boolean brief) {
         Map<String, String> fixed = fixedFields.get(id);
         List<String> k = List.of(keys.job(id), keys.parts(id), keys.partErrors(id));
@@ -425,7 +434,7 @@ public final class RedisJobStore implements JobStore {
         switch (status(r)) {
             case "notfound" -> throw new JobNotFoundException(id);
             case "finished" -> throw new JobFinishedException(id, JobState.valueOf((String) r.get(1)));
-            case "range" -> throw JobChange.partOutOfRange(id, ((Long) r.get(1)).intValue(), (Long) r.get(2));
+            case "range" -> throw JobRules.partOutOfRange(id, ((Long) r.get(1)).intValue(), (Long) r.get(2));
             default -> {
                 return new PartsOutcome(((Long) r.get(1)).intValue(), (Long) r.get(2), (Long) r.get(3) == 1L);
             }
@@ -463,6 +472,19 @@ public final class RedisJobStore implements JobStore {
 
     @Override
     public TransitionResult transition(String id, Transition t) {
+        if (t instanceof Transition.Move move) {
+            return move(id, move);
+        }
+        if (t instanceof Transition.Heartbeat) {
+            return new TransitionResult(heartbeat(id), true);
+        }
+        SweepKind kind = ((Transition.Expire) t).kind();
+        return expire(id, kind)
+                .map(r -> new TransitionResult(r, true))
+                .orElseGet(() -> new TransitionResult(find(id).orElseThrow(() -> new JobNotFoundException(id)), false));
+    }
+
+    private TransitionResult move(String id, Transition.Move t) {
         List<String> a = new ArrayList<>(13);
         a.add(Long.toString(now()));
         a.add(keys.channel());
@@ -490,8 +512,7 @@ public final class RedisJobStore implements JobStore {
         }
     }
 
-    @Override
-    public JobRecord heartbeat(String id) {
+    private JobRecord heartbeat(String id) {
         List<Object> r = call(Scripts.HEARTBEAT, keys.common(id), List.of(Long.toString(now())), true);
         switch (status(r)) {
             case "notfound" -> throw new JobNotFoundException(id);
@@ -567,12 +588,7 @@ public final class RedisJobStore implements JobStore {
     }
 
     private <T> T await(java.util.concurrent.Future<T> f) {
-        if (RawReplyOutput.onIoThread()) {
-            // Would wait until the timeout: the reply can only come through the thread that is waiting for it.
-            throw new IllegalStateException("a blocking call on " + description + "'s I/O thread (in a callback of"
-                    + " an ...Async call) would wait for its own reply; chain it with thenApplyAsync(..., executor)"
-                    + " or similar");
-        }
+        refuseOnIoThread();
         try {
             return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -675,9 +691,7 @@ public final class RedisJobStore implements JobStore {
                 call(Scripts.PAYLOAD, List.of(keys.job(id), keys.payloads(id)), List.of(Integer.toString(part)), true);
         switch (status(r)) {
             case "notfound" -> throw new JobNotFoundException(id);
-            case "range" ->
-                throw new InvalidInputException(
-                        "part", "must be between 0 and " + ((Long) r.get(1) - 1) + ", was " + part);
+            case "range" -> throw JobRules.partOutOfRange(id, ((Long) r.get(1)).intValue(), part);
             case "none" -> {
                 return Optional.empty();
             }
@@ -764,8 +778,8 @@ public final class RedisJobStore implements JobStore {
         return out;
     }
 
-    @Override
-    public Optional<JobRecord> expire(String id, SweepKind kind) {
+    /** @return the job after the expiry (before it, for a retention: deleted), or empty if it was not due */
+    private Optional<JobRecord> expire(String id, SweepKind kind) {
         for (int attempt = 0; attempt < 16; attempt++) {
             Optional<JobRecord> found = find(id);
             if (found.isEmpty()) {

@@ -80,10 +80,10 @@ class RedisDifferentialIT {
                 both(what, s -> s.create(j));
             } else if (op < 30) {
                 ProgressUpdate u = update(rnd);
-                both(what, s -> s.record(id, u));
+                both(what, s -> s.await(s.record(id, u)));
             } else if (op < 50) {
                 List<PartUpdate> parts = partUpdates(rnd);
-                both(what, s -> s.recordParts(id, parts));
+                both(what, s -> s.await(s.recordParts(id, parts)));
             } else if (op < 58) {
                 JobState target = JobState.values()[rnd.nextInt(JobState.values().length)];
                 JobError error = rnd.nextBoolean()
@@ -94,16 +94,16 @@ class RedisDifferentialIT {
                                 null,
                                 FailureReason.values()[rnd.nextInt(FailureReason.values().length)]);
                 String result = rnd.nextBoolean() ? null : "{\"r\":" + rnd.nextInt(9) + "}";
-                both(what, s -> s.transition(id, new Transition(target, result, error)));
+                both(what, s -> s.transition(id, Transition.move(target, result, error)));
             } else if (op < 62) {
-                both(what, s -> s.heartbeat(id));
+                both(what, s -> s.transition(id, Transition.heartbeat()));
             } else if (op < 70) {
                 clock.advance(Duration.ofMillis(rnd.nextInt(4) == 0 ? rnd.nextInt(60_000) : rnd.nextInt(1500)));
             } else if (op < 75) {
                 SweepKind kind = SweepKind.values()[rnd.nextInt(3)];
                 Instant at = clock.instant();
                 both(what, s -> sorted(s.sweepCandidates(kind, at, 1000)));
-                both(what, s -> s.expire(id, kind));
+                both(what, s -> s.transition(id, Transition.expire(kind)));
             } else if (op < 77) {
                 both(what, s -> s.delete(id));
             } else if (op < 85) {

@@ -26,10 +26,12 @@ import io.tally.store.JobStore;
 import io.tally.store.NewJob;
 import io.tally.store.PartStatus;
 import io.tally.store.PartUpdate;
-import io.tally.store.PartsResult;
+import io.tally.store.PartsOutcome;
 import io.tally.store.ProgressUpdate;
+import io.tally.store.RecordedProgress;
 import io.tally.store.StoreEvent;
 import io.tally.store.SweepKind;
+import io.tally.store.Transition;
 import io.tally.tck.ConcurrencyContract;
 import io.tally.tck.MutableClock;
 import java.time.Duration;
@@ -97,7 +99,7 @@ class RedisStoreBehaviourIT {
         a.create(job("same-id", "n", 0));
         a.create(job("only-a", "n", 2));
         a.transition("only-a", io.tally.store.Transition.start());
-        a.recordParts("only-a", List.of(PartUpdate.success(0), PartUpdate.success(1)));
+        a.await(a.recordParts("only-a", List.of(PartUpdate.success(0), PartUpdate.success(1))));
         b.create(job("same-id", "other", 0));
 
         assertThat(a.find("same-id").orElseThrow().name()).isEqualTo("n");
@@ -141,7 +143,7 @@ class RedisStoreBehaviourIT {
                 parts.add(PartUpdate.success(p));
             }
             parts.add(PartUpdate.success(from)); // a duplicate inside the batch
-            PartsResult r = s.recordParts("big", parts);
+            PartsOutcome r = s.await(s.recordParts("big", parts));
             changed += r.changed();
             lasts += r.last() ? 1 : 0;
             assertThat(r.remaining()).isEqualTo(n - from - batch);
@@ -158,7 +160,7 @@ class RedisStoreBehaviourIT {
         for (int i = 0; i < 10_000; i++) {
             items.add(new ItemUpdate("item-" + i, i % 10 == 0 ? Outcome.FAILURE : Outcome.SUCCESS, null));
         }
-        JobRecord after = s.record("items", new ProgressUpdate(5, 0, items, 10_005, null));
+        RecordedProgress after = s.await(s.record("items", new ProgressUpdate(5, 0, items, 10_005, null)));
         assertThat(after.succeeded()).isEqualTo(9_005);
         assertThat(after.failed()).isEqualTo(1_000);
         assertThat(s.items("items", Outcome.FAILURE, null, 2000).items()).hasSize(1000);
@@ -196,14 +198,14 @@ class RedisStoreBehaviourIT {
                 done.add(PartUpdate.success(p));
             }
             if (done.size() == 1_000) {
-                s.recordParts("big", done);
+                s.await(s.recordParts("big", done));
                 done.clear();
             }
         }
-        s.recordParts("big", done);
-        s.recordParts("big", List.of(new PartUpdate(65_999, Outcome.FAILURE, "bad tile", false)));
-        s.recordParts("big", List.of(new PartUpdate(65_541, Outcome.FAILURE, null, false)));
-        s.recordParts("big", List.of(PartUpdate.success(65_541))); // failed, then succeeded after all
+        s.await(s.recordParts("big", done));
+        s.await(s.recordParts("big", List.of(new PartUpdate(65_999, Outcome.FAILURE, "bad tile", false))));
+        s.await(s.recordParts("big", List.of(new PartUpdate(65_541, Outcome.FAILURE, null, false))));
+        s.await(s.recordParts("big", List.of(PartUpdate.success(65_541)))); // failed, then succeeded after all
 
         assertThat(s.parts("big", PartStatus.PENDING, -1, 3)).containsExactly(5, 65_540, 66_000);
         assertThat(s.parts("big", PartStatus.PENDING, 5, 1)).containsExactly(65_540);
@@ -394,7 +396,7 @@ class RedisStoreBehaviourIT {
                 tasks.add(() -> {
                     for (int i = 0; i < perThread; i++) {
                         try {
-                            s.record("inc", ProgressUpdate.counts(1, 0));
+                            s.await(s.record("inc", ProgressUpdate.counts(1, 0)));
                             ok.incrementAndGet();
                         } catch (StoreUnavailableException e) {
                             failed.incrementAndGet();
@@ -534,13 +536,15 @@ class RedisStoreBehaviourIT {
         s.create(job("j", "n", 0));
         try {
             client("PAUSE", "1500", "WRITE");
-            assertThatThrownBy(() -> s.heartbeat("j"))
+            assertThatThrownBy(() -> s.transition("j", Transition.heartbeat()))
                     .isInstanceOf(StoreUnavailableException.class)
                     .hasMessageContaining("namespace=" + ns);
         } finally {
             client("UNPAUSE");
         }
-        await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> s.heartbeat("j") != null);
+        await().atMost(Duration.ofSeconds(10))
+                .ignoreExceptions()
+                .until(() -> s.transition("j", Transition.heartbeat()).changed());
         assertThat(s.find("j")).isPresent();
     }
 
@@ -646,11 +650,11 @@ class RedisStoreBehaviourIT {
             await().atMost(Duration.ofSeconds(10))
                     .untilAsserted(
                             () -> assertThat(c.sync().pubsubNumsub(channel)).containsEntry(channel, 0L));
-            s.record("sub", ProgressUpdate.counts(1, 0));
+            s.await(s.record("sub", ProgressUpdate.counts(1, 0)));
             assertThat(heard).isEmpty();
 
             AutoCloseable again = s.subscribe(heard::add);
-            s.record("sub", ProgressUpdate.counts(1, 0));
+            s.await(s.record("sub", ProgressUpdate.counts(1, 0)));
             await().atMost(Duration.ofSeconds(10)).until(() -> !heard.isEmpty());
             assertThat(heard.get(0).record().succeeded()).isEqualTo(2);
             again.close();
@@ -666,7 +670,8 @@ class RedisStoreBehaviourIT {
         try (RedisClient client = RedisClient.create(RedisTestSupport.url());
                 StatefulRedisConnection<String, String> c = client.connect()) {
             c.sync().scriptFlush();
-            assertThat(s.recordParts("flushed", List.of(PartUpdate.success(1))).changed())
+            assertThat(s.await(s.recordParts("flushed", List.of(PartUpdate.success(1))))
+                            .changed())
                     .isEqualTo(1);
             c.sync().scriptFlush();
             assertThat(s.find("flushed").orElseThrow().succeeded()).isEqualTo(1);
@@ -687,7 +692,8 @@ class RedisStoreBehaviourIT {
                 .clock(clock)
                 .build()) {
             s.create(job("x", "n", 1));
-            assertThat(s.recordParts("x", List.of(PartUpdate.success(0))).last())
+            assertThat(s.await(s.recordParts("x", List.of(PartUpdate.success(0))))
+                            .last())
                     .isTrue();
         }
         // The application's client is still usable: the store never shuts it down.

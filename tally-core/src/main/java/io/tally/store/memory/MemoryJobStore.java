@@ -1,29 +1,28 @@
 package io.tally.store.memory;
 
 import io.tally.EventType;
-import io.tally.FailureReason;
-import io.tally.IllegalTransitionException;
-import io.tally.InvalidInputException;
-import io.tally.JobError;
 import io.tally.JobExistsException;
-import io.tally.JobFinishedException;
 import io.tally.JobNotFoundException;
 import io.tally.JobQuery;
 import io.tally.JobState;
 import io.tally.Outcome;
 import io.tally.Page;
+import io.tally.store.Applied;
 import io.tally.store.Cursor;
 import io.tally.store.ItemUpdate;
-import io.tally.store.JobChange;
 import io.tally.store.JobRecord;
+import io.tally.store.JobRules;
 import io.tally.store.JobStore;
+import io.tally.store.JobWrite;
 import io.tally.store.LocalEventHub;
 import io.tally.store.LogEntry;
 import io.tally.store.NewJob;
 import io.tally.store.PartStatus;
 import io.tally.store.PartUpdate;
-import io.tally.store.PartsResult;
+import io.tally.store.PartsOutcome;
+import io.tally.store.PartsWrite;
 import io.tally.store.ProgressUpdate;
+import io.tally.store.RecordedProgress;
 import io.tally.store.StoreEvent;
 import io.tally.store.StoredItem;
 import io.tally.store.SweepKind;
@@ -39,20 +38,48 @@ import java.util.Map;
 import java.util.NavigableSet;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.function.Consumer;
 
 /**
- * The in-memory reference store ({@code memory:}): the semantics every other store re-implements.
+ * The in-memory reference store ({@code memory:}): the simplest store that keeps every rule, and the one to read first
+ * when writing another.
  *
- * <p>How it works. Each job is an {@link Entry} in a {@link ConcurrentHashMap}; every operation on a job runs under
- * that entry's monitor, so it is atomic and its guards read the current state. Items live in a sorted map per job
- * (paged by key), parts in an array of outcome codes plus payloads. Listings are served by skip-list indexes (all jobs,
- * by state, scope, name and parent) ordered newest first by {@code (createdAt, id)}; the listing re-checks each
- * candidate against the entry so an index entry mid-move is never shown twice. Sweep candidates are found by a scan:
- * fine for a reference store, and the one place it scans. Events are published inside the monitor, so they leave in
- * the order the job changed.
+ * <h2>How it works</h2>
+ *
+ * <p><b>Layout.</b> Each job is an {@link Entry} in a {@link ConcurrentHashMap}: its record, its items in a map sorted
+ * by key (so {@link #items} pages by key), its parts as an array of outcome codes with reasons and payloads, and its
+ * log. Listings are served by skip-list indexes (all jobs, and per state, scope, name and parent), ordered newest first
+ * by {@code (createdAt, id)}.
+ *
+ * <p><b>One atomic step per operation</b> (rule 1). Every operation on a job runs under that entry's monitor: it reads
+ * the stored record and the stored outcomes the calls name, hands them to {@link JobRules} — the one copy of the job's
+ * rules — and writes back what the rules decided ({@link #store}), all before it lets go. The guards therefore read the
+ * stored state, never a copy, and two writers of one job never interleave. How each rule is kept here:
+ *
+ * <ul>
+ *   <li><b>Idempotent by key</b> (rule 2): the rules read an item's or part's stored outcome through the lookups
+ *       {@link #record} and {@link #recordParts} pass them, so a second delivery of the same outcome changes nothing;
+ *       {@link #store} writes back only what the rules list.
+ *   <li><b>Exactly-once settle</b> (rule 3): the rules give {@code last} to the call that leaves no part pending, and
+ *       finish the job in the same step; the monitor makes that step indivisible, so no second call can see the job
+ *       unsettled with nothing pending.
+ *   <li><b>Increments</b> (rule 4): {@link ProgressUpdate} carries deltas; the rules add them to the stored counters.
+ *   <li><b>Terminal states are final</b> (rule 5): {@link JobRules} refuses progress on a finished job and moves not
+ *       in {@link JobState#canTransition}.
+ *   <li><b>Liveness, time-outs, retention</b> (rule 6): {@link #transition} with a heartbeat or an expiry; the sweep's
+ *       candidates are found by a scan ({@link #sweepCandidates}) — fine for a reference store, and the one place it
+ *       scans — and re-checked by the rules under the monitor.
+ *   <li><b>Indexes</b> (rule 7): the state index moves in the same step as the state ({@link #store}); a listing
+ *       re-checks each candidate against the entry, so an index entry mid-move is never shown twice.
+ *   <li><b>Injected clock</b> (rule 10): every step takes {@code now} from the clock given to the constructor.
+ * </ul>
+ *
+ * <p><b>Events</b> are published inside the monitor, in the order the rules listed them, so a job's events leave in
+ * the order it changed. This store has no asynchronous client: {@link #record} and {@link #recordParts} answer before
+ * they return.
  */
 public final class MemoryJobStore implements JobStore {
     private static final byte NONE = 0;
@@ -112,8 +139,8 @@ public final class MemoryJobStore implements JobStore {
 
     @Override
     public JobRecord create(NewJob j) {
-        Instant now = now();
-        JobRecord r = JobChange.created(j, now);
+        Applied created = JobRules.create(j, now());
+        JobRecord r = created.after();
         Entry e = new Entry(r, j.partPayloads());
         synchronized (e) {
             if (jobs.putIfAbsent(j.id(), e) != null) {
@@ -128,10 +155,7 @@ public final class MemoryJobStore implements JobStore {
             if (j.parent() != null) {
                 index(byParent, j.parent(), e.key);
             }
-            events.publish(StoreEvent.of(EventType.CREATED, r));
-            if (j.start()) {
-                events.publish(StoreEvent.of(EventType.STARTED, r));
-            }
+            created.events().forEach(events::publish);
             return r;
         }
     }
@@ -168,186 +192,66 @@ public final class MemoryJobStore implements JobStore {
     }
 
     @Override
-    public JobRecord record(String id, ProgressUpdate u) {
-        Entry e = entry(id);
-        synchronized (e) {
-            checkLive(e);
-            JobRecord r = e.r;
-            JobChange.checkRecordable(r, u);
-            Instant now = now();
-            JobChange m = new JobChange(r);
-            m.autoStart(now);
-            long succeeded = r.succeeded() + u.succeeded();
-            long failed = r.failed() + u.failed();
-            long newlyDone = u.succeeded() + u.failed();
-            for (ItemUpdate i : u.items()) {
-                StoredItem before = e.items.put(i.key(), new StoredItem(i.key(), i.outcome(), i.reason()));
-                if (before == null) {
-                    newlyDone++;
-                } else if (before.outcome() == i.outcome()) {
-                    continue;
-                } else if (before.outcome() == Outcome.SUCCESS) {
-                    succeeded--;
-                } else {
-                    failed--;
-                }
-                if (i.outcome() == Outcome.SUCCESS) {
-                    succeeded++;
-                } else {
-                    failed++;
-                }
-            }
-            m.succeeded = succeeded;
-            m.failed = failed;
-            m.total = r.total() + u.addTotal();
-            if (u.message() != null) {
-                m.message = u.message();
-            }
-            m.progress(newlyDone, now);
-            JobRecord after = m.build();
-            e.r = after;
-            if (r.state() == JobState.PENDING) {
-                move(e, r.state(), after.state());
-                events.publish(StoreEvent.of(EventType.STARTED, after));
-            }
-            events.publish(StoreEvent.of(EventType.PROGRESS, after));
-            return after;
-        }
+    public CompletableFuture<RecordedProgress> record(String id, ProgressUpdate u) {
+        return JobStore.answered(() -> step(id, u).single(RecordedProgress.class));
     }
 
     @Override
-    public PartsResult recordParts(String id, List<PartUpdate> parts) {
+    public CompletableFuture<PartsOutcome> recordParts(String id, List<PartUpdate> parts) {
+        return JobStore.answered(() -> step(id, new PartsWrite(parts)).single(PartsOutcome.class));
+    }
+
+    @Override
+    public TransitionResult transition(String id, Transition t) {
+        return step(id, t).single(TransitionResult.class);
+    }
+
+    /**
+     * One atomic step on a job: under its monitor, the rules read the stored record and outcomes, and what they decided
+     * is stored and announced before the monitor is released.
+     */
+    private Applied step(String id, JobWrite call) {
         Entry e = entry(id);
         synchronized (e) {
             checkLive(e);
-            JobRecord r = e.r;
-            InvalidInputException outOfRange = JobChange.partOutOfRange(id, r.parts(), parts);
-            if (outOfRange != null) {
-                throw outOfRange;
-            }
-            if (r.state().isTerminal()) {
-                for (PartUpdate p : parts) {
-                    if (e.partOutcomes[p.part()] != code(p.outcome())) {
-                        throw new JobFinishedException(id, r.state());
-                    }
-                }
-                return new PartsResult(0, r.pending(), false, r);
-            }
-            Instant now = now();
-            JobChange m = new JobChange(r);
-            m.autoStart(now);
-            int changed = 0;
-            long newlyDone = 0;
-            boolean failJob = false;
-            String failWhy = null;
-            List<Integer> changedParts = new ArrayList<>();
-            for (PartUpdate p : parts) {
-                byte before = e.partOutcomes[p.part()];
-                byte now2 = code(p.outcome());
-                if (p.outcome() == Outcome.FAILURE && p.failJob() && !failJob) {
-                    failJob = true;
-                    failWhy = p.reason();
-                }
-                if (before == now2) {
-                    continue;
-                }
-                e.partOutcomes[p.part()] = now2;
-                e.partReasons[p.part()] = p.reason();
-                changed++;
-                changedParts.add(p.part());
-                if (before == NONE) {
-                    newlyDone++;
-                } else if (before == SUCCESS) {
-                    m.succeeded--;
-                } else {
-                    m.failed--;
-                }
-                if (now2 == SUCCESS) {
-                    m.succeeded++;
-                } else {
-                    m.failed++;
-                }
-            }
-            m.progress(newlyDone, now);
-            boolean last = false;
-            if (failJob) {
-                m.finish(JobState.FAILED, now);
-                m.error = JobError.of(failWhy, FailureReason.PART_FAILED);
-            } else if (!r.settled() && m.succeeded + m.failed == r.parts() && m.failed <= r.toleratedFailures()) {
-                last = true;
-                m.settled = true;
-                m.finish(JobState.SUCCEEDED, now);
-            }
-            JobRecord after = m.build();
-            e.r = after;
-            move(e, r.state(), after.state());
-            if (r.state() == JobState.PENDING) {
-                events.publish(StoreEvent.of(EventType.STARTED, after));
-            }
-            for (int p : changedParts) {
-                events.publish(new StoreEvent(EventType.PART, after, p));
-            }
-            if (last) {
-                events.publish(StoreEvent.of(EventType.SETTLED, after));
-            }
-            if (after.state().isTerminal()) {
-                events.publish(StoreEvent.of(EventType.forState(after.state()), after));
-            }
-            return new PartsResult(changed, r.parts() - m.succeeded - m.failed, last, after);
+            Applied applied = JobRules.apply(
+                    e.r,
+                    key -> {
+                        StoredItem i = e.items.get(key);
+                        return i == null ? null : i.outcome();
+                    },
+                    part -> outcome(e.partOutcomes[part]),
+                    List.of(call),
+                    now());
+            store(e, applied);
+            return applied;
         }
+    }
+
+    /** Writes what the rules decided: the record (and its state index), items, parts; then the events, in order. */
+    private void store(Entry e, Applied applied) {
+        if (applied.deleted()) {
+            remove(e);
+        } else if (applied.changed()) {
+            e.r = applied.after();
+            move(e, applied.before().state(), e.r.state());
+            for (ItemUpdate i : applied.items()) {
+                e.items.put(i.key(), new StoredItem(i.key(), i.outcome(), i.reason()));
+            }
+            for (PartUpdate p : applied.parts()) {
+                e.partOutcomes[p.part()] = code(p.outcome());
+                e.partReasons[p.part()] = p.reason();
+            }
+        }
+        applied.events().forEach(events::publish);
     }
 
     private static byte code(Outcome o) {
         return o == Outcome.SUCCESS ? SUCCESS : FAILURE;
     }
 
-    @Override
-    public TransitionResult transition(String id, Transition t) {
-        Entry e = entry(id);
-        synchronized (e) {
-            checkLive(e);
-            JobRecord r = e.r;
-            if (r.state() == t.target()) {
-                return new TransitionResult(r, false);
-            }
-            if (!JobState.canTransition(r.state(), t.target())) {
-                throw new IllegalTransitionException(id, r.state(), t.target());
-            }
-            Instant now = now();
-            JobChange m = new JobChange(r);
-            if (t.target() == JobState.RUNNING) {
-                m.autoStart(now);
-            } else {
-                m.finish(t.target(), now);
-                m.result = t.resultJson();
-                m.error = t.error();
-            }
-            JobRecord after = m.build();
-            e.r = after;
-            move(e, r.state(), after.state());
-            events.publish(StoreEvent.of(EventType.forState(after.state()), after));
-            return new TransitionResult(after, true);
-        }
-    }
-
-    @Override
-    public JobRecord heartbeat(String id) {
-        Entry e = entry(id);
-        synchronized (e) {
-            checkLive(e);
-            JobRecord r = e.r;
-            if (r.state().isTerminal()) {
-                throw new JobFinishedException(id, r.state());
-            }
-            Instant now = now();
-            JobChange m = new JobChange(r);
-            m.updatedAt = now;
-            if (r.state() == JobState.RUNNING) {
-                m.leaseUntil = JobChange.plus(now, r.heartbeat());
-            }
-            e.r = m.build();
-            return e.r;
-        }
+    private static Outcome outcome(byte code) {
+        return code == NONE ? null : code == SUCCESS ? Outcome.SUCCESS : Outcome.FAILURE;
     }
 
     @Override
@@ -454,10 +358,7 @@ public final class MemoryJobStore implements JobStore {
         Entry e = entry(id);
         synchronized (e) {
             checkLive(e);
-            if (part < 0 || part >= e.payloads.length) {
-                throw new InvalidInputException(
-                        "part", "must be between 0 and " + (e.payloads.length - 1) + ", was " + part);
-            }
+            JobRules.checkPart(id, e.payloads.length, part);
             return Optional.of(e.payloads[part]);
         }
     }
@@ -491,41 +392,12 @@ public final class MemoryJobStore implements JobStore {
                 break;
             }
             synchronized (e) {
-                if (!e.deleted && JobChange.isDue(e.r, kind, now)) {
+                if (!e.deleted && JobRules.isDue(e.r, kind, now)) {
                     out.add(e.r.id());
                 }
             }
         }
         return out;
-    }
-
-    @Override
-    public Optional<JobRecord> expire(String id, SweepKind kind) {
-        Entry e = jobs.get(id);
-        if (e == null) {
-            return Optional.empty();
-        }
-        synchronized (e) {
-            Instant now = now();
-            if (e.deleted || !JobChange.isDue(e.r, kind, now)) {
-                return Optional.empty();
-            }
-            if (kind == SweepKind.RETENTION) {
-                remove(e);
-                return Optional.of(e.r);
-            }
-            JobRecord r = e.r;
-            JobChange m = new JobChange(r);
-            m.finish(JobState.FAILED, now);
-            m.error = kind == SweepKind.STALLED
-                    ? JobError.of("heartbeat lease lapsed at " + r.leaseUntil(), FailureReason.STALLED)
-                    : JobError.of("deadline passed at " + r.deadline(), FailureReason.TIMEOUT);
-            JobRecord after = m.build();
-            e.r = after;
-            move(e, r.state(), after.state());
-            events.publish(StoreEvent.of(EventType.FAILED, after));
-            return Optional.of(after);
-        }
     }
 
     @Override
@@ -539,6 +411,7 @@ public final class MemoryJobStore implements JobStore {
                 return false;
             }
             remove(e);
+            events.publish(StoreEvent.of(EventType.DELETED, e.r));
             return true;
         }
     }
@@ -551,7 +424,6 @@ public final class MemoryJobStore implements JobStore {
         unindex(byName, e.r.name(), e.key);
         unindex(byScope, e.r.scope(), e.key);
         unindex(byParent, e.r.parent(), e.key);
-        events.publish(StoreEvent.of(EventType.DELETED, e.r));
     }
 
     private static void unindex(ConcurrentHashMap<String, NavigableSet<Key>> idx, String value, Key key) {
