@@ -91,14 +91,6 @@ public abstract class Dialect {
     /** @return true if {@code e} says the primary key is taken */
     public abstract boolean isDuplicateKey(SQLException e);
 
-    /**
-     * Whether {@code UPDATE … RETURNING} is available, which lets the store record counts on a running job in one
-     * autocommit statement.
-     */
-    public boolean updateReturning() {
-        return false;
-    }
-
     /** @return true if the transaction failed on a deadlock or serialisation conflict and may simply be run again */
     public boolean isRetryable(SQLException e) {
         String state = e.getSQLState();

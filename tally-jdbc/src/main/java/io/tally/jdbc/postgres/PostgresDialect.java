@@ -64,11 +64,6 @@ public final class PostgresDialect extends Dialect {
     }
 
     @Override
-    public boolean updateReturning() {
-        return true;
-    }
-
-    @Override
     public boolean isUnstorableText(SQLException e) {
         return "22021".equals(e.getSQLState()) || "22P05".equals(e.getSQLState());
     }

@@ -25,10 +25,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
 /**
- * PostgreSQL's one-statement {@code record} matches the reference store field for field (the rate bit for bit), and
- * progress-only writes reach other processes as coalesced notifications sent after the commit.
+ * What PostgreSQL stores after a write is what the rules decided, field for field (the rate bit for bit through a
+ * DOUBLE PRECISION column), whether the write went alone or combined with others; and progress-only writes reach other
+ * processes as coalesced notifications sent after the commit.
  */
-class PostgresFastPathIT {
+class PostgresWritesIT {
 
     private static String schema() {
         return "fp_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
@@ -150,7 +151,7 @@ class PostgresFastPathIT {
     }
 
     @Test
-    void singlePartsMatchTheReferenceStoreExactlyWhicheverPathTheyTake() throws Exception {
+    void singlePartsMatchTheReferenceStoreExactly() throws Exception {
         // New parts of a running job take the one-statement path; duplicates, retries of failed parts, a pending job
         // and the last part take the general one. Every answer and the stored row must be the reference store's.
         String base = TestServices.postgresUrl();

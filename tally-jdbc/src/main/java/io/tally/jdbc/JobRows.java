@@ -1,0 +1,184 @@
+package io.tally.jdbc;
+
+import io.tally.FailureReason;
+import io.tally.JobError;
+import io.tally.JobState;
+import io.tally.Outcome;
+import io.tally.store.JobRecord;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * How a job is a row of the jobs table and back, and the codes of the items' and parts' outcome columns: times are UTC
+ * epoch milliseconds, durations milliseconds, states their enum names, JSON kept as text.
+ */
+final class JobRows {
+    private JobRows() {}
+
+    /** Outcome codes of the items and parts tables. */
+    static final int NONE = 0;
+
+    static final int SUCCESS = 1;
+    static final int FAILURE = 2;
+
+    /** The jobs table's columns in the order {@link #bindInsert} binds them. */
+    static final String COLS = "id, name, scope, parent, metadata, state, total, succeeded, failed, parts,"
+            + " tolerated_failures, settled, created_at, started_at, updated_at, finished_at, timeout_ms,"
+            + " heartbeat_ms, retain_ms, deadline, lease_until, retain_until, result, error_message, error_type,"
+            + " error_stack, error_reason, message, rate, rate_at, rate_acc";
+
+    /** @return the job of the current row of {@code rs}, which selected {@link #COLS} */
+    static JobRecord read(ResultSet rs) throws SQLException {
+        String errorReason = rs.getString("error_reason");
+        JobError error = errorReason == null
+                ? null
+                : new JobError(
+                        rs.getString("error_message"),
+                        rs.getString("error_type"),
+                        rs.getString("error_stack"),
+                        FailureReason.ofCode(errorReason));
+        double rate = rs.getDouble("rate");
+        Double rateOrNull = rs.wasNull() ? null : rate;
+        return new JobRecord(
+                rs.getString("id"),
+                rs.getString("name"),
+                rs.getString("scope"),
+                rs.getString("parent"),
+                rs.getString("metadata"),
+                JobState.valueOf(rs.getString("state")),
+                rs.getLong("total"),
+                rs.getLong("succeeded"),
+                rs.getLong("failed"),
+                rs.getInt("parts"),
+                rs.getInt("tolerated_failures"),
+                rs.getBoolean("settled"),
+                instant(rs, "created_at"),
+                instant(rs, "started_at"),
+                instant(rs, "updated_at"),
+                instant(rs, "finished_at"),
+                duration(rs, "timeout_ms"),
+                duration(rs, "heartbeat_ms"),
+                duration(rs, "retain_ms"),
+                instant(rs, "deadline"),
+                instant(rs, "lease_until"),
+                instant(rs, "retain_until"),
+                rs.getString("result"),
+                error,
+                rs.getString("message"),
+                rateOrNull,
+                instant(rs, "rate_at"),
+                rs.getLong("rate_acc"));
+    }
+
+    /** Binds every column of {@code r}, in the order of {@link #COLS}, from parameter 1. */
+    static void bindInsert(PreparedStatement ps, JobRecord r) throws SQLException {
+        int i = 1;
+        ps.setString(i++, r.id());
+        ps.setString(i++, r.name());
+        ps.setString(i++, r.scope());
+        ps.setString(i++, r.parent());
+        ps.setString(i++, r.metadataJson());
+        ps.setString(i++, r.state().name());
+        ps.setLong(i++, r.total());
+        ps.setLong(i++, r.succeeded());
+        ps.setLong(i++, r.failed());
+        ps.setInt(i++, r.parts());
+        ps.setInt(i++, r.toleratedFailures());
+        ps.setBoolean(i++, r.settled());
+        setInstant(ps, i++, r.createdAt());
+        setInstant(ps, i++, r.startedAt());
+        setInstant(ps, i++, r.updatedAt());
+        setInstant(ps, i++, r.finishedAt());
+        setDuration(ps, i++, r.timeout());
+        setDuration(ps, i++, r.heartbeat());
+        setDuration(ps, i++, r.retainFor());
+        i = bindChangeable(ps, i, r);
+        ps.setLong(i, r.rateAcc());
+    }
+
+    /**
+     * Binds what a write may change of {@code r} (deadline, lease, retention, result, error, message, rate state but
+     * for {@code rate_acc}), from parameter {@code i}: the shared middle of {@link #bindInsert} and the job update.
+     *
+     * @return the next parameter index
+     */
+    static int bindChangeable(PreparedStatement ps, int i, JobRecord r) throws SQLException {
+        setInstant(ps, i++, r.deadline());
+        setInstant(ps, i++, r.leaseUntil());
+        setInstant(ps, i++, r.retainUntil());
+        ps.setString(i++, r.resultJson());
+        JobError e = r.error();
+        ps.setString(i++, e == null ? null : e.message());
+        ps.setString(i++, e == null ? null : e.type());
+        ps.setString(i++, e == null ? null : e.stack());
+        ps.setString(i++, e == null ? null : e.reason().code());
+        ps.setString(i++, r.message());
+        if (r.rate() == null) {
+            ps.setNull(i++, Types.DOUBLE);
+        } else {
+            ps.setDouble(i++, r.rate());
+        }
+        setInstant(ps, i++, r.rateAt());
+        return i;
+    }
+
+    static void setInstant(PreparedStatement ps, int i, Instant v) throws SQLException {
+        if (v == null) {
+            ps.setNull(i, Types.BIGINT);
+        } else {
+            ps.setLong(i, v.toEpochMilli());
+        }
+    }
+
+    private static void setDuration(PreparedStatement ps, int i, Duration v) throws SQLException {
+        if (v == null) {
+            ps.setNull(i, Types.BIGINT);
+        } else {
+            ps.setLong(i, v.toMillis());
+        }
+    }
+
+    private static Instant instant(ResultSet rs, String column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(v);
+    }
+
+    private static Duration duration(ResultSet rs, String column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : Duration.ofMillis(v);
+    }
+
+    /** Binds {@code args} (Long, Integer or String) from parameter 1. */
+    static void bindAll(PreparedStatement ps, List<Object> args) throws SQLException {
+        int i = 1;
+        for (Object a : args) {
+            if (a instanceof Long l) {
+                ps.setLong(i++, l);
+            } else if (a instanceof Integer n) {
+                ps.setInt(i++, n);
+            } else {
+                ps.setString(i++, (String) a);
+            }
+        }
+    }
+
+    /** @return {@code n} comma-separated parameter marks */
+    static String marks(int n) {
+        return String.join(", ", Collections.nCopies(n, "?"));
+    }
+
+    static int code(Outcome o) {
+        return o == Outcome.SUCCESS ? SUCCESS : FAILURE;
+    }
+
+    /** @return the outcome of a stored code, null for {@link #NONE} (a pending part) */
+    static Outcome outcome(int code) {
+        return code == NONE ? null : code == SUCCESS ? Outcome.SUCCESS : Outcome.FAILURE;
+    }
+}

@@ -1,0 +1,375 @@
+package io.tally.jdbc;
+
+import io.tally.JobNotFoundException;
+import io.tally.Outcome;
+import io.tally.store.Applied;
+import io.tally.store.ItemUpdate;
+import io.tally.store.JobRecord;
+import io.tally.store.JobRules;
+import io.tally.store.JobWrite;
+import io.tally.store.PartUpdate;
+import io.tally.store.PartsWrite;
+import io.tally.store.ProgressUpdate;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * Every write to an existing job of the SQL store — progress, parts, transitions — as one transaction that applies
+ * {@link JobRules} to the locked rows, with group commit.
+ *
+ * <p><b>Group commit</b> (flat combining, {@link GroupCommit}). A caller queues its write on its job's lock stripe;
+ * whichever caller holds the stripe takes every write queued there (up to {@value #MAX_CALLS}, of any jobs of the
+ * stripe) and applies them in one transaction: lock the rows of their jobs in one statement ({@code SELECT … WHERE id
+ * IN (…) ORDER BY id FOR UPDATE}: one order, so two batches never deadlock each other), read the stored outcomes of
+ * the items and parts the writes name, apply the rules job by job, write the items, parts and jobs in batched
+ * statements, commit. The callers it served are woken with their own answers, each the answer it would have got alone,
+ * {@code last} included, because the rules apply a job's writes one after the other on its locked row. A lone caller
+ * never waits for company: a batch only takes what queued up while a transaction was under way.
+ *
+ * <p>If a batch of several writes fails as a whole (a deadlock past its retries, text the database cannot store, the
+ * database gone), each of its writes is run again on its own, so that one caller's bad input or a conflict is that
+ * caller's answer only.
+ */
+final class JobWriter {
+    /** Writes one transaction applies at most; the rest wait for the next one. */
+    private static final int MAX_CALLS = 256;
+
+    private static final int IN_CHUNK = 500;
+
+    private final Transactions transactions;
+    private final Tables t;
+    private final Clock clock;
+    private final Queue<Pending>[] queues;
+    private final String lockSuffix;
+    private final String upsertItem;
+    private final String updatePart;
+    private final String updateJob;
+
+    /** One write waiting for its batch; its answer is its {@link Applied.Reply}. */
+    private static final class Pending extends GroupCommit.Call {
+        final String id;
+        final JobWrite write;
+
+        Pending(String id, JobWrite write) {
+            this.id = id;
+            this.write = write;
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    JobWriter(Transactions transactions, Dialect dialect, Tables t, Clock clock) {
+        this.transactions = transactions;
+        this.t = t;
+        this.clock = clock;
+        this.queues = new Queue[transactions.stripes()];
+        for (int i = 0; i < queues.length; i++) {
+            queues[i] = new ConcurrentLinkedQueue<>();
+        }
+        this.lockSuffix = " ORDER BY id" + dialect.forUpdate();
+        this.upsertItem = dialect.upsertItem(t.items);
+        this.updatePart = "UPDATE " + t.parts + " SET outcome = ?, reason = ? WHERE job_id = ? AND part = ?";
+        this.updateJob = "UPDATE " + t.jobs + " SET state = ?, total = total + ?, succeeded = succeeded + ?,"
+                + " failed = failed + ?, settled = ?, started_at = ?, updated_at = ?, finished_at = ?, deadline = ?,"
+                + " lease_until = ?, retain_until = ?, result = " + dialect.json("?") + ", error_message = ?,"
+                + " error_type = ?, error_stack = ?, error_reason = ?, message = ?, rate = ?, rate_at = ?,"
+                + " rate_acc = ? WHERE id = ? AND state = ? AND settled = ?";
+    }
+
+    /**
+     * Applies {@code write} to job {@code id}, with whatever other writes queue up meanwhile on its stripe.
+     *
+     * @return the answer of the rules for this write
+     * @throws RuntimeException the refusal of the rules, or the store's failure
+     */
+    <T> T apply(String id, JobWrite write, Class<T> answer) {
+        int stripe = transactions.stripeOf(id);
+        Pending mine = new Pending(id, write);
+        Queue<Pending> queue = queues[stripe];
+        queue.add(mine);
+        GroupCommit.await(mine, queue, transactions.stripe(stripe), () -> applyQueued(queue));
+        return ((Applied.Reply) mine.answer()).get(answer);
+    }
+
+    /** Takes the queued writes (up to {@link #MAX_CALLS}) and applies them; called holding the stripe's lock. */
+    private void applyQueued(Queue<Pending> queue) {
+        List<Pending> batch = new ArrayList<>();
+        for (Pending p; batch.size() < MAX_CALLS && (p = queue.poll()) != null; ) {
+            batch.add(p);
+        }
+        if (batch.isEmpty()) {
+            return;
+        }
+        try {
+            answer(batch, run(batch));
+        } catch (RuntimeException | Error e) {
+            if (batch.size() == 1) {
+                RuntimeException failure = e instanceof RuntimeException re ? re : new IllegalStateException(e);
+                batch.get(0).answer(new Applied.Reply(null, failure));
+                if (e instanceof Error) {
+                    throw e;
+                }
+                return;
+            }
+            for (Pending p : batch) { // each on its own: one write's failure is not the others'
+                try {
+                    answer(List.of(p), run(List.of(p)));
+                } catch (RuntimeException alone) {
+                    p.answer(new Applied.Reply(null, alone));
+                }
+            }
+        }
+    }
+
+    private static void answer(List<Pending> batch, List<Applied.Reply> replies) {
+        for (int i = 0; i < batch.size(); i++) {
+            batch.get(i).answer(replies.get(i));
+        }
+    }
+
+    /** One transaction for {@code batch}, under the lock the caller holds. @return one reply per write, in order */
+    private List<Applied.Reply> run(List<Pending> batch) {
+        // The lock is held already (reentrant): write() takes it again only to publish under it after the commit.
+        String first = batch.get(0).id;
+        return transactions.write(
+                transactions.lockOf(first),
+                batch.size() == 1 ? "write job " + first : "write " + batch.size() + " calls",
+                tx -> step(tx, batch));
+    }
+
+    private List<Applied.Reply> step(Transactions.Tx tx, List<Pending> batch) throws SQLException {
+        Map<String, List<Pending>> byJob = new LinkedHashMap<>();
+        for (Pending p : batch) {
+            byJob.computeIfAbsent(p.id, k -> new ArrayList<>()).add(p);
+        }
+        Map<String, JobRecord> locked = lock(tx.c, byJob.keySet());
+        Instant now = Instant.ofEpochMilli(clock.millis());
+        Map<Pending, Applied.Reply> replies = new HashMap<>();
+        List<Applied> changed = new ArrayList<>();
+        for (Map.Entry<String, List<Pending>> job : byJob.entrySet()) {
+            String id = job.getKey();
+            JobRecord r = locked.get(id);
+            if (r == null) {
+                job.getValue().forEach(p -> replies.put(p, new Applied.Reply(null, new JobNotFoundException(id))));
+                continue;
+            }
+            List<JobWrite> writes = new ArrayList<>();
+            Set<String> keys = new LinkedHashSet<>();
+            Set<Integer> parts = new TreeSet<>();
+            for (Pending p : job.getValue()) {
+                writes.add(p.write);
+                if (p.write instanceof ProgressUpdate u) {
+                    u.items().forEach(i -> keys.add(i.key()));
+                } else if (p.write instanceof PartsWrite w) {
+                    w.parts().forEach(part -> parts.add(part.part()));
+                }
+            }
+            Map<String, Outcome> items = keys.isEmpty() ? Map.of() : itemOutcomes(tx.c, id, keys);
+            Map<Integer, Outcome> stored = parts.isEmpty() ? Map.of() : partOutcomes(tx.c, id, parts);
+            Applied applied = JobRules.apply(r, items::get, stored::get, writes, now);
+            for (int i = 0; i < writes.size(); i++) {
+                replies.put(job.getValue().get(i), applied.replies().get(i));
+            }
+            if (applied.changed()) {
+                changed.add(applied);
+            }
+            applied.events().forEach(tx::emit);
+        }
+        persist(tx, changed);
+        List<Applied.Reply> out = new ArrayList<>(batch.size());
+        batch.forEach(p -> out.add(replies.get(p)));
+        return out;
+    }
+
+    /** @return the rows of {@code ids} that exist, locked for the transaction, in one statement per chunk */
+    private Map<String, JobRecord> lock(Connection c, Set<String> ids) throws SQLException {
+        List<String> sorted = new ArrayList<>(new TreeSet<>(ids));
+        Map<String, JobRecord> out = new HashMap<>();
+        for (int from = 0; from < sorted.size(); from += IN_CHUNK) {
+            List<String> chunk = sorted.subList(from, Math.min(sorted.size(), from + IN_CHUNK));
+            String sql = "SELECT " + JobRows.COLS + " FROM " + t.jobs + " WHERE id IN (" + JobRows.marks(chunk.size())
+                    + ")" + lockSuffix;
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                for (int i = 0; i < chunk.size(); i++) {
+                    ps.setString(i + 1, chunk.get(i));
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        JobRecord r = JobRows.read(rs);
+                        out.put(r.id(), r);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Writes what the rules decided for each changed job: deletions, items, parts, then the job rows. */
+    private void persist(Transactions.Tx tx, List<Applied> changed) throws SQLException {
+        if (changed.isEmpty()) {
+            return;
+        }
+        List<Applied> updated = new ArrayList<>(changed.size());
+        for (Applied a : changed) {
+            if (a.deleted()) {
+                JdbcJobStore.deleteRows(tx.c, t, a.before().id());
+            } else {
+                updated.add(a);
+            }
+        }
+        try (PreparedStatement ps = tx.c.prepareStatement(upsertItem)) {
+            boolean any = false;
+            for (Applied a : updated) {
+                for (ItemUpdate i : a.items()) {
+                    ps.setString(1, a.before().id());
+                    ps.setString(2, i.key());
+                    ps.setInt(3, JobRows.code(i.outcome()));
+                    ps.setString(4, i.reason());
+                    ps.addBatch();
+                    any = true;
+                }
+            }
+            if (any) {
+                ps.executeBatch();
+            }
+        }
+        try (PreparedStatement ps = tx.c.prepareStatement(updatePart)) {
+            boolean any = false;
+            for (Applied a : updated) {
+                for (PartUpdate p : a.parts()) {
+                    ps.setInt(1, JobRows.code(p.outcome()));
+                    ps.setString(2, p.reason());
+                    ps.setString(3, a.before().id());
+                    ps.setInt(4, p.part());
+                    ps.addBatch();
+                    any = true;
+                }
+            }
+            if (any) {
+                ps.executeBatch();
+            }
+        }
+        if (!updated.isEmpty()) {
+            updateJobs(tx.c, updated);
+        }
+    }
+
+    /**
+     * Writes each job as the rules left it, the counters as increments, guarded by the state and settle flag it was
+     * read with. The rows are locked, so the guards hold; a row count of 0 would mean the lock did not (or two steps
+     * both claimed one settle), and is an error that rolls the step back.
+     */
+    private void updateJobs(Connection c, List<Applied> updated) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(updateJob)) {
+            for (Applied a : updated) {
+                JobRecord before = a.before();
+                JobRecord after = a.after();
+                int i = 1;
+                ps.setString(i++, after.state().name());
+                ps.setLong(i++, after.total() - before.total());
+                ps.setLong(i++, after.succeeded() - before.succeeded());
+                ps.setLong(i++, after.failed() - before.failed());
+                ps.setBoolean(i++, after.settled());
+                JobRows.setInstant(ps, i++, after.startedAt());
+                JobRows.setInstant(ps, i++, after.updatedAt());
+                JobRows.setInstant(ps, i++, after.finishedAt());
+                i = JobRows.bindChangeable(ps, i, after);
+                ps.setLong(i++, after.rateAcc());
+                ps.setString(i++, before.id());
+                ps.setString(i++, before.state().name());
+                ps.setBoolean(i, before.settled());
+                ps.addBatch();
+            }
+            int[] counts = ps.executeBatch();
+            for (int k = 0; k < counts.length; k++) {
+                // (SUCCESS_NO_INFO: a driver that does not count batched rows; the lock holds the guard anyway.)
+                if (counts[k] != 1 && counts[k] != java.sql.Statement.SUCCESS_NO_INFO) {
+                    throw new IllegalStateException(
+                            "job " + updated.get(k).before().id() + " changed under its row lock");
+                }
+            }
+        }
+    }
+
+    private Map<String, Outcome> itemOutcomes(Connection c, String id, Set<String> keys) throws SQLException {
+        Map<String, Outcome> out = new HashMap<>();
+        List<String> all = new ArrayList<>(keys);
+        for (int from = 0; from < all.size(); from += IN_CHUNK) {
+            List<String> chunk = all.subList(from, Math.min(all.size(), from + IN_CHUNK));
+            String sql = "SELECT item_key, outcome FROM " + t.items + " WHERE job_id = ? AND item_key IN ("
+                    + JobRows.marks(chunk.size()) + ")";
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setString(1, id);
+                int i = 2;
+                for (String k : chunk) {
+                    ps.setString(i++, k);
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.put(rs.getString(1), JobRows.outcome(rs.getInt(2)));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Reads the stored outcomes of the given parts (none for a pending part): one range read when they are dense,
+     * else IN lists.
+     */
+    private Map<Integer, Outcome> partOutcomes(Connection c, String id, Set<Integer> wanted) throws SQLException {
+        Map<Integer, Outcome> out = new HashMap<>();
+        int min = wanted.stream().mapToInt(Integer::intValue).min().orElseThrow();
+        int max = wanted.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        if ((long) max - min + 1 <= 2L * wanted.size() + 16) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT part, outcome FROM " + t.parts + " WHERE job_id = ? AND part >= ? AND part <= ?")) {
+                ps.setString(1, id);
+                ps.setInt(2, min);
+                ps.setInt(3, max);
+                readOutcomes(ps, wanted, out);
+            }
+            return out;
+        }
+        List<Integer> all = new ArrayList<>(wanted);
+        for (int from = 0; from < all.size(); from += IN_CHUNK) {
+            List<Integer> chunk = all.subList(from, Math.min(all.size(), from + IN_CHUNK));
+            try (PreparedStatement ps = c.prepareStatement("SELECT part, outcome FROM " + t.parts
+                    + " WHERE job_id = ? AND part IN (" + JobRows.marks(chunk.size()) + ")")) {
+                ps.setString(1, id);
+                int i = 2;
+                for (int p : chunk) {
+                    ps.setInt(i++, p);
+                }
+                readOutcomes(ps, wanted, out);
+            }
+        }
+        return out;
+    }
+
+    private static void readOutcomes(PreparedStatement ps, Set<Integer> wanted, Map<Integer, Outcome> out)
+            throws SQLException {
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                Outcome o = JobRows.outcome(rs.getInt(2));
+                if (o != null && wanted.contains(rs.getInt(1))) {
+                    out.put(rs.getInt(1), o);
+                }
+            }
+        }
+    }
+}
