@@ -9,10 +9,12 @@ import io.tally.store.LogEntry;
 import io.tally.store.ProgressUpdate;
 import io.tally.store.StoredItem;
 import io.tally.store.Transition;
+import io.tally.store.TransitionResult;
 import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -78,7 +80,7 @@ public final class Job {
      * @return the progress after it
      */
     public Progress record(ProgressUpdate update) {
-        JobStore store = tally.store();
+        JobStore store = tally.storeSpi();
         return tally.progressOf(store.await(store.record(id, checked(update))));
     }
 
@@ -96,7 +98,7 @@ public final class Job {
      * Stores without an asynchronous client answer before this returns.
      */
     public CompletableFuture<Progress> recordAsync(ProgressUpdate update) {
-        return tally.store().record(id, checked(update)).thenApply(tally::progressOf);
+        return tally.storeSpi().record(id, checked(update)).thenApply(tally::progressOf);
     }
 
     /** {@link #recordSuccess()} without blocking; see {@link #recordAsync}. */
@@ -152,7 +154,7 @@ public final class Job {
 
     /** @return the job, read fresh from the store */
     public JobSnapshot snapshot() {
-        return tally.snapshotOf(tally.store().find(id).orElseThrow(() -> new JobNotFoundException(id)));
+        return tally.snapshotOf(tally.storeSpi().find(id).orElseThrow(() -> new JobNotFoundException(id)));
     }
 
     /** @return the detailed progress: item keys by outcome, read from the store page by page */
@@ -163,7 +165,7 @@ public final class Job {
         }
         String after = null;
         while (true) {
-            Page<StoredItem> page = tally.store().items(id, null, after, 1000);
+            Page<StoredItem> page = tally.storeSpi().items(id, null, after, 1000);
             for (StoredItem i : page.items()) {
                 out.get(i.outcome()).add(i.key());
             }
@@ -176,7 +178,20 @@ public final class Job {
 
     /** @return items with their outcomes and reasons, one page at a time by key */
     public Page<StoredItem> items(Outcome outcome, String afterKey, int limit) {
-        return tally.store().items(id, outcome, afterKey, limit);
+        return tally.storeSpi().items(id, outcome, afterKey, limit);
+    }
+
+    /**
+     * Starts a PENDING job for this caller alone: of any number of callers claiming one job at once, exactly one gets
+     * the job (the store's guarded {@code PENDING → RUNNING}); the others get empty. A worker that takes dispatched
+     * jobs claims each before it runs it.
+     *
+     * @return the job after the claim, or empty if another caller started it first
+     * @throws IllegalTransitionException if the job already finished
+     */
+    public Optional<JobSnapshot> claim() {
+        TransitionResult r = tally.storeSpi().transition(id, Transition.start());
+        return r.changed() ? Optional.of(tally.snapshotOf(r.record())) : Optional.empty();
     }
 
     /** Moves the job to RUNNING (a no-op if it already runs). @return the job after it */
@@ -230,7 +245,7 @@ public final class Job {
     /** Renews the heartbeat lease. @return the job after it @throws JobFinishedException if the job ended */
     public JobSnapshot heartbeat() {
         return tally.snapshotOf(
-                tally.store().transition(id, Transition.heartbeat()).record());
+                tally.storeSpi().transition(id, Transition.heartbeat()).record());
     }
 
     /** @return a throttled reporter with the default policy (every 2 s, on a 1 % change) */
@@ -243,16 +258,16 @@ public final class Job {
         if (policy == null) {
             throw new InvalidInputException("policy", "must not be null");
         }
-        JobRecord r = tally.store().find(id).orElseThrow(() -> new JobNotFoundException(id));
+        JobRecord r = tally.storeSpi().find(id).orElseThrow(() -> new JobNotFoundException(id));
         if (r.state().isTerminal()) {
             throw new JobFinishedException(id, r.state());
         }
-        return new Reporter(tally.store(), r, policy, tally.clock(), reporters);
+        return new Reporter(tally.storeSpi(), r, policy, tally.clock(), reporters);
     }
 
     /** Appends a line to the job's log. */
     public void log(String level, String message) {
-        tally.store()
+        tally.storeSpi()
                 .appendLogs(
                         id,
                         List.of(new LogEntry(
@@ -263,9 +278,20 @@ public final class Job {
                                 Validation.optionalText("message", message, Validation.MAX_JSON_BYTES))));
     }
 
+    /**
+     * Appends log records to the job's log in one step; the store numbers them ({@link LogEntry#seq} is ignored). For
+     * a writer that batches its own log lines, as the runner's build log does.
+     */
+    public void log(List<LogEntry> entries) {
+        if (entries == null) {
+            throw new InvalidInputException("entries", "must not be null");
+        }
+        tally.storeSpi().appendLogs(id, List.copyOf(entries));
+    }
+
     /** @return the job's log records after {@code afterSeq}, oldest first */
     public List<LogEntry> logs(long afterSeq, int limit) {
-        return tally.store().logs(id, afterSeq, limit);
+        return tally.storeSpi().logs(id, afterSeq, limit);
     }
 
     private JobSnapshot transition(Transition.Move t) {
@@ -278,7 +304,7 @@ public final class Job {
                 }
             }
         }
-        return tally.snapshotOf(tally.store().transition(id, t).record());
+        return tally.snapshotOf(tally.storeSpi().transition(id, t).record());
     }
 
     private static String key(String item) {

@@ -22,6 +22,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.Spliterator;
@@ -214,6 +215,27 @@ public final class Tally implements AutoCloseable {
         return List.of(new PartUpdate(checkPart(part), Outcome.FAILURE, why, failJob));
     }
 
+    /**
+     * One page of a job's part numbers with the given status, ascending: for a caller that pages itself (an HTTP
+     * listing); {@link #parts(String, PartStatus)} streams them all.
+     *
+     * @param after list parts numbered above this; -1 to start at 0
+     * @param limit at most this many, 1 to 10,000
+     */
+    public List<Integer> parts(String jobId, PartStatus status, int after, int limit) {
+        Validation.id("jobId", jobId);
+        if (status == null) {
+            throw new InvalidInputException("status", "must not be null");
+        }
+        if (after < -1) {
+            throw new InvalidInputException("after", "must be -1 or more, was " + after);
+        }
+        if (limit < 1 || limit > 10_000) {
+            throw new InvalidInputException("limit", "must be between 1 and 10000, was " + limit);
+        }
+        return store.parts(jobId, status, after, limit);
+    }
+
     /** @return the pending part numbers in ascending order, read from the store page by page as the stream is used */
     public Stream<Integer> pendingParts(String jobId) {
         return parts(jobId, PartStatus.PENDING);
@@ -358,9 +380,22 @@ public final class Tally implements AutoCloseable {
         return store.delete(Validation.id("id", id));
     }
 
-    /** @return the store */
-    public JobStore store() {
+    /**
+     * The store SPI underneath, for store authors and administration tools (a schema migration, a store's own
+     * settings). Applications and Tally's own modules use the methods of {@code Tally} and {@link Job}, which validate
+     * their input and keep the rules' order of calls; calling the SPI directly skips both.
+     */
+    public JobStore storeSpi() {
         return store;
+    }
+
+    /**
+     * Checks that the store answers (one cheap read), for health checks.
+     *
+     * @throws StoreUnavailableException if it does not
+     */
+    public void ping() {
+        store.find("tally-ping");
     }
 
     /** @return the clock */
@@ -433,30 +468,32 @@ public final class Tally implements AutoCloseable {
 
         private Builder() {}
 
-        /** @param url the store URL, resolved through {@link JobStoreProvider}s */
+        /**
+         * @param url the store URL, resolved through {@link JobStoreProvider}s (often read from configuration, so it is
+         *     checked as input)
+         * @throws InvalidInputException if it is blank or too long
+         */
         public Builder url(String url) {
             this.url = Validation.text("url", url, 4096);
             return this;
         }
 
-        /** @param store a store built by the application (e.g. on its own connection pool) */
+        /**
+         * @param store a store built by the application (e.g. on its own connection pool)
+         * @throws NullPointerException if it is null
+         */
         public Builder store(JobStore store) {
-            if (store == null) {
-                throw new InvalidInputException("store", "must not be null");
-            }
-            this.store = store;
+            this.store = Objects.requireNonNull(store, "store");
             return this;
         }
 
         /**
          * @param clock the time source (default: the store's clock, or {@link Clock#systemUTC()} for a URL); tests pass
          *     a controllable one
+         * @throws NullPointerException if it is null
          */
         public Builder clock(Clock clock) {
-            if (clock == null) {
-                throw new InvalidInputException("clock", "must not be null");
-            }
-            this.clock = clock;
+            this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 
@@ -466,10 +503,14 @@ public final class Tally implements AutoCloseable {
             return this;
         }
 
-        /** @return the Tally */
+        /**
+         * @return the Tally
+         * @throws IllegalStateException unless exactly one of {@link #url} and {@link #store} was given
+         * @throws InvalidInputException if no store on the class path takes the URL
+         */
         public Tally build() {
             if ((url == null) == (store == null)) {
-                throw new InvalidInputException("url", "give exactly one of url(…) and store(…)");
+                throw new IllegalStateException("give exactly one of url(…) and store(…)");
             }
             if (store != null) {
                 return new Tally(store, clock == null ? store.clock() : clock, closeStore);

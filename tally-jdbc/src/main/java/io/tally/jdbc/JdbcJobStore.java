@@ -106,7 +106,7 @@ public final class JdbcJobStore implements JobStore {
     private static final Logger log = LoggerFactory.getLogger(JdbcJobStore.class);
 
     /** Lock stripes of a database that takes concurrent writers: each runs a transaction (a batch) at a time. */
-    private static final int STRIPES = 8;
+    private static final int STRIPES = Integer.getInteger("tally.stripes", 8);
 
     private final Dialect dialect;
     private final Tables t;
@@ -613,13 +613,13 @@ public final class JdbcJobStore implements JobStore {
 
         private Builder() {}
 
-        /** @param dataSource where connections come from (required) */
+        /** @param dataSource where connections come from (required) @throws NullPointerException if null */
         public Builder dataSource(DataSource dataSource) {
             this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
             return this;
         }
 
-        /** @param dialect the database's dialect (required) */
+        /** @param dialect the database's dialect (required) @throws NullPointerException if null */
         public Builder dialect(Dialect dialect) {
             this.dialect = Objects.requireNonNull(dialect, "dialect");
             return this;
@@ -634,6 +634,7 @@ public final class JdbcJobStore implements JobStore {
         /**
          * @param tablePrefix put before every table and index name (default {@code tally_}); {@code [a-z_][a-z0-9_]*}
          *     or empty
+         * @throws InvalidInputException if it is not (the same check as for a URL's {@code tablePrefix})
          */
         public Builder tablePrefix(String tablePrefix) {
             this.tablePrefix = Objects.requireNonNull(tablePrefix, "tablePrefix");
@@ -641,7 +642,10 @@ public final class JdbcJobStore implements JobStore {
             return this;
         }
 
-        /** @param schema PostgreSQL schema holding the tables, created if missing (default: the search path) */
+        /**
+         * @param schema PostgreSQL schema holding the tables, created if missing (default: the search path)
+         * @throws InvalidInputException if it is not {@code [a-z_][a-z0-9_]*} (the same check as for a URL's)
+         */
         public Builder schema(String schema) {
             this.schema = schema;
             new Tables(schema, "");
@@ -691,15 +695,15 @@ public final class JdbcJobStore implements JobStore {
 
         /**
          * @return the store, migrated if asked
-         * @throws InvalidInputException if the DataSource or dialect is missing
+         * @throws IllegalStateException if the DataSource or dialect is missing
          * @throws StoreUnavailableException if the database cannot be reached while migrating
          */
         public JdbcJobStore build() {
             if (dataSource == null) {
-                throw new InvalidInputException("dataSource", "is required");
+                throw new IllegalStateException("a DataSource is required: dataSource(…)");
             }
             if (dialect == null) {
-                throw new InvalidInputException("dialect", "is required");
+                throw new IllegalStateException("a dialect is required: dialect(…)");
             }
             return new JdbcJobStore(this).open(migrate);
         }

@@ -230,35 +230,35 @@ final class JobWriter {
                 updated.add(a);
             }
         }
-        try (PreparedStatement ps = tx.c.prepareStatement(upsertItem)) {
-            boolean any = false;
-            for (Applied a : updated) {
-                for (ItemUpdate i : a.items()) {
-                    ps.setString(1, a.before().id());
-                    ps.setString(2, i.key());
-                    ps.setInt(3, JobRows.code(i.outcome()));
-                    ps.setString(4, i.reason());
-                    ps.addBatch();
-                    any = true;
+        List<Applied> withItems =
+                updated.stream().filter(a -> !a.items().isEmpty()).toList();
+        if (!withItems.isEmpty()) {
+            try (PreparedStatement ps = tx.c.prepareStatement(upsertItem)) {
+                for (Applied a : withItems) {
+                    for (ItemUpdate i : a.items()) {
+                        ps.setString(1, a.before().id());
+                        ps.setString(2, i.key());
+                        ps.setInt(3, JobRows.code(i.outcome()));
+                        ps.setString(4, i.reason());
+                        ps.addBatch();
+                    }
                 }
-            }
-            if (any) {
                 ps.executeBatch();
             }
         }
-        try (PreparedStatement ps = tx.c.prepareStatement(updatePart)) {
-            boolean any = false;
-            for (Applied a : updated) {
-                for (PartUpdate p : a.parts()) {
-                    ps.setInt(1, JobRows.code(p.outcome()));
-                    ps.setString(2, p.reason());
-                    ps.setString(3, a.before().id());
-                    ps.setInt(4, p.part());
-                    ps.addBatch();
-                    any = true;
+        List<Applied> withParts =
+                updated.stream().filter(a -> !a.parts().isEmpty()).toList();
+        if (!withParts.isEmpty()) {
+            try (PreparedStatement ps = tx.c.prepareStatement(updatePart)) {
+                for (Applied a : withParts) {
+                    for (PartUpdate p : a.parts()) {
+                        ps.setInt(1, JobRows.code(p.outcome()));
+                        ps.setString(2, p.reason());
+                        ps.setString(3, a.before().id());
+                        ps.setInt(4, p.part());
+                        ps.addBatch();
+                    }
                 }
-            }
-            if (any) {
                 ps.executeBatch();
             }
         }
