@@ -53,6 +53,15 @@ public abstract class Dialect {
         return false;
     }
 
+    /**
+     * @return how many write transactions of one store may run at once (its lock stripes); each takes every write
+     *     queued on its stripe (group commit), so fewer stripes make larger batches and fewer commits. A single
+     *     writer ({@link #singleWriter}) has one.
+     */
+    public int writeStripes() {
+        return 4;
+    }
+
     /** Starts a write transaction. */
     public void beginWrite(Connection c) throws SQLException {
         if (c.getAutoCommit()) {

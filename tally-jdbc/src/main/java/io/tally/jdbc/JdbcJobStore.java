@@ -105,9 +105,6 @@ import org.slf4j.LoggerFactory;
 public final class JdbcJobStore implements JobStore {
     private static final Logger log = LoggerFactory.getLogger(JdbcJobStore.class);
 
-    /** Lock stripes of a database that takes concurrent writers: each runs a transaction (a batch) at a time. */
-    private static final int STRIPES = Integer.getInteger("tally.stripes", 8);
-
     private final Dialect dialect;
     private final Tables t;
     private final Clock clock;
@@ -128,7 +125,13 @@ public final class JdbcJobStore implements JobStore {
         DataSource readSource = b.readDataSource == null ? b.dataSource : b.readDataSource;
         this.description = b.description == null ? dialect.name() + " DataSource" : b.description;
         this.transactions = new Transactions(
-                dialect, b.dataSource, readSource, STRIPES, b.readsUnderWriteLock, description, b.secret);
+                dialect,
+                b.dataSource,
+                readSource,
+                dialect.writeStripes(),
+                b.readsUnderWriteLock,
+                description,
+                b.secret);
         this.events = new StoreEvents(
                 b.events ? dialect.eventChannel(t.prefixQualified) : null,
                 b.dataSource,
