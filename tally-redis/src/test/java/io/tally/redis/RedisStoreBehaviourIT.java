@@ -626,7 +626,7 @@ class RedisStoreBehaviourIT {
             Job j = t.create(
                     JobSpec.builder().name("via-url").total(3).start(true).build());
             j.snapshot();
-            assertThat(((RedisJobStore) t.store()).namespace()).isEqualTo(ns);
+            assertThat(((RedisJobStore) t.storeSpi()).namespace()).isEqualTo(ns);
         }
     }
 

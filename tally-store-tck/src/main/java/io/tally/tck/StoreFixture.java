@@ -12,7 +12,7 @@ public interface StoreFixture {
 
     /** @return the store under test */
     default JobStore store() {
-        return tally().store();
+        return tally().storeSpi();
     }
 
     /** @return the clock the store and the Tally read */

@@ -48,7 +48,7 @@ public interface SweepContract extends StoreFixture {
         }
         // The lease index moved too, not only the job's leaseUntil (the sweeper re-checks the latter, so a stale index
         // entry would not show in sweep()'s counts).
-        assertThat(tally().store().sweepCandidates(SweepKind.STALLED, clock().instant(), 10))
+        assertThat(tally().storeSpi().sweepCandidates(SweepKind.STALLED, clock().instant(), 10))
                 .isEmpty();
         assertThat(tally().sweep().stalled()).isZero();
         assertThat(job.snapshot().state()).isEqualTo(JobState.RUNNING);
