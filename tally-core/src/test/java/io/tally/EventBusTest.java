@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.tally.store.JobStore;
 import io.tally.store.memory.MemoryJobStore;
+import io.tally.testing.MutableClock;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
@@ -15,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 class EventBusTest {
     private final AtomicInteger open = new AtomicInteger();
-    private final JobStore store = counting(new MemoryJobStore(new TestClock()));
+    private final JobStore store = counting(new MemoryJobStore(MutableClock.startingNow()));
     private final Tally tally = Tally.builder().store(store).build();
 
     /** The memory store, counting its open event feeds (subscribe opens one, closing its handle ends it). */

@@ -7,6 +7,7 @@ import io.tally.internal.Ids;
 import io.tally.internal.Urls;
 import io.tally.store.Cursor;
 import io.tally.store.RateEstimator;
+import io.tally.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
@@ -44,7 +45,7 @@ class ModelTest {
 
     @Test
     void uuidV7CarriesTheClocksMillisecondsAndNeverRepeats() {
-        TestClock clock = new TestClock();
+        MutableClock clock = MutableClock.startingNow();
         Set<String> ids = new HashSet<>();
         for (int i = 0; i < 100_000; i++) {
             ids.add(Ids.uuidV7(clock));
@@ -103,7 +104,8 @@ class ModelTest {
 
     @Test
     void theBuilderOpensAMemoryStoreByUrl() {
-        try (Tally tally = Tally.builder().url("memory:").clock(new TestClock()).build()) {
+        try (Tally tally =
+                Tally.builder().url("memory:").clock(MutableClock.startingNow()).build()) {
             Job job = tally.create(JobSpec.builder().name("n").build());
             assertThat(tally.get(job.id()).snapshot().createdAt()).isEqualTo(Instant.parse("2026-01-01T00:00:00Z"));
         }

@@ -3,11 +3,12 @@ package io.tally;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tally.testing.MutableClock;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class ReporterTest {
-    private final TestClock clock = new TestClock();
+    private final MutableClock clock = MutableClock.startingNow();
     private final FlakyStore flaky = new FlakyStore(clock);
     private final Tally tally = Tally.builder().store(flaky.store).clock(clock).build();
 

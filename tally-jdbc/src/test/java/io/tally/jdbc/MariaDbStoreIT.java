@@ -1,6 +1,7 @@
 package io.tally.jdbc;
 
 import io.tally.store.JobStore;
+import io.tally.testing.TestServices;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;

@@ -9,6 +9,7 @@ import io.tally.store.NewJob;
 import io.tally.store.PartUpdate;
 import io.tally.store.ProgressUpdate;
 import io.tally.store.StoreEvent;
+import io.tally.testing.TestServices;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Clock;

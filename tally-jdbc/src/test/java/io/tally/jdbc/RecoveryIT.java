@@ -8,6 +8,7 @@ import io.tally.StoreUnavailableException;
 import io.tally.store.JobStore;
 import io.tally.store.NewJob;
 import io.tally.store.ProgressUpdate;
+import io.tally.testing.TestServices;
 import java.net.URI;
 import java.sql.Connection;
 import java.sql.Statement;

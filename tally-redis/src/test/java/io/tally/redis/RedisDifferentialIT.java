@@ -21,7 +21,7 @@ import io.tally.store.StoreEvent;
 import io.tally.store.SweepKind;
 import io.tally.store.Transition;
 import io.tally.store.memory.MemoryJobStore;
-import io.tally.tck.MutableClock;
+import io.tally.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -19,7 +19,7 @@ import io.tally.store.PartsResult;
 import io.tally.store.ProgressUpdate;
 import io.tally.store.RecordedProgress;
 import io.tally.store.memory.MemoryJobStore;
-import io.tally.tck.MutableClock;
+import io.tally.testing.MutableClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -2,7 +2,7 @@ package io.tally.runner;
 
 import io.tally.Tally;
 import io.tally.store.memory.MemoryJobStore;
-import io.tally.tck.MutableClock;
+import io.tally.testing.MutableClock;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;

@@ -2,6 +2,7 @@ package io.tally.tck;
 
 import io.tally.Tally;
 import io.tally.store.JobStore;
+import io.tally.testing.MutableClock;
 import java.time.Clock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -4,6 +4,7 @@ import io.tally.Job;
 import io.tally.JobSpec;
 import io.tally.Tally;
 import io.tally.store.JobStore;
+import io.tally.testing.MutableClock;
 
 /** What every contract needs: a Tally over a fresh, empty store of the kind under test, and its clock. */
 public interface StoreFixture {

@@ -1,4 +1,4 @@
-package io.tally;
+package io.tally.testing;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -7,10 +7,19 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** A controllable clock for core's own tests (the kit's MutableClock lives in a module that depends on core). */
-final class TestClock extends Clock {
-    private final AtomicLong millis =
-            new AtomicLong(Instant.parse("2026-01-01T00:00:00Z").toEpochMilli());
+/** A clock that stands still until a test moves it: time-outs and rates are tested without sleeping. */
+public final class MutableClock extends Clock {
+    private final AtomicLong millis;
+
+    /** @param start the initial time */
+    public MutableClock(Instant start) {
+        this.millis = new AtomicLong(start.toEpochMilli());
+    }
+
+    /** @return a clock at 2026-01-01T00:00:00Z */
+    public static MutableClock startingNow() {
+        return new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    }
 
     /** Moves the clock forward. */
     public void advance(Duration d) {
@@ -34,6 +43,6 @@ final class TestClock extends Clock {
 
     @Override
     public Clock withZone(ZoneId zone) {
-        throw new UnsupportedOperationException();
+        throw new UnsupportedOperationException("a MutableClock is always UTC");
     }
 }

@@ -1,0 +1,106 @@
+package io.tally.testing;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * Finds the real servers the integration tests run against: {@code TALLY_TEST_POSTGRES_URL},
+ * {@code TALLY_TEST_MARIADB_URL}, {@code TALLY_TEST_REDIS_URL}, else the local default port. A server that does not
+ * answer skips the test ({@link Assumptions#abort}), unless {@code TALLY_REQUIRE_SERVICES=1} (set by CI), which fails
+ * it. A server is probed once per test run, with a plain TCP connection, so this class needs no driver.
+ */
+public final class TestServices {
+    private static final Map<String, String> PROBED = new ConcurrentHashMap<>();
+
+    private TestServices() {}
+
+    /** @return the Tally URL of the test PostgreSQL database, after checking it answers */
+    public static String postgresUrl() {
+        return require(env("TALLY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"), 5432);
+    }
+
+    /** @return the Tally URL of the test MariaDB database, after checking it answers */
+    public static String mariadbUrl() {
+        return require(env("TALLY_TEST_MARIADB_URL", "mariadb://root@127.0.0.1:3306/test"), 3306);
+    }
+
+    /** @return the Tally URL of the test Redis, after checking it answers */
+    public static String redisUrl() {
+        return require(redisUrlUnchecked(), 6379);
+    }
+
+    /** @return the Tally URL of the test Redis, unchecked (for tests that check it themselves) */
+    public static String redisUrlUnchecked() {
+        return env("TALLY_TEST_REDIS_URL", "redis://127.0.0.1:6379");
+    }
+
+    /** @return {@code url} with {@code option} ({@code name=value}) added to its query */
+    public static String withOption(String url, String option) {
+        return url + (url.contains("?") ? "&" : "?") + option;
+    }
+
+    /**
+     * @return a plain JDBC connection to the database of a Tally SQL store URL ({@code postgresql://} or
+     *     {@code mariadb://}), for setting up and cleaning up; the driver must be on the test class path
+     */
+    public static Connection connect(String tallyUrl) throws SQLException {
+        URI uri = URI.create(tallyUrl.replaceFirst("^postgres://", "postgresql://"));
+        String scheme = uri.getScheme().equals("mysql") ? "mariadb" : uri.getScheme();
+        int port = uri.getPort() > 0 ? uri.getPort() : scheme.equals("postgresql") ? 5432 : 3306;
+        Properties p = new Properties();
+        if (uri.getUserInfo() != null) {
+            String[] info = uri.getUserInfo().split(":", 2);
+            p.setProperty("user", info[0]);
+            if (info.length > 1) {
+                p.setProperty("password", info[1]);
+            }
+        }
+        p.setProperty("connectTimeout", scheme.equals("postgresql") ? "3" : "3000");
+        return DriverManager.getConnection("jdbc:" + scheme + "://" + uri.getHost() + ":" + port + uri.getPath(), p);
+    }
+
+    private static String env(String name, String dflt) {
+        String v = System.getenv(name);
+        return v == null || v.isBlank() ? dflt : v.trim();
+    }
+
+    private static String require(String url, int defaultPort) {
+        String problem = PROBED.computeIfAbsent(url, u -> probe(u, defaultPort));
+        if (!problem.isEmpty()) {
+            String why = masked(url) + " does not answer: " + problem;
+            if ("1".equals(System.getenv("TALLY_REQUIRE_SERVICES"))) {
+                Assertions.fail(why + " (TALLY_REQUIRE_SERVICES=1)");
+            }
+            Assumptions.abort(why);
+        }
+        return url;
+    }
+
+    /** @return "" if something accepts a TCP connection at the URL's host and port, else why not */
+    private static String probe(String url, int defaultPort) {
+        URI uri = URI.create(url);
+        String host = uri.getHost() == null ? "127.0.0.1" : uri.getHost();
+        int port = uri.getPort() > 0 ? uri.getPort() : defaultPort;
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(host, port), 3000);
+            return "";
+        } catch (IOException | RuntimeException e) {
+            return e.toString();
+        }
+    }
+
+    /** @return the URL without the password of its user info */
+    private static String masked(String url) {
+        return url.replaceFirst("://([^:/@]+):[^@]*@", "://$1:***@");
+    }
+}
