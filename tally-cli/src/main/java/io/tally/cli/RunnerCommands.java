@@ -88,7 +88,7 @@ final class RunnerCommands {
     }
 
     /** Options of the commands that read a definitions file. */
-    abstract static class WithDefinitions extends TallyCli.Base {
+    abstract static class WithDefinitions extends TallyCommand {
         @Option(
                 names = "--definitions",
                 paramLabel = "FILE",
@@ -113,8 +113,7 @@ final class RunnerCommands {
             if (runner.definition(id).isEmpty()) {
                 List<String> ids =
                         runner.definitions().stream().map(d -> d.id()).toList();
-                throw new TallyCli.NotFoundException(
-                        "no such definition: " + id + " (defined: " + String.join(", ", ids) + ")");
+                throw new NotFoundException("no such definition: " + id + " (defined: " + String.join(", ", ids) + ")");
             }
         }
     }
@@ -242,7 +241,7 @@ final class RunnerCommands {
             name = "builds",
             description = "List the builds of a definition, newest first. Without a definitions file the store's jobs "
                     + "named DEF that are builds are listed (exit 3 when there are none).")
-    static final class Builds extends TallyCli.Base {
+    static final class Builds extends TallyCommand {
         @Parameters(paramLabel = "DEF", description = "the definition id")
         String definition;
 
@@ -280,7 +279,7 @@ final class RunnerCommands {
                 } else {
                     builds = query(tally);
                     if (builds.isEmpty()) {
-                        throw new TallyCli.NotFoundException("no builds of definition " + definition + " in the store");
+                        throw new NotFoundException("no builds of definition " + definition + " in the store");
                     }
                 }
                 if (json()) {
@@ -347,7 +346,7 @@ final class RunnerCommands {
             description = "Run the builds and map-reduce parts dispatched to this process until it is stopped "
                     + "(io.tally.runner.Worker). Work is dispatched through a Redis Stream: --redis, or the store "
                     + "itself when it is redis://.")
-    static final class WorkerCmd extends TallyCli.Base {
+    static final class WorkerCmd extends TallyCommand {
         @Option(
                 names = "--definitions",
                 paramLabel = "FILE",

@@ -3,11 +3,8 @@ package io.tally.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.tally.IllegalTransitionException;
 import io.tally.InvalidInputException;
 import io.tally.Job;
-import io.tally.JobExistsException;
-import io.tally.JobFinishedException;
 import io.tally.JobNotFoundException;
 import io.tally.JobQuery;
 import io.tally.JobSnapshot;
@@ -16,7 +13,6 @@ import io.tally.JobState;
 import io.tally.Page;
 import io.tally.PartCompletion;
 import io.tally.Progress;
-import io.tally.StoreUnavailableException;
 import io.tally.SweepResult;
 import io.tally.Tally;
 import io.tally.internal.Urls;
@@ -25,7 +21,6 @@ import io.tally.jdbc.JdbcJobStore;
 import io.tally.jdbc.JdbcJobStoreProvider;
 import io.tally.server.JobJson;
 import io.tally.server.TallyServer;
-import io.tally.store.JobStoreProvider;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,7 +32,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import me.tongfei.progressbar.ProgressBar;
@@ -45,7 +39,6 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -121,13 +114,13 @@ public final class TallyCli implements Callable<Integer> {
      */
     public static int run(Console console, String... args) {
         TallyCli cli = new TallyCli(console);
-        CommandLine cmd = new CommandLine(cli, new Factory(console));
+        CommandLine cmd = new CommandLine(cli, new ConsoleFactory(console));
         cmd.setOut(console.out());
         cmd.setErr(console.err());
         cmd.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             boolean verbose = List.of(args).contains("--verbose");
-            int code = exitCode(e);
-            console.err().println("tally: " + message(e));
+            int code = Errors.exitCode(e);
+            console.err().println("tally: " + Errors.message(e));
             if (verbose) {
                 e.printStackTrace(console.err());
             }
@@ -145,142 +138,17 @@ public final class TallyCli implements Callable<Integer> {
         return code;
     }
 
-    static int exitCode(Throwable e) {
-        if (e instanceof JobNotFoundException || e instanceof NotFoundException) {
-            return NOT_FOUND;
-        }
-        if (e instanceof StoreUnavailableException) {
-            return UNAVAILABLE;
-        }
-        if (e instanceof InvalidInputException || e instanceof CommandLine.ParameterException) {
-            return USAGE;
-        }
-        return JOB_FAILED;
-    }
-
-    private static String message(Throwable e) {
-        String m = e.getMessage();
-        if (e instanceof IllegalTransitionException
-                || e instanceof JobFinishedException
-                || e instanceof JobExistsException
-                || e instanceof JobNotFoundException
-                || e instanceof NotFoundException
-                || e instanceof InvalidInputException
-                || e instanceof StoreUnavailableException) {
-            return m;
-        }
-        return m == null ? e.toString() : e.getClass().getSimpleName() + ": " + m;
-    }
-
     @Override
     public Integer call() {
         new CommandLine(this).usage(console.out());
         return USAGE;
     }
 
-    /** A definition (or another named thing that is not a job) does not exist: exit code 3. */
-    static final class NotFoundException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        NotFoundException(String message) {
-            super(message, null, false, false);
-        }
-    }
-
-    /** Gives every command the console. */
-    private static final class Factory implements CommandLine.IFactory {
-        private final Console console;
-
-        Factory(Console console) {
-            this.console = console;
-        }
-
-        @Override
-        public <K> K create(Class<K> cls) throws Exception {
-            if (Base.class.isAssignableFrom(cls)) {
-                K k = CommandLine.defaultFactory().create(cls);
-                ((Base) k).console = console;
-                return k;
-            }
-            if (cls == TallyCli.class) {
-                return cls.cast(new TallyCli(console));
-            }
-            return CommandLine.defaultFactory().create(cls);
-        }
-    }
-
-    /** Options every command takes. */
-    static final class Common {
-        @Option(
-                names = "--store",
-                paramLabel = "URL",
-                description = "store URL: memory:, sqlite:PATH, postgresql://…, mariadb://…, redis://… "
-                        + "(default: env TALLY_STORE, else " + DEFAULT_STORE + ")")
-        String store;
-
-        @Option(names = "--json", description = "print JSON (the default when stdout is not a terminal)")
-        boolean json;
-
-        @Option(names = "--verbose", description = "print stack traces of errors")
-        boolean verbose;
-    }
-
-    /** What all commands share: the console, the common options, opening the store, printing. */
-    abstract static class Base implements Callable<Integer> {
-        Console console;
-
-        @Mixin
-        Common common;
-
-        boolean json() {
-            return common.json || !console.terminal();
-        }
-
-        String storeUrl() {
-            if (common.store != null && !common.store.isBlank()) {
-                return common.store;
-            }
-            String env = console.env().get("TALLY_STORE");
-            return env != null && !env.isBlank() ? env : DEFAULT_STORE;
-        }
-
-        /** Opens the store; the SQLite default gets a clear message when this build has no SQLite store. */
-        Tally open() {
-            return open(storeUrl());
-        }
-
-        /** Opens the store at {@code url}, as {@link #open()} does. */
-        Tally open(String url) {
-            if (url.startsWith("sqlite:") && !hasProvider(url)) {
-                throw new StoreUnavailableException("the SQLite store (" + url + ") is not in this build "
-                        + "(module tally-jdbc is missing); pass --store memory: or set TALLY_STORE");
-            }
-            return console.opener().apply(url);
-        }
-
-        static boolean hasProvider(String url) {
-            for (JobStoreProvider p : ServiceLoader.load(JobStoreProvider.class)) {
-                if (p.supports(url)) {
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        void print(JsonNode node) {
-            console.out().println(node.toString());
-        }
-
-        void println(String s) {
-            console.out().println(s);
-        }
-    }
-
     // ------------------------------------------------------------------ serve
 
     /** {@code tally serve}: the HTTP API and dashboard. */
     @Command(name = "serve", description = "Run the HTTP API and the live dashboard.")
-    static final class Serve extends Base {
+    static final class Serve extends TallyCommand {
         @Option(names = "--port", defaultValue = "8080", description = "TCP port (default ${DEFAULT-VALUE})")
         int port;
 
@@ -319,7 +187,7 @@ public final class TallyCli implements Callable<Integer> {
         public Integer call() throws Exception {
             String url = storeUrl();
             Tally tally;
-            if (url.startsWith("sqlite:") && !hasProvider(url)) {
+            if (url.startsWith("sqlite:") && !Stores.hasProvider(url)) {
                 console.err()
                         .println("tally: the SQLite store is not in this build (module tally-jdbc is missing); "
                                 + "serving from memory: instead, so jobs are lost when the server stops. "
@@ -393,7 +261,7 @@ public final class TallyCli implements Callable<Integer> {
 
     /** {@code tally ls}. */
     @Command(name = "ls", description = "List jobs, newest first.")
-    static final class Ls extends Base {
+    static final class Ls extends TallyCommand {
         @Option(names = "--state", description = "PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED or SKIPPED")
         String state;
 
@@ -463,7 +331,7 @@ public final class TallyCli implements Callable<Integer> {
 
     /** {@code tally info ID}. */
     @Command(name = "info", description = "Show one job.")
-    static final class Info extends Base {
+    static final class Info extends TallyCommand {
         @Parameters(paramLabel = "ID")
         String id;
 
@@ -520,7 +388,7 @@ public final class TallyCli implements Callable<Integer> {
 
     /** {@code tally pending ID}. */
     @Command(name = "pending", description = "Print the pending part numbers, one per line.")
-    static final class Pending extends Base {
+    static final class Pending extends TallyCommand {
         @Parameters(paramLabel = "ID")
         String id;
 
@@ -548,7 +416,7 @@ public final class TallyCli implements Callable<Integer> {
             description = "Follow a job until it ends; exit 0 if it SUCCEEDED, 1 otherwise.",
             exitCodeListHeading = "%nExit codes:%n",
             exitCodeList = {"0:SUCCEEDED", "1:FAILED, CANCELLED or SKIPPED", "3:not found", "4:store unavailable"})
-    static final class Watch extends Base {
+    static final class Watch extends TallyCommand {
         @Parameters(paramLabel = "ID")
         String id;
 
@@ -621,7 +489,7 @@ public final class TallyCli implements Callable<Integer> {
 
     /** {@code tally create}. */
     @Command(name = "create", description = "Create a job and print its id.")
-    static final class Create extends Base {
+    static final class Create extends TallyCommand {
         @Option(names = "--name", required = true)
         String name;
 
@@ -734,7 +602,7 @@ public final class TallyCli implements Callable<Integer> {
             name = "complete",
             description = "Mark a part done; prints {\"first\":…,\"remaining\":…,\"last\":…}. "
                     + "Exactly one call per job ever prints \"last\":true: run the reduce on it.")
-    static final class Complete extends Base {
+    static final class Complete extends TallyCommand {
         @Parameters(index = "0", paramLabel = "ID")
         String id;
 
@@ -753,7 +621,7 @@ public final class TallyCli implements Callable<Integer> {
 
     /** {@code tally fail ID}. */
     @Command(name = "fail", description = "Fail a part (with --part) or the whole job.")
-    static final class Fail extends Base {
+    static final class Fail extends TallyCommand {
         @Parameters(paramLabel = "ID")
         String id;
 
@@ -793,7 +661,7 @@ public final class TallyCli implements Callable<Integer> {
 
     /** {@code tally cancel ID}. */
     @Command(name = "cancel", description = "Cancel a job.")
-    static final class Cancel extends Base {
+    static final class Cancel extends TallyCommand {
         @Parameters(paramLabel = "ID")
         String id;
 
@@ -817,7 +685,7 @@ public final class TallyCli implements Callable<Integer> {
 
     /** {@code tally sweep}. */
     @Command(name = "sweep", description = "Fail stalled and timed-out jobs and delete expired ones, once.")
-    static final class Sweep extends Base {
+    static final class Sweep extends TallyCommand {
         @Override
         public Integer call() {
             try (Tally tally = open()) {
@@ -843,7 +711,7 @@ public final class TallyCli implements Callable<Integer> {
                         + "?migrate=false. The store is opened without migrating, migrated, and the schema version "
                         + "before and after printed. Other stores have no schema: exit 2."
             })
-    static final class Migrate extends Base {
+    static final class Migrate extends TallyCommand {
         @Option(
                 names = {"--status", "--dry-run"},
                 description = "only print the store's schema version and the latest this tally ships; apply nothing")
@@ -853,11 +721,11 @@ public final class TallyCli implements Callable<Integer> {
         public Integer call() {
             String url = storeUrl();
             boolean sql = new JdbcJobStoreProvider().supports(url);
-            if (!sql && hasProvider(url)) {
+            if (!sql && Stores.hasProvider(url)) {
                 throw noSchema(url);
             }
             // An unknown scheme goes to open() unchanged, which names the schemes there are.
-            try (Tally tally = open(sql ? withoutMigrating(url) : url)) {
+            try (Tally tally = Stores.open(console, sql ? withoutMigrating(url) : url)) {
                 if (!(tally.store() instanceof JdbcJobStore store)) {
                     throw noSchema(url);
                 }

@@ -299,7 +299,7 @@ class TallyCliTest {
         env.remove("TALLY_STORE");
         urls.clear();
         Run r = tally("ls");
-        if (TallyCli.Base.hasProvider(TallyCli.DEFAULT_STORE)) {
+        if (Stores.hasProvider(TallyCli.DEFAULT_STORE)) {
             assertThat(urls).containsExactly("sqlite:tally.db");
         } else {
             assertThat(r.code()).isEqualTo(4);
