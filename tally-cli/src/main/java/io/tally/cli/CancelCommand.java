@@ -1,0 +1,35 @@
+package io.tally.cli;
+
+import static io.tally.cli.TallyCli.OK;
+
+import io.tally.Job;
+import io.tally.JobSnapshot;
+import io.tally.Tally;
+import io.tally.server.JobJson;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code tally cancel ID}. */
+@Command(name = "cancel", description = "Cancel a job.")
+final class CancelCommand extends TallyCommand {
+    @Parameters(paramLabel = "ID")
+    String id;
+
+    @Option(names = "--reason")
+    String reason;
+
+    @Override
+    public Integer call() {
+        try (Tally tally = open()) {
+            Job job = tally.get(id);
+            JobSnapshot s = job.cancel(reason);
+            if (json()) {
+                print(JobJson.job(s, false));
+            } else {
+                println(s.id() + " " + s.state());
+            }
+        }
+        return OK;
+    }
+}
