@@ -7,6 +7,7 @@ import io.tally.internal.Urls;
 import io.tally.server.TallyServer;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code tally serve}: the HTTP API and dashboard. */
@@ -27,18 +28,9 @@ final class ServeCommand extends TallyCommand {
     @Option(names = "--demo", description = "create sample jobs that make progress live")
     boolean demo;
 
-    @Option(
-            names = "--definitions",
-            paramLabel = "FILE",
-            description = "job definitions (YAML or JSON) to list and build at /api/definitions "
-                    + "(default: env TALLY_DEFINITIONS, else none)")
-    Path definitions;
-
-    @Option(
-            names = "--classpath",
-            paramLabel = "PATH",
-            description = "jars and directories holding the definitions' classes (default: env TALLY_CLASSPATH)")
-    String classpath;
+    /** --definitions and --classpath; their help here comes from help.properties (tally.serve.*). */
+    @Mixin
+    DefinitionsOption definitionsOption;
 
     /** Set by tests to stop the server; the real command runs until the process ends. */
     static volatile java.util.function.Consumer<TallyServer> started = s -> {};
@@ -57,10 +49,10 @@ final class ServeCommand extends TallyCommand {
         }
         tally = console.opener().apply(url);
         io.tally.runner.Runner runner = null;
-        Path defs = RunnerCommands.definitionsFile(console, definitions, false);
+        Path defs = definitionsOption.file(console, false);
         if (defs != null) {
             try {
-                RunnerCommands.useClasspath(console, classpath);
+                definitionsOption.useClasspath(console);
                 runner = io.tally.runner.Runner.builder(tally).definitions(defs).build();
             } catch (RuntimeException e) {
                 tally.close();

@@ -30,12 +30,14 @@ import picocli.CommandLine.Command;
             CancelCommand.class,
             SweepCommand.class,
             MigrateCommand.class,
-            RunnerCommands.Defs.class,
-            RunnerCommands.BuildDef.class,
-            RunnerCommands.Builds.class,
-            RunnerCommands.WorkerCmd.class,
+            DefsCommand.class,
+            BuildCommand.class,
+            BuildsCommand.class,
+            WorkerCommand.class,
             CommandLine.HelpCommand.class
         },
+        // Per-command help of options declared once in a mixin (see DefinitionsOption); inherited by subcommands.
+        resourceBundle = "io.tally.cli.help",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:ok",
