@@ -1,15 +1,10 @@
 package io.tally.cli;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.tally.JobSnapshot;
 import io.tally.JobState;
 import io.tally.Tally;
 import io.tally.runner.Build;
 import io.tally.runner.BuildOptions;
 import io.tally.runner.Runner;
-import io.tally.server.DefinitionJson;
-import io.tally.server.JobJson;
-import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -54,31 +49,8 @@ final class BuildCommand extends TallyCommand {
                 console.out().flush();
             }
             b.await();
+            output().finishedBuild(definition, b);
             JobState state = b.state();
-            Optional<JobSnapshot> snap = b.snapshot();
-            if (json()) {
-                ObjectNode o = snap.map(DefinitionJson::build).orElseGet(() -> {
-                    ObjectNode n = JobJson.MAPPER.createObjectNode();
-                    n.put("id", b.id());
-                    n.put("definition", definition);
-                    n.put("state", state.name());
-                    return n;
-                });
-                o.put("state", state.name());
-                snap.flatMap(JobSnapshot::resultJson).ifPresent(r -> {
-                    try {
-                        o.set("result", JobJson.MAPPER.readTree(r));
-                    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                        o.put("result", r);
-                    }
-                });
-                print(o);
-            } else {
-                println(definition + ": " + state
-                        + b.error()
-                                .map(e -> " - " + Text.clip(e.message(), 300))
-                                .orElse(""));
-            }
             return state == JobState.SUCCEEDED ? TallyCli.OK : TallyCli.JOB_FAILED;
         }
     }

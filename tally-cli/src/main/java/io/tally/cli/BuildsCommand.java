@@ -1,7 +1,5 @@
 package io.tally.cli;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tally.InvalidInputException;
 import io.tally.JobQuery;
 import io.tally.JobSnapshot;
@@ -9,7 +7,6 @@ import io.tally.Page;
 import io.tally.Tally;
 import io.tally.runner.Build;
 import io.tally.runner.Runner;
-import io.tally.server.DefinitionJson;
 import io.tally.server.JobJson;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,26 +57,7 @@ final class BuildsCommand extends TallyCommand {
                     throw new NotFoundException("no builds of definition " + definition + " in the store");
                 }
             }
-            if (json()) {
-                ObjectNode o = JobJson.MAPPER.createObjectNode();
-                ArrayNode arr = o.putArray("builds");
-                builds.forEach(s -> arr.add(DefinitionJson.build(s)));
-                print(o);
-                return TallyCli.OK;
-            }
-            List<List<String>> rows = new ArrayList<>();
-            for (JobSnapshot s : builds) {
-                rows.add(List.of(
-                        s.id(),
-                        s.state().name(),
-                        s.startedAt().map(Object::toString).orElse("–"),
-                        s.finishedAt().map(Object::toString).orElse("–"),
-                        s.error().map(e -> Text.clip(e.message(), 60)).orElse("")));
-            }
-            console.out().print(Text.table(List.of("ID", "STATE", "STARTED", "FINISHED", "ERROR"), rows));
-            if (rows.isEmpty()) {
-                println("(no builds)");
-            }
+            output().builds(builds);
         }
         return TallyCli.OK;
     }

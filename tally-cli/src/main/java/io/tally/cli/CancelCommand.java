@@ -5,7 +5,6 @@ import static io.tally.cli.TallyCli.OK;
 import io.tally.Job;
 import io.tally.JobSnapshot;
 import io.tally.Tally;
-import io.tally.server.JobJson;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -24,11 +23,7 @@ final class CancelCommand extends TallyCommand {
         try (Tally tally = open()) {
             Job job = tally.get(id);
             JobSnapshot s = job.cancel(reason);
-            if (json()) {
-                print(JobJson.job(s, false));
-            } else {
-                println(s.id() + " " + s.state());
-            }
+            output().state(s);
         }
         return OK;
     }

@@ -40,12 +40,10 @@ final class DefsCommand extends TallyCommand {
                         Text.clip(join(d.get("tags")), 30),
                         d.get("lastBuild").isNull() ? "–" : d.get("lastBuild").asText()));
             }
-            console.out()
-                    .print(Text.table(
-                            List.of("ID", "TITLE", "STATUS", "OUTDATED", "DEPENDS ON", "TAGS", "LAST BUILD"), rows));
-            if (rows.isEmpty()) {
-                println("(no definitions)");
-            }
+            output().table(
+                            List.of("ID", "TITLE", "STATUS", "OUTDATED", "DEPENDS ON", "TAGS", "LAST BUILD"),
+                            rows,
+                            "(no definitions)");
         }
         return TallyCli.OK;
     }

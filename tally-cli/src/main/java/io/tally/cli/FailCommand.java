@@ -35,17 +35,9 @@ final class FailCommand extends TallyCommand {
                     throw new InvalidInputException("--fail-job", "needs --part (without it the job fails)");
                 }
                 JobSnapshot s = tally.get(id).fail(reason);
-                printState(s);
+                output().state(s);
             }
         }
         return OK;
-    }
-
-    private void printState(JobSnapshot s) {
-        if (json()) {
-            print(JobJson.job(s, false));
-        } else {
-            println(s.id() + " " + s.state());
-        }
     }
 }

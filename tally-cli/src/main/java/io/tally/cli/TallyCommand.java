@@ -37,6 +37,11 @@ abstract class TallyCommand implements Callable<Integer> {
         return Stores.open(console, storeUrl());
     }
 
+    /** @return how this command prints jobs and builds, in the format {@link #json()} chose */
+    JobOutput output() {
+        return new JobOutput(console, json());
+    }
+
     /** Prints one JSON document on a line. */
     void print(JsonNode node) {
         console.out().println(node.toString());
