@@ -79,12 +79,12 @@ class TallyCliTest {
     @AfterEach
     void close() {
         shared.close();
-        TallyCli.Create.stdin = System.in;
+        CreateCommand.stdin = System.in;
     }
 
     @Test
     void watchbot_flow_exactly_one_last() throws Exception {
-        TallyCli.Create.stdin = new ByteArrayInputStream(
+        CreateCommand.stdin = new ByteArrayInputStream(
                 "{\"tile\":\"a\"}\n{\"tile\":\"b\"}\n\n{\"tile\":\"c\"}\n".getBytes(StandardCharsets.UTF_8));
         Run created = tally("create", "--name", "watchbot", "--parts", "-");
         assertThat(created.code()).as(created.err()).isZero();
@@ -299,7 +299,7 @@ class TallyCliTest {
         env.remove("TALLY_STORE");
         urls.clear();
         Run r = tally("ls");
-        if (TallyCli.Base.hasProvider(TallyCli.DEFAULT_STORE)) {
+        if (Stores.hasProvider(TallyCli.DEFAULT_STORE)) {
             assertThat(urls).containsExactly("sqlite:tally.db");
         } else {
             assertThat(r.code()).isEqualTo(4);
@@ -310,7 +310,7 @@ class TallyCliTest {
     void serve_with_demo_shows_live_jobs() throws Exception {
         AtomicReference<TallyServer> server = new AtomicReference<>();
         CountDownLatch started = new CountDownLatch(1);
-        TallyCli.Serve.started = s -> {
+        ServeCommand.started = s -> {
             server.set(s);
             started.countDown();
         };
@@ -339,7 +339,7 @@ class TallyCliTest {
             assertThat(r.code()).as(r.err()).isZero();
             assertThat(r.out()).contains("Tally dashboard and API on http://127.0.0.1:");
         } finally {
-            TallyCli.Serve.started = s -> {};
+            ServeCommand.started = s -> {};
             if (server.get() != null) {
                 server.get().close();
             }
@@ -360,7 +360,7 @@ class TallyCliTest {
         opener = Tally::open;
         Path db = dir.resolve("t.db");
         String url = "sqlite:" + db;
-        int latest = TallyCli.Migrate.latestVersion(io.tally.jdbc.sqlite.SqliteDialect.INSTANCE);
+        int latest = MigrateCommand.latestVersion(io.tally.jdbc.sqlite.SqliteDialect.INSTANCE);
         assertThat(latest).isPositive();
 
         Run status = tally("migrate", "--store", url, "--status");
@@ -470,10 +470,10 @@ class TallyCliTest {
 
     @Test
     void without_migrating_keeps_the_other_options() {
-        assertThat(TallyCli.Migrate.withoutMigrating("sqlite:a.db")).isEqualTo("sqlite:a.db?migrate=false");
-        assertThat(TallyCli.Migrate.withoutMigrating("sqlite:a.db?migrate=true&tablePrefix=x_"))
+        assertThat(MigrateCommand.withoutMigrating("sqlite:a.db")).isEqualTo("sqlite:a.db?migrate=false");
+        assertThat(MigrateCommand.withoutMigrating("sqlite:a.db?migrate=true&tablePrefix=x_"))
                 .isEqualTo("sqlite:a.db?tablePrefix=x_&migrate=false");
-        assertThat(TallyCli.Migrate.withoutMigrating("postgresql://u:p@h:5/db?schema=s&migrate&prefix=y_"))
+        assertThat(MigrateCommand.withoutMigrating("postgresql://u:p@h:5/db?schema=s&migrate&prefix=y_"))
                 .isEqualTo("postgresql://u:p@h:5/db?schema=s&prefix=y_&migrate=false");
     }
 

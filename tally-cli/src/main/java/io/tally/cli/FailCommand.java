@@ -1,0 +1,43 @@
+package io.tally.cli;
+
+import static io.tally.cli.TallyCli.OK;
+
+import io.tally.InvalidInputException;
+import io.tally.JobSnapshot;
+import io.tally.Tally;
+import io.tally.server.JobJson;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code tally fail ID}. */
+@Command(name = "fail", description = "Fail a part (with --part) or the whole job.")
+final class FailCommand extends TallyCommand {
+    @Parameters(paramLabel = "ID")
+    String id;
+
+    @Option(names = "--part", paramLabel = "N")
+    Integer part;
+
+    @Option(names = "--reason", required = true)
+    String reason;
+
+    @Option(names = "--fail-job", description = "with --part: fail the whole job (reason part_failed)")
+    boolean failJob;
+
+    @Override
+    public Integer call() {
+        try (Tally tally = open()) {
+            if (part != null) {
+                print(JobJson.completion(tally.failPart(id, part, reason, failJob)));
+            } else {
+                if (failJob) {
+                    throw new InvalidInputException("--fail-job", "needs --part (without it the job fails)");
+                }
+                JobSnapshot s = tally.get(id).fail(reason);
+                output().state(s);
+            }
+        }
+        return OK;
+    }
+}

@@ -1,0 +1,108 @@
+package io.tally.cli;
+
+import static io.tally.cli.TallyCli.OK;
+
+import io.tally.Tally;
+import io.tally.internal.Urls;
+import io.tally.server.TallyServer;
+import java.nio.file.Path;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code tally serve}: the HTTP API and dashboard. */
+@Command(name = "serve", description = "Run the HTTP API and the live dashboard.")
+final class ServeCommand extends TallyCommand {
+    @Option(names = "--port", defaultValue = "8080", description = "TCP port (default ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "address to bind (default ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--token", description = "bearer token for writes (default: env TALLY_TOKEN)")
+    String token;
+
+    @Option(names = "--read-token", description = "bearer token for reads (default: env TALLY_READ_TOKEN)")
+    String readToken;
+
+    @Option(names = "--demo", description = "create sample jobs that make progress live")
+    boolean demo;
+
+    /** --definitions and --classpath; their help here comes from help.properties (tally.serve.*). */
+    @Mixin
+    DefinitionsOption definitionsOption;
+
+    /** Set by tests to stop the server; the real command runs until the process ends. */
+    static volatile java.util.function.Consumer<TallyServer> started = s -> {};
+
+    @Override
+    public Integer call() throws Exception {
+        String url = storeUrl();
+        Tally tally;
+        if (url.startsWith("sqlite:") && !Stores.hasProvider(url)) {
+            console.err()
+                    .println("tally: the SQLite store is not in this build (module tally-jdbc is missing); "
+                            + "serving from memory: instead, so jobs are lost when the server stops. "
+                            + "Pass --store to choose another store.");
+            console.err().flush();
+            url = "memory:";
+        }
+        tally = console.opener().apply(url);
+        io.tally.runner.Runner runner = null;
+        Path defs = definitionsOption.file(console, false);
+        if (defs != null) {
+            try {
+                definitionsOption.useClasspath(console);
+                runner = io.tally.runner.Runner.builder(tally).definitions(defs).build();
+            } catch (RuntimeException e) {
+                tally.close();
+                throw e;
+            }
+        }
+        io.tally.runner.Runner defsRunner = runner;
+        String tok = token != null ? token : console.env().get("TALLY_TOKEN");
+        String readTok = readToken != null ? readToken : console.env().get("TALLY_READ_TOKEN");
+        TallyServer server = TallyServer.builder()
+                .tally(tally)
+                .host(host)
+                .port(port)
+                .token(tok)
+                .readToken(readTok)
+                .runner(runner)
+                .build()
+                .start();
+        Demo demoJobs = demo ? Demo.start(tally) : null;
+        Thread hook = new Thread(() -> {
+            if (demoJobs != null) {
+                demoJobs.close();
+            }
+            server.close();
+            if (defsRunner != null) {
+                defsRunner.close();
+            }
+            tally.close();
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
+        console.out()
+                .println("Tally dashboard and API on " + server.url() + "/ (store " + Urls.mask(url) + ")"
+                        + (demo ? " with demo jobs" : "")
+                        + (runner != null ? " with " + runner.definitions().size() + " definitions" : "")
+                        + "; Ctrl-C stops it.");
+        console.out().flush();
+        started.accept(server);
+        server.join();
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            return OK; // Ctrl-C: the hook closes everything
+        }
+        if (demoJobs != null) {
+            demoJobs.close();
+        }
+        if (runner != null) {
+            runner.close();
+        }
+        tally.close();
+        return OK;
+    }
+}

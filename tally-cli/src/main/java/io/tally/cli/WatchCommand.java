@@ -1,0 +1,91 @@
+package io.tally.cli;
+
+import static io.tally.cli.TallyCli.JOB_FAILED;
+import static io.tally.cli.TallyCli.OK;
+
+import io.tally.JobNotFoundException;
+import io.tally.JobSnapshot;
+import io.tally.JobState;
+import io.tally.Tally;
+import io.tally.server.JobJson;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code tally watch ID}. */
+@Command(
+        name = "watch",
+        description = "Follow a job until it ends; exit 0 if it SUCCEEDED, 1 otherwise.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:SUCCEEDED", "1:FAILED, CANCELLED or SKIPPED", "3:not found", "4:store unavailable"})
+final class WatchCommand extends TallyCommand {
+    @Parameters(paramLabel = "ID")
+    String id;
+
+    @Option(
+            names = "--interval",
+            defaultValue = "500",
+            description = "milliseconds between reads (default ${DEFAULT-VALUE})")
+    long intervalMillis;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        // Polls the store rather than subscribing: another process's writes to SQLite reach no in-process channel.
+        try (Tally tally = open()) {
+            JobSnapshot s = tally.snapshot(id).orElseThrow(() -> new JobNotFoundException(id));
+            if (json()) {
+                String last = "";
+                while (true) {
+                    String line = JobJson.job(s, false).toString();
+                    String key = s.state() + " " + s.succeeded() + " " + s.failed() + " " + s.total();
+                    if (!key.equals(last)) {
+                        println(line);
+                        console.out().flush();
+                        last = key;
+                    }
+                    if (s.state().isTerminal()) {
+                        break;
+                    }
+                    Thread.sleep(Math.max(50, intervalMillis));
+                    s = tally.snapshot(id).orElseThrow(() -> new JobNotFoundException(id));
+                }
+            } else {
+                s = bar(tally, s);
+                println(s.name() + ": " + s.state() + ", " + Text.progress(s)
+                        + s.error().map(e -> " - " + e.message()).orElse(""));
+            }
+            return s.state() == JobState.SUCCEEDED ? OK : JOB_FAILED;
+        }
+    }
+
+    private JobSnapshot bar(Tally tally, JobSnapshot first) throws InterruptedException {
+        JobSnapshot[] cur = {first};
+        try (ProgressBar pb = new ProgressBarBuilder()
+                .setTaskName(Text.clip(first.name(), 24))
+                .setInitialMax(first.total() > 0 ? first.total() : -1)
+                .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
+                .setUpdateIntervalMillis(200)
+                .showSpeed()
+                .setEtaFunction(state -> cur[0].progress().eta())
+                .build()) {
+            while (true) {
+                JobSnapshot s = cur[0];
+                if (s.total() > 0) {
+                    pb.maxHint(s.total());
+                }
+                pb.stepTo(s.succeeded() + s.failed());
+                pb.setExtraMessage(s.state() + " ok " + s.succeeded() + " failed " + s.failed() + " "
+                        + Text.rate(s.progress().rate()));
+                if (s.state().isTerminal()) {
+                    pb.refresh();
+                    return s;
+                }
+                Thread.sleep(Math.max(50, intervalMillis));
+                cur[0] = tally.snapshot(id).orElseThrow(() -> new JobNotFoundException(id));
+            }
+        }
+    }
+}
