@@ -1,29 +1,17 @@
 package io.tally.runner;
 
-import io.tally.IllegalTransitionException;
 import io.tally.InvalidInputException;
 import io.tally.Job;
-import io.tally.JobFinishedException;
-import io.tally.JobNotFoundException;
-import io.tally.JobQuery;
-import io.tally.JobSnapshot;
-import io.tally.JobSpec;
 import io.tally.JobState;
-import io.tally.Page;
 import io.tally.Tally;
 import io.tally.store.JobRecord;
-import io.tally.store.Transition;
-import io.tally.store.TransitionResult;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -62,23 +50,28 @@ import org.slf4j.LoggerFactory;
  * longer matches the definition's current parameters and version.
  *
  * <p>Thread-safe. Close it to stop its threads (it does not close the {@link Tally}).
+ *
+ * <p>This class is the facade; the work is done by package-private classes with one job each:
+ * {@link BuildPlanner} (what a request builds, statuses, outdated; with {@link StatusInspector} and
+ * {@link StoredBuilds}), {@link BuildScheduler} (futures chained per definition, creating each build's job with its
+ * pins), {@link BuildExecution} (running a build's function and cleanup with its logs), {@link DispatchedBuilds}
+ * (publishing, watching and claiming builds run by workers), {@link HeartbeatRenewer} and {@link MapReduces}.
  */
 public final class Runner implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Runner.class);
-    private static final int PAGE = 100;
 
     private final Tally tally;
     private final DefinitionGraph graph;
     private final ExecutorService executor;
     private final boolean ownsExecutor;
     private final LogRetention retention;
-    private final int logBatchSize;
     private final ScheduledExecutorService flusher;
     private final boolean capturingLogs;
     private final java.time.Duration heartbeat;
-    private final boolean dispatchBuilds;
-    private final Map<String, CompletableFuture<Build.Outcome>> remote = new ConcurrentHashMap<>();
-    private final Map<String, CompletableFuture<Build.Outcome>> inFlight = new ConcurrentHashMap<>();
+    private final HeartbeatRenewer heartbeats;
+    private final DispatchedBuilds dispatched;
+    private final BuildScheduler scheduler;
+    private final BuildPlanner planner;
     final MapReduces mapReduces;
 
     private Runner(Builder b) {
@@ -87,16 +80,21 @@ public final class Runner implements AutoCloseable {
         this.ownsExecutor = b.executor == null;
         this.executor = b.executor != null ? b.executor : Executors.newCachedThreadPool(daemon("tally-build"));
         this.retention = b.retention;
-        this.logBatchSize = b.logBatchSize;
         this.heartbeat = b.heartbeat;
-        this.dispatchBuilds = b.dispatchBuilds;
         this.capturingLogs = b.captureLogs && installCapture();
+        // One scheduler thread for the runner's short periodic work: log flushes, heartbeats, watching workers.
         this.flusher = Executors.newSingleThreadScheduledExecutor(daemon("tally-log-flush"));
         this.flusher.scheduleWithFixedDelay(
                 BuildLog::flushAll, b.logFlushMillis, b.logFlushMillis, TimeUnit.MILLISECONDS);
+        this.heartbeats = new HeartbeatRenewer(flusher);
+        BuildExecution execution = new BuildExecution(tally, retention, b.logBatchSize, heartbeats);
+        this.dispatched = new DispatchedBuilds(tally, graph, this::dispatcher, execution);
+        this.scheduler = new BuildScheduler(tally, graph, executor, heartbeat, b.dispatchBuilds, execution, dispatched);
+        this.planner = new BuildPlanner(tally, graph, scheduler.building());
+        // Last: it starts the dispatcher, whose deliveries come to handle() and need everything above.
         this.mapReduces = new MapReduces(this, b.dispatcher, b.workerThreads, b.mapReduceSpecs);
-        if (dispatchBuilds) {
-            this.flusher.scheduleWithFixedDelay(this::watchRemote, 50, 100, TimeUnit.MILLISECONDS);
+        if (b.dispatchBuilds) {
+            this.flusher.scheduleWithFixedDelay(dispatched::watch, 50, 100, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -133,9 +131,9 @@ public final class Runner implements AutoCloseable {
             throw new InvalidInputException("options", "must not be null");
         }
         String buildId = BuildIds.next(tally.clock());
-        Set<String> plan = plan(List.of(definitionId), options.buildDependencies());
+        Set<String> plan = planner.plan(List.of(definitionId), options.buildDependencies());
         Map<String, CompletableFuture<Build.Outcome>> futures =
-                schedule(plan, Map.of(definitionId, buildId), Map.of(definitionId, options.params()));
+                scheduler.schedule(plan, Map.of(definitionId, buildId), Map.of(definitionId, options.params()));
         CompletableFuture<Build.Outcome> target = futures.get(definitionId);
         CompletableFuture<?> request = target.thenCompose(o -> {
             if (o.state() != JobState.SUCCEEDED || !options.buildDependents()) {
@@ -145,10 +143,10 @@ public final class Runner implements AutoCloseable {
             if (downstream.isEmpty()) {
                 return CompletableFuture.completedFuture(null);
             }
-            Set<String> next = plan(downstream, options.buildDependencies());
+            Set<String> next = planner.plan(downstream, options.buildDependencies());
             next.remove(definitionId);
             return CompletableFuture.allOf(
-                    schedule(next, Map.of(), Map.of()).values().toArray(new CompletableFuture<?>[0]));
+                    scheduler.schedule(next, Map.of(), Map.of()).values().toArray(new CompletableFuture<?>[0]));
         });
         return new Build(this, buildId, definitionId, target, request);
     }
@@ -156,19 +154,12 @@ public final class Runner implements AutoCloseable {
     /** @return the definition's status, read from the store (and this runner's in-flight builds) */
     public BuildStatus status(String definitionId) {
         graph.get(definitionId);
-        return new Inspector().status(definitionId);
+        return planner.status(definitionId);
     }
 
     /** @return the ids of every OUTDATED definition, in dependency order (each after what it depends on) */
     public List<String> outdated() {
-        Inspector in = new Inspector();
-        List<String> out = new ArrayList<>();
-        for (String id : graph.order()) {
-            if (in.status(id) == BuildStatus.OUTDATED) {
-                out.add(id);
-            }
-        }
-        return out;
+        return planner.outdated();
     }
 
     /** @return every definition, each after what it depends on */
@@ -191,7 +182,7 @@ public final class Runner implements AutoCloseable {
     public List<Build> builds(String definitionId, int limit) {
         graph.get(definitionId);
         List<Build> out = new ArrayList<>();
-        for (JobRecord r : runnerBuilds(definitionId, null, limit)) {
+        for (JobRecord r : StoredBuilds.newest(tally, definitionId, null, limit)) {
             out.add(handle(r.id(), definitionId));
         }
         return out;
@@ -207,7 +198,7 @@ public final class Runner implements AutoCloseable {
     /** @return the newest successful build of a definition */
     public Optional<Build> latestSuccessfulBuild(String definitionId) {
         graph.get(definitionId);
-        return new Inspector().latestSuccessful(definitionId).map(s -> handle(s.id(), definitionId));
+        return planner.latestSuccessful(definitionId).map(s -> handle(s.id(), definitionId));
     }
 
     /**
@@ -257,7 +248,7 @@ public final class Runner implements AutoCloseable {
      */
     public void handle(WorkMessage message) throws Exception {
         if (WorkMessage.BUILD.equals(message.kind())) {
-            runDispatchedBuild(message);
+            dispatched.claimAndRun(message);
         } else {
             mapReduces.handle(message);
         }
@@ -292,392 +283,17 @@ public final class Runner implements AutoCloseable {
         }
     }
 
-    // ---- planning and running builds ----
-
-    /**
-     * The definitions a request builds: the seeds, plus (when building dependencies) every transitive dependency that
-     * is not built, failed or outdated, or depends on one that will be rebuilt. Dependencies already building in this
-     * runner are left out: their running build is waited for instead.
-     */
-    private Set<String> plan(List<String> seeds, boolean buildDependencies) {
-        Set<String> plan = new LinkedHashSet<>(seeds);
-        if (!buildDependencies) {
-            return plan;
-        }
-        Set<String> candidates = new LinkedHashSet<>();
-        for (String s : seeds) {
-            candidates.addAll(graph.transitiveDependencies(s));
-        }
-        Inspector in = new Inspector();
-        for (String d : graph.sorted(candidates)) {
-            if (plan.contains(d) || inFlight.containsKey(d)) {
-                continue;
-            }
-            boolean depRebuilt =
-                    graph.get(d).dependencies().stream().anyMatch(x -> plan.contains(x) || inFlight.containsKey(x));
-            BuildStatus s = in.status(d);
-            if (depRebuilt || s == BuildStatus.NOT_BUILT || s == BuildStatus.FAILED || s == BuildStatus.OUTDATED) {
-                plan.add(d);
-            }
-        }
-        return plan;
-    }
-
-    /** Chains one future per planned definition after the futures of its dependencies; nothing blocks a thread. */
-    private Map<String, CompletableFuture<Build.Outcome>> schedule(
-            Set<String> plan, Map<String, String> ids, Map<String, Map<String, Object>> overrides) {
-        Map<String, CompletableFuture<Build.Outcome>> futures = new LinkedHashMap<>();
-        for (String id : graph.sorted(plan)) {
-            Map<String, CompletableFuture<Build.Outcome>> deps = new HashMap<>();
-            for (String x : graph.get(id).dependencies()) {
-                CompletableFuture<Build.Outcome> f = futures.containsKey(x) ? futures.get(x) : inFlight.get(x);
-                if (f != null) {
-                    deps.put(x, f);
-                }
-            }
-            String buildId = ids.containsKey(id) ? ids.get(id) : BuildIds.next(tally.clock());
-            Map<String, Object> override = overrides.getOrDefault(id, Map.of());
-            // Everything chained on f (dependents, the caller's await) runs after f left inFlight, so a status read
-            // after await() never sees a finished build as still building.
-            CompletableFuture<Build.Outcome> f = new CompletableFuture<>();
-            futures.put(id, f);
-            inFlight.put(id, f);
-            CompletableFuture.allOf(deps.values().toArray(new CompletableFuture<?>[0]))
-                    .handleAsync((ignored, error) -> runNode(id, buildId, override, deps), executor)
-                    .thenCompose(outcome -> outcome)
-                    .whenComplete((o, e) -> {
-                        inFlight.remove(id, f);
-                        if (e != null) {
-                            f.completeExceptionally(e);
-                        } else {
-                            f.complete(o);
-                        }
-                    });
-        }
-        return futures;
-    }
-
-    /**
-     * Creates the build's job with its pins (its dependencies in the request have ended) and runs it here, or — with
-     * {@code dispatchBuilds} — publishes it for a worker and watches the store for its end.
-     */
-    private CompletableFuture<Build.Outcome> runNode(
-            String id,
-            String buildId,
-            Map<String, Object> override,
-            Map<String, CompletableFuture<Build.Outcome>> deps) {
-        try {
-            Definition def = graph.get(id);
-            Inspector in = new Inspector();
-            Map<String, String> pinned = new LinkedHashMap<>();
-            List<String> unmet = new ArrayList<>();
-            for (String x : def.dependencies()) {
-                String pin = null;
-                CompletableFuture<Build.Outcome> f = deps.get(x);
-                Build.Outcome o = f == null ? null : f.join();
-                if (o != null && o.state() == JobState.SUCCEEDED) {
-                    pin = o.buildId();
-                } else if (o == null || o.state() == JobState.SKIPPED) {
-                    // Not built in this request, or its build found nothing to do: its latest success stands.
-                    pin = in.latestSuccessful(x).map(JobSnapshot::id).orElse(null);
-                }
-                if (pin == null) {
-                    unmet.add(x);
-                } else {
-                    pinned.put(x, pin);
-                }
-            }
-            Map<String, Object> params = new LinkedHashMap<>(def.params());
-            params.putAll(override);
-            BuildMetadata meta = new BuildMetadata(
-                    id, def.version(), params, pinned, RunnerJson.fingerprint(params, def.version(), pinned));
-            JobSpec.Builder spec = JobSpec.builder()
-                    .id(buildId)
-                    .name(id)
-                    .metadata(meta.toMap(def.title(), def.tags(), def.secretParams()))
-                    .start(unmet.isEmpty() && !dispatchBuilds);
-            def.timeout().ifPresent(spec::timeout);
-            if (heartbeat != null) {
-                spec.heartbeat(heartbeat);
-            }
-            Job job = tally.create(spec.build());
-            if (!unmet.isEmpty()) {
-                job.fail(new DependenciesNotMetException(unmet));
-                return CompletableFuture.completedFuture(new Build.Outcome(buildId, JobState.FAILED, null));
-            }
-            if (dispatchBuilds) {
-                return dispatch(job, id);
-            }
-            return CompletableFuture.completedFuture(execute(def, job, params, pinned, heartbeat));
-        } catch (RuntimeException | Error e) {
-            log.error("build {} of {} could not be run", buildId, id, e);
-            return CompletableFuture.completedFuture(new Build.Outcome(buildId, JobState.FAILED, e));
-        }
-    }
-
-    /** Publishes a PENDING build for the workers; a publish error fails the build (nothing is swallowed). */
-    private CompletableFuture<Build.Outcome> dispatch(Job job, String definitionId) {
-        CompletableFuture<Build.Outcome> done = new CompletableFuture<>();
-        remote.put(job.id(), done);
-        try {
-            mapReduces.dispatcher().publish(WorkMessage.build(definitionId, job.id()));
-        } catch (RuntimeException e) {
-            remote.remove(job.id());
-            DispatchException failure = e instanceof DispatchException d
-                    ? d
-                    : new DispatchException("publishing build " + job.id() + " failed: " + e.getMessage(), e);
-            job.fail(failure);
-            return CompletableFuture.completedFuture(new Build.Outcome(job.id(), JobState.FAILED, null));
-        }
-        return done;
-    }
-
-    /** Completes the futures of dispatched builds that ended (in any process); runs on the flusher thread. */
-    private void watchRemote() {
-        for (Map.Entry<String, CompletableFuture<Build.Outcome>> e : remote.entrySet()) {
-            try {
-                Optional<JobRecord> r = tally.store().find(e.getKey());
-                if (r.isEmpty() || r.get().state().isTerminal()) {
-                    remote.remove(e.getKey());
-                    e.getValue()
-                            .complete(new Build.Outcome(
-                                    e.getKey(), r.map(JobRecord::state).orElse(JobState.FAILED), null));
-                }
-            } catch (RuntimeException storeDown) {
-                log.debug("watching build {} failed: {}", e.getKey(), storeDown.toString());
-            }
-        }
-    }
-
-    /**
-     * A worker's side of a dispatched build: claims it with the guarded PENDING → RUNNING transition (exactly one
-     * claimer sees {@code changed}; a redelivered or already-claimed build is acknowledged and dropped) and runs it
-     * with the parameters and pins stored at its creation.
-     */
-    private void runDispatchedBuild(WorkMessage m) {
-        if (!graph.contains(m.name())) {
-            throw new DispatchException("no definition '" + m.name() + "' in this worker");
-        }
-        Definition def = graph.get(m.name());
-        TransitionResult claim;
-        try {
-            claim = tally.store().transition(m.jobId(), Transition.start());
-        } catch (JobNotFoundException | IllegalTransitionException goneOrEnded) {
-            return;
-        }
-        if (!claim.changed()) {
-            return; // another worker runs it
-        }
-        Job job = tally.get(m.jobId());
-        BuildMetadata meta = BuildMetadata.of(claim.record());
-        if (!def.version().equals(meta.version())) {
-            job.fail(new IllegalStateException("worker has version " + def.version() + " of " + def.id()
-                    + " but the build asks for version " + meta.version()));
-            return;
-        }
-        Map<String, Object> params = new LinkedHashMap<>(def.params());
-        meta.params().forEach((k, v) -> {
-            if (!(def.secretParams().contains(k) && "***".equals(v))) {
-                params.put(k, v); // stored overrides; masked secrets keep the worker's own value
-            }
-        });
-        // Renew at the pace of the lease the requester gave the build, whatever this worker's own setting.
-        execute(def, job, params, meta.pinned(), claim.record().heartbeat());
-    }
-
-    private Build.Outcome execute(
-            Definition def, Job job, Map<String, Object> params, Map<String, String> pinned, java.time.Duration lease) {
-        BuildLog buildLog = BuildLog.open(tally.store(), job.id(), tally.clock(), retention, logBatchSize);
-        BuildContext ctx = new BuildContext(
-                tally,
-                def,
-                job,
-                RunnerJson.unmodifiable(params),
-                java.util.Collections.unmodifiableMap(pinned),
-                buildLog);
-        Object result = null;
-        Throwable failure = null;
-        boolean skipped = false;
-        ScheduledFuture<?> beat = startHeartbeat(job, lease);
-        try {
-            result = LogContext.withBuild(job.id(), () -> def.function().run(ctx));
-        } catch (SkipBuild s) {
-            skipped = true;
-            ctx.log().info("build skipped: {}", s.getMessage());
-        } catch (Exception | Error e) {
-            failure = e;
-        }
-        if (def.cleanup().isPresent()) {
-            try {
-                LogContext.withBuild(job.id(), () -> {
-                    def.cleanup().get().cleanup(ctx);
-                    return null;
-                });
-            } catch (Exception | Error e) {
-                if (failure == null) {
-                    failure = e;
-                    skipped = false;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        ctx.closeOpened();
-        if (beat != null) {
-            beat.cancel(false);
-        }
-        if (failure != null) {
-            ctx.log().error("build failed: {}", String.valueOf(failure));
-        }
-        try {
-            buildLog.close();
-        } catch (RuntimeException e) {
-            log.warn("the log of build {} could not be written completely", job.id(), e);
-        }
-        try {
-            if (failure == null && !skipped) {
-                try {
-                    job.finish(result);
-                } catch (InvalidInputException badResult) {
-                    failure = badResult; // not JSON, or too large: the build fails rather than lose its result
-                }
-            }
-            if (failure != null) {
-                job.fail(failure);
-            } else if (skipped) {
-                job.skip();
-            }
-        } catch (IllegalTransitionException | JobFinishedException endedElsewhere) {
-            // Swept as timed out, or cancelled, while the function ran: the stored state stands.
-            log.info("build {} ended elsewhere before it finished: {}", job.id(), endedElsewhere.getMessage());
-        }
-        JobState state = tally.snapshot(job.id()).map(JobSnapshot::state).orElse(JobState.FAILED);
-        return new Build.Outcome(job.id(), state, null);
-    }
-
-    /**
-     * Renews the build's lease while its function runs (on the flusher thread, in real time), so that a build whose
-     * process died is failed as {@code stalled} by the next sweep after the lease lapses.
-     */
+    /** Renews a running job's heartbeat lease until the returned future is cancelled; null when {@code lease} is. */
     ScheduledFuture<?> startHeartbeat(Job job, java.time.Duration lease) {
-        if (lease == null) {
-            return null;
-        }
-        long every = Math.max(10, lease.toMillis() / 3);
-        return flusher.scheduleWithFixedDelay(
-                () -> {
-                    try {
-                        job.heartbeat();
-                    } catch (RuntimeException e) {
-                        // Ended elsewhere (swept, cancelled) or the store is briefly down: the next beat retries.
-                        log.debug("heartbeat of build {} failed: {}", job.id(), e.toString());
-                    }
-                },
-                every,
-                every,
-                TimeUnit.MILLISECONDS);
+        return heartbeats.start(job, lease);
+    }
+
+    private Dispatcher dispatcher() {
+        return mapReduces.dispatcher();
     }
 
     private Build handle(String buildId, String definitionId) {
         return new Build(this, buildId, definitionId, null, null);
-    }
-
-    /** Builds of a definition, newest first, skipping jobs of the same name that are not builds. */
-    private List<JobRecord> runnerBuilds(String definitionId, JobState state, int limit) {
-        List<JobRecord> out = new ArrayList<>();
-        JobQuery.Builder q = JobQuery.builder().name(definitionId).limit(Math.min(PAGE, Math.max(1, limit)));
-        if (state != null) {
-            q.state(state);
-        }
-        JobQuery query = q.build();
-        while (out.size() < limit) {
-            Page<JobRecord> page = tally.store().query(query);
-            for (JobRecord r : page.items()) {
-                if (out.size() < limit && BuildMetadata.isBuild(r)) {
-                    out.add(r);
-                }
-            }
-            if (page.next().isEmpty()) {
-                break;
-            }
-            query = query.toBuilder().cursor(page.next().get()).build();
-        }
-        return out;
-    }
-
-    /** Reads statuses, memoizing store reads for the duration of one question. */
-    private final class Inspector {
-        private final Map<String, Optional<JobSnapshot>> latest = new HashMap<>();
-        private final Map<String, Boolean> outdated = new HashMap<>();
-
-        BuildStatus status(String id) {
-            if (inFlight.containsKey(id)
-                    || !runnerBuilds(id, JobState.RUNNING, 1).isEmpty()
-                    || !runnerBuilds(id, JobState.PENDING, 1).isEmpty()) {
-                return BuildStatus.BUILDING;
-            }
-            Optional<JobRecord> decisive = latestDecisive(id);
-            if (decisive.isEmpty()) {
-                return BuildStatus.NOT_BUILT;
-            }
-            if (decisive.get().state() == JobState.FAILED) {
-                return BuildStatus.FAILED;
-            }
-            return isOutdated(graph.get(id), decisive.get()) ? BuildStatus.OUTDATED : BuildStatus.SUCCEEDED;
-        }
-
-        Optional<JobSnapshot> latestSuccessful(String id) {
-            return latest.computeIfAbsent(
-                    id,
-                    k -> runnerBuilds(k, JobState.SUCCEEDED, 1).stream()
-                            .findFirst()
-                            .flatMap(r -> tally.snapshot(r.id())));
-        }
-
-        /** The newest build that SUCCEEDED or FAILED; skipped and cancelled builds decide nothing. */
-        private Optional<JobRecord> latestDecisive(String id) {
-            JobQuery query = JobQuery.builder().name(id).limit(PAGE).build();
-            while (true) {
-                Page<JobRecord> page = tally.store().query(query);
-                for (JobRecord r : page.items()) {
-                    if ((r.state() == JobState.SUCCEEDED || r.state() == JobState.FAILED) && BuildMetadata.isBuild(r)) {
-                        return Optional.of(r);
-                    }
-                }
-                if (page.next().isEmpty()) {
-                    return Optional.empty();
-                }
-                query = query.toBuilder().cursor(page.next().get()).build();
-            }
-        }
-
-        /**
-         * A succeeded build is outdated when its fingerprint no longer matches the definition (parameters, version),
-         * or when for some dependency the latest successful build is not the pinned one, or that build is itself
-         * outdated — so a newer build anywhere upstream is seen, however deep.
-         */
-        boolean isOutdated(Definition def, JobRecord build) {
-            Boolean known = outdated.get(build.id());
-            if (known != null) {
-                return known;
-            }
-            BuildMetadata meta = BuildMetadata.of(build);
-            boolean result = !RunnerJson.fingerprint(def.params(), def.version(), meta.pinned())
-                    .equals(meta.fingerprint());
-            for (String x : def.dependencies()) {
-                if (result) {
-                    break;
-                }
-                String pin = meta.pinned().get(x);
-                Optional<JobSnapshot> newest = latestSuccessful(x);
-                result = pin == null
-                        || newest.isEmpty()
-                        || !newest.get().id().equals(pin)
-                        || isOutdated(graph.get(x), newest.get().record());
-            }
-            outdated.put(build.id(), result);
-            return result;
-        }
     }
 
     private static boolean installCapture() {

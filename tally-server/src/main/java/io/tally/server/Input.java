@@ -195,4 +195,9 @@ final class Input {
         String c = s.length() > 60 ? s.substring(0, 60) + "…" : s;
         return c.replaceAll("\\p{Cntrl}", "?");
     }
+
+    /** @return {@code s}, or null when it is null or blank: an empty query parameter means "not given" */
+    static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
+    }
 }

@@ -1,0 +1,61 @@
+package io.tally.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.javalin.Javalin;
+import io.javalin.http.HttpResponseException;
+import io.tally.IllegalTransitionException;
+import io.tally.InvalidInputException;
+import io.tally.JobExistsException;
+import io.tally.JobFinishedException;
+import io.tally.JobNotFoundException;
+import io.tally.StoreUnavailableException;
+import io.tally.TallyException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place exceptions become HTTP statuses, so handlers just call {@code Tally} and let its exceptions through:
+ * invalid 400, not found 404, illegal transition or taken id 409 {@code conflict}, finished job 409
+ * {@code finished}, store down 503. Javalin's own 404/405 are rewritten as the same JSON error; anything else is a
+ * bug: 500, logged with its stack.
+ */
+final class ExceptionStatuses {
+    // Logs under the server's name, as before the split, so existing logging configuration still applies.
+    private static final Logger log = LoggerFactory.getLogger(TallyServer.class);
+
+    private ExceptionStatuses() {}
+
+    static void install(Javalin app) {
+        app.exception(ApiException.class, (e, ctx) -> JsonResponses.error(ctx, e.status(), e.code(), e.getMessage()));
+        app.exception(
+                InvalidInputException.class, (e, ctx) -> JsonResponses.error(ctx, 400, "invalid", e.getMessage()));
+        app.exception(
+                JobNotFoundException.class, (e, ctx) -> JsonResponses.error(ctx, 404, "not_found", e.getMessage()));
+        app.exception(
+                IllegalTransitionException.class,
+                (e, ctx) -> JsonResponses.error(ctx, 409, "conflict", e.getMessage()));
+        app.exception(JobExistsException.class, (e, ctx) -> JsonResponses.error(ctx, 409, "conflict", e.getMessage()));
+        app.exception(
+                JobFinishedException.class, (e, ctx) -> JsonResponses.error(ctx, 409, "finished", e.getMessage()));
+        app.exception(StoreUnavailableException.class, (e, ctx) -> {
+            log.warn("store unavailable: {}", e.toString());
+            JsonResponses.error(ctx, 503, "unavailable", e.getMessage());
+        });
+        // The base class of the ones above: Javalin picks the handler of the closest superclass, so this gets the rest.
+        app.exception(TallyException.class, (e, ctx) -> JsonResponses.error(ctx, 400, "invalid", e.getMessage()));
+        app.exception(
+                JsonProcessingException.class, (e, ctx) -> JsonResponses.error(ctx, 400, "invalid", "malformed JSON"));
+        app.exception(HttpResponseException.class, (e, ctx) -> {
+            int st = e.getStatus();
+            String code = st == 404 ? "not_found" : st == 413 ? "too_large" : st == 401 ? "unauthorized" : "invalid";
+            String msg =
+                    st == 404 ? "no such endpoint: " + ctx.method() + " " + Input.clip(ctx.path()) : e.getMessage();
+            // A wrong method on a known path reads to a client as a missing endpoint: one status for both.
+            JsonResponses.error(ctx, st == 405 ? 404 : st, code, msg);
+        });
+        app.exception(Exception.class, (e, ctx) -> {
+            log.error("unexpected error on {} {}", ctx.method(), ctx.path(), e);
+            JsonResponses.error(ctx, 500, "internal", "internal error; see the server log");
+        });
+    }
+}

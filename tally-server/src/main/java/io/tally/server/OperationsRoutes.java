@@ -1,0 +1,58 @@
+package io.tally.server;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.tally.StoreUnavailableException;
+import io.tally.Tally;
+
+/**
+ * The routes about the server and store as a whole: {@code GET /health}, {@code GET /metrics}, {@code GET /api/stats}
+ * and {@code POST /api/sweep}.
+ */
+final class OperationsRoutes implements RouteGroup {
+    private final Tally tally;
+    private final ServerMetrics metrics;
+    private final Sweeper sweeper;
+    private final long maxBodyBytes;
+
+    OperationsRoutes(Tally tally, ServerMetrics metrics, Sweeper sweeper, long maxBodyBytes) {
+        this.tally = tally;
+        this.metrics = metrics;
+        this.sweeper = sweeper;
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    @Override
+    public void register(Javalin app) {
+        app.get("/health", this::health);
+        app.get("/metrics", ctx -> {
+            Input.onlyParams(ctx);
+            ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape());
+        });
+        app.get("/api/stats", ctx -> {
+            Input.onlyParams(ctx);
+            JsonResponses.send(ctx, 200, JobJson.stats(tally.stats()));
+        });
+        app.post("/api/sweep", ctx -> {
+            Input.onlyParams(ctx);
+            Input.object(ctx, maxBodyBytes, false);
+            JsonResponses.send(ctx, 200, JobJson.sweep(sweeper.sweep()));
+        });
+    }
+
+    /** 200 {@code ok} when the store answers a lookup, 503 {@code unavailable} (with the reason) when it cannot. */
+    private void health(Context ctx) {
+        Input.onlyParams(ctx);
+        ObjectNode o = JobJson.MAPPER.createObjectNode();
+        try {
+            tally.store().find("health-check");
+            o.put("status", "ok");
+            JsonResponses.send(ctx, 200, o);
+        } catch (StoreUnavailableException e) {
+            o.put("status", "unavailable");
+            o.put("message", e.getMessage());
+            JsonResponses.send(ctx, 503, o);
+        }
+    }
+}
