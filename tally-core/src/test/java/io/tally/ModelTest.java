@@ -99,7 +99,14 @@ class ModelTest {
                 .hasMessageContaining("memory")
                 .hasMessageNotContaining("secret");
         assertThatThrownBy(() -> Tally.open("memory:garbage")).isInstanceOf(InvalidInputException.class);
-        assertThatThrownBy(() -> Tally.builder().build()).isInstanceOf(InvalidInputException.class);
+        // Misuse of the builder is the programmer's, not input: an IllegalStateException / NullPointerException.
+        assertThatThrownBy(() -> Tally.builder().build()).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> Tally.builder()
+                        .url("memory:")
+                        .store(new io.tally.store.memory.MemoryJobStore(MutableClock.startingNow()))
+                        .build())
+                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> Tally.builder().clock(null)).isInstanceOf(NullPointerException.class);
     }
 
     @Test

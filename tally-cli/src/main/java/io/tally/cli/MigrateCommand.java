@@ -37,7 +37,7 @@ final class MigrateCommand extends TallyCommand {
         }
         // An unknown scheme goes to open() unchanged, which names the schemes there are.
         try (Tally tally = Stores.open(console, sql ? withoutMigrating(url) : url)) {
-            if (!(tally.store() instanceof JdbcJobStore store)) {
+            if (!(tally.storeSpi() instanceof JdbcJobStore store)) {
                 throw noSchema(url);
             }
             int before = store.schemaVersion();

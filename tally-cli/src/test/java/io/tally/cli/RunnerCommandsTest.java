@@ -40,7 +40,7 @@ class RunnerCommandsTest {
     final Tally shared = Tally.open("memory:");
     final Map<String, String> env = new HashMap<>(Map.of("TALLY_STORE", "memory:"));
     final Function<String, Tally> opener =
-            url -> Tally.builder().store(shared.store()).closeStore(false).build();
+            url -> Tally.builder().store(shared.storeSpi()).closeStore(false).build();
     boolean terminal;
 
     @TempDir

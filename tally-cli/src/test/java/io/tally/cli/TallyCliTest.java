@@ -49,7 +49,7 @@ class TallyCliTest {
     final Tally shared = Tally.open("memory:");
     final Map<String, String> env = new HashMap<>();
     Function<String, Tally> opener =
-            url -> Tally.builder().store(shared.store()).closeStore(false).build();
+            url -> Tally.builder().store(shared.storeSpi()).closeStore(false).build();
     boolean terminal;
 
     {

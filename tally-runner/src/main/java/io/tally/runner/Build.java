@@ -132,7 +132,7 @@ public final class Build {
         }
         long after = 0;
         while (true) {
-            List<LogEntry> page = runner.tally().store().logs(id, after, 1000);
+            List<LogEntry> page = runner.tally().get(id).logs(after, 1000);
             out.addAll(page);
             if (page.size() < 1000) {
                 return out;

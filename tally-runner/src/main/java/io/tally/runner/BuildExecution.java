@@ -42,7 +42,7 @@ final class BuildExecution {
      * @return the build's state as stored after it ran (the store's word: it may have been swept or cancelled)
      */
     Build.Outcome run(Definition def, Job job, Map<String, Object> params, Map<String, String> pinned, Duration lease) {
-        BuildLog buildLog = BuildLog.open(tally.store(), job.id(), tally.clock(), retention, logBatchSize);
+        BuildLog buildLog = BuildLog.open(job, tally.clock(), retention, logBatchSize);
         BuildContext ctx = new BuildContext(
                 tally, def, job, RunnerJson.unmodifiable(params), Collections.unmodifiableMap(pinned), buildLog);
         Object result = null;

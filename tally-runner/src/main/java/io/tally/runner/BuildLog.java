@@ -1,6 +1,6 @@
 package io.tally.runner;
 
-import io.tally.store.JobStore;
+import io.tally.Job;
 import io.tally.store.LogEntry;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -16,7 +16,7 @@ import org.slf4j.event.Level;
 
 /**
  * The log of one running build (or map-reduce job): collects records from any thread, applies the retention, and
- * writes them to the store in batches with {@link JobStore#appendLogs} — when a batch is full, when the runner's
+ * writes them to the store in batches with {@link Job#log(List)} — when a batch is full, when the runner's
  * flusher passes (about once a second, so a long build's log can be followed live), and when the build ends.
  *
  * <p>Open logs are registered by job id so that the appender, which only sees the MDC, can find them.
@@ -28,7 +28,7 @@ final class BuildLog {
     private static final Logger log = LoggerFactory.getLogger(BuildLog.class);
     private static final Map<String, BuildLog> OPEN = new ConcurrentHashMap<>();
 
-    private final JobStore store;
+    private final Job job;
     private final String jobId;
     private final Clock clock;
     private final LogRetention retention;
@@ -41,18 +41,18 @@ final class BuildLog {
     private List<LogEntry> buffer = new ArrayList<>();
     private boolean closed;
 
-    private BuildLog(JobStore store, String jobId, Clock clock, LogRetention retention, int batchSize) {
-        this.store = store;
-        this.jobId = jobId;
+    private BuildLog(Job job, Clock clock, LogRetention retention, int batchSize) {
+        this.job = job;
+        this.jobId = job.id();
         this.clock = clock;
         this.retention = retention;
         this.batchSize = batchSize;
     }
 
     /** Opens and registers the log of a job. */
-    static BuildLog open(JobStore store, String jobId, Clock clock, LogRetention retention, int batchSize) {
-        BuildLog b = new BuildLog(store, jobId, clock, retention, batchSize);
-        OPEN.put(jobId, b);
+    static BuildLog open(Job job, Clock clock, LogRetention retention, int batchSize) {
+        BuildLog b = new BuildLog(job, clock, retention, batchSize);
+        OPEN.put(job.id(), b);
         return b;
     }
 
@@ -161,7 +161,7 @@ final class BuildLog {
         List<LogEntry> batch;
         while ((batch = take()) != null) {
             try {
-                store.appendLogs(jobId, batch);
+                job.log(batch);
             } catch (RuntimeException e) {
                 synchronized (this) {
                     buffer.addAll(0, batch); // keep them for the next attempt rather than lose them

@@ -3,11 +3,9 @@ package io.tally.runner;
 import io.tally.IllegalTransitionException;
 import io.tally.Job;
 import io.tally.JobNotFoundException;
+import io.tally.JobSnapshot;
 import io.tally.JobState;
 import io.tally.Tally;
-import io.tally.store.JobRecord;
-import io.tally.store.Transition;
-import io.tally.store.TransitionResult;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -68,12 +66,12 @@ final class DispatchedBuilds {
     void watch() {
         for (Map.Entry<String, CompletableFuture<Build.Outcome>> e : published.entrySet()) {
             try {
-                Optional<JobRecord> r = tally.store().find(e.getKey());
+                Optional<JobSnapshot> r = tally.snapshot(e.getKey());
                 if (r.isEmpty() || r.get().state().isTerminal()) {
                     published.remove(e.getKey());
                     e.getValue()
                             .complete(new Build.Outcome(
-                                    e.getKey(), r.map(JobRecord::state).orElse(JobState.FAILED), null));
+                                    e.getKey(), r.map(JobSnapshot::state).orElse(JobState.FAILED), null));
                 }
             } catch (RuntimeException storeDown) {
                 log.debug("watching build {} failed: {}", e.getKey(), storeDown.toString());
@@ -93,17 +91,17 @@ final class DispatchedBuilds {
             throw new DispatchException("no definition '" + m.name() + "' in this worker");
         }
         Definition def = graph.get(m.name());
-        TransitionResult claim;
+        Job job = tally.get(m.jobId());
+        Optional<JobSnapshot> claim;
         try {
-            claim = tally.store().transition(m.jobId(), Transition.start());
+            claim = job.claim();
         } catch (JobNotFoundException | IllegalTransitionException goneOrEnded) {
             return;
         }
-        if (!claim.changed()) {
+        if (claim.isEmpty()) {
             return; // another worker runs it
         }
-        Job job = tally.get(m.jobId());
-        BuildMetadata meta = BuildMetadata.of(claim.record());
+        BuildMetadata meta = BuildMetadata.of(claim.get().record());
         if (!def.version().equals(meta.version())) {
             // Other code than the requester planned: fail rather than store a result it did not ask for.
             job.fail(new IllegalStateException("worker has version " + def.version() + " of " + def.id()
@@ -117,6 +115,6 @@ final class DispatchedBuilds {
             }
         });
         // Renew at the pace of the lease the requester gave the build, whatever this worker's own setting.
-        execution.run(def, job, params, meta.pinned(), claim.record().heartbeat());
+        execution.run(def, job, params, meta.pinned(), claim.get().record().heartbeat());
     }
 }

@@ -107,7 +107,7 @@ public final class MapReduceJob {
         List<LogEntry> out = new ArrayList<>();
         long after = 0;
         while (true) {
-            List<LogEntry> page = tally.store().logs(jobId, after, 1000);
+            List<LogEntry> page = tally.get(jobId).logs(after, 1000);
             out.addAll(page);
             if (page.size() < 1000) {
                 return out;

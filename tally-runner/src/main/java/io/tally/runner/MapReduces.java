@@ -170,10 +170,8 @@ final class MapReduces {
         if (json.length() > 64 * 1024) {
             throw new InvalidInputException("result", "part " + part + "'s result is more than 64 KiB of JSON");
         }
-        tally.store()
-                .appendLogs(
-                        jobId,
-                        List.of(new LogEntry(0, tally.clock().instant(), RESULT_LEVEL, "tally.part." + part, json)));
+        tally.get(jobId)
+                .log(List.of(new LogEntry(0, tally.clock().instant(), RESULT_LEVEL, "tally.part." + part, json)));
     }
 
     /** Runs the reduce as the child job {@code <id>:reduce}; never throws (the part is complete either way). */
@@ -200,7 +198,7 @@ final class MapReduces {
             log.error("reduce job of {} could not be created", jobId, e);
             return;
         }
-        BuildLog reduceLog = BuildLog.open(tally.store(), reduceId, tally.clock(), runner.retention(), 200);
+        BuildLog reduceLog = BuildLog.open(tally.get(reduceId), tally.clock(), runner.retention(), 200);
         java.util.concurrent.ScheduledFuture<?> beat = runner.startHeartbeat(job, runner.heartbeatLease());
         try {
             LogContext.withBuild(reduceId, () -> {
@@ -271,7 +269,7 @@ final class MapReduces {
         SortedMap<Integer, JsonNode> out = new TreeMap<>();
         long after = 0;
         while (true) {
-            List<LogEntry> page = tally.store().logs(jobId, after, 1000);
+            List<LogEntry> page = tally.get(jobId).logs(after, 1000);
             for (LogEntry e : page) {
                 if (RESULT_LEVEL.equals(e.level())) {
                     JsonNode n = RunnerJson.tree(e.message());
@@ -292,7 +290,7 @@ final class MapReduces {
         return logs.compute(jobId, (k, s) -> {
             SharedLog out = s != null
                     ? s
-                    : new SharedLog(BuildLog.open(tally.store(), jobId, tally.clock(), runner.retention(), 200));
+                    : new SharedLog(BuildLog.open(tally.get(jobId), tally.clock(), runner.retention(), 200));
             out.users++;
             return out;
         });

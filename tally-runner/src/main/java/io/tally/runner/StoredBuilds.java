@@ -1,6 +1,7 @@
 package io.tally.runner;
 
 import io.tally.JobQuery;
+import io.tally.JobSnapshot;
 import io.tally.JobState;
 import io.tally.Page;
 import io.tally.Tally;
@@ -27,8 +28,9 @@ final class StoredBuilds {
         }
         JobQuery query = q.build();
         while (out.size() < limit) {
-            Page<JobRecord> page = tally.store().query(query);
-            for (JobRecord r : page.items()) {
+            Page<JobSnapshot> page = tally.query(query);
+            for (JobSnapshot s : page.items()) {
+                JobRecord r = s.record();
                 if (out.size() < limit && BuildMetadata.isBuild(r)) {
                     out.add(r);
                 }
@@ -45,8 +47,9 @@ final class StoredBuilds {
     static Optional<JobRecord> latestDecisive(Tally tally, String definitionId) {
         JobQuery query = JobQuery.builder().name(definitionId).limit(PAGE).build();
         while (true) {
-            Page<JobRecord> page = tally.store().query(query);
-            for (JobRecord r : page.items()) {
+            Page<JobSnapshot> page = tally.query(query);
+            for (JobSnapshot s : page.items()) {
+                JobRecord r = s.record();
                 if ((r.state() == JobState.SUCCEEDED || r.state() == JobState.FAILED) && BuildMetadata.isBuild(r)) {
                     return Optional.of(r);
                 }

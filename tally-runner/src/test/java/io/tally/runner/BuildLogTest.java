@@ -2,6 +2,7 @@ package io.tally.runner;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tally.Tally;
 import io.tally.store.JobStore;
 import io.tally.store.NewJob;
 import io.tally.store.memory.MemoryJobStore;
@@ -46,7 +47,8 @@ class BuildLogTest {
                         throw e.getCause();
                     }
                 });
-        BuildLog log = BuildLog.open(store, "j", Clock.systemUTC(), LogRetention.unlimited(), 2);
+        Tally tally = Tally.builder().store(store).build();
+        BuildLog log = BuildLog.open(tally.get("j"), Clock.systemUTC(), LogRetention.unlimited(), 2);
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             log.append(Level.INFO, "app", "one");

@@ -11,6 +11,7 @@ import io.tally.FailureReason;
 import io.tally.JobState;
 import io.tally.Tally;
 import io.tally.store.LogEntry;
+import io.tally.testing.TestServices;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -9,6 +9,7 @@ import io.lettuce.core.ScanIterator;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.tally.JobState;
 import io.tally.Tally;
+import io.tally.testing.TestServices;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -89,7 +90,7 @@ class MultiProcessMapReduceIT {
         String schema =
                 "tally_mp_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
         cleanups.add(() -> {
-            try (Connection c = TestServices.jdbc(base)) {
+            try (Connection c = TestServices.connect(base)) {
                 c.createStatement().execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
             } catch (Exception e) {
                 throw new IllegalStateException(e);

@@ -9,6 +9,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.tally.JobState;
+import io.tally.testing.TestServices;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -39,7 +39,7 @@ final class ItemAndLogRoutes implements RouteGroup {
         }
         int limit = Input.intParam(ctx, "limit", 100, 1, 1000);
         String id = PathJob.snapshot(tally, ctx).id();
-        Page<StoredItem> page = tally.store().items(id, outcome, Input.blankToNull(ctx.queryParam("after")), limit);
+        Page<StoredItem> page = tally.get(id).items(outcome, Input.blankToNull(ctx.queryParam("after")), limit);
         ObjectNode o = JobJson.MAPPER.createObjectNode();
         ArrayNode arr = o.putArray("items");
         page.items().forEach(i -> arr.add(JobJson.item(i)));
@@ -53,7 +53,7 @@ final class ItemAndLogRoutes implements RouteGroup {
         long after = Input.intParam(ctx, "after", 0, 0, Integer.MAX_VALUE);
         int limit = Input.intParam(ctx, "limit", 200, 1, 1000);
         String id = PathJob.snapshot(tally, ctx).id();
-        List<LogEntry> logs = tally.store().logs(id, after, limit);
+        List<LogEntry> logs = tally.get(id).logs(after, limit);
         ObjectNode o = JobJson.MAPPER.createObjectNode();
         ArrayNode arr = o.putArray("logs");
         logs.forEach(e -> arr.add(JobJson.log(e)));

@@ -46,7 +46,7 @@ final class OperationsRoutes implements RouteGroup {
         Input.onlyParams(ctx);
         ObjectNode o = JobJson.MAPPER.createObjectNode();
         try {
-            tally.store().find("health-check");
+            tally.ping();
             o.put("status", "ok");
             JsonResponses.send(ctx, 200, o);
         } catch (StoreUnavailableException e) {

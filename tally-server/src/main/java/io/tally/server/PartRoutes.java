@@ -57,7 +57,7 @@ final class PartRoutes implements RouteGroup {
         int after = Input.intParam(ctx, "after", -1, -1, Integer.MAX_VALUE);
         int limit = Input.intParam(ctx, "limit", 1000, 1, 10_000);
         String id = PathJob.snapshot(tally, ctx).id();
-        List<Integer> parts = tally.store().parts(id, status, after, limit);
+        List<Integer> parts = tally.parts(id, status, after, limit);
         ObjectNode o = JobJson.MAPPER.createObjectNode();
         o.put("state", status.name());
         ArrayNode arr = o.putArray("parts");
