@@ -27,7 +27,6 @@ import io.tally.StoreUnavailableException;
 import io.tally.internal.Json;
 import io.tally.internal.Urls;
 import io.tally.store.Cursor;
-import io.tally.store.ItemUpdate;
 import io.tally.store.JobRecord;
 import io.tally.store.JobRules;
 import io.tally.store.JobStore;
@@ -36,7 +35,6 @@ import io.tally.store.NewJob;
 import io.tally.store.PartStatus;
 import io.tally.store.PartUpdate;
 import io.tally.store.PartsOutcome;
-import io.tally.store.PartsResult;
 import io.tally.store.ProgressUpdate;
 import io.tally.store.RecordedProgress;
 import io.tally.store.StoreEvent;
@@ -58,7 +56,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -134,15 +131,6 @@ public final class RedisJobStore implements JobStore {
     private final StatefulRedisConnection<String, String> connection;
     private final WriteBatcher writes;
     private final CopyOnWriteArrayList<Consumer<StoreEvent>> listeners = new CopyOnWriteArrayList<>();
-    /**
-     * Fixed fields (never changed after create) of recently written jobs, by id, with their createdBy token. The hot
-     * scripts (record, recordParts) then reply with the changeable fields only; they compare the token with the stored
-     * one, so a job deleted and created again under the same id is never mixed up with its predecessor.
-     */
-    private final ConcurrentHashMap<String, Map<String, String>> fixedFields = new ConcurrentHashMap<>();
-
-    private static final int FIXED_CACHE_SIZE = 10_000;
-
     /** When an asynchronous write is tried again after Redis was unreachable. */
     private static final Executor RETRY_DELAY = CompletableFuture.delayedExecutor(10, TimeUnit.MILLISECONDS);
 
@@ -176,8 +164,18 @@ public final class RedisJobStore implements JobStore {
             throw new StoreUnavailableException("cannot connect to " + description + ": " + e.getMessage(), e);
         }
         this.connection.setTimeout(timeout);
-        this.writes =
-                new WriteBatcher(connection, keys.shared(), keys.due(SweepKind.STALLED), keys.channel(), clock::millis);
+        try {
+            requireFunctions();
+            await(Functions.load(connection).toCompletableFuture());
+        } catch (RedisException e) {
+            close();
+            throw new StoreUnavailableException(
+                    "cannot load Tally's functions into " + description + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        this.writes = new WriteBatcher(connection, keys.shared(), keys.channel(), clock::millis);
     }
 
     /**
@@ -205,23 +203,19 @@ public final class RedisJobStore implements JobStore {
                 .build();
     }
 
-    /** Scripts that are not idempotent: never re-sent after a reconnect (at most once). */
-    private static final List<Scripts> NOT_REPLAYED =
-            List.of(Scripts.WRITE, Scripts.TRANSITION, Scripts.APPEND_LOGS, Scripts.EXPIRE, Scripts.DELETE);
-
     /**
-     * Lettuce re-sends the commands in flight when a connection drops (at least once). Idempotent scripts may run
-     * again (recordParts and create carry a token that gives a re-run the same answer); a non-idempotent one (an
+     * Lettuce re-sends the commands in flight when a connection drops (at least once). Idempotent functions may run
+     * again (recordParts and create carry a token that gives a re-run the same answer); a call of any other (an
      * increment) is failed at once instead, so the caller gets a {@link StoreUnavailableException} ("may or may not
      * have been applied") and nothing is counted twice by the client itself.
      */
     static boolean notReplayed(io.lettuce.core.protocol.RedisCommand<?, ?, ?> cmd) {
-        if (cmd.getType() != io.lettuce.core.protocol.CommandType.EVALSHA || cmd.getArgs() == null) {
+        if (cmd.getType() != io.lettuce.core.protocol.CommandType.FCALL || cmd.getArgs() == null) {
             return false;
         }
         String args = cmd.getArgs().toCommandString();
-        for (Scripts s : NOT_REPLAYED) {
-            if (args.startsWith(s.sha())) {
+        for (Functions f : Functions.values()) {
+            if (!f.idempotent && args.startsWith(f.fullName() + " ")) {
                 cmd.completeExceptionally(
                         new RedisException(
                                 "connection lost with the command in flight; not re-sent: it may or may not have been applied"));
@@ -229,6 +223,26 @@ public final class RedisJobStore implements JobStore {
             }
         }
         return false;
+    }
+
+    /** Refuses a server older than Redis 7.0, which has no Functions, with a message that says so. */
+    private void requireFunctions() {
+        String info = await(connection.async().info("server").toCompletableFuture());
+        String version = info.lines()
+                .filter(l -> l.startsWith("redis_version:"))
+                .map(l -> l.substring("redis_version:".length()).trim())
+                .findFirst()
+                .orElse("");
+        int major;
+        try {
+            major = Integer.parseInt(version.substring(0, version.indexOf('.')));
+        } catch (RuntimeException e) {
+            return; // (a server that does not say: FUNCTION LOAD tells)
+        }
+        if (major < 7) {
+            throw new StoreUnavailableException(description + " runs Redis " + version
+                    + "; Tally's Redis store needs Redis 7.0 or later (its operations are a Redis Function library)");
+        }
     }
 
     /** @return a builder for a store on the application's own {@link RedisClient} */
@@ -271,7 +285,7 @@ public final class RedisJobStore implements JobStore {
         a.add(Integer.toString(fields.size()));
         a.addAll(fields);
         a.addAll(j.partPayloads());
-        List<Object> r = call(Scripts.CREATE, k, a, true);
+        List<Object> r = call(Functions.CREATE, k, a, true);
         if ("exists".equals(r.get(0))) {
             throw new JobExistsException(id);
         }
@@ -280,27 +294,30 @@ public final class RedisJobStore implements JobStore {
 
     @Override
     public Optional<JobRecord> find(String id) {
-        List<Object> r = call(Scripts.FIND, List.of(keys.job(id)), List.of(), true);
+        List<Object> r = call(Functions.FIND, List.of(keys.job(id)), List.of(), true);
         return r.isEmpty() ? Optional.empty() : Optional.of(Records.record(Records.map(r, 0)));
     }
 
     @Override
     public CompletableFuture<RecordedProgress> record(String id, ProgressUpdate u) {
         // Not retried once sent: increments are not idempotent (the exception says it may or may not have been
-        // applied). The reply carries nine fields of the job instead of twenty, and hot.lua reads and writes only
-        // those.
-        Prepared call = prepareRecord(id, u, true);
-        return writeAsync("record", call, false, System.nanoTime() + timeout.toNanos())
-                .thenApply(r -> progressAnswer(call, r));
+        // applied).
+        List<String> k = List.of(
+                keys.job(id),
+                keys.itemReasons(id),
+                keys.itemSet(id, Outcome.SUCCESS),
+                keys.itemSet(id, Outcome.FAILURE));
+        return writeAsync("record", WriteArgs.record(k, u), false, System.nanoTime() + timeout.toNanos())
+                .thenApply(r -> progressAnswer(id, r));
     }
 
     @Override
     public CompletableFuture<PartsOutcome> recordParts(String id, List<PartUpdate> parts) {
         // Retried within the timeout: idempotent per part, and the token makes a re-run of the settling call say last.
-        // The reply leaves out the job: 20 fields fewer to build, send and decode per call.
-        Prepared call = prepareParts(id, parts, true);
-        return writeAsync("recordParts", call, true, System.nanoTime() + timeout.toNanos())
-                .thenApply(r -> partsOutcome(call, r));
+        List<String> k = List.of(keys.job(id), keys.parts(id), keys.partErrors(id));
+        return writeAsync(
+                        "recordParts", WriteArgs.parts(k, token(), parts), true, System.nanoTime() + timeout.toNanos())
+                .thenApply(r -> partsOutcome(id, r));
     }
 
     /**
@@ -335,102 +352,22 @@ public final class RedisJobStore implements JobStore {
         }
     }
 
-    /**
-     * A record or recordParts call ready for write.lua: its keys and arguments (the same for every attempt, so a
-     * retried recordParts keeps its token), and the cached fixed fields of the job that its reply may refer to.
-     */
-    record Prepared(
-            String id,
-            WriteBatcher.Kind kind,
-            List<String> keys,
-            List<String> args,
-            int items,
-            Map<String, String> fixed) {
-        WriteBatcher.Call newCall() {
-            return new WriteBatcher.Call(kind, keys, args, items);
-        }
-    }
-
-    /** @param brief answer with the progress only (what {@link #record} asks for) */
-    Prepared prepareRecord(String id, ProgressUpdate u, boolean brief) {
-        Map<String, String> fixed = fixedFields.get(id);
-        List<String> k = List.of(
-                keys.job(id),
-                keys.itemReasons(id),
-                keys.itemSet(id, Outcome.SUCCESS),
-                keys.itemSet(id, Outcome.FAILURE));
-        List<String> a = new ArrayList<>(7 + 2 * u.items().size());
-        a.add(tokenOf(fixed));
-        a.add(Long.toString(u.succeeded()));
-        a.add(Long.toString(u.failed()));
-        a.add(Long.toString(u.addTotal()));
-        a.add(u.message() == null ? "0" : "1");
-        a.add(u.message() == null ? "" : u.message());
-        a.add(Integer.toString(u.items().size()));
-        for (ItemUpdate i : u.items()) {
-            a.add(i.key());
-            a.add(outcomeValue(i.outcome(), i.reason()));
-        }
-        return new Prepared(
-                id,
-                brief ? WriteBatcher.Kind.RECORD_BRIEF : WriteBatcher.Kind.RECORD,
-                k,
-                a,
-                u.items().size(),
-                fixed);
-    }
-
-    /** @param brief answer without the job (what {@link #recordParts} asks for) */
-    Prepared prepareParts(String id, List<PartUpdate> parts, boolean brief) {
-        Map<String, String> fixed = fixedFields.get(id);
-        List<String> k = List.of(keys.job(id), keys.parts(id), keys.partErrors(id));
-        List<String> a = new ArrayList<>(3 + 3 * parts.size());
-        a.add(token());
-        a.add(tokenOf(fixed));
-        a.add(Integer.toString(parts.size()));
-        for (PartUpdate p : parts) {
-            a.add(Integer.toString(p.part()));
-            a.add(outcomeValue(p.outcome(), p.reason()));
-            a.add(p.failJob() ? "1" : "0");
-        }
-        return new Prepared(
-                id, brief ? WriteBatcher.Kind.PARTS_BRIEF : WriteBatcher.Kind.PARTS, k, a, parts.size(), fixed);
-    }
-
-    /** @return the job after a record call, from its decoded reply; throws what it refused */
-    JobRecord recordAnswer(Prepared call, List<Object> r) {
-        refusal(call, r);
-        return jobOf(call.id(), call.fixed(), r, 1);
-    }
-
-    /** @return the progress after a brief record call, from its decoded reply; throws what it refused */
-    RecordedProgress progressAnswer(Prepared call, List<Object> r) {
-        refusal(call, r);
-        return Records.progress(r, 1);
-    }
-
-    /** Throws what a record call refused, if it did. */
-    private static void refusal(Prepared call, List<Object> r) {
-        String id = call.id();
+    /** @return the progress after a record call, from its decoded reply; throws what it refused */
+    private static RecordedProgress progressAnswer(String id, List<Object> r) {
         switch (status(r)) {
             case "notfound" -> throw new JobNotFoundException(id);
             case "finished" -> throw new JobFinishedException(id, JobState.valueOf((String) r.get(1)));
             case "hasparts" ->
                 throw new InvalidInputException(
                         "part", "job " + id + " has parts: record them with completePart/failPart");
-            default -> {}
+            default -> {
+                return Records.progress(r, 1);
+            }
         }
     }
 
-    /** @return the outcome of a recordParts call, from its decoded reply; throws what it refused */
-    PartsResult partsAnswer(Prepared call, List<Object> r) {
-        PartsOutcome o = partsOutcome(call, r);
-        return new PartsResult(o.changed(), o.remaining(), o.last(), jobOf(call.id(), call.fixed(), r, 4));
-    }
-
     /** @return what a recordParts call did, from its decoded reply; throws what it refused */
-    PartsOutcome partsOutcome(Prepared call, List<Object> r) {
-        String id = call.id();
+    private static PartsOutcome partsOutcome(String id, List<Object> r) {
         switch (status(r)) {
             case "notfound" -> throw new JobNotFoundException(id);
             case "finished" -> throw new JobFinishedException(id, JobState.valueOf((String) r.get(1)));
@@ -439,35 +376,6 @@ public final class RedisJobStore implements JobStore {
                 return new PartsOutcome(((Long) r.get(1)).intValue(), (Long) r.get(2), (Long) r.get(3) == 1L);
             }
         }
-    }
-
-    /** @return the createdBy token of cached fixed fields, or "" for none */
-    private static String tokenOf(Map<String, String> fixed) {
-        return fixed == null ? "" : fixed.get("createdBy");
-    }
-
-    /**
-     * Reads the job at {@code from} of a reply of write.lua: {@code m} and the changeable fields
-     * (the script found that {@code fixed}, the cached fields sent as their createdBy token, belong to this life of
-     * the job), or {@code f} and the whole hash, whose fixed fields are then cached.
-     */
-    private JobRecord jobOf(String id, Map<String, String> fixed, List<Object> r, int from) {
-        if ("m".equals(r.get(from))) {
-            return Records.record(Records.merge(fixed, r, from + 1));
-        }
-        Map<String, String> h = Records.map(r, from + 1);
-        if (h.get("createdBy") != null) {
-            if (fixedFields.size() >= FIXED_CACHE_SIZE) {
-                fixedFields.clear();
-            }
-            fixedFields.put(id, Records.fixed(h));
-        }
-        return Records.record(h);
-    }
-
-    private static String outcomeValue(Outcome outcome, String reason) {
-        String code = outcome == Outcome.SUCCESS ? "S" : "F";
-        return reason == null ? code : code + "|" + reason;
     }
 
     @Override
@@ -499,7 +407,7 @@ public final class RedisJobStore implements JobStore {
         a.add(t.error() == null || t.error().stack() == null ? "0" : "1");
         a.add(t.error() == null ? "" : Objects.requireNonNullElse(t.error().stack(), ""));
         a.add(t.error() == null ? "" : t.error().reason().code());
-        List<Object> r = call(Scripts.TRANSITION, keys.common(id), a, false);
+        List<Object> r = call(Functions.TRANSITION, keys.common(id), a, false);
         switch (status(r)) {
             case "notfound" -> throw new JobNotFoundException(id);
             case "illegal" -> throw new IllegalTransitionException(id, JobState.valueOf((String) r.get(1)), t.target());
@@ -513,7 +421,7 @@ public final class RedisJobStore implements JobStore {
     }
 
     private JobRecord heartbeat(String id) {
-        List<Object> r = call(Scripts.HEARTBEAT, keys.common(id), List.of(Long.toString(now())), true);
+        List<Object> r = call(Functions.HEARTBEAT, keys.common(id), List.of(Long.toString(now())), true);
         switch (status(r)) {
             case "notfound" -> throw new JobNotFoundException(id);
             case "finished" -> throw new JobFinishedException(id, JobState.valueOf((String) r.get(1)));
@@ -543,7 +451,7 @@ public final class RedisJobStore implements JobStore {
         List<JobRecord> out = new ArrayList<>(wanted);
         while (out.size() < wanted) {
             int ask = wanted - out.size();
-            List<Object> members = call(Scripts.QUERY, k, List.of(cursor, Integer.toString(ask)), true);
+            List<Object> members = call(Functions.QUERY, k, List.of(cursor, Integer.toString(ask)), true);
             if (members.isEmpty()) {
                 break;
             }
@@ -614,7 +522,7 @@ public final class RedisJobStore implements JobStore {
         for (JobState s : JobState.values()) {
             k.add(keys.state(s));
         }
-        List<Object> r = call(Scripts.COUNT, k, List.of(), true);
+        List<Object> r = call(Functions.COUNT, k, List.of(), true);
         Map<JobState, Long> counts = new EnumMap<>(JobState.class);
         for (JobState s : JobState.values()) {
             counts.put(s, (Long) r.get(s.ordinal()));
@@ -634,7 +542,7 @@ public final class RedisJobStore implements JobStore {
                 afterKey == null ? "" : afterKey,
                 afterKey == null ? "0" : "1",
                 Integer.toString(limit));
-        List<Object> r = call(Scripts.ITEMS, k, a, true);
+        List<Object> r = call(Functions.ITEMS, k, a, true);
         if ("notfound".equals(r.get(0))) {
             throw new JobNotFoundException(id);
         }
@@ -662,7 +570,7 @@ public final class RedisJobStore implements JobStore {
         while (out.size() < limit) {
             long firstByte = from / 4;
             List<Object> r = callRaw(
-                    Scripts.PARTS,
+                    Functions.PARTS,
                     List.of(keys.job(id), keys.parts(id)),
                     List.of(Long.toString(firstByte), Long.toString(firstByte + PARTS_SLICE_BYTES - 1)),
                     true);
@@ -687,8 +595,8 @@ public final class RedisJobStore implements JobStore {
 
     @Override
     public Optional<String> partPayload(String id, int part) {
-        List<Object> r =
-                call(Scripts.PAYLOAD, List.of(keys.job(id), keys.payloads(id)), List.of(Integer.toString(part)), true);
+        List<Object> r = call(
+                Functions.PAYLOAD, List.of(keys.job(id), keys.payloads(id)), List.of(Integer.toString(part)), true);
         switch (status(r)) {
             case "notfound" -> throw new JobNotFoundException(id);
             case "range" -> throw JobRules.partOutOfRange(id, ((Long) r.get(1)).intValue(), part);
@@ -718,7 +626,7 @@ public final class RedisJobStore implements JobStore {
             }
             return;
         }
-        List<Object> r = call(Scripts.APPEND_LOGS, List.of(keys.job(id), keys.logs(id)), a, false);
+        List<Object> r = call(Functions.APPEND_LOGS, List.of(keys.job(id), keys.logs(id)), a, false);
         if ("notfound".equals(r.get(0))) {
             throw new JobNotFoundException(id);
         }
@@ -728,7 +636,7 @@ public final class RedisJobStore implements JobStore {
     public List<LogEntry> logs(String id, long afterSeq, int limit) {
         long from = Math.max(0, afterSeq);
         List<Object> r = call(
-                Scripts.LOGS,
+                Functions.LOGS,
                 List.of(keys.job(id), keys.logs(id)),
                 List.of(Long.toString(from), Integer.toString(limit)),
                 true);
@@ -767,7 +675,7 @@ public final class RedisJobStore implements JobStore {
     @Override
     public List<String> sweepCandidates(SweepKind kind, Instant now, int limit) {
         List<Object> r = call(
-                Scripts.SWEEP,
+                Functions.SWEEP,
                 List.of(keys.due(kind)),
                 List.of(Long.toString(millis(now)), Integer.toString(limit)),
                 true);
@@ -802,7 +710,7 @@ public final class RedisJobStore implements JobStore {
                         kind == SweepKind.STALLED
                                 ? io.tally.FailureReason.STALLED.code()
                                 : io.tally.FailureReason.TIMEOUT.code());
-                out = call(Scripts.EXPIRE, keys.common(id), a, false);
+                out = call(Functions.EXPIRE, keys.common(id), a, false);
             }
             switch (status(out)) {
                 case "none" -> {
@@ -859,7 +767,7 @@ public final class RedisJobStore implements JobStore {
                 Objects.requireNonNullElse(r.scope(), ""),
                 r.parent() == null ? "0" : "1",
                 Objects.requireNonNullElse(r.parent(), ""));
-        return call(Scripts.DELETE, k, a, false);
+        return call(Functions.DELETE, k, a, false);
     }
 
     // ---- events ------------------------------------------------------------------------------------------------
@@ -987,19 +895,19 @@ public final class RedisJobStore implements JobStore {
      * Runs a script ({@link Scripts#run}: loaded again on NOSCRIPT) and retries connection failures within the
      * timeout if asked; the reply's bulk strings decoded as UTF-8.
      */
-    private List<Object> call(Scripts script, List<String> k, List<String> a, boolean retry) {
+    private List<Object> call(Functions script, List<String> k, List<String> a, boolean retry) {
         return RawReplyOutput.strings(callRaw(script, k, a, retry));
     }
 
     /** Like {@link #call}, for a reply with binary values: its bulk strings come back as byte[]. */
-    private List<Object> callRaw(Scripts script, List<String> k, List<String> a, boolean retry) {
+    private List<Object> callRaw(Functions script, List<String> k, List<String> a, boolean retry) {
         return withRetry(
                 script.name(),
                 () -> {
                     CommandArgs<String, String> args = script.args().add(k.size());
                     k.forEach(args::addKey);
                     a.forEach(args::add);
-                    return await(script.run(connection, args).toCompletableFuture());
+                    return await(script.call(connection, args).toCompletableFuture());
                 },
                 retry);
     }
@@ -1010,37 +918,17 @@ public final class RedisJobStore implements JobStore {
     }
 
     /**
-     * Runs a record or recordParts call through the {@link WriteBatcher}: alone, or in one script call with the calls
-     * of other threads that queued meanwhile. A retry is a new call with the same arguments. (Not {@link #writeAsync}
-     * plus a wait: the waiting thread is this call's timer, where the asynchronous path arms one per call, and a
-     * benchmark of that variant measured 5-9 % fewer keyed records per second at 16 threads.)
-     */
-    private List<Object> write(String what, Prepared prepared, boolean retry) {
-        return withRetry(
-                what,
-                () -> {
-                    WriteBatcher.Call c = prepared.newCall();
-                    try {
-                        return RawReplyOutput.strings(await(writes.submit(c)));
-                    } catch (RedisException e) {
-                        writes.withdraw(c); // timed out in the queue: never sent
-                        throw e;
-                    }
-                },
-                retry);
-    }
-
-    /**
-     * {@link #write} without blocking: retried while Redis is unreachable ({@link #retryable}) until {@code deadline}
+     * Runs a record or recordParts call through the {@link WriteBatcher}: alone, or in one function call with the
+     * calls of others that queued meanwhile. Retried while Redis is unreachable ({@link #retryable}) until {@code deadline}
      * ({@link System#nanoTime()}), each attempt 10 ms after the last; after it, or on the store's timeout with no
      * answer, the stage fails with {@link StoreUnavailableException}.
      */
     private CompletableFuture<List<Object>> writeAsync(
-            String what, Prepared prepared, boolean idempotent, long deadline) {
+            String what, WriteBatcher.Call call, boolean idempotent, long deadline) {
         if (closed) {
             return CompletableFuture.failedFuture(new StoreUnavailableException(description + " is closed"));
         }
-        WriteBatcher.Call c = prepared.newCall();
+        WriteBatcher.Call c = call.again(); // (a call is answered once: each attempt is a new one)
         // (orTimeout completes the call's own future: a reply that comes later is then dropped)
         return writes.submit(c)
                 .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
@@ -1056,7 +944,7 @@ public final class RedisJobStore implements JobStore {
                         return CompletableFuture.<List<Object>>failedFuture(unavailable(what, e));
                     }
                     return CompletableFuture.runAsync(() -> {}, RETRY_DELAY)
-                            .thenCompose(x -> writeAsync(what, prepared, idempotent, deadline));
+                            .thenCompose(x -> writeAsync(what, call, idempotent, deadline));
                 })
                 .thenCompose(stage -> stage);
     }

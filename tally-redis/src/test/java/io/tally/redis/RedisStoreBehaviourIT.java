@@ -229,11 +229,11 @@ class RedisStoreBehaviourIT {
 
     /**
      * A subscriber in another language reads the channel itself (README, "Events"): every message says which job it is
-     * about, what happened and the job as stored after the write, whichever script wrote it: hot.lua (a brief keyed
-     * record, a run of part completions) or write.lua (a record of several items, the settle).
+     * about, what happened and the job as stored after the write, whichever path of the write function wrote it (a
+     * keyed record, a record of several items, a run of part completions, the settle).
      */
     @Test
-    void eventMessagesOnTheChannelNameTheirJobWhicheverScriptWrote() throws Exception {
+    void eventMessagesOnTheChannelNameTheirJobWhicheverPathWrote() throws Exception {
         String ns = RedisTestSupport.freshNamespace();
         RedisJobStore s = store(RedisTestSupport.url(), ns);
         Tally tally = Tally.builder().store(s).clock(clock).build();
@@ -250,20 +250,20 @@ class RedisStoreBehaviourIT {
 
             Job items = tally.create(
                     JobSpec.builder().name("items").total(4).start(true).build());
-            items.recordSuccess("a"); // hot.lua, one item
+            items.recordSuccess("a"); // one item
             items.record(new ProgressUpdate(
                     0,
                     0,
                     List.of(new ItemUpdate("b", Outcome.SUCCESS, null), new ItemUpdate("c", Outcome.SUCCESS, null)),
                     0,
-                    null)); // write.lua
+                    null)); // several items
             Job parts = tally.create(JobSpec.builder()
                     .name("parts")
                     .parts(List.of(Map.of("p", 0), Map.of("p", 1)))
                     .start(true)
                     .build());
-            tally.completePart(parts.id(), 0); // hot.lua, a run of parts that does not settle
-            tally.completePart(parts.id(), 1); // write.lua, the settle
+            tally.completePart(parts.id(), 0); // a part that does not settle
+            tally.completePart(parts.id(), 1); // the settle
 
             await().until(() -> messages.stream()
                     .anyMatch(m -> m.get("id").asText().equals(parts.id())
@@ -632,8 +632,8 @@ class RedisStoreBehaviourIT {
 
     @Test
     void theLastSubscriptionClosedLeavesTheChannelAndANewOneHearsAgain() throws Exception {
-        // A subscribed channel makes every write publish the whole job and turns write.lua's fast paths off, so the
-        // store must leave the channel when nobody listens any more.
+        // A subscribed channel makes every write build events and publish the whole job, so the store must leave the
+        // channel when nobody listens any more.
         String ns = RedisTestSupport.freshNamespace();
         RedisJobStore s = store(RedisTestSupport.url(), ns);
         s.create(job("sub", "n", 0));
@@ -662,20 +662,20 @@ class RedisStoreBehaviourIT {
     }
 
     @Test
-    void scriptsFlushedFromTheServerAreLoadedAgain() {
-        // A restarted or flushed server answers EVALSHA with NOSCRIPT; every path (a read, the group commit's write,
-        // a binary reply) must load its script and run the call once, as if nothing happened.
+    void aLibraryFlushedFromTheServerIsLoadedAgain() {
+        // A restarted or flushed server answers FCALL with "Function not found"; every path (a read, the group
+        // commit's write, a binary reply) must load the library and run the call once, as if nothing happened.
         JobStore s = store(RedisTestSupport.url(), RedisTestSupport.freshNamespace());
         s.create(job("flushed", "n", 3));
         try (RedisClient client = RedisClient.create(RedisTestSupport.url());
                 StatefulRedisConnection<String, String> c = client.connect()) {
-            c.sync().scriptFlush();
+            c.sync().functionFlush(io.lettuce.core.FlushMode.SYNC);
             assertThat(s.await(s.recordParts("flushed", List.of(PartUpdate.success(1))))
                             .changed())
                     .isEqualTo(1);
-            c.sync().scriptFlush();
+            c.sync().functionFlush(io.lettuce.core.FlushMode.SYNC);
             assertThat(s.find("flushed").orElseThrow().succeeded()).isEqualTo(1);
-            c.sync().scriptFlush();
+            c.sync().functionFlush(io.lettuce.core.FlushMode.SYNC);
             assertThat(s.parts("flushed", PartStatus.PENDING, -1, 10)).containsExactly(0, 2);
         }
     }

@@ -15,7 +15,6 @@ import io.tally.store.JobStore;
 import io.tally.store.NewJob;
 import io.tally.store.PartUpdate;
 import io.tally.store.PartsOutcome;
-import io.tally.store.PartsResult;
 import io.tally.store.ProgressUpdate;
 import io.tally.store.RecordedProgress;
 import io.tally.store.memory.MemoryJobStore;
@@ -37,7 +36,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Group commit: calls of several threads that queue while script calls are in flight go to Redis in one write.lua call,
+ * Group commit: calls of several threads that queue while function calls are in flight go to Redis in one write call,
  * and each still gets the answer it would have got alone. The batch is made deterministic by pausing the server's
  * writes until the calls have queued.
  */
@@ -89,11 +88,11 @@ class WriteBatcherIT {
                 null);
     }
 
-    private static long evalshaCalls(RedisCommands<String, String> redis) {
+    private static long fcallCalls(RedisCommands<String, String> redis) {
         String stats = redis.info("commandstats");
         for (String line : stats.split("\r?\n")) {
-            if (line.startsWith("cmdstat_evalsha:calls=")) {
-                return Long.parseLong(line.substring("cmdstat_evalsha:calls=".length(), line.indexOf(',')));
+            if (line.startsWith("cmdstat_fcall:calls=")) {
+                return Long.parseLong(line.substring("cmdstat_fcall:calls=".length(), line.indexOf(',')));
             }
         }
         return 0;
@@ -107,7 +106,7 @@ class WriteBatcherIT {
 
         // Blocking calls fill the in-flight slots and hang on the paused server; the next four queue behind them.
         client(redis, "PAUSE", "10000", "WRITE");
-        long before = evalshaCalls(redis);
+        long before = fcallCalls(redis);
         List<Future<RecordedProgress>> blockers = fillInFlight();
         Future<PartsOutcome> a = pool.submit(
                 () -> store.await(store.recordParts("p", List.of(PartUpdate.success(0), PartUpdate.success(1)))));
@@ -140,9 +139,8 @@ class WriteBatcherIT {
         assertThat(counter.get(10, TimeUnit.SECONDS).succeeded())
                 .as("%s", counter.get())
                 .isEqualTo(5);
-        // The blockers, then the four queued calls as one batch: hot.lua applies them up to the settle, write.lua the
-        // rest.
-        assertThat(evalshaCalls(redis) - before).isEqualTo(WriteBatcher.MAX_IN_FLIGHT + 2);
+        // The blockers, then the four queued calls as one batch.
+        assertThat(fcallCalls(redis) - before).isEqualTo(WriteBatcher.MAX_IN_FLIGHT + 1);
 
         JobRecord p = store.find("p").orElseThrow();
         assertThat(p.state()).isEqualTo(JobState.SUCCEEDED);
@@ -158,7 +156,7 @@ class WriteBatcherIT {
 
     @Test
     void aBatchAnswersEveryCallAsTheReferenceStoreDoesOneCallAtATime() throws Exception {
-        // Calls queued in a fixed order while the server is paused go as one write.lua call: runs of recordParts on one
+        // Calls queued in a fixed order while the server is paused go as one write call: runs of recordParts on one
         // job (shared reads and writes), a job settled or failed part-way through a run, duplicates, bad part numbers,
         // counts and items on another job, a missing job; recordParts calls answered with or without the job, the
         // batch stamped 0-2.5 s after the jobs' last write (so the rate folds or not). Every answer must equal the
@@ -182,18 +180,15 @@ class WriteBatcherIT {
                 s.await(s.recordParts(p, List.of(PartUpdate.success(0))));
                 s.await(s.record(c, new ProgressUpdate(1, 0, List.of(), 0, null)));
             }
-            List<Object[]> calls = new ArrayList<>(); // {job, ProgressUpdate or List<PartUpdate>, brief}
+            List<Object[]> calls = new ArrayList<>(); // {job, ProgressUpdate or List<PartUpdate>}
             for (int i = 0; i < 14; i++) {
                 int pick = rnd.nextInt(10);
-                boolean brief = rnd.nextInt(3) > 0;
                 if (pick < 6) {
-                    calls.add(new Object[] {p, RedisDifferentialIT.partUpdates(rnd), brief});
+                    calls.add(new Object[] {p, RedisDifferentialIT.partUpdates(rnd)});
                 } else if (pick < 9) {
-                    calls.add(new Object[] {c, RedisDifferentialIT.update(rnd), brief});
+                    calls.add(new Object[] {c, RedisDifferentialIT.update(rnd)});
                 } else {
-                    calls.add(
-                            new Object[] {rnd.nextBoolean() ? "missing" : c, RedisDifferentialIT.partUpdates(rnd), brief
-                            });
+                    calls.add(new Object[] {rnd.nextBoolean() ? "missing" : c, RedisDifferentialIT.partUpdates(rnd)});
                 }
             }
             clock.advance(Duration.ofMillis(rnd.nextInt(2_500)));
@@ -209,10 +204,10 @@ class WriteBatcherIT {
     }
 
     @Test
-    void briefRunsOnARunningJobAnswerAsTheReferenceStore() throws Exception {
-        // Runs of brief recordParts calls on one RUNNING job (completePart/failPart without failJob) go to hot.lua:
-        // counts, outcome moves and the rate fold on locals, up to the call that settles the job, which hot.lua sets
-        // back and leaves to write.lua with the calls after it. Seeded rounds cover duplicates, failures within and
+    void runsOfPartsOnARunningJobAnswerAsTheReferenceStore() throws Exception {
+        // Runs of recordParts calls on one RUNNING job (completePart/failPart without failJob) read and write their
+        // parts once per run, each call answered against the outcomes so far, the settle mid-run included. Seeded
+        // rounds cover duplicates, failures within and
         // beyond the tolerance, part numbers out of range, the settle mid-run and calls after it.
         long seed = Long.getLong("tally.seed", System.nanoTime());
         Random rnd = new Random(seed);
@@ -246,7 +241,7 @@ class WriteBatcherIT {
                                         ? new PartUpdate(part, Outcome.FAILURE, why, false)
                                         : PartUpdate.success(part));
                     }
-                    calls.add(new Object[] {id, updates, true});
+                    calls.add(new Object[] {id, updates});
                 }
                 String context = "seed " + seed + ", round " + round + ", batch " + batch;
                 List<Object> answers = sendAsOneBatchAndCompare(calls, memory, context);
@@ -260,7 +255,7 @@ class WriteBatcherIT {
 
     @Test
     void aFailedPartThatSucceedsAndFailsAgainWithoutAReasonInOneBatchLosesItsReason() throws Exception {
-        // One run of write.lua (recordParts answered with the job) moves part 1 from 'failed: disk full' to succeeded
+        // One run of recordParts calls moves part 1 from 'failed: disk full' to succeeded
         // and back to failed without a reason: the stored outcome is the same, the reason is not.
         MemoryJobStore memory = new MemoryJobStore(clock);
         for (JobStore s : List.of(store, memory)) {
@@ -269,8 +264,8 @@ class WriteBatcherIT {
         }
         assertThat(admin.sync().hgetall(new Keys(namespace).partErrors("r")))
                 .containsExactly(Map.entry("1", "disk full"));
-        List<Object[]> calls = List.of(new Object[] {"r", List.of(PartUpdate.success(1)), false}, new Object[] {
-            "r", List.of(new PartUpdate(1, Outcome.FAILURE, null, false)), false
+        List<Object[]> calls = List.of(new Object[] {"r", List.of(PartUpdate.success(1))}, new Object[] {
+            "r", List.of(new PartUpdate(1, Outcome.FAILURE, null, false))
         });
         sendAsOneBatchAndCompare(calls, memory, "fail, succeed, fail");
         assertThat(store.find("r")).isEqualTo(memory.find("r"));
@@ -278,10 +273,9 @@ class WriteBatcherIT {
     }
 
     @Test
-    void briefRecordsAnswerAsTheReferenceStore() throws Exception {
-        // Brief record calls (recordSuccess/recordFailure through Job) on a RUNNING job without parts go to hot.lua
-        // when their one item is new; from the first other one on (a known item, several items, a PENDING, finished or
-        // parts job) the batch goes to write.lua's record(). Seeded rounds mix them, on jobs with
+    void recordsAnswerAsTheReferenceStore() throws Exception {
+        // Record calls (recordSuccess/recordFailure through Job, counts, several items) on RUNNING, PENDING, finished
+        // and parts jobs. Seeded rounds mix them, on jobs with
         // and without a heartbeat, with new, repeated and moved items, counts, total increases and messages, stamped
         // 0-2.5 s after the last write. Every answer, each job and its items must equal the memory store's.
         long seed = Long.getLong("tally.seed", System.nanoTime());
@@ -318,7 +312,7 @@ class WriteBatcherIT {
                                 "k" + rnd.nextInt(12),
                                 rnd.nextInt(4) == 0 ? Outcome.FAILURE : Outcome.SUCCESS,
                                 rnd.nextBoolean() ? "why" : null));
-                calls.add(new Object[] {id, u, rnd.nextInt(5) > 0});
+                calls.add(new Object[] {id, u});
             }
             clock.advance(Duration.ofMillis(rnd.nextInt(2_500)));
             sendAsOneBatchAndCompare(calls, memory, "seed " + seed + ", round " + round);
@@ -337,7 +331,8 @@ class WriteBatcherIT {
 
     @Test
     void manyThreadsOnFewJobsLoseNoCall() throws Exception {
-        // Several batches are drained at once when several script calls are in flight; every call must land in exactly
+        // Several batches are drained at once when several function calls are in flight; every call must land in
+        // exactly
         // one.
         int threads = 32;
         int calls = 1_500;
@@ -368,9 +363,8 @@ class WriteBatcherIT {
     }
 
     /**
-     * Queues {@code calls} ({job, ProgressUpdate or List<PartUpdate>, brief: answered without the whole job}) behind
-     * {@link WriteBatcher#MAX_IN_FLIGHT} paused in-flight calls, so that they go as one batch (hot.lua, then write.lua
-     * for the calls it does not take), then checks every answer against the memory store's, call by call.
+     * Queues {@code calls} ({job, ProgressUpdate or List<PartUpdate>}) behind {@link WriteBatcher#MAX_IN_FLIGHT}
+     * paused in-flight calls, so that they go as one batch, then checks every answer against the memory store's, call by call.
      *
      * @return the memory store's answers, an exception rendered as its class and message
      */
@@ -379,14 +373,12 @@ class WriteBatcherIT {
         RedisCommands<String, String> redis = admin.sync();
         client(redis, "PAUSE", "10000", "WRITE");
         List<Future<RecordedProgress>> blockers = fillInFlight();
-        List<RedisJobStore.Prepared> prepared = new ArrayList<>();
-        List<java.util.concurrent.CompletableFuture<List<Object>>> replies = new ArrayList<>();
+        List<java.util.concurrent.CompletableFuture<?>> replies = new ArrayList<>();
         for (Object[] call : calls) {
-            RedisJobStore.Prepared prep = call[1] instanceof ProgressUpdate u
-                    ? store.prepareRecord((String) call[0], u, (Boolean) call[2])
-                    : store.prepareParts((String) call[0], partsOf(call[1]), (Boolean) call[2]);
-            prepared.add(prep);
-            replies.add(store.writes().submit(prep.newCall()));
+            replies.add(
+                    call[1] instanceof ProgressUpdate u
+                            ? store.record((String) call[0], u)
+                            : store.recordParts((String) call[0], partsOf(call[1])));
         }
         assertThat(store.writes().queued()).isEqualTo(calls.size());
         client(redis, "UNPAUSE");
@@ -397,19 +389,11 @@ class WriteBatcherIT {
         for (int i = 0; i < calls.size(); i++) {
             Object[] call = calls.get(i);
             String id = (String) call[0];
-            List<Object> reply = RawReplyOutput.strings(replies.get(i).get(10, TimeUnit.SECONDS));
-            RedisJobStore.Prepared prep = prepared.get(i);
-            Object got = outcome(() -> switch (prep.kind()) {
-                case RECORD -> store.recordAnswer(prep, reply);
-                case RECORD_BRIEF -> store.progressAnswer(prep, reply);
-                case PARTS -> store.partsAnswer(prep, reply);
-                case PARTS_BRIEF -> store.partsOutcome(prep, reply);
-            });
+            java.util.concurrent.CompletableFuture<?> reply = replies.get(i);
+            Object got = outcome(() -> store.await(reply));
             Object want = outcome(() -> call[1] instanceof ProgressUpdate u
-                    ? (Boolean) call[2] ? memory.await(memory.record(id, u)) : wholeJob(memory, id, u)
-                    : (Boolean) call[2]
-                            ? memory.await(memory.recordParts(id, partsOf(call[1])))
-                            : wholeJob(memory, id, partsOf(call[1])));
+                    ? memory.await(memory.record(id, u))
+                    : memory.await(memory.recordParts(id, partsOf(call[1]))));
             assertThat(got).as("%s, call %d: %s %s", context, i, id, call[1]).isEqualTo(want);
             answers.add(want);
         }
@@ -446,21 +430,9 @@ class WriteBatcherIT {
         return reasons;
     }
 
-    /** What the whole-job form of a record call answers: the progress call, then the job as it is after it. */
-    private static JobRecord wholeJob(JobStore s, String id, ProgressUpdate u) {
-        s.await(s.record(id, u));
-        return s.find(id).orElseThrow();
-    }
-
-    /** What the whole-job form of a recordParts call answers: the outcome with the job as it is after it. */
-    private static PartsResult wholeJob(JobStore s, String id, List<PartUpdate> parts) {
-        PartsOutcome o = s.await(s.recordParts(id, parts));
-        return new PartsResult(o.changed(), o.remaining(), o.last(), s.find(id).orElseThrow());
-    }
-
     /**
      * Sends {@link WriteBatcher#MAX_IN_FLIGHT} calls that hang on the paused server, one at a time (two sent together
-     * could share one script call).
+     * could share one function call).
      */
     private List<Future<RecordedProgress>> fillInFlight() {
         List<Future<RecordedProgress>> blockers = new ArrayList<>();

@@ -1,2 +1,4 @@
 -- find(id): KEYS 1 job hash
-return redis.call('HGETALL', KEYS[1])
+register('find', function(KEYS, ARGV)
+    return redis.call('HGETALL', KEYS[1])
+end, true)

@@ -1,15 +1,83 @@
--- Tally Redis store: helpers prepended (after base.lua) to every script but hot.lua (see README.md for the key layout).
+-- Tally Redis store: the helpers of the library's functions, defined once when the library loads (see README.md for
+-- the key layout). Every function is registered by the file of its name (create.lua: create), write.lua the writes.
+-- Every value is kept as a string; integers are formatted with %d (never tostring, which prints 1e+15).
+
+local function fmt(n)
+    return string.format('%d', n)
+end
+
+-- io.tally.store.RateEstimator.fold, with the same arithmetic (doubles, window 1000 ms, tau 10 s), on numbers:
+-- rate (nil = none yet), rateAt (nil = not started), the units accumulated since rateAt, the new units and now.
+-- Returns the new rate, rateAt and accumulated units, and whether the window closed (the rate changed).
+local function fold(rate, rate_at, acc, units, now)
+    acc = acc + units
+    if rate_at == nil then
+        return rate, now, acc, false
+    end
+    local dt = now - rate_at
+    if dt < 1000 then
+        return rate, rate_at, acc, false
+    end
+    local inst = acc * 1000.0 / dt
+    if rate == nil then
+        rate = inst
+    else
+        rate = rate + math.min(1.0, dt / 1000.0 / 10.0) * (inst - rate)
+    end
+    return rate, now, 0, true
+end
+
+-- Publishes events with the job as stored (HGETALL, not a copy the script holds): the message of every write,
+-- {id, events, job}, which RedisJobStore.deliver reads; the id is the stored job's.
+local function publish_stored(channel, key, events)
+    local flat = redis.call('HGETALL', key)
+    local full = {}
+    for i = 1, #flat, 2 do
+        full[flat[i]] = flat[i + 1]
+    end
+    redis.call('PUBLISH', channel, cjson.encode({id = full.id, events = events, job = full}))
+end
+
+-- HSET/ZADD/RPUSH with many arguments, in chunks that stay below Lua's unpack limit.
+local function bulk(cmd, key, args, step)
+    for i = 1, #args, step do
+        local last = math.min(i + step - 1, #args)
+        redis.call(cmd, key, unpack(args, i, last))
+    end
+end
+
+-- The counters after an item or part moves from the outcome 'prior' ('S', 'F' or nil for none) to 'outcome':
+-- returns 1 if it was new (else 0), succeeded, failed.
+local function recount(prior, outcome, succeeded, failed)
+    local new = 0
+    if not prior then
+        new = 1
+    elseif prior == 'S' then
+        succeeded = succeeded - 1
+    else
+        failed = failed - 1
+    end
+    if outcome == 'S' then
+        succeeded = succeeded + 1
+    else
+        failed = failed + 1
+    end
+    return new, succeeded, failed
+end
+
+-- Part outcomes: a bitfield of u2 per part (0 pending, 1 succeeded, 2 failed) and a hash of the failed parts' reasons.
+local CODE, BITS = {[1] = 'S', [2] = 'F'}, {S = 1, F = 2}
+
 -- Common KEYS of every job write:
 --   1 job hash, 2..7 state indexes (PENDING RUNNING SUCCEEDED FAILED CANCELLED SKIPPED),
 --   8 due:lease, 9 due:deadline, 10 due:retain
 
-local STATES = {'PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'SKIPPED'}
-local STATE_KEY = {}
-for i, s in ipairs(STATES) do STATE_KEY[s] = i + 1 end
+local STATE_KEY = {PENDING = 2, RUNNING = 3, SUCCEEDED = 4, FAILED = 5, CANCELLED = 6, SKIPPED = 7} -- K index
 local TERMINAL = {SUCCEEDED = true, FAILED = true, CANCELLED = true, SKIPPED = true}
 local KEY_JOB, KEY_LEASE, KEY_DEADLINE, KEY_RETAIN = 1, 8, 9, 10
--- The keys the helpers below use: KEYS, except in write.lua, which points K at the keys of the operation it runs.
-local K = KEYS
+-- The keys the helpers below use: the KEYS of the function call (register() sets it), except in write.lua, which
+-- points K at the keys of the job it writes.
+local K = {}
 
 -- Index member: 13-digit zero-padded createdAt millis, ':', id. All index members have score 0 so that
 -- ZRANGE BYLEX orders them by (createdAt, id).
@@ -38,7 +106,7 @@ local function flatten(j)
     return out
 end
 
--- Tracks the fields an operation changed so that only those are written back.
+-- Tracks the fields an operation changed so that only those are written back (register() clears it for every call).
 local dirty = {}
 local function set(j, field, value)
     j[field] = value
@@ -100,7 +168,7 @@ local function move_state(j, from)
     end
 end
 
--- PENDING -> RUNNING on the first sign of work (MemoryJobStore.autoStart).
+-- PENDING -> RUNNING on the first sign of work (JobRules: auto-start).
 local function auto_start(j, now)
     if j.state == 'PENDING' then
         set(j, 'state', 'RUNNING')
@@ -125,7 +193,7 @@ local function fold_rate(j, units, now)
     set(j, 'rateAcc', fmt(acc))
 end
 
--- Progress is a sign of life: fold the rate, touch updatedAt, renew the lease (MemoryJobStore.Mut.progress).
+-- Progress is a sign of life: fold the rate, touch updatedAt, renew the lease (JobRules: progress).
 local function progress(j, units, now)
     fold_rate(j, units, now)
     set(j, 'updatedAt', fmt(now))
@@ -173,143 +241,40 @@ local function reply(status, j, ...)
     return out
 end
 
--- ---- write.lua (record, recordParts): few commands per call, each redis.call costs more than the Lua around it ----
-
--- The job fields a hot-path write needs: everything but name, scope, parent and metadata (which never change and
--- are not needed to decide anything), read with one HMGET instead of HGETALL.
-local HOT = {
-    'id', 'state', 'parts', 'tolerated', 'total', 'succeeded', 'failed', 'settled', 'settledBy', 'createdAt',
-    'createdBy', 'startedAt', 'updatedAt', 'finishedAt', 'timeout', 'heartbeat', 'retainFor', 'deadline', 'leaseUntil',
-    'retainUntil', 'result', 'errorMessage', 'errorType', 'errorStack', 'errorReason', 'message', 'rate', 'rateAt',
-    'rateAcc'
-}
--- The fields that can change after create, in the order of a short reply (Records.MUTABLE on the Java side).
-local MUTABLE = {
-    'state', 'total', 'succeeded', 'failed', 'settled', 'startedAt', 'updatedAt', 'finishedAt', 'deadline',
-    'leaseUntil', 'retainUntil', 'result', 'errorMessage', 'errorType', 'errorStack', 'errorReason', 'message', 'rate',
-    'rateAt', 'rateAcc'
-}
-
-local function load_hot(key)
-    local v = redis.call('HMGET', key, unpack(HOT))
-    if not v[2] then -- every job has a state
-        return nil
-    end
-    local j = {}
-    for i = 1, #HOT do
-        if v[i] then
-            j[HOT[i]] = v[i]
+-- Reads into j the given fields it does not hold yet: for a job read with HMGET of the fields a write needs up front,
+-- the fields a rarer step needs too (member() needs id and createdAt, auto_start timeout, finish retainFor).
+local function need(j, key, fields)
+    local missing = {}
+    for _, f in ipairs(fields) do
+        if j[f] == nil then
+            missing[#missing + 1] = f
         end
     end
-    return j
+    if #missing > 0 then
+        local v = redis.call('HMGET', key, unpack(missing))
+        for i, f in ipairs(missing) do
+            j[f] = v[i] or nil
+        end
+    end
 end
 
--- Appends the job to a reply: 'm' and the MUTABLE values (false = absent) when the caller already holds the fixed
--- fields of this incarnation of the job (known = its createdBy token), else 'f' and the whole hash as stored.
-local function job_reply(out, key, j, known)
-    if known ~= '' and j.createdBy == known then
-        out[#out + 1] = 'm'
-        for i = 1, #MUTABLE do
-            local v = j[MUTABLE[i]]
-            if v == nil then
-                out[#out + 1] = false
-            else
-                out[#out + 1] = v
-            end
-        end
-    else
-        out[#out + 1] = 'f'
-        local flat = redis.call('HGETALL', key)
-        for i = 1, #flat do
-            out[#out + 1] = flat[i]
-        end
-    end
-    return out
-end
-
--- Publishes the step's events with the job as stored after the step (the same message as publish()), but only
--- when the channel has a subscriber: nobody could receive it otherwise, and encoding the whole job is most of a
--- small write's cost. PUBSUB NUMSUB counts this server's subscribers (on Redis Cluster: this node's).
+-- Whether the channel has a subscriber: events are built and published only then (nobody could receive them
+-- otherwise, and encoding the whole job is most of a small write's cost). PUBSUB NUMSUB counts this server's
+-- subscribers (on Redis Cluster: this node's).
 local function listening(channel)
     return tonumber(redis.call('PUBSUB', 'NUMSUB', channel)[2]) > 0
 end
 
-local function publish_hot(channel, key, j, events, heard)
-    if #events == 0 then
-        return
-    end
-    if heard == nil then
-        heard = listening(channel)
-    end
-    if not heard then
-        return
-    end
-    publish_stored(channel, key, events)
-end
-
--- The stored outcomes of the items in 'keys': key -> 'S' or 'F', no entry for an item not recorded yet. One ZMSCORE per
--- outcome set and 1000 keys.
-local function item_outcomes(ok_key, failed_key, keys)
-    local stored = {}
-    for _, set in ipairs({{ok_key, 'S'}, {failed_key, 'F'}}) do
-        for i = 1, #keys, 1000 do
-            local last = math.min(i + 999, #keys)
-            local scores = redis.call('ZMSCORE', set[1], unpack(keys, i, last))
-            for k = i, last do
-                if scores[k - i + 1] then
-                    stored[keys[k]] = set[2]
-                end
-            end
-        end
-    end
-    return stored
-end
-
--- Keeps each item's reason as its last recorded value ('S|why' or 'F|why'; final[f]) says: bulk HSET of the reasons
--- given, HDEL of those of items recorded before (in 'stored') without one now; a new item has none to drop.
-local function write_reasons(key, order, stored, final)
-    local put, drop = {}, {}
-    for _, f in ipairs(order) do
-        local v = final[f]
-        if #v > 1 then
-            put[#put + 1], put[#put + 2] = f, string.sub(v, 3)
-        elseif stored[f] then
-            drop[#drop + 1] = f
-        end
-    end
-    if #put > 0 then
-        bulk('HSET', key, put, 2000)
-    end
-    if #drop > 0 then
-        bulk('HDEL', key, drop, 1000)
-    end
-end
-
--- Moves the items in 'order' between the outcome sets set_of.S / set_of.F (score 0) so that each is in the set of its
--- final outcome ('S'/'F', first letter of final[f]) and not in that of its stored one. Bulk ZADD/ZREM.
-local function move_members(order, stored, final, set_of)
-    local add, rem = {S = {}, F = {}}, {S = {}, F = {}}
-    for _, f in ipairs(order) do
-        local a = stored[f] and string.sub(stored[f], 1, 1)
-        local b = final[f] and string.sub(final[f], 1, 1)
-        if a ~= b then
-            if a then
-                local r = rem[a]
-                r[#r + 1] = f
-            end
-            if b then
-                local t = add[b]
-                t[#t + 1] = 0
-                t[#t + 1] = f
-            end
-        end
-    end
-    for _, o in ipairs({'S', 'F'}) do
-        if #rem[o] > 0 then
-            bulk('ZREM', set_of[o], rem[o], 1000)
-        end
-        if #add[o] > 0 then
-            bulk('ZADD', set_of[o], add[o], 2000)
-        end
-    end
+-- Registers fn(KEYS, ARGV) as the library function tally_<VERSION>_<name> (VERSION: the library's, see
+-- FunctionLibrary). The helpers' per-call state (K, dirty) lives as long as the library, so each call starts by
+-- resetting it. Read-only functions are flagged no-writes (FCALL_RO can run them on a replica).
+local function register(name, fn, read_only)
+    redis.register_function {
+        function_name = 'tally_' .. VERSION .. '_' .. name,
+        callback = function(keys, args)
+            K, dirty = keys, {}
+            return fn(keys, args)
+        end,
+        flags = read_only and {'no-writes'} or {}
+    }
 end
