@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Counts the instructions Redis executes for Tally's hot write script (base.lua + hot.lua from this tree) next to the
+# Counts the instructions Redis executes for Tally's write function (the library built from this tree's lua/) next to the
 # minimal progress script of scripts/bench-redis.sh (HINCRBY + HSET + PUBLISH by EVALSHA), on a scratch redis-server
 # run under valgrind's callgrind. Instruction counts do not move with the machine's load the way throughput does, so
 # this is how a change to the scripts is compared; prints a markdown table for docs/benchmarks.md.
 #
-# What one script call carries: keyed records (recordSuccess(key): an 'i' call), one per job, on RECORDS jobs, each a
+# What one function call carries: keyed records (recordSuccess(key): an 'i' call), one per job, on RECORDS jobs, each a
 # new random item key; the minimal script one call per EVALSHA, as redis-benchmark sends it in scripts/bench-redis.sh.
 # Counted: the whole redis-server process (user space) over CALLS script calls sent 8 at a time on one connection, after
 # 200 calls of warm-up; system calls' kernel time is not counted.
@@ -68,7 +68,16 @@ minimal=$(count EVALSHA "$minimal_sha" 1 "$ns:raw:__rand_int__" 1700000000000 "$
     '{"id":"raw","events":[{"type":"PROGRESS"}]}')
 
 lua=tally-redis/src/main/resources/io/tally/redis/lua
-hot_sha=$(cli SCRIPT LOAD "$(cat "$lua/base.lua" "$lua/hot.lua")")
+# The library as Functions.java assembles it (lib.lua, then the functions' files), under a fixed version name.
+{
+    echo "#!lua name=tally_bench"
+    echo "local VERSION = 'bench'"
+    cat "$lua/lib.lua"
+    for f in create find write transition heartbeat query count items parts payload append_logs logs sweep expire delete; do
+        cat "$lua/$f.lua"
+    done
+} >"$work/library.lua"
+cli -x FUNCTION LOAD REPLACE <"$work/library.lua" >/dev/null
 
 echo "| script | records per call | instructions per call | per record | per record ÷ minimal script's per call |"
 echo "|---|---:|---:|---:|---:|"
@@ -77,7 +86,11 @@ IFS=, read -ra sizes <<<"$records"
 for n in "${sizes[@]}"; do
     cli FLUSHALL >/dev/null
     # Jobs as create.lua stores JobSpec.builder().name("bench").start(true) (a listpack hash of 16 fields).
-    keys=("$ns:due:lease")
+    keys=()
+    for k in state:PENDING state:RUNNING state:SUCCEEDED state:FAILED state:CANCELLED state:SKIPPED due:lease \
+        due:deadline due:retain; do
+        keys+=("$ns:$k")
+    done
     argv=(1700000005000 "$ns:events" "$n")
     for j in $(seq 1 "$n"); do
         id=$(printf '01a242ea-21c4-78a0-98a4-%012d' "$j")
@@ -87,7 +100,7 @@ for n in "${sizes[@]}"; do
         keys+=("$ns:job:$id" "$ns:item-reasons:$id" "$ns:items-ok:$id" "$ns:items-failed:$id")
         argv+=(i "item-__rand_int__" S)
     done
-    per_call=$(count EVALSHA "$hot_sha" "${#keys[@]}" "${keys[@]}" "${argv[@]}")
+    per_call=$(count FCALL tally_bench_write "${#keys[@]}" "${keys[@]}" "${argv[@]}")
     awk -v n="$n" -v c="$per_call" -v m="$minimal" \
-        'BEGIN { printf "| hot.lua, keyed records on their own jobs | %d | %d | %d | %.2f |\n", n, c, c / n, c / n / m }'
+        'BEGIN { printf "| write function, keyed records on their own jobs | %d | %d | %d | %.2f |\n", n, c, c / n, c / n / m }'
 done

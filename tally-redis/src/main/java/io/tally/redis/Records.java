@@ -185,8 +185,8 @@ final class Records {
 
     /**
      * @return the progress in a reply of a brief record call from index {@code from} on: state, total, succeeded,
-     *     failed, startedAt, updatedAt, rate, rateAt, rateAcc (see hot.lua and write.lua). Numbers come as strings
-     *     from write.lua (the job's fields as stored) and as integers from hot.lua (cheaper for Redis to send).
+     *     failed, startedAt, updatedAt, rate, rateAt, rateAcc (see write.lua). Counts and updatedAt come as integers
+     *     (cheaper for Redis to send than formatted strings), the other fields as stored.
      */
     static RecordedProgress progress(List<?> reply, int from) {
         String rate = (String) reply.get(from + 6);

@@ -70,13 +70,14 @@ import org.slf4j.LoggerFactory;
 /**
  * The Redis store ({@code redis://}, {@code rediss://}, {@code redis-sentinel://}) on Lettuce.
  *
- * <p>How it works. Every SPI operation is one Lua script run by EVALSHA (loaded again on NOSCRIPT); the scripts live
- * in {@code src/main/resources/io/tally/redis/lua}, each prefixed with {@code lib.lua}. A script gets every key it
+ * <p>How it works. Every SPI operation is one call (FCALL) of a function of one Redis Function library ({@link
+ * Functions}: loaded when the store is built and again when the server lost it); the Lua lives in {@code
+ * src/main/resources/io/tally/redis/lua}, {@code lib.lua}'s helpers and one file per function. A function gets every key it
  * touches in KEYS, computed here by {@link Keys} (never inside Lua), and the time as {@code clock.millis()} in ARGV, so
  * the injected clock rules. Guards read the stored job hash inside the script; a write changes the hash, moves the job
  * between indexes, updates the due sets and PUBLISHes its events in the same script.
  *
- * <p>Key layout of namespace {@code ns} (all keys share the hash tag {@code {ns}}, so every script is single-slot on
+ * <p>Key layout of namespace {@code ns} (all keys share the hash tag {@code {ns}}, so every call is single-slot on
  * Redis Cluster; scale out by namespace):
  *
  * <pre>
@@ -99,15 +100,15 @@ import org.slf4j.LoggerFactory;
  * {ns}:events                channel one JSON message per write: {"id", "events":[{"type","part"}], "job":{hash}}
  * </pre>
  *
- * <p>Scripts: {@code create.lua} (create), {@code find.lua} (find), {@code hot.lua} and {@code write.lua} (record and
- * recordParts, of one caller or of many concurrent callers combined by {@link WriteBatcher}: hot.lua takes the common
- * brief calls, write.lua all others and claims the settle with a check of the {@code settled} field),
+ * <p>Functions: {@code create.lua} (create), {@code find.lua} (find), {@code write.lua} (record and recordParts, of
+ * one caller or of many concurrent callers combined by {@link WriteBatcher}; it claims the settle with a check of the
+ * {@code settled} field),
  * {@code transition.lua}, {@code heartbeat.lua}, {@code query.lua} (the index walk of query; the records are then read
  * with pipelined HGETALLs and re-checked), {@code count.lua} (countByState), {@code items.lua}, {@code parts.lua},
  * {@code payload.lua} (partPayload), {@code append_logs.lua}, {@code logs.lua}, {@code sweep.lua} (sweepCandidates),
  * {@code expire.lua} (expire STALLED and TIMEOUT), {@code delete.lua} (delete and expire RETENTION). Delete, retention
  * and expire first read the job to compute the keys of its name/scope/parent indexes (or the message naming the lapsed
- * time); the script re-checks what was read and the caller reads again if it changed.
+ * time); the function re-checks what was read and the caller reads again if it changed.
  *
  * <p>Connection loss: operations fail within the timeout with {@link StoreUnavailableException}; Lettuce reconnects
  * in the background. Idempotent operations (reads, create, recordParts, heartbeat) are retried within the timeout;
@@ -892,7 +893,7 @@ public final class RedisJobStore implements JobStore {
     }
 
     /**
-     * Runs a script ({@link Scripts#run}: loaded again on NOSCRIPT) and retries connection failures within the
+     * Calls a function ({@link Functions#call}: the library loaded again when the server lost it) and retries connection failures within the
      * timeout if asked; the reply's bulk strings decoded as UTF-8.
      */
     private List<Object> call(Functions script, List<String> k, List<String> a, boolean retry) {
