@@ -38,7 +38,7 @@ class WriteArgsTest {
     void theKindLettersAreTheOnesWriteLuaTestsFor() throws IOException {
         String lua = writeLua();
         // write.lua tells kinds apart by their last byte ('=' prefixes a call on the job of the call before).
-        assertThat(lua).contains("== 105 -- 'i'").contains("== 112 -- 'p'").contains("== 61 do -- '='");
+        assertThat(lua).contains("== 105 then -- 'i'").contains("== 112 -- 'p'").contains("== 61 do -- '='");
         assertThat(WriteArgs.ITEM).isEqualTo("i");
         assertThat(WriteArgs.PARTS).isEqualTo("p");
         assertThat(WriteArgs.SAME_JOB).isEqualTo("=");
