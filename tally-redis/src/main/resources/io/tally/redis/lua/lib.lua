@@ -106,31 +106,38 @@ local function flatten(j)
     return out
 end
 
--- Tracks the fields an operation changed so that only those are written back (register() clears it for every call).
-local dirty = {}
+-- The fields an operation changed, so that only those are written back: a set of field names, new for every step
+-- (clean()). Made by a constructor that names the fields a write changes most, with no values: Lua 5.1 sizes a table
+-- from its constructor, so these fields arrive without the table growing (each growth rehashes it).
+local function clean()
+    return {updatedAt = nil, rateAcc = nil, rateAt = nil, rate = nil, succeeded = nil, failed = nil, total = nil,
+        leaseUntil = nil}
+end
+local dirty = clean()
 local function set(j, field, value)
     j[field] = value
     dirty[field] = true
 end
 
+-- Writes the fields of j that changed (see dirty) to the job hash: one HSET, and one HDEL for those now nil.
 local function save(j)
-    local hset, hdel = {}, {}
+    local hset, hdel, n = {nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil}, nil, 0 -- (sized as clean())
     for field in pairs(dirty) do
         local v = j[field]
         if v == nil then
+            hdel = hdel or {}
             hdel[#hdel + 1] = field
         else
-            hset[#hset + 1] = field
-            hset[#hset + 1] = v
+            hset[n + 1], hset[n + 2], n = field, v, n + 2
         end
     end
-    if #hset > 0 then
-        redis.call('HSET', K[KEY_JOB], unpack(hset))
+    if n > 0 then
+        redis.call('HSET', K[KEY_JOB], unpack(hset, 1, n))
     end
-    if #hdel > 0 then
+    if hdel then
         redis.call('HDEL', K[KEY_JOB], unpack(hdel))
     end
-    dirty = {}
+    dirty = clean()
 end
 
 local function plus(now, millis)
@@ -140,24 +147,26 @@ local function plus(now, millis)
     return fmt(now + tonumber(millis))
 end
 
+-- Keeps due set K[key] in step with j's field, if this step changed it (or 'all'): see sync_due.
+local function sync_one_due(j, all, key, field)
+    if all or dirty[field] then
+        local value = j[field]
+        if value == nil then
+            if not all then
+                redis.call('ZREM', K[key], j.id)
+            end
+        else
+            redis.call('ZADD', K[key], tonumber(value), j.id)
+        end
+    end
+end
+
 -- Keeps the due sets in step with the job: lease only while RUNNING, deadline while active, retain once terminal.
 -- Touches only the sets whose field this step changed (all of them when 'all' is true); call it before save().
 local function sync_due(j, all)
-    local function put(key, field)
-        if all or dirty[field] then
-            local value = j[field]
-            if value == nil then
-                if not all then
-                    redis.call('ZREM', K[key], j.id)
-                end
-            else
-                redis.call('ZADD', K[key], tonumber(value), j.id)
-            end
-        end
-    end
-    put(KEY_LEASE, 'leaseUntil')
-    put(KEY_DEADLINE, 'deadline')
-    put(KEY_RETAIN, 'retainUntil')
+    sync_one_due(j, all, KEY_LEASE, 'leaseUntil')
+    sync_one_due(j, all, KEY_DEADLINE, 'deadline')
+    sync_one_due(j, all, KEY_RETAIN, 'retainUntil')
 end
 
 local function move_state(j, from)
@@ -182,12 +191,13 @@ end
 
 -- fold() on the job's fields.
 local function fold_rate(j, units, now)
+    local rate_at_was = j.rateAt and tonumber(j.rateAt)
     local rate, rate_at, acc, folded =
-        fold(j.rate and tonumber(j.rate), j.rateAt and tonumber(j.rateAt), tonumber(j.rateAcc or '0'), units, now)
+        fold(j.rate and tonumber(j.rate), rate_at_was, tonumber(j.rateAcc or '0'), units, now)
     if folded then
         set(j, 'rate', string.format('%.17g', rate))
     end
-    if rate_at ~= tonumber(j.rateAt) then
+    if rate_at ~= rate_at_was then
         set(j, 'rateAt', fmt(rate_at))
     end
     set(j, 'rateAcc', fmt(acc))
@@ -272,7 +282,7 @@ local function register(name, fn, read_only)
     redis.register_function {
         function_name = 'tally_' .. VERSION .. '_' .. name,
         callback = function(keys, args)
-            K, dirty = keys, {}
+            K, dirty = keys, clean()
             return fn(keys, args)
         end,
         flags = read_only and {'no-writes'} or {}

@@ -45,28 +45,29 @@ do
     local PARTS_FIRST = 3
     local PART_WIDTH = 3
 
-    -- The fields a run reads up front: what its guards, counters and reply need. The name, scope, parent and metadata
-    -- never change and decide nothing; the fields a rarer step needs are read then (need(): starting, finishing,
-    -- moving a due set). Each field read costs Redis a lookup and Lua a string.
+    -- The fields a run reads up front: what its guards, counters and reply need (PARTS_FIELDS starts with
+    -- RECORD_FIELDS: read_job relies on it). The name, scope, parent and metadata never change and decide nothing; the
+    -- fields a rarer step needs are read then (need(): starting, finishing, moving a due set). Each field read costs
+    -- Redis a lookup and Lua a string.
     local RECORD_FIELDS = {'state', 'parts', 'total', 'succeeded', 'failed', 'startedAt', 'heartbeat', 'rate',
         'rateAt', 'rateAcc'}
-    local PARTS_FIELDS = {'state', 'parts', 'tolerated', 'total', 'succeeded', 'failed', 'settled', 'settledBy',
-        'heartbeat', 'rate', 'rateAt', 'rateAcc'}
+    local PARTS_FIELDS = {'state', 'parts', 'total', 'succeeded', 'failed', 'startedAt', 'heartbeat', 'rate',
+        'rateAt', 'rateAcc', 'tolerated', 'settled', 'settledBy'}
     local STARTING = {'id', 'createdAt', 'timeout'}
     local FINISHING = {'id', 'createdAt', 'retainFor'}
+    local ID = {'id'}
 
+    -- The job of 'key' with the given fields, or nil if there is none. Written as one table constructor, which sizes
+    -- the table once (filling it field by field would grow it four times: table growth is most of a small write's
+    -- Lua cost); a field HMGET answers false for is left out (nil), as the helpers expect.
     local function read_job(key, fields)
         local v = redis.call('HMGET', key, unpack(fields))
         if not v[1] then -- every job has a state
             return nil
         end
-        local j = {}
-        for i = 1, #fields do
-            if v[i] then
-                j[fields[i]] = v[i]
-            end
-        end
-        return j
+        return {state = v[1], parts = v[2], total = v[3], succeeded = v[4], failed = v[5], startedAt = v[6] or nil,
+            heartbeat = v[7] or nil, rate = v[8] or nil, rateAt = v[9] or nil, rateAcc = v[10] or nil,
+            tolerated = v[11] or nil, settled = v[12] or nil, settledBy = v[13] or nil}
     end
 
     -- Auto-start (lib.lua) with the fields it and the state move need.
@@ -84,9 +85,9 @@ do
     -- then publishes the run's events with the job as stored.
     local function close_job(j, from, events, channel)
         if dirty.leaseUntil or dirty.deadline or dirty.retainUntil then
-            need(j, K[KEY_JOB], {'id'})
+            need(j, K[KEY_JOB], ID)
+            sync_due(j)
         end
-        sync_due(j)
         save(j)
         move_state(j, from)
         if events and #events > 0 then
@@ -94,17 +95,13 @@ do
         end
     end
 
-    -- K for a run whose own keys start at KEYS[first]: job hash, the shared keys (K[2..10], as lib.lua expects), then
-    -- the rest of the run's keys from K[11].
-    local function run_keys(KEYS, first, count)
-        local k = {KEYS[first]}
-        for i = 1, SHARED do
-            k[i + 1] = KEYS[i]
+    -- Points K at a run whose own keys start at KEYS[first]: K[1] its job hash, K[2..10] the shared keys (set once
+    -- per function call, as lib.lua expects), K[11..] the rest of the run's keys. One K serves every run of the call.
+    local function point_keys(KEYS, first, count)
+        K[1] = KEYS[first]
+        for i = 1, 3 do
+            K[SHARED + 1 + i] = i < count and KEYS[first + i] or nil
         end
-        for i = 1, count - 1 do
-            k[SHARED + 1 + i] = KEYS[first + i]
-        end
-        return k
     end
 
     local function outcome_of(v)
@@ -113,81 +110,104 @@ do
 
     -- ---- items ----
 
-    -- The stored outcomes ('S', 'F') of the distinct item keys 'order', in map 'stored' (none for an item not
-    -- recorded yet), looked up only in a set its counter says is not empty. 'final' maps each key to its last value
-    -- in the run: for a run of one item (a recordSuccess(key), the common call), ZADD NX into the set of its final
-    -- outcome answers whether it was there and writes it at once; the keys so written are returned in 'written'.
-    local function stored_items(j, order, final)
-        local stored, written = {}, {}
-        local sets = {S = K[12], F = K[13]}
-        local counts = {S = tonumber(j.succeeded), F = tonumber(j.failed)}
+    -- An empty table for the runs that read nothing (never written to).
+    local NONE = {}
+
+    -- The key of the set of the items whose outcome is o ('S', 'F').
+    local function items_of(o)
+        return o == 'S' and K[12] or K[13]
+    end
+
+    -- t with a and b (if given) appended; a new list if t is nil (lists are made only when needed: see read_job).
+    local function push(t, a, b)
+        t = t or {}
+        t[#t + 1] = a
+        if b ~= nil then
+            t[#t + 1] = b
+        end
+        return t
+    end
+
+    -- The stored outcomes ('S', 'F') of the distinct item keys 'order', in a map (none for an item not recorded yet),
+    -- looked up only in a set its counter says is not empty. 'final' maps each key to its last value in the run: for
+    -- a run of one item (a recordSuccess(key), the common call), ZADD NX into the set of its final outcome answers
+    -- whether it was there and writes it at once; the key so written is returned second.
+    local function stored_items(order, final, succeeded, failed)
+        local stored = {}
         if #order == 1 then
             local key = order[1]
             local own = outcome_of(final[key])
             local other = own == 'S' and 'F' or 'S'
-            if counts[other] > 0 and redis.call('ZSCORE', sets[other], key) then
+            if (own == 'S' and failed or succeeded) > 0 and redis.call('ZSCORE', items_of(other), key) then
                 stored[key] = other
             end
-            if redis.call('ZADD', sets[own], 'NX', 0, key) == 0 then
+            if redis.call('ZADD', items_of(own), 'NX', 0, key) == 0 then
                 stored[key] = own
             end
-            written[key] = true
-            return stored, written
+            return stored, key
         end
-        for _, o in ipairs({'S', 'F'}) do
-            if counts[o] > 0 then
+        for o = 1, 2 do
+            local outcome = o == 1 and 'S' or 'F'
+            if (o == 1 and succeeded or failed) > 0 then
                 for i = 1, #order, 1000 do
                     local last = math.min(i + 999, #order)
-                    local scores = redis.call('ZMSCORE', sets[o], unpack(order, i, last))
+                    local scores = redis.call('ZMSCORE', items_of(outcome), unpack(order, i, last))
                     for k = i, last do
                         if scores[k - i + 1] then
-                            stored[order[k]] = o
+                            stored[order[k]] = outcome
                         end
                     end
                 end
             end
         end
-        return stored, written
+        return stored, nil
     end
 
     -- Moves the items of 'order' between the outcome sets so that each is in the set of its final outcome and not in
-    -- that of its stored one (bulk ZADD/ZREM; not the ZADD of an item 'written' already), and keeps each item's reason
-    -- as its last value says (bulk HSET of the reasons given, HDEL of those of items stored before without one now).
+    -- that of its stored one (bulk ZADD/ZREM; not the ZADD of the item 'written' already), and keeps each item's
+    -- reason as its last value says (bulk HSET of the reasons given, HDEL of those of items stored before without one
+    -- now).
     local function write_items(order, stored, final, written)
-        local add, rem = {S = {}, F = {}}, {S = {}, F = {}}
-        local put, drop = {}, {}
-        for _, key in ipairs(order) do
+        local add_s, add_f, rem_s, rem_f, put, drop
+        for o = 1, #order do
+            local key = order[o]
             local a, b = stored[key], outcome_of(final[key])
             if a ~= b then
-                if a then
-                    local r = rem[a]
-                    r[#r + 1] = key
+                if a == 'S' then
+                    rem_s = push(rem_s, key)
+                elseif a == 'F' then
+                    rem_f = push(rem_f, key)
                 end
-                if not written[key] then
-                    local t = add[b]
-                    t[#t + 1] = 0
-                    t[#t + 1] = key
+                if key ~= written then
+                    if b == 'S' then
+                        add_s = push(add_s, 0, key)
+                    else
+                        add_f = push(add_f, 0, key)
+                    end
                 end
             end
             if #final[key] > 1 then
-                put[#put + 1], put[#put + 2] = key, string.sub(final[key], 3)
+                put = push(put, key, string.sub(final[key], 3))
             elseif a then
-                drop[#drop + 1] = key
+                drop = push(drop, key)
             end
         end
-        local sets = {S = K[12], F = K[13]}
-        for _, o in ipairs({'S', 'F'}) do
-            if #rem[o] > 0 then
-                bulk('ZREM', sets[o], rem[o], 1000)
-            end
-            if #add[o] > 0 then
-                bulk('ZADD', sets[o], add[o], 2000)
-            end
+        if rem_s then
+            bulk('ZREM', items_of('S'), rem_s, 1000)
         end
-        if #put > 0 then
+        if rem_f then
+            bulk('ZREM', items_of('F'), rem_f, 1000)
+        end
+        if add_s then
+            bulk('ZADD', items_of('S'), add_s, 2000)
+        end
+        if add_f then
+            bulk('ZADD', items_of('F'), add_f, 2000)
+        end
+        if put then
             bulk('HSET', K[11], put, 2000)
         end
-        if #drop > 0 then
+        if drop then
             bulk('HDEL', K[11], drop, 1000)
         end
     end
@@ -217,13 +237,17 @@ do
             return
         end
         local has_parts = j.parts ~= '0'
+        local succeeded_was, failed_was, total_was = tonumber(j.succeeded), tonumber(j.failed), tonumber(j.total)
         -- the distinct item keys and the last value of each (a job with parts takes no items)
-        local order, final = {}, {}
+        local order, final
         if not has_parts then
-            for _, at in ipairs(calls) do
-                local _, _, _, _, first, n = record_call(ARGV, at)
+            for i = 1, #calls do
+                local _, _, _, _, first, n = record_call(ARGV, calls[i])
                 for p = first, first + ITEM_WIDTH * (n - 1), ITEM_WIDTH do
                     local key = ARGV[p]
+                    if not order then
+                        order, final = {}, {}
+                    end
                     if not final[key] then
                         order[#order + 1] = key
                     end
@@ -231,18 +255,16 @@ do
                 end
             end
         end
-        local stored, written = {}, {}
-        if #order > 0 then
-            stored, written = stored_items(j, order, final)
-        end
-        local cur = {}
-        for key, o in pairs(stored) do
-            cur[key] = o
+        -- cur: the outcomes the calls so far gave items, over those the run found stored
+        local stored, written, cur = NONE, nil, NONE
+        if order then
+            stored, written = stored_items(order, final, succeeded_was, failed_was)
+            cur = {}
         end
         local from, events, applied = j.state, heard and {} or nil, false
-        local succeeded, failed, total = tonumber(j.succeeded), tonumber(j.failed), tonumber(j.total)
-        for i, at in ipairs(calls) do
-            local du_s, du_f, more, message, first, n = record_call(ARGV, at)
+        local succeeded, failed, total = succeeded_was, failed_was, total_was
+        for i = 1, #calls do
+            local du_s, du_f, more, message, first, n = record_call(ARGV, calls[i])
             if has_parts and (du_s > 0 or du_f > 0 or n > 0 or more > 0) then
                 replies[c + i - 1] = {'hasparts'}
             else
@@ -251,7 +273,7 @@ do
                 local newly = du_s + du_f
                 for p = first, first + ITEM_WIDTH * (n - 1), ITEM_WIDTH do
                     local key, outcome = ARGV[p], string.sub(ARGV[p + 1], 1, 1)
-                    local prior = cur[key]
+                    local prior = cur[key] or stored[key]
                     if prior ~= outcome then
                         local new
                         new, succeeded, failed = recount(prior, outcome, succeeded, failed)
@@ -275,13 +297,13 @@ do
             return
         end
         set(j, 'succeeded', fmt(succeeded))
-        if failed ~= tonumber(j.failed) then
+        if failed ~= failed_was then
             set(j, 'failed', fmt(failed))
         end
-        if total ~= tonumber(j.total) then
+        if total ~= total_was then
             set(j, 'total', fmt(total))
         end
-        if #order > 0 then
+        if order then
             write_items(order, stored, final, written)
         end
         close_job(j, from, events, channel)
@@ -314,7 +336,8 @@ do
     -- all, or failed again without a reason).
     local function write_parts(order, stored, moved)
         local bits, why, unwhy = {}, {}, {}
-        for _, ps in ipairs(order) do
+        for o = 1, #order do
+            local ps = order[o]
             local value = moved[ps]
             if value then
                 local a, b = stored[ps], outcome_of(value)
@@ -364,7 +387,8 @@ do
         end
         local parts, tolerated = tonumber(j.parts), tonumber(j.tolerated)
         local order, seen, bad = {}, {}, {}
-        for i, at in ipairs(calls) do
+        for i = 1, #calls do
+            local at = calls[i]
             bad[i] = part_out_of_range(ARGV, at, parts)
             if not bad[i] then
                 local first = at + PARTS_FIRST
@@ -377,13 +401,12 @@ do
             end
         end
         local stored = stored_parts(order)
+        -- cur: the outcomes the calls so far gave parts, over those the run found stored
         local cur, moved = {}, {}
-        for ps, o in pairs(stored) do
-            cur[ps] = o
-        end
         local from, events, applied = j.state, heard and {} or nil, false
         local succeeded, failed = tonumber(j.succeeded), tonumber(j.failed)
-        for i, at in ipairs(calls) do
+        for i = 1, #calls do
+            local at = calls[i]
             local token, n, first = ARGV[at + PARTS_TOKEN], tonumber(ARGV[at + PARTS_COUNT]), at + PARTS_FIRST
             local stop = first + PART_WIDTH * (n - 1)
             if bad[i] then
@@ -392,7 +415,7 @@ do
                 -- a redelivery that changes nothing is answered; anything else is refused
                 local changes = false
                 for p = first, stop, PART_WIDTH do
-                    changes = changes or cur[ARGV[p]] ~= string.sub(ARGV[p + 1], 1, 1)
+                    changes = changes or (cur[ARGV[p]] or stored[ARGV[p]]) ~= string.sub(ARGV[p + 1], 1, 1)
                 end
                 if changes then
                     replies[c + i - 1] = {'finished', j.state}
@@ -409,7 +432,7 @@ do
                     if outcome == 'F' and ARGV[p + 2] == '1' and not fails_job then
                         fails_job = value
                     end
-                    local prior = cur[ps]
+                    local prior = cur[ps] or stored[ps]
                     if prior ~= outcome then
                         cur[ps], moved[ps] = outcome, value
                         changed = changed + 1
@@ -471,12 +494,14 @@ do
         local now, channel, count = tonumber(ARGV[NOW]), ARGV[CHANNEL], tonumber(ARGV[CALLS])
         local heard = listening(channel)
         local replies = {}
+        -- K[1] and K[11..13] are the run's (point_keys), K[2..10] the SHARED keys
+        K = {false, KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], false, false, false}
         local c, key_at, at = 1, SHARED + 1, FIRST_CALL
         while c <= count do
             -- the run: this call and the '=' calls after it (the same job, the same sort of write)
             local parts = string.byte(ARGV[at], -1) == 112 -- 'p'
             local keys = parts and 3 or 4
-            K = run_keys(KEYS, key_at, keys)
+            point_keys(KEYS, key_at, keys)
             key_at = key_at + keys
             local calls = {at}
             at = next_call(ARGV, at)
@@ -484,7 +509,7 @@ do
                 calls[#calls + 1] = at
                 at = next_call(ARGV, at)
             end
-            dirty = {}
+            dirty = clean()
             if parts then
                 run_parts(ARGV, calls, c, replies, now, channel, heard)
             else
