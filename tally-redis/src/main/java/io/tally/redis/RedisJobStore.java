@@ -11,9 +11,6 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.protocol.CommandArgs;
-import io.lettuce.core.pubsub.RedisPubSubAdapter;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import io.tally.EventType;
 import io.tally.IllegalTransitionException;
 import io.tally.InvalidInputException;
 import io.tally.JobExistsException;
@@ -48,7 +45,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +52,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -64,8 +59,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The Redis store ({@code redis://}, {@code rediss://}, {@code redis-sentinel://}) on Lettuce.
@@ -97,7 +90,7 @@ import org.slf4j.LoggerFactory;
  * {ns}:due:lease             zset    RUNNING jobs with a heartbeat lease, score = leaseUntil millis, member ID
  * {ns}:due:deadline          zset    active jobs with a deadline, score = deadline millis
  * {ns}:due:retain            zset    finished jobs with a retention, score = retainUntil millis
- * {ns}:events                channel one JSON message per write: {"id", "events":[{"type","part"}], "job":{hash}}
+ * {ns}:events                channel one JSON message per write ({@link RedisEvents})
  * </pre>
  *
  * <p>Functions: {@code create.lua} (create), {@code find.lua} (find), {@code write.lua} (record and recordParts, of
@@ -116,8 +109,6 @@ import org.slf4j.LoggerFactory;
  * same answer ({@code last} included).
  */
 public final class RedisJobStore implements JobStore {
-    private static final Logger log = LoggerFactory.getLogger(RedisJobStore.class);
-
     /** Default namespace. */
     public static final String DEFAULT_NAMESPACE = "tally";
     /** Default operation timeout. */
@@ -131,15 +122,13 @@ public final class RedisJobStore implements JobStore {
     private final String description;
     private final StatefulRedisConnection<String, String> connection;
     private final WriteBatcher writes;
-    private final CopyOnWriteArrayList<Consumer<StoreEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final RedisEvents events;
     /** When an asynchronous write is tried again after Redis was unreachable. */
     private static final Executor RETRY_DELAY = CompletableFuture.delayedExecutor(10, TimeUnit.MILLISECONDS);
 
     /** Bytes of the parts bitfield read per round trip when listing parts: 65,536 parts. */
     private static final int PARTS_SLICE_BYTES = 16_384;
 
-    private final Object pubSubLock = new Object();
-    private StatefulRedisPubSubConnection<String, String> pubSub;
     private volatile boolean closed;
 
     private RedisJobStore(Builder b) {
@@ -165,6 +154,7 @@ public final class RedisJobStore implements JobStore {
             throw new StoreUnavailableException("cannot connect to " + description + ": " + e.getMessage(), e);
         }
         this.connection.setTimeout(timeout);
+        this.events = new RedisEvents(client, keys.channel(), timeout);
         try {
             requireFunctions();
             await(Functions.load(connection).toCompletableFuture());
@@ -773,78 +763,14 @@ public final class RedisJobStore implements JobStore {
 
     // ---- events ------------------------------------------------------------------------------------------------
 
+    /** Listeners hear every write of the namespace, other processes' included (see {@link RedisEvents}). */
     @Override
     public AutoCloseable subscribe(Consumer<StoreEvent> listener) {
         Objects.requireNonNull(listener, "listener");
-        synchronized (pubSubLock) {
-            if (pubSub == null) {
-                try {
-                    StatefulRedisPubSubConnection<String, String> c = client.connectPubSub(StringCodec.UTF8);
-                    c.setTimeout(timeout);
-                    c.addListener(new RedisPubSubAdapter<>() {
-                        @Override
-                        public void message(String channel, String message) {
-                            deliver(message);
-                        }
-                    });
-                    c.sync().subscribe(keys.channel());
-                    pubSub = c;
-                } catch (RedisException e) {
-                    throw unavailable("subscribe", e);
-                }
-            }
-            listeners.add(listener);
-        }
-        return () -> unsubscribe(listener);
-    }
-
-    /**
-     * Removes a listener; the last one closes the pub/sub connection. While the channel has a subscriber every write
-     * publishes its events (reading and encoding the whole job), so a channel nobody listens to any more must not
-     * stay subscribed.
-     */
-    private void unsubscribe(Consumer<StoreEvent> listener) {
-        synchronized (pubSubLock) {
-            if (listeners.remove(listener) && listeners.isEmpty() && pubSub != null) {
-                pubSub.closeAsync(); // the server drops the subscription with the connection
-                pubSub = null;
-            }
-        }
-    }
-
-    private void deliver(String message) {
-        List<StoreEvent> events;
         try {
-            JsonNode n = Json.tree(message);
-            Map<String, String> h = new LinkedHashMap<>();
-            Iterator<Map.Entry<String, JsonNode>> it = n.get("job").fields();
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> e = it.next();
-                h.put(e.getKey(), e.getValue().asText());
-            }
-            JobRecord r = Records.record(h);
-            events = new ArrayList<>();
-            for (JsonNode e : n.get("events")) {
-                JsonNode part = e.get("part");
-                events.add(
-                        new StoreEvent(EventType.valueOf(e.get("type").asText()), r, part == null ? -1 : part.asInt()));
-            }
-        } catch (RuntimeException e) {
-            log.warn("ignoring a malformed event on {}: {}", keys.channel(), e.toString());
-            return;
-        }
-        for (StoreEvent event : events) {
-            for (Consumer<StoreEvent> l : listeners) {
-                try {
-                    l.accept(event);
-                } catch (RuntimeException e) {
-                    log.warn(
-                            "event listener failed on {} of job {}",
-                            event.type(),
-                            event.record().id(),
-                            e);
-                }
-            }
+            return events.subscribe(listener);
+        } catch (RedisException e) {
+            throw unavailable("subscribe", e);
         }
     }
 
@@ -854,13 +780,7 @@ public final class RedisJobStore implements JobStore {
             return;
         }
         closed = true;
-        synchronized (pubSubLock) {
-            if (pubSub != null) {
-                pubSub.close();
-                pubSub = null;
-            }
-        }
-        listeners.clear();
+        events.close();
         connection.close();
         if (ownsClient) {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
