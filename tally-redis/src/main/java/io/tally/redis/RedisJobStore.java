@@ -1,16 +1,11 @@
 package io.tally.redis;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
-import io.lettuce.core.protocol.CommandArgs;
 import io.tally.IllegalTransitionException;
 import io.tally.InvalidInputException;
 import io.tally.JobExistsException;
@@ -50,13 +45,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
@@ -118,13 +107,9 @@ public final class RedisJobStore implements JobStore {
     private final boolean ownsClient;
     private final Clock clock;
     private final Keys keys;
-    private final Duration timeout;
     private final String description;
-    private final StatefulRedisConnection<String, String> connection;
-    private final WriteBatcher writes;
+    private final FunctionRunner functions;
     private final RedisEvents events;
-    /** When an asynchronous write is tried again after Redis was unreachable. */
-    private static final Executor RETRY_DELAY = CompletableFuture.delayedExecutor(10, TimeUnit.MILLISECONDS);
 
     /** Bytes of the parts bitfield read per round trip when listing parts: 65,536 parts. */
     private static final int PARTS_SLICE_BYTES = 16_384;
@@ -134,30 +119,29 @@ public final class RedisJobStore implements JobStore {
     private RedisJobStore(Builder b) {
         this.clock = b.clock;
         this.keys = new Keys(b.namespace);
-        this.timeout = b.timeout;
         if (b.client != null) {
             this.client = b.client;
             this.ownsClient = false;
             this.description = "redis (application client, namespace " + keys.namespace() + ")";
         } else {
-            this.client = RedisClient.create(named(b.uri, keys.namespace()));
-            this.client.setOptions(defaultOptions(timeout));
+            this.client = ClientSettings.create(b.uri, keys.namespace(), b.timeout);
             this.ownsClient = true;
             this.description = Urls.mask(b.url);
         }
+        StatefulRedisConnection<String, String> connection;
         try {
-            this.connection = client.connect(StringCodec.UTF8);
+            connection = client.connect(StringCodec.UTF8);
         } catch (RedisException e) {
             if (ownsClient) {
                 client.shutdown();
             }
             throw new StoreUnavailableException("cannot connect to " + description + ": " + e.getMessage(), e);
         }
-        this.connection.setTimeout(timeout);
-        this.events = new RedisEvents(client, keys.channel(), timeout);
+        connection.setTimeout(b.timeout);
+        this.functions = new FunctionRunner(connection, keys, clock, b.timeout, description);
+        this.events = new RedisEvents(client, keys.channel(), b.timeout);
         try {
-            requireFunctions();
-            await(Functions.load(connection).toCompletableFuture());
+            functions.loadLibrary();
         } catch (RedisException e) {
             close();
             throw new StoreUnavailableException(
@@ -165,74 +149,6 @@ public final class RedisJobStore implements JobStore {
         } catch (RuntimeException e) {
             close();
             throw e;
-        }
-        this.writes = new WriteBatcher(connection, keys.shared(), keys.channel(), clock::millis);
-    }
-
-    /**
-     * The URI with a client name, unless it has one ({@code ?clientName=}): {@code tally:NAMESPACE}, so that
-     * {@code CLIENT LIST} shows which connections are Tally's (Lettuce sends {@code CLIENT SETNAME} on every connect
-     * and reconnect).
-     */
-    static RedisURI named(RedisURI uri, String namespace) {
-        if (uri.getClientName() != null) {
-            return uri;
-        }
-        return RedisURI.builder(uri).withClientName("tally:" + namespace).build();
-    }
-
-    static ClientOptions defaultOptions(Duration timeout) {
-        return ClientOptions.builder()
-                .autoReconnect(true)
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(timeout))
-                .replayFilter(RedisJobStore::notReplayed)
-                .socketOptions(SocketOptions.builder()
-                        .connectTimeout(timeout)
-                        .keepAlive(true)
-                        .build())
-                .build();
-    }
-
-    /**
-     * Lettuce re-sends the commands in flight when a connection drops (at least once). Idempotent functions may run
-     * again (recordParts and create carry a token that gives a re-run the same answer); a call of any other (an
-     * increment) is failed at once instead, so the caller gets a {@link StoreUnavailableException} ("may or may not
-     * have been applied") and nothing is counted twice by the client itself.
-     */
-    static boolean notReplayed(io.lettuce.core.protocol.RedisCommand<?, ?, ?> cmd) {
-        if (cmd.getType() != io.lettuce.core.protocol.CommandType.FCALL || cmd.getArgs() == null) {
-            return false;
-        }
-        String args = cmd.getArgs().toCommandString();
-        for (Functions f : Functions.values()) {
-            if (!f.idempotent && args.startsWith(f.fullName() + " ")) {
-                cmd.completeExceptionally(
-                        new RedisException(
-                                "connection lost with the command in flight; not re-sent: it may or may not have been applied"));
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Refuses a server older than Redis 7.0, which has no Functions, with a message that says so. */
-    private void requireFunctions() {
-        String info = await(connection.async().info("server").toCompletableFuture());
-        String version = info.lines()
-                .filter(l -> l.startsWith("redis_version:"))
-                .map(l -> l.substring("redis_version:".length()).trim())
-                .findFirst()
-                .orElse("");
-        int major;
-        try {
-            major = Integer.parseInt(version.substring(0, version.indexOf('.')));
-        } catch (RuntimeException e) {
-            return; // (a server that does not say: FUNCTION LOAD tells)
-        }
-        if (major < 7) {
-            throw new StoreUnavailableException(description + " runs Redis " + version
-                    + "; Tally's Redis store needs Redis 7.0 or later (its operations are a Redis Function library)");
         }
     }
 
@@ -255,6 +171,11 @@ public final class RedisJobStore implements JobStore {
         return clock.millis();
     }
 
+    /** @return the group commit of record and recordParts (for tests) */
+    WriteBatcher writes() {
+        return functions.writes();
+    }
+
     // ---- writes ------------------------------------------------------------------------------------------------
 
     @Override
@@ -272,11 +193,11 @@ public final class RedisJobStore implements JobStore {
         a.add(keys.channel());
         a.add(j.scope() == null ? "0" : "1");
         a.add(j.parent() == null ? "0" : "1");
-        a.add(token());
+        a.add(functions.token());
         a.add(Integer.toString(fields.size()));
         a.addAll(fields);
         a.addAll(j.partPayloads());
-        List<Object> r = call(Functions.CREATE, k, a, true);
+        List<Object> r = call(Functions.CREATE, k, a);
         if ("exists".equals(r.get(0))) {
             throw new JobExistsException(id);
         }
@@ -285,7 +206,7 @@ public final class RedisJobStore implements JobStore {
 
     @Override
     public Optional<JobRecord> find(String id) {
-        List<Object> r = call(Functions.FIND, List.of(keys.job(id)), List.of(), true);
+        List<Object> r = call(Functions.FIND, List.of(keys.job(id)), List.of());
         return r.isEmpty() ? Optional.empty() : Optional.of(Records.record(Records.map(r, 0)));
     }
 
@@ -298,16 +219,15 @@ public final class RedisJobStore implements JobStore {
                 keys.itemReasons(id),
                 keys.itemSet(id, Outcome.SUCCESS),
                 keys.itemSet(id, Outcome.FAILURE));
-        return writeAsync("record", WriteArgs.record(k, u), false, System.nanoTime() + timeout.toNanos())
-                .thenApply(r -> progressAnswer(id, r));
+        return functions.write("record", WriteArgs.record(k, u), false).thenApply(r -> progressAnswer(id, r));
     }
 
     @Override
     public CompletableFuture<PartsOutcome> recordParts(String id, List<PartUpdate> parts) {
         // Retried within the timeout: idempotent per part, and the token makes a re-run of the settling call say last.
         List<String> k = List.of(keys.job(id), keys.parts(id), keys.partErrors(id));
-        return writeAsync(
-                        "recordParts", WriteArgs.parts(k, token(), parts), true, System.nanoTime() + timeout.toNanos())
+        return functions
+                .write("recordParts", WriteArgs.parts(k, functions.token(), parts), true)
                 .thenApply(r -> partsOutcome(id, r));
     }
 
@@ -317,30 +237,7 @@ public final class RedisJobStore implements JobStore {
      */
     @Override
     public <T> T await(CompletableFuture<T> answer) {
-        refuseOnIoThread();
-        try {
-            // The write gives up by itself within the timeout; twice that only bounds a wait for a lost answer.
-            return answer.get(2 * timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StoreUnavailableException("interrupted waiting for " + description, e);
-        } catch (ExecutionException e) {
-            Throwable cause = WriteBatcher.unwrap(e.getCause());
-            throw cause instanceof RuntimeException re
-                    ? re
-                    : new StoreUnavailableException(description + " failed: " + cause, cause);
-        } catch (TimeoutException e) {
-            throw new StoreUnavailableException(description + " did not answer within " + timeout.multipliedBy(2), e);
-        }
-    }
-
-    /** Refuses a blocking wait on the connection's I/O thread, where the reply could only come through itself. */
-    private void refuseOnIoThread() {
-        if (RawReplyOutput.onIoThread()) {
-            throw new IllegalStateException("a blocking call on " + description + "'s I/O thread (in a callback of"
-                    + " an ...Async call) would wait for its own reply; chain it with thenApplyAsync(..., executor)"
-                    + " or similar");
-        }
+        return functions.awaitAnswer(answer);
     }
 
     /** @return the progress after a record call, from its decoded reply; throws what it refused */
@@ -398,7 +295,7 @@ public final class RedisJobStore implements JobStore {
         a.add(t.error() == null || t.error().stack() == null ? "0" : "1");
         a.add(t.error() == null ? "" : Objects.requireNonNullElse(t.error().stack(), ""));
         a.add(t.error() == null ? "" : t.error().reason().code());
-        List<Object> r = call(Functions.TRANSITION, keys.common(id), a, false);
+        List<Object> r = call(Functions.TRANSITION, keys.common(id), a);
         switch (status(r)) {
             case "notfound" -> throw new JobNotFoundException(id);
             case "illegal" -> throw new IllegalTransitionException(id, JobState.valueOf((String) r.get(1)), t.target());
@@ -412,7 +309,7 @@ public final class RedisJobStore implements JobStore {
     }
 
     private JobRecord heartbeat(String id) {
-        List<Object> r = call(Functions.HEARTBEAT, keys.common(id), List.of(Long.toString(now())), true);
+        List<Object> r = call(Functions.HEARTBEAT, keys.common(id), List.of(Long.toString(now())));
         switch (status(r)) {
             case "notfound" -> throw new JobNotFoundException(id);
             case "finished" -> throw new JobFinishedException(id, JobState.valueOf((String) r.get(1)));
@@ -442,7 +339,7 @@ public final class RedisJobStore implements JobStore {
         List<JobRecord> out = new ArrayList<>(wanted);
         while (out.size() < wanted) {
             int ask = wanted - out.size();
-            List<Object> members = call(Functions.QUERY, k, List.of(cursor, Integer.toString(ask)), true);
+            List<Object> members = call(Functions.QUERY, k, List.of(cursor, Integer.toString(ask)));
             if (members.isEmpty()) {
                 break;
             }
@@ -471,33 +368,15 @@ public final class RedisJobStore implements JobStore {
 
     /** Reads several job hashes in one pipelined round trip; a missing job is a null. */
     private List<JobRecord> loadAll(List<String> ids) {
-        return withRetry(() -> {
-            RedisAsyncCommands<String, String> async = connection.async();
-            List<io.lettuce.core.RedisFuture<Map<String, String>>> futures = new ArrayList<>(ids.size());
-            for (String id : ids) {
-                futures.add(async.hgetall(keys.job(id)));
-            }
-            List<JobRecord> out = new ArrayList<>(ids.size());
-            for (io.lettuce.core.RedisFuture<Map<String, String>> f : futures) {
-                Map<String, String> h = await(f);
-                out.add(h == null || h.isEmpty() ? null : Records.record(h));
-            }
-            return out;
-        });
-    }
-
-    private <T> T await(java.util.concurrent.Future<T> f) {
-        refuseOnIoThread();
-        try {
-            return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StoreUnavailableException("interrupted waiting for " + description, e);
-        } catch (ExecutionException e) {
-            throw redisException(e.getCause());
-        } catch (TimeoutException e) {
-            throw redisException(e);
+        List<String> k = new ArrayList<>(ids.size());
+        for (String id : ids) {
+            k.add(keys.job(id));
         }
+        List<JobRecord> out = new ArrayList<>(ids.size());
+        for (Map<String, String> h : functions.hashes(k)) {
+            out.add(h.isEmpty() ? null : Records.record(h));
+        }
+        return out;
     }
 
     private static boolean matches(JobRecord r, JobQuery q) {
@@ -513,7 +392,7 @@ public final class RedisJobStore implements JobStore {
         for (JobState s : JobState.values()) {
             k.add(keys.state(s));
         }
-        List<Object> r = call(Functions.COUNT, k, List.of(), true);
+        List<Object> r = call(Functions.COUNT, k, List.of());
         Map<JobState, Long> counts = new EnumMap<>(JobState.class);
         for (JobState s : JobState.values()) {
             counts.put(s, (Long) r.get(s.ordinal()));
@@ -533,7 +412,7 @@ public final class RedisJobStore implements JobStore {
                 afterKey == null ? "" : afterKey,
                 afterKey == null ? "0" : "1",
                 Integer.toString(limit));
-        List<Object> r = call(Functions.ITEMS, k, a, true);
+        List<Object> r = call(Functions.ITEMS, k, a);
         if ("notfound".equals(r.get(0))) {
             throw new JobNotFoundException(id);
         }
@@ -560,11 +439,10 @@ public final class RedisJobStore implements JobStore {
         long from = Math.max(0L, (long) after + 1); // long: 'after' may be Integer.MAX_VALUE
         while (out.size() < limit) {
             long firstByte = from / 4;
-            List<Object> r = callRaw(
+            List<Object> r = functions.callRaw(
                     Functions.PARTS,
                     List.of(keys.job(id), keys.parts(id)),
-                    List.of(Long.toString(firstByte), Long.toString(firstByte + PARTS_SLICE_BYTES - 1)),
-                    true);
+                    List.of(Long.toString(firstByte), Long.toString(firstByte + PARTS_SLICE_BYTES - 1)));
             if (r.get(0) instanceof byte[] b && "notfound".equals(new String(b, StandardCharsets.UTF_8))) {
                 throw new JobNotFoundException(id);
             }
@@ -586,8 +464,8 @@ public final class RedisJobStore implements JobStore {
 
     @Override
     public Optional<String> partPayload(String id, int part) {
-        List<Object> r = call(
-                Functions.PAYLOAD, List.of(keys.job(id), keys.payloads(id)), List.of(Integer.toString(part)), true);
+        List<Object> r =
+                call(Functions.PAYLOAD, List.of(keys.job(id), keys.payloads(id)), List.of(Integer.toString(part)));
         switch (status(r)) {
             case "notfound" -> throw new JobNotFoundException(id);
             case "range" -> throw JobRules.partOutOfRange(id, ((Long) r.get(1)).intValue(), part);
@@ -617,7 +495,7 @@ public final class RedisJobStore implements JobStore {
             }
             return;
         }
-        List<Object> r = call(Functions.APPEND_LOGS, List.of(keys.job(id), keys.logs(id)), a, false);
+        List<Object> r = call(Functions.APPEND_LOGS, List.of(keys.job(id), keys.logs(id)), a);
         if ("notfound".equals(r.get(0))) {
             throw new JobNotFoundException(id);
         }
@@ -629,8 +507,7 @@ public final class RedisJobStore implements JobStore {
         List<Object> r = call(
                 Functions.LOGS,
                 List.of(keys.job(id), keys.logs(id)),
-                List.of(Long.toString(from), Integer.toString(limit)),
-                true);
+                List.of(Long.toString(from), Integer.toString(limit)));
         if ("notfound".equals(r.get(0))) {
             throw new JobNotFoundException(id);
         }
@@ -666,10 +543,7 @@ public final class RedisJobStore implements JobStore {
     @Override
     public List<String> sweepCandidates(SweepKind kind, Instant now, int limit) {
         List<Object> r = call(
-                Functions.SWEEP,
-                List.of(keys.due(kind)),
-                List.of(Long.toString(millis(now)), Integer.toString(limit)),
-                true);
+                Functions.SWEEP, List.of(keys.due(kind)), List.of(Long.toString(millis(now)), Integer.toString(limit)));
         List<String> out = new ArrayList<>(r.size());
         for (Object o : r) {
             out.add((String) o);
@@ -701,7 +575,7 @@ public final class RedisJobStore implements JobStore {
                         kind == SweepKind.STALLED
                                 ? io.tally.FailureReason.STALLED.code()
                                 : io.tally.FailureReason.TIMEOUT.code());
-                out = call(Functions.EXPIRE, keys.common(id), a, false);
+                out = call(Functions.EXPIRE, keys.common(id), a);
             }
             switch (status(out)) {
                 case "none" -> {
@@ -758,7 +632,7 @@ public final class RedisJobStore implements JobStore {
                 Objects.requireNonNullElse(r.scope(), ""),
                 r.parent() == null ? "0" : "1",
                 Objects.requireNonNullElse(r.parent(), ""));
-        return call(Functions.DELETE, k, a, false);
+        return call(Functions.DELETE, k, a);
     }
 
     // ---- events ------------------------------------------------------------------------------------------------
@@ -770,7 +644,7 @@ public final class RedisJobStore implements JobStore {
         try {
             return events.subscribe(listener);
         } catch (RedisException e) {
-            throw unavailable("subscribe", e);
+            throw functions.unavailable("subscribe", e);
         }
     }
 
@@ -781,7 +655,7 @@ public final class RedisJobStore implements JobStore {
         }
         closed = true;
         events.close();
-        connection.close();
+        functions.close();
         if (ownsClient) {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         }
@@ -792,143 +666,12 @@ public final class RedisJobStore implements JobStore {
         return "RedisJobStore{" + description + ", namespace=" + keys.namespace() + "}";
     }
 
-    // ---- calling scripts ---------------------------------------------------------------------------------------
-
-    /** Random per store instance: tokens are unique across processes without a SecureRandom read per call. */
-    private final String tokenPrefix = UUID.randomUUID() + ":";
-
-    private final java.util.concurrent.atomic.AtomicLong tokens = new java.util.concurrent.atomic.AtomicLong();
-
-    /** @return a token no other call of any store will use (create's createdBy, recordParts' settle claim) */
-    private String token() {
-        return tokenPrefix + tokens.incrementAndGet();
+    private List<Object> call(Functions function, List<String> k, List<String> a) {
+        return functions.call(function, k, a);
     }
 
     private static String status(List<Object> r) {
         return (String) r.get(0);
-    }
-
-    private interface Op<T> {
-        T run();
-    }
-
-    /**
-     * Calls a function ({@link Functions#call}: the library loaded again when the server lost it) and retries connection failures within the
-     * timeout if asked; the reply's bulk strings decoded as UTF-8.
-     */
-    private List<Object> call(Functions script, List<String> k, List<String> a, boolean retry) {
-        return RawReplyOutput.strings(callRaw(script, k, a, retry));
-    }
-
-    /** Like {@link #call}, for a reply with binary values: its bulk strings come back as byte[]. */
-    private List<Object> callRaw(Functions script, List<String> k, List<String> a, boolean retry) {
-        return withRetry(
-                script.name(),
-                () -> {
-                    CommandArgs<String, String> args = script.args().add(k.size());
-                    k.forEach(args::addKey);
-                    a.forEach(args::add);
-                    return await(script.call(connection, args).toCompletableFuture());
-                },
-                retry);
-    }
-
-    /** @return the group commit of record and recordParts (for tests) */
-    WriteBatcher writes() {
-        return writes;
-    }
-
-    /**
-     * Runs a record or recordParts call through the {@link WriteBatcher}: alone, or in one function call with the
-     * calls of others that queued meanwhile. Retried while Redis is unreachable ({@link #retryable}) until {@code deadline}
-     * ({@link System#nanoTime()}), each attempt 10 ms after the last; after it, or on the store's timeout with no
-     * answer, the stage fails with {@link StoreUnavailableException}.
-     */
-    private CompletableFuture<List<Object>> writeAsync(
-            String what, WriteBatcher.Call call, boolean idempotent, long deadline) {
-        if (closed) {
-            return CompletableFuture.failedFuture(new StoreUnavailableException(description + " is closed"));
-        }
-        WriteBatcher.Call c = call.again(); // (a call is answered once: each attempt is a new one)
-        // (orTimeout completes the call's own future: a reply that comes later is then dropped)
-        return writes.submit(c)
-                .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                .handle((reply, failure) -> {
-                    if (failure == null) {
-                        return CompletableFuture.completedFuture(RawReplyOutput.strings(reply));
-                    }
-                    RedisException e = redisException(failure);
-                    if (e.getCause() instanceof TimeoutException) {
-                        writes.withdraw(c); // timed out in the queue: never sent
-                    }
-                    if (!retryable(e, idempotent) || System.nanoTime() - deadline > 0 || closed) {
-                        return CompletableFuture.<List<Object>>failedFuture(unavailable(what, e));
-                    }
-                    return CompletableFuture.runAsync(() -> {}, RETRY_DELAY)
-                            .thenCompose(x -> writeAsync(what, call, idempotent, deadline));
-                })
-                .thenCompose(stage -> stage);
-    }
-
-    /** @return a failed call's cause as the RedisException the blocking calls see (see {@link #await}) */
-    private RedisException redisException(Throwable failure) {
-        Throwable cause = WriteBatcher.unwrap(failure);
-        if (cause instanceof RedisException re) {
-            return re;
-        }
-        if (cause instanceof TimeoutException) {
-            return new RedisException("command timed out after " + timeout, cause);
-        }
-        return new RedisException(String.valueOf(cause), cause);
-    }
-
-    private <T> T withRetry(Op<T> op) {
-        return withRetry("read", op, true);
-    }
-
-    /**
-     * Runs {@code op}, retrying within the timeout while Redis is unreachable: any failure of an idempotent operation,
-     * and of any other only when the command was never sent (rejected while disconnected), so nothing is applied
-     * twice.
-     */
-    private <T> T withRetry(String what, Op<T> op, boolean idempotent) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            if (closed) {
-                throw new StoreUnavailableException(description + " is closed");
-            }
-            try {
-                return op.run();
-            } catch (RedisException e) {
-                if (!retryable(e, idempotent) || System.nanoTime() - deadline > 0) {
-                    throw unavailable(what, e);
-                }
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-            }
-        }
-    }
-
-    /**
-     * Whether a failed call may be sent again, nothing being applied twice: any failure but a server error of an
-     * idempotent call, and of any other only when the command never left the client.
-     */
-    private static boolean retryable(RedisException e, boolean idempotent) {
-        return !isServerError(e) && (idempotent || neverSent(e));
-    }
-
-    /** Lettuce's rejection of a command while disconnected: it never left the client. */
-    private static boolean neverSent(RedisException e) {
-        return e.getMessage() != null && e.getMessage().startsWith("Currently not connected");
-    }
-
-    /** A reply error from the server (a bug, not an outage): never retried. */
-    private static boolean isServerError(RedisException e) {
-        return e instanceof io.lettuce.core.RedisCommandExecutionException;
-    }
-
-    private StoreUnavailableException unavailable(String what, RedisException e) {
-        return new StoreUnavailableException(
-                what.toLowerCase(java.util.Locale.ROOT) + " failed on " + description + ": " + e.getMessage(), e);
     }
 
     // ---- builder -----------------------------------------------------------------------------------------------
