@@ -1,26 +1,20 @@
 package io.tally.redis;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
-import io.tally.IllegalTransitionException;
 import io.tally.InvalidInputException;
-import io.tally.JobExistsException;
-import io.tally.JobFinishedException;
 import io.tally.JobNotFoundException;
 import io.tally.JobQuery;
 import io.tally.JobState;
 import io.tally.Outcome;
 import io.tally.Page;
 import io.tally.StoreUnavailableException;
-import io.tally.internal.Json;
 import io.tally.internal.Urls;
 import io.tally.store.Cursor;
 import io.tally.store.JobRecord;
-import io.tally.store.JobRules;
 import io.tally.store.JobStore;
 import io.tally.store.LogEntry;
 import io.tally.store.NewJob;
@@ -39,8 +33,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -70,7 +62,7 @@ import java.util.stream.Collectors;
  * {ns}:parts:ID              string  bitfield, two bits per part (BITFIELD u2 at #part): 0 pending, 1 succeeded, 2 failed
  * {ns}:part-errors:ID        hash    part number → reason, for failed parts that gave one
  * {ns}:payloads:ID           hash    part number → JSON payload
- * {ns}:logs:ID               list    JSON log records; seq = position + 1
+ * {ns}:logs:ID               list    JSON log records ({@link LogJson}); seq = position + 1
  * {ns}:idx:all               zset    every job; member '&lt;13-digit createdAt millis&gt;:ID', score 0 (BYLEX = newest-first keyset)
  * {ns}:idx:state:STATE       zset    same members, by state
  * {ns}:idx:scope:SCOPE       zset    same members, by scope
@@ -197,17 +189,13 @@ public final class RedisJobStore implements JobStore {
         a.add(Integer.toString(fields.size()));
         a.addAll(fields);
         a.addAll(j.partPayloads());
-        List<Object> r = call(Functions.CREATE, k, a);
-        if ("exists".equals(r.get(0))) {
-            throw new JobExistsException(id);
-        }
-        return Records.record(Records.map(r, 1));
+        return Replies.created(id, call(Functions.CREATE, k, a));
     }
 
     @Override
     public Optional<JobRecord> find(String id) {
         List<Object> r = call(Functions.FIND, List.of(keys.job(id)), List.of());
-        return r.isEmpty() ? Optional.empty() : Optional.of(Records.record(Records.map(r, 0)));
+        return r.isEmpty() ? Optional.empty() : Optional.of(Replies.job(r, 0));
     }
 
     @Override
@@ -219,7 +207,7 @@ public final class RedisJobStore implements JobStore {
                 keys.itemReasons(id),
                 keys.itemSet(id, Outcome.SUCCESS),
                 keys.itemSet(id, Outcome.FAILURE));
-        return functions.write("record", WriteArgs.record(k, u), false).thenApply(r -> progressAnswer(id, r));
+        return functions.write("record", WriteArgs.record(k, u), false).thenApply(r -> Replies.progress(id, r));
     }
 
     @Override
@@ -228,7 +216,7 @@ public final class RedisJobStore implements JobStore {
         List<String> k = List.of(keys.job(id), keys.parts(id), keys.partErrors(id));
         return functions
                 .write("recordParts", WriteArgs.parts(k, functions.token(), parts), true)
-                .thenApply(r -> partsOutcome(id, r));
+                .thenApply(r -> Replies.partsOutcome(id, r));
     }
 
     /**
@@ -238,32 +226,6 @@ public final class RedisJobStore implements JobStore {
     @Override
     public <T> T await(CompletableFuture<T> answer) {
         return functions.awaitAnswer(answer);
-    }
-
-    /** @return the progress after a record call, from its decoded reply; throws what it refused */
-    private static RecordedProgress progressAnswer(String id, List<Object> r) {
-        switch (status(r)) {
-            case "notfound" -> throw new JobNotFoundException(id);
-            case "finished" -> throw new JobFinishedException(id, JobState.valueOf((String) r.get(1)));
-            case "hasparts" ->
-                throw new InvalidInputException(
-                        "part", "job " + id + " has parts: record them with completePart/failPart");
-            default -> {
-                return Records.progress(r, 1);
-            }
-        }
-    }
-
-    /** @return what a recordParts call did, from its decoded reply; throws what it refused */
-    private static PartsOutcome partsOutcome(String id, List<Object> r) {
-        switch (status(r)) {
-            case "notfound" -> throw new JobNotFoundException(id);
-            case "finished" -> throw new JobFinishedException(id, JobState.valueOf((String) r.get(1)));
-            case "range" -> throw JobRules.partOutOfRange(id, ((Long) r.get(1)).intValue(), (Long) r.get(2));
-            default -> {
-                return new PartsOutcome(((Long) r.get(1)).intValue(), (Long) r.get(2), (Long) r.get(3) == 1L);
-            }
-        }
     }
 
     @Override
@@ -295,28 +257,11 @@ public final class RedisJobStore implements JobStore {
         a.add(t.error() == null || t.error().stack() == null ? "0" : "1");
         a.add(t.error() == null ? "" : Objects.requireNonNullElse(t.error().stack(), ""));
         a.add(t.error() == null ? "" : t.error().reason().code());
-        List<Object> r = call(Functions.TRANSITION, keys.common(id), a);
-        switch (status(r)) {
-            case "notfound" -> throw new JobNotFoundException(id);
-            case "illegal" -> throw new IllegalTransitionException(id, JobState.valueOf((String) r.get(1)), t.target());
-            case "same" -> {
-                return new TransitionResult(Records.record(Records.map(r, 1)), false);
-            }
-            default -> {
-                return new TransitionResult(Records.record(Records.map(r, 1)), true);
-            }
-        }
+        return Replies.moved(id, t.target(), call(Functions.TRANSITION, keys.common(id), a));
     }
 
     private JobRecord heartbeat(String id) {
-        List<Object> r = call(Functions.HEARTBEAT, keys.common(id), List.of(Long.toString(now())));
-        switch (status(r)) {
-            case "notfound" -> throw new JobNotFoundException(id);
-            case "finished" -> throw new JobFinishedException(id, JobState.valueOf((String) r.get(1)));
-            default -> {
-                return Records.record(Records.map(r, 1));
-            }
-        }
+        return Replies.heartbeat(id, call(Functions.HEARTBEAT, keys.common(id), List.of(Long.toString(now()))));
     }
 
     // ---- reads -------------------------------------------------------------------------------------------------
@@ -392,12 +337,7 @@ public final class RedisJobStore implements JobStore {
         for (JobState s : JobState.values()) {
             k.add(keys.state(s));
         }
-        List<Object> r = call(Functions.COUNT, k, List.of());
-        Map<JobState, Long> counts = new EnumMap<>(JobState.class);
-        for (JobState s : JobState.values()) {
-            counts.put(s, (Long) r.get(s.ordinal()));
-        }
-        return counts;
+        return Replies.counts(call(Functions.COUNT, k, List.of()));
     }
 
     @Override
@@ -412,23 +352,7 @@ public final class RedisJobStore implements JobStore {
                 afterKey == null ? "" : afterKey,
                 afterKey == null ? "0" : "1",
                 Integer.toString(limit));
-        List<Object> r = call(Functions.ITEMS, k, a);
-        if ("notfound".equals(r.get(0))) {
-            throw new JobNotFoundException(id);
-        }
-        List<StoredItem> out = new ArrayList<>();
-        boolean more = false;
-        for (int i = 1; i + 1 < r.size(); i += 2) {
-            if (out.size() == limit) {
-                more = true;
-                break;
-            }
-            String value = (String) r.get(i + 1);
-            Outcome o = value.charAt(0) == 'S' ? Outcome.SUCCESS : Outcome.FAILURE;
-            String reason = value.length() > 1 ? value.substring(2) : null;
-            out.add(new StoredItem((String) r.get(i), o, reason));
-        }
-        return new Page<>(out, more ? Optional.of(out.get(out.size() - 1).key()) : Optional.empty());
+        return Replies.items(id, call(Functions.ITEMS, k, a), limit);
     }
 
     @Override
@@ -466,28 +390,14 @@ public final class RedisJobStore implements JobStore {
     public Optional<String> partPayload(String id, int part) {
         List<Object> r =
                 call(Functions.PAYLOAD, List.of(keys.job(id), keys.payloads(id)), List.of(Integer.toString(part)));
-        switch (status(r)) {
-            case "notfound" -> throw new JobNotFoundException(id);
-            case "range" -> throw JobRules.partOutOfRange(id, ((Long) r.get(1)).intValue(), part);
-            case "none" -> {
-                return Optional.empty();
-            }
-            default -> {
-                return Optional.of((String) r.get(1));
-            }
-        }
+        return Replies.payload(id, part, r);
     }
 
     @Override
     public void appendLogs(String id, List<LogEntry> entries) {
         List<String> a = new ArrayList<>(entries.size());
         for (LogEntry e : entries) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("at", e.at().toEpochMilli());
-            m.put("level", e.level());
-            m.put("logger", e.logger());
-            m.put("message", e.message());
-            a.add(Json.write(m, "log"));
+            a.add(LogJson.encode(e));
         }
         if (a.isEmpty()) {
             if (find(id).isEmpty()) {
@@ -508,20 +418,7 @@ public final class RedisJobStore implements JobStore {
                 Functions.LOGS,
                 List.of(keys.job(id), keys.logs(id)),
                 List.of(Long.toString(from), Integer.toString(limit)));
-        if ("notfound".equals(r.get(0))) {
-            throw new JobNotFoundException(id);
-        }
-        List<LogEntry> out = new ArrayList<>(r.size() - 2);
-        for (int i = 2; i < r.size(); i++) {
-            JsonNode n = Json.tree((String) r.get(i));
-            out.add(new LogEntry(
-                    from + i - 1,
-                    Instant.ofEpochMilli(n.get("at").asLong()),
-                    text(n, "level"),
-                    text(n, "logger"),
-                    text(n, "message")));
-        }
-        return out;
+        return Replies.logs(id, from, r);
     }
 
     /** @return epoch millis, saturated for instants beyond the range of a long (Instant.MAX, MIN) */
@@ -531,11 +428,6 @@ public final class RedisJobStore implements JobStore {
         } catch (ArithmeticException e) {
             return t.isBefore(Instant.EPOCH) ? Long.MIN_VALUE : Long.MAX_VALUE;
         }
-    }
-
-    private static String text(JsonNode n, String field) {
-        JsonNode v = n.get(field);
-        return v == null || v.isNull() ? null : v.asText();
     }
 
     // ---- sweeping ----------------------------------------------------------------------------------------------
@@ -577,7 +469,7 @@ public final class RedisJobStore implements JobStore {
                                 : io.tally.FailureReason.TIMEOUT.code());
                 out = call(Functions.EXPIRE, keys.common(id), a);
             }
-            switch (status(out)) {
+            switch (Replies.status(out)) {
                 case "none" -> {
                     return Optional.empty();
                 }
@@ -585,7 +477,7 @@ public final class RedisJobStore implements JobStore {
                     continue;
                 }
                 default -> {
-                    return Optional.of(Records.record(Records.map(out, 1)));
+                    return Optional.of(Replies.job(out, 1));
                 }
             }
         }
@@ -600,7 +492,7 @@ public final class RedisJobStore implements JobStore {
                 return false;
             }
             List<Object> out = remove(found.get(), false);
-            switch (status(out)) {
+            switch (Replies.status(out)) {
                 case "none" -> {
                     return false;
                 }
@@ -668,10 +560,6 @@ public final class RedisJobStore implements JobStore {
 
     private List<Object> call(Functions function, List<String> k, List<String> a) {
         return functions.call(function, k, a);
-    }
-
-    private static String status(List<Object> r) {
-        return (String) r.get(0);
     }
 
     // ---- builder -----------------------------------------------------------------------------------------------
