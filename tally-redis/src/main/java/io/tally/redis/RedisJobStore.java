@@ -5,6 +5,7 @@ import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
+import io.tally.FailureReason;
 import io.tally.InvalidInputException;
 import io.tally.JobNotFoundException;
 import io.tally.JobQuery;
@@ -39,55 +40,25 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * The Redis store ({@code redis://}, {@code rediss://}, {@code redis-sentinel://}) on Lettuce.
+ * The Redis store ({@code redis://}, {@code rediss://}, {@code redis-sentinel://}) on Lettuce: the mapping of the store
+ * SPI onto the functions of one Redis Function library ({@link Functions}; the Lua lives in {@code
+ * src/main/resources/io/tally/redis/lua}). Each operation is one function call, so it is one atomic step in Redis: the
+ * guards read the stored job hash inside the function, and a write changes the hash, moves the job between indexes,
+ * updates the due sets and publishes its events (when someone listens) in the same call.
  *
- * <p>How it works. Every SPI operation is one call (FCALL) of a function of one Redis Function library ({@link
- * Functions}: loaded when the store is built and again when the server lost it); the Lua lives in {@code
- * src/main/resources/io/tally/redis/lua}, {@code lib.lua}'s helpers and one file per function. A function gets every key it
- * touches in KEYS, computed here by {@link Keys} (never inside Lua), and the time as {@code clock.millis()} in ARGV, so
- * the injected clock rules. Guards read the stored job hash inside the script; a write changes the hash, moves the job
- * between indexes, updates the due sets and PUBLISHes its events in the same script.
+ * <p>This class names the keys of each call ({@link Keys}: computed here, never inside Lua, so every call is
+ * single-slot on Redis Cluster), lays out its arguments (with the time as {@code clock.millis()}, so the injected clock
+ * rules; {@link WriteArgs} for record and recordParts), and turns the reply into the SPI's answer or exception ({@link
+ * Replies}). Sending, retrying and waiting are {@link FunctionRunner}'s, the group commit of record and recordParts is
+ * {@link WriteBatcher}'s, events are {@link RedisEvents}'. The key layout is in {@link Keys}; the job hash's fields
+ * and what each function does are in the module's README.
  *
- * <p>Key layout of namespace {@code ns} (all keys share the hash tag {@code {ns}}, so every call is single-slot on
- * Redis Cluster; scale out by namespace):
- *
- * <pre>
- * {ns}:job:ID                hash    the job (fields in the README)
- * {ns}:items-ok:ID           zset    succeeded item keys (score 0, BYLEX paging)
- * {ns}:items-failed:ID       zset    failed item keys
- * {ns}:item-reasons:ID       hash    item key → the reason recorded with it, for items that have one
- * {ns}:parts:ID              string  bitfield, two bits per part (BITFIELD u2 at #part): 0 pending, 1 succeeded, 2 failed
- * {ns}:part-errors:ID        hash    part number → reason, for failed parts that gave one
- * {ns}:payloads:ID           hash    part number → JSON payload
- * {ns}:logs:ID               list    JSON log records ({@link LogJson}); seq = position + 1
- * {ns}:idx:all               zset    every job; member '&lt;13-digit createdAt millis&gt;:ID', score 0 (BYLEX = newest-first keyset)
- * {ns}:idx:state:STATE       zset    same members, by state
- * {ns}:idx:scope:SCOPE       zset    same members, by scope
- * {ns}:idx:name:NAME         zset    same members, by name
- * {ns}:idx:parent:PARENT     zset    same members, by parent id
- * {ns}:due:lease             zset    RUNNING jobs with a heartbeat lease, score = leaseUntil millis, member ID
- * {ns}:due:deadline          zset    active jobs with a deadline, score = deadline millis
- * {ns}:due:retain            zset    finished jobs with a retention, score = retainUntil millis
- * {ns}:events                channel one JSON message per write ({@link RedisEvents})
- * </pre>
- *
- * <p>Functions: {@code create.lua} (create), {@code find.lua} (find), {@code write.lua} (record and recordParts, of
- * one caller or of many concurrent callers combined by {@link WriteBatcher}; it claims the settle with a check of the
- * {@code settled} field),
- * {@code transition.lua}, {@code heartbeat.lua}, {@code query.lua} (the index walk of query; the records are then read
- * with pipelined HGETALLs and re-checked), {@code count.lua} (countByState), {@code items.lua}, {@code parts.lua},
- * {@code payload.lua} (partPayload), {@code append_logs.lua}, {@code logs.lua}, {@code sweep.lua} (sweepCandidates),
- * {@code expire.lua} (expire STALLED and TIMEOUT), {@code delete.lua} (delete and expire RETENTION). Delete, retention
- * and expire first read the job to compute the keys of its name/scope/parent indexes (or the message naming the lapsed
- * time); the function re-checks what was read and the caller reads again if it changed.
- *
- * <p>Connection loss: operations fail within the timeout with {@link StoreUnavailableException}; Lettuce reconnects
- * in the background. Idempotent operations (reads, create, recordParts, heartbeat) are retried within the timeout;
- * recordParts and create carry a per-call token so that a retried call that had already been applied returns the
- * same answer ({@code last} included).
+ * <p>Delete, retention and expire first read the job, to name the keys of its name/scope/parent indexes (or the lapsed
+ * time in the error message); the function re-checks what was read and the caller reads again if it changed.
  */
 public final class RedisJobStore implements JobStore {
     /** Default namespace. */
@@ -174,11 +145,7 @@ public final class RedisJobStore implements JobStore {
     public JobRecord create(NewJob j) {
         long now = now();
         String id = j.id();
-        List<String> k = keys.common(id);
-        k.add(keys.all());
-        k.add(keys.name(j.name()));
-        k.add(keys.scope(j.scope() == null ? "" : j.scope()));
-        k.add(keys.parent(j.parent() == null ? "" : j.parent()));
+        List<String> k = keys.indexed(id, j.name(), j.scope(), j.parent());
         k.add(keys.payloads(id));
         List<String> fields = Records.fields(j, now);
         List<String> a = new ArrayList<>(6 + fields.size() + j.partPayloads().size());
@@ -202,11 +169,7 @@ public final class RedisJobStore implements JobStore {
     public CompletableFuture<RecordedProgress> record(String id, ProgressUpdate u) {
         // Not retried once sent: increments are not idempotent (the exception says it may or may not have been
         // applied).
-        List<String> k = List.of(
-                keys.job(id),
-                keys.itemReasons(id),
-                keys.itemSet(id, Outcome.SUCCESS),
-                keys.itemSet(id, Outcome.FAILURE));
+        List<String> k = keys.items(id);
         return functions.write("record", WriteArgs.record(k, u), false).thenApply(r -> Replies.progress(id, r));
     }
 
@@ -342,11 +305,7 @@ public final class RedisJobStore implements JobStore {
 
     @Override
     public Page<StoredItem> items(String id, Outcome outcome, String afterKey, int limit) {
-        List<String> k = List.of(
-                keys.job(id),
-                keys.itemReasons(id),
-                keys.itemSet(id, Outcome.SUCCESS),
-                keys.itemSet(id, Outcome.FAILURE));
+        List<String> k = keys.items(id);
         List<String> a = List.of(
                 outcome == null ? "" : outcome == Outcome.SUCCESS ? "S" : "F",
                 afterKey == null ? "" : afterKey,
@@ -445,75 +404,55 @@ public final class RedisJobStore implements JobStore {
 
     /** @return the job after the expiry (before it, for a retention: deleted), or empty if it was not due */
     private Optional<JobRecord> expire(String id, SweepKind kind) {
+        return callOnJobAsRead(id, "expiring", r -> kind == SweepKind.RETENTION ? remove(r, true) : fail(r, kind))
+                .filter(out -> !"none".equals(Replies.status(out)))
+                .map(out -> Replies.job(out, 1));
+    }
+
+    @Override
+    public boolean delete(String id) {
+        return callOnJobAsRead(id, "deleting", r -> remove(r, false))
+                .filter(out -> !"none".equals(Replies.status(out)))
+                .isPresent();
+    }
+
+    /**
+     * Runs a call made from the job as read (the keys of its name, scope and parent indexes; the lapsed time the
+     * error names), reading it again while the function answers {@code stale}: the job changed in between.
+     *
+     * @return the function's reply; empty if the job is gone
+     */
+    private Optional<List<Object>> callOnJobAsRead(String id, String doing, Function<JobRecord, List<Object>> call) {
         for (int attempt = 0; attempt < 16; attempt++) {
             Optional<JobRecord> found = find(id);
             if (found.isEmpty()) {
                 return Optional.empty();
             }
-            JobRecord r = found.get();
-            List<Object> out;
-            if (kind == SweepKind.RETENTION) {
-                out = remove(r, true);
-            } else {
-                Instant at = kind == SweepKind.STALLED ? r.leaseUntil() : r.deadline();
-                String message =
-                        kind == SweepKind.STALLED ? "heartbeat lease lapsed at " + at : "deadline passed at " + at;
-                List<String> a = List.of(
-                        Long.toString(now()),
-                        keys.channel(),
-                        kind.name(),
-                        at == null ? "" : Long.toString(at.toEpochMilli()),
-                        message,
-                        kind == SweepKind.STALLED
-                                ? io.tally.FailureReason.STALLED.code()
-                                : io.tally.FailureReason.TIMEOUT.code());
-                out = call(Functions.EXPIRE, keys.common(id), a);
-            }
-            switch (Replies.status(out)) {
-                case "none" -> {
-                    return Optional.empty();
-                }
-                case "stale" -> {
-                    continue;
-                }
-                default -> {
-                    return Optional.of(Replies.job(out, 1));
-                }
+            List<Object> out = call.apply(found.get());
+            if (!"stale".equals(Replies.status(out))) {
+                return Optional.of(out);
             }
         }
-        throw new StoreUnavailableException("job " + id + " kept changing while expiring it in " + description);
+        throw new StoreUnavailableException("job " + id + " kept changing while " + doing + " it in " + description);
     }
 
-    @Override
-    public boolean delete(String id) {
-        for (int attempt = 0; attempt < 16; attempt++) {
-            Optional<JobRecord> found = find(id);
-            if (found.isEmpty()) {
-                return false;
-            }
-            List<Object> out = remove(found.get(), false);
-            switch (Replies.status(out)) {
-                case "none" -> {
-                    return false;
-                }
-                case "stale" -> {
-                    continue;
-                }
-                default -> {
-                    return true;
-                }
-            }
-        }
-        throw new StoreUnavailableException("job " + id + " kept changing while deleting it in " + description);
+    /** Fails a job whose lease (STALLED) or deadline (TIMEOUT) lapsed, as read. */
+    private List<Object> fail(JobRecord r, SweepKind kind) {
+        Instant at = kind == SweepKind.STALLED ? r.leaseUntil() : r.deadline();
+        String message = kind == SweepKind.STALLED ? "heartbeat lease lapsed at " + at : "deadline passed at " + at;
+        List<String> a = List.of(
+                Long.toString(now()),
+                keys.channel(),
+                kind.name(),
+                at == null ? "" : Long.toString(at.toEpochMilli()),
+                message,
+                kind == SweepKind.STALLED ? FailureReason.STALLED.code() : FailureReason.TIMEOUT.code());
+        return call(Functions.EXPIRE, keys.common(r.id()), a);
     }
 
     private List<Object> remove(JobRecord r, boolean retention) {
         String id = r.id();
-        List<String> k = keys.common(id);
-        k.add(keys.all());
-        k.add(keys.name(r.name()));
-        k.add(keys.scope(r.scope() == null ? "" : r.scope()));
-        k.add(keys.parent(r.parent() == null ? "" : r.parent()));
+        List<String> k = keys.indexed(id, r.name(), r.scope(), r.parent());
         k.addAll(keys.owned(id));
         List<String> a = List.of(
                 Long.toString(now()),
