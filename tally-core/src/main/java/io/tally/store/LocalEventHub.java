@@ -6,9 +6,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * In-process event delivery for stores without a channel of their own (memory, SQLite). Listeners are called on the
- * writing thread and must only hand the event off (the core's event bus queues it); a listener that throws is logged
- * and never breaks the write.
+ * In-process event delivery, the fan-out behind every store's {@code subscribe}: the memory and SQL stores publish
+ * their own events here, and stores with a channel (PostgreSQL, Redis) what they receive from it. Listeners
+ * are called on the publishing thread (the writing thread, or the thread a channel delivers on) and must only hand
+ * the event off (the core's event bus queues it); a listener that throws is logged and never breaks the write.
  */
 public final class LocalEventHub {
     private static final Logger log = LoggerFactory.getLogger(LocalEventHub.class);

@@ -26,6 +26,10 @@ import java.util.concurrent.CompletionStage;
  * ({@code tally_<version>}, {@code tally_<version>_write}): processes of two Tally versions on one server call their
  * own code, each loading its library when it is missing. A server that lost it (a restart without persistence, {@code
  * FUNCTION FLUSH}) answers "Function not found"; the call loads the library and is sent once more.
+ *
+ * <p>Each store operation calls one function (record and recordParts both call {@code write}, and delete and the
+ * retention expiry {@code delete}); the README's "Functions" table says which and how. {@link FunctionRunner} sends
+ * the calls.
  */
 enum Functions {
     CREATE(true),
@@ -60,8 +64,10 @@ enum Functions {
 
     /**
      * Whether the function may run twice for one call: a re-run gives the same answer and changes nothing more
-     * (reads; create, heartbeat and recordParts by their tokens or by what they write). A call of any other is never
-     * re-sent after a lost connection (see {@link RedisJobStore#notReplayed}).
+     * (reads; create and heartbeat by create's token or by what they write). A call of any other is never re-sent
+     * after a lost connection (see {@link ClientSettings#notReplayed}) and is retried only when it never left the
+     * client ({@link FunctionRunner}). {@code write} carries record calls, so it is not idempotent as a whole; a
+     * recordParts call, idempotent by its token, says so itself ({@link FunctionRunner#write}).
      */
     final boolean idempotent;
 

@@ -9,9 +9,30 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * The key names of one namespace (see the module's README for the layout). Every key starts with {@code {ns}:}, the
- * namespace as a Redis Cluster hash tag, so all keys of a namespace live in one slot and every script is single-slot.
- * Lua scripts never build key names: they get them all from here through KEYS.
+ * The key names of one namespace. Every key starts with {@code {ns}:}, the namespace as a Redis Cluster hash tag, so
+ * all keys of a namespace live in one slot and every function call is single-slot (scale out by namespace). The
+ * functions never build key names: they get them all from here through KEYS. The layout (the README has the fields and
+ * the rules):
+ *
+ * <pre>
+ * {ns}:job:ID                hash    the job (fields in the README)
+ * {ns}:items-ok:ID           zset    succeeded item keys (score 0, BYLEX paging)
+ * {ns}:items-failed:ID       zset    failed item keys
+ * {ns}:item-reasons:ID       hash    item key → the reason recorded with it, for items that have one
+ * {ns}:parts:ID              string  bitfield, two bits per part (BITFIELD u2 at #part): 0 pending, 1 succeeded, 2 failed
+ * {ns}:part-errors:ID        hash    part number → reason, for failed parts that gave one
+ * {ns}:payloads:ID           hash    part number → JSON payload
+ * {ns}:logs:ID               list    JSON log records ({@link LogJson}); seq = position + 1
+ * {ns}:idx:all               zset    every job; member '&lt;13-digit createdAt millis&gt;:ID', score 0 (BYLEX = newest-first keyset)
+ * {ns}:idx:state:STATE       zset    same members, by state
+ * {ns}:idx:scope:SCOPE       zset    same members, by scope
+ * {ns}:idx:name:NAME         zset    same members, by name
+ * {ns}:idx:parent:PARENT     zset    same members, by parent id
+ * {ns}:due:lease             zset    RUNNING jobs with a heartbeat lease, score = leaseUntil millis, member ID
+ * {ns}:due:deadline          zset    active jobs with a deadline, score = deadline millis
+ * {ns}:due:retain            zset    finished jobs with a retention, score = retainUntil millis
+ * {ns}:events                channel one JSON message per write ({@link RedisEvents})
+ * </pre>
  */
 final class Keys {
     private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9._-]{1,64}");
@@ -110,6 +131,25 @@ final class Keys {
         keys.add(job(id));
         keys.addAll(shared());
         return keys;
+    }
+
+    /**
+     * KEYS of a call that adds a job to every index or removes it from them: {@link #common}, then {@link #all}, its
+     * name's, scope's and parent's index (for a job without a scope or parent, the index of the empty one, which the
+     * function is told to skip).
+     */
+    List<String> indexed(String id, String name, String scope, String parent) {
+        List<String> keys = common(id);
+        keys.add(all());
+        keys.add(name(name));
+        keys.add(scope(scope == null ? "" : scope));
+        keys.add(parent(parent == null ? "" : parent));
+        return keys;
+    }
+
+    /** KEYS of a call on a job's items: the job hash, the item reasons, the succeeded and the failed items. */
+    List<String> items(String id) {
+        return List.of(job(id), itemReasons(id), itemSet(id, Outcome.SUCCESS), itemSet(id, Outcome.FAILURE));
     }
 
     /** The keys every job write may touch, whichever the job: the six state indexes, the three due sets. */

@@ -1,34 +1,21 @@
 package io.tally.redis;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
-import io.lettuce.core.protocol.CommandArgs;
-import io.lettuce.core.pubsub.RedisPubSubAdapter;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import io.tally.EventType;
-import io.tally.IllegalTransitionException;
+import io.tally.FailureReason;
 import io.tally.InvalidInputException;
-import io.tally.JobExistsException;
-import io.tally.JobFinishedException;
 import io.tally.JobNotFoundException;
 import io.tally.JobQuery;
 import io.tally.JobState;
 import io.tally.Outcome;
 import io.tally.Page;
 import io.tally.StoreUnavailableException;
-import io.tally.internal.Json;
 import io.tally.internal.Urls;
 import io.tally.store.Cursor;
 import io.tally.store.JobRecord;
-import io.tally.store.JobRules;
 import io.tally.store.JobStore;
 import io.tally.store.LogEntry;
 import io.tally.store.NewJob;
@@ -47,77 +34,33 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The Redis store ({@code redis://}, {@code rediss://}, {@code redis-sentinel://}) on Lettuce.
+ * The Redis store ({@code redis://}, {@code rediss://}, {@code redis-sentinel://}) on Lettuce: the mapping of the store
+ * SPI onto the functions of one Redis Function library ({@link Functions}; the Lua lives in {@code
+ * src/main/resources/io/tally/redis/lua}). Each operation is one function call, so it is one atomic step in Redis: the
+ * guards read the stored job hash inside the function, and a write changes the hash, moves the job between indexes,
+ * updates the due sets and publishes its events (when someone listens) in the same call.
  *
- * <p>How it works. Every SPI operation is one call (FCALL) of a function of one Redis Function library ({@link
- * Functions}: loaded when the store is built and again when the server lost it); the Lua lives in {@code
- * src/main/resources/io/tally/redis/lua}, {@code lib.lua}'s helpers and one file per function. A function gets every key it
- * touches in KEYS, computed here by {@link Keys} (never inside Lua), and the time as {@code clock.millis()} in ARGV, so
- * the injected clock rules. Guards read the stored job hash inside the script; a write changes the hash, moves the job
- * between indexes, updates the due sets and PUBLISHes its events in the same script.
+ * <p>This class names the keys of each call ({@link Keys}: computed here, never inside Lua, so every call is
+ * single-slot on Redis Cluster), lays out its arguments (with the time as {@code clock.millis()}, so the injected clock
+ * rules; {@link WriteArgs} for record and recordParts), and turns the reply into the SPI's answer or exception ({@link
+ * Replies}). Sending, retrying and waiting are {@link FunctionRunner}'s, the group commit of record and recordParts is
+ * {@link WriteBatcher}'s, events are {@link RedisEvents}'. The key layout is in {@link Keys}; the job hash's fields
+ * and what each function does are in the module's README.
  *
- * <p>Key layout of namespace {@code ns} (all keys share the hash tag {@code {ns}}, so every call is single-slot on
- * Redis Cluster; scale out by namespace):
- *
- * <pre>
- * {ns}:job:ID                hash    the job (fields in the README)
- * {ns}:items-ok:ID           zset    succeeded item keys (score 0, BYLEX paging)
- * {ns}:items-failed:ID       zset    failed item keys
- * {ns}:item-reasons:ID       hash    item key → the reason recorded with it, for items that have one
- * {ns}:parts:ID              string  bitfield, two bits per part (BITFIELD u2 at #part): 0 pending, 1 succeeded, 2 failed
- * {ns}:part-errors:ID        hash    part number → reason, for failed parts that gave one
- * {ns}:payloads:ID           hash    part number → JSON payload
- * {ns}:logs:ID               list    JSON log records; seq = position + 1
- * {ns}:idx:all               zset    every job; member '&lt;13-digit createdAt millis&gt;:ID', score 0 (BYLEX = newest-first keyset)
- * {ns}:idx:state:STATE       zset    same members, by state
- * {ns}:idx:scope:SCOPE       zset    same members, by scope
- * {ns}:idx:name:NAME         zset    same members, by name
- * {ns}:idx:parent:PARENT     zset    same members, by parent id
- * {ns}:due:lease             zset    RUNNING jobs with a heartbeat lease, score = leaseUntil millis, member ID
- * {ns}:due:deadline          zset    active jobs with a deadline, score = deadline millis
- * {ns}:due:retain            zset    finished jobs with a retention, score = retainUntil millis
- * {ns}:events                channel one JSON message per write: {"id", "events":[{"type","part"}], "job":{hash}}
- * </pre>
- *
- * <p>Functions: {@code create.lua} (create), {@code find.lua} (find), {@code write.lua} (record and recordParts, of
- * one caller or of many concurrent callers combined by {@link WriteBatcher}; it claims the settle with a check of the
- * {@code settled} field),
- * {@code transition.lua}, {@code heartbeat.lua}, {@code query.lua} (the index walk of query; the records are then read
- * with pipelined HGETALLs and re-checked), {@code count.lua} (countByState), {@code items.lua}, {@code parts.lua},
- * {@code payload.lua} (partPayload), {@code append_logs.lua}, {@code logs.lua}, {@code sweep.lua} (sweepCandidates),
- * {@code expire.lua} (expire STALLED and TIMEOUT), {@code delete.lua} (delete and expire RETENTION). Delete, retention
- * and expire first read the job to compute the keys of its name/scope/parent indexes (or the message naming the lapsed
- * time); the function re-checks what was read and the caller reads again if it changed.
- *
- * <p>Connection loss: operations fail within the timeout with {@link StoreUnavailableException}; Lettuce reconnects
- * in the background. Idempotent operations (reads, create, recordParts, heartbeat) are retried within the timeout;
- * recordParts and create carry a per-call token so that a retried call that had already been applied returns the
- * same answer ({@code last} included).
+ * <p>Delete, retention and expire first read the job, to name the keys of its name/scope/parent indexes (or the lapsed
+ * time in the error message); the function re-checks what was read and the caller reads again if it changed.
  */
 public final class RedisJobStore implements JobStore {
-    private static final Logger log = LoggerFactory.getLogger(RedisJobStore.class);
-
     /** Default namespace. */
     public static final String DEFAULT_NAMESPACE = "tally";
     /** Default operation timeout. */
@@ -127,47 +70,41 @@ public final class RedisJobStore implements JobStore {
     private final boolean ownsClient;
     private final Clock clock;
     private final Keys keys;
-    private final Duration timeout;
     private final String description;
-    private final StatefulRedisConnection<String, String> connection;
-    private final WriteBatcher writes;
-    private final CopyOnWriteArrayList<Consumer<StoreEvent>> listeners = new CopyOnWriteArrayList<>();
-    /** When an asynchronous write is tried again after Redis was unreachable. */
-    private static final Executor RETRY_DELAY = CompletableFuture.delayedExecutor(10, TimeUnit.MILLISECONDS);
+    private final FunctionRunner functions;
+    private final RedisEvents events;
 
     /** Bytes of the parts bitfield read per round trip when listing parts: 65,536 parts. */
     private static final int PARTS_SLICE_BYTES = 16_384;
 
-    private final Object pubSubLock = new Object();
-    private StatefulRedisPubSubConnection<String, String> pubSub;
     private volatile boolean closed;
 
     private RedisJobStore(Builder b) {
         this.clock = b.clock;
         this.keys = new Keys(b.namespace);
-        this.timeout = b.timeout;
         if (b.client != null) {
             this.client = b.client;
             this.ownsClient = false;
             this.description = "redis (application client, namespace " + keys.namespace() + ")";
         } else {
-            this.client = RedisClient.create(named(b.uri, keys.namespace()));
-            this.client.setOptions(defaultOptions(timeout));
+            this.client = ClientSettings.create(b.uri, keys.namespace(), b.timeout);
             this.ownsClient = true;
             this.description = Urls.mask(b.url);
         }
+        StatefulRedisConnection<String, String> connection;
         try {
-            this.connection = client.connect(StringCodec.UTF8);
+            connection = client.connect(StringCodec.UTF8);
         } catch (RedisException e) {
             if (ownsClient) {
                 client.shutdown();
             }
             throw new StoreUnavailableException("cannot connect to " + description + ": " + e.getMessage(), e);
         }
-        this.connection.setTimeout(timeout);
+        connection.setTimeout(b.timeout);
+        this.functions = new FunctionRunner(connection, keys, clock, b.timeout, description);
+        this.events = new RedisEvents(client, keys.channel(), b.timeout);
         try {
-            requireFunctions();
-            await(Functions.load(connection).toCompletableFuture());
+            functions.loadLibrary();
         } catch (RedisException e) {
             close();
             throw new StoreUnavailableException(
@@ -175,74 +112,6 @@ public final class RedisJobStore implements JobStore {
         } catch (RuntimeException e) {
             close();
             throw e;
-        }
-        this.writes = new WriteBatcher(connection, keys.shared(), keys.channel(), clock::millis);
-    }
-
-    /**
-     * The URI with a client name, unless it has one ({@code ?clientName=}): {@code tally:NAMESPACE}, so that
-     * {@code CLIENT LIST} shows which connections are Tally's (Lettuce sends {@code CLIENT SETNAME} on every connect
-     * and reconnect).
-     */
-    static RedisURI named(RedisURI uri, String namespace) {
-        if (uri.getClientName() != null) {
-            return uri;
-        }
-        return RedisURI.builder(uri).withClientName("tally:" + namespace).build();
-    }
-
-    static ClientOptions defaultOptions(Duration timeout) {
-        return ClientOptions.builder()
-                .autoReconnect(true)
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(timeout))
-                .replayFilter(RedisJobStore::notReplayed)
-                .socketOptions(SocketOptions.builder()
-                        .connectTimeout(timeout)
-                        .keepAlive(true)
-                        .build())
-                .build();
-    }
-
-    /**
-     * Lettuce re-sends the commands in flight when a connection drops (at least once). Idempotent functions may run
-     * again (recordParts and create carry a token that gives a re-run the same answer); a call of any other (an
-     * increment) is failed at once instead, so the caller gets a {@link StoreUnavailableException} ("may or may not
-     * have been applied") and nothing is counted twice by the client itself.
-     */
-    static boolean notReplayed(io.lettuce.core.protocol.RedisCommand<?, ?, ?> cmd) {
-        if (cmd.getType() != io.lettuce.core.protocol.CommandType.FCALL || cmd.getArgs() == null) {
-            return false;
-        }
-        String args = cmd.getArgs().toCommandString();
-        for (Functions f : Functions.values()) {
-            if (!f.idempotent && args.startsWith(f.fullName() + " ")) {
-                cmd.completeExceptionally(
-                        new RedisException(
-                                "connection lost with the command in flight; not re-sent: it may or may not have been applied"));
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Refuses a server older than Redis 7.0, which has no Functions, with a message that says so. */
-    private void requireFunctions() {
-        String info = await(connection.async().info("server").toCompletableFuture());
-        String version = info.lines()
-                .filter(l -> l.startsWith("redis_version:"))
-                .map(l -> l.substring("redis_version:".length()).trim())
-                .findFirst()
-                .orElse("");
-        int major;
-        try {
-            major = Integer.parseInt(version.substring(0, version.indexOf('.')));
-        } catch (RuntimeException e) {
-            return; // (a server that does not say: FUNCTION LOAD tells)
-        }
-        if (major < 7) {
-            throw new StoreUnavailableException(description + " runs Redis " + version
-                    + "; Tally's Redis store needs Redis 7.0 or later (its operations are a Redis Function library)");
         }
     }
 
@@ -265,60 +134,52 @@ public final class RedisJobStore implements JobStore {
         return clock.millis();
     }
 
+    /** @return the group commit of record and recordParts (for tests) */
+    WriteBatcher writes() {
+        return functions.writes();
+    }
+
     // ---- writes ------------------------------------------------------------------------------------------------
 
     @Override
     public JobRecord create(NewJob j) {
         long now = now();
         String id = j.id();
-        List<String> k = keys.common(id);
-        k.add(keys.all());
-        k.add(keys.name(j.name()));
-        k.add(keys.scope(j.scope() == null ? "" : j.scope()));
-        k.add(keys.parent(j.parent() == null ? "" : j.parent()));
+        List<String> k = keys.indexed(id, j.name(), j.scope(), j.parent());
         k.add(keys.payloads(id));
         List<String> fields = Records.fields(j, now);
         List<String> a = new ArrayList<>(6 + fields.size() + j.partPayloads().size());
         a.add(keys.channel());
         a.add(j.scope() == null ? "0" : "1");
         a.add(j.parent() == null ? "0" : "1");
-        a.add(token());
+        a.add(functions.token());
         a.add(Integer.toString(fields.size()));
         a.addAll(fields);
         a.addAll(j.partPayloads());
-        List<Object> r = call(Functions.CREATE, k, a, true);
-        if ("exists".equals(r.get(0))) {
-            throw new JobExistsException(id);
-        }
-        return Records.record(Records.map(r, 1));
+        return Replies.created(id, call(Functions.CREATE, k, a));
     }
 
     @Override
     public Optional<JobRecord> find(String id) {
-        List<Object> r = call(Functions.FIND, List.of(keys.job(id)), List.of(), true);
-        return r.isEmpty() ? Optional.empty() : Optional.of(Records.record(Records.map(r, 0)));
+        List<Object> r = call(Functions.FIND, List.of(keys.job(id)), List.of());
+        return r.isEmpty() ? Optional.empty() : Optional.of(Replies.job(r, 0));
     }
 
     @Override
     public CompletableFuture<RecordedProgress> record(String id, ProgressUpdate u) {
         // Not retried once sent: increments are not idempotent (the exception says it may or may not have been
         // applied).
-        List<String> k = List.of(
-                keys.job(id),
-                keys.itemReasons(id),
-                keys.itemSet(id, Outcome.SUCCESS),
-                keys.itemSet(id, Outcome.FAILURE));
-        return writeAsync("record", WriteArgs.record(k, u), false, System.nanoTime() + timeout.toNanos())
-                .thenApply(r -> progressAnswer(id, r));
+        List<String> k = keys.items(id);
+        return functions.write("record", WriteArgs.record(k, u), false).thenApply(r -> Replies.progress(id, r));
     }
 
     @Override
     public CompletableFuture<PartsOutcome> recordParts(String id, List<PartUpdate> parts) {
         // Retried within the timeout: idempotent per part, and the token makes a re-run of the settling call say last.
         List<String> k = List.of(keys.job(id), keys.parts(id), keys.partErrors(id));
-        return writeAsync(
-                        "recordParts", WriteArgs.parts(k, token(), parts), true, System.nanoTime() + timeout.toNanos())
-                .thenApply(r -> partsOutcome(id, r));
+        return functions
+                .write("recordParts", WriteArgs.parts(k, functions.token(), parts), true)
+                .thenApply(r -> Replies.partsOutcome(id, r));
     }
 
     /**
@@ -327,56 +188,7 @@ public final class RedisJobStore implements JobStore {
      */
     @Override
     public <T> T await(CompletableFuture<T> answer) {
-        refuseOnIoThread();
-        try {
-            // The write gives up by itself within the timeout; twice that only bounds a wait for a lost answer.
-            return answer.get(2 * timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StoreUnavailableException("interrupted waiting for " + description, e);
-        } catch (ExecutionException e) {
-            Throwable cause = WriteBatcher.unwrap(e.getCause());
-            throw cause instanceof RuntimeException re
-                    ? re
-                    : new StoreUnavailableException(description + " failed: " + cause, cause);
-        } catch (TimeoutException e) {
-            throw new StoreUnavailableException(description + " did not answer within " + timeout.multipliedBy(2), e);
-        }
-    }
-
-    /** Refuses a blocking wait on the connection's I/O thread, where the reply could only come through itself. */
-    private void refuseOnIoThread() {
-        if (RawReplyOutput.onIoThread()) {
-            throw new IllegalStateException("a blocking call on " + description + "'s I/O thread (in a callback of"
-                    + " an ...Async call) would wait for its own reply; chain it with thenApplyAsync(..., executor)"
-                    + " or similar");
-        }
-    }
-
-    /** @return the progress after a record call, from its decoded reply; throws what it refused */
-    private static RecordedProgress progressAnswer(String id, List<Object> r) {
-        switch (status(r)) {
-            case "notfound" -> throw new JobNotFoundException(id);
-            case "finished" -> throw new JobFinishedException(id, JobState.valueOf((String) r.get(1)));
-            case "hasparts" ->
-                throw new InvalidInputException(
-                        "part", "job " + id + " has parts: record them with completePart/failPart");
-            default -> {
-                return Records.progress(r, 1);
-            }
-        }
-    }
-
-    /** @return what a recordParts call did, from its decoded reply; throws what it refused */
-    private static PartsOutcome partsOutcome(String id, List<Object> r) {
-        switch (status(r)) {
-            case "notfound" -> throw new JobNotFoundException(id);
-            case "finished" -> throw new JobFinishedException(id, JobState.valueOf((String) r.get(1)));
-            case "range" -> throw JobRules.partOutOfRange(id, ((Long) r.get(1)).intValue(), (Long) r.get(2));
-            default -> {
-                return new PartsOutcome(((Long) r.get(1)).intValue(), (Long) r.get(2), (Long) r.get(3) == 1L);
-            }
-        }
+        return functions.awaitAnswer(answer);
     }
 
     @Override
@@ -408,28 +220,11 @@ public final class RedisJobStore implements JobStore {
         a.add(t.error() == null || t.error().stack() == null ? "0" : "1");
         a.add(t.error() == null ? "" : Objects.requireNonNullElse(t.error().stack(), ""));
         a.add(t.error() == null ? "" : t.error().reason().code());
-        List<Object> r = call(Functions.TRANSITION, keys.common(id), a, false);
-        switch (status(r)) {
-            case "notfound" -> throw new JobNotFoundException(id);
-            case "illegal" -> throw new IllegalTransitionException(id, JobState.valueOf((String) r.get(1)), t.target());
-            case "same" -> {
-                return new TransitionResult(Records.record(Records.map(r, 1)), false);
-            }
-            default -> {
-                return new TransitionResult(Records.record(Records.map(r, 1)), true);
-            }
-        }
+        return Replies.moved(id, t.target(), call(Functions.TRANSITION, keys.common(id), a));
     }
 
     private JobRecord heartbeat(String id) {
-        List<Object> r = call(Functions.HEARTBEAT, keys.common(id), List.of(Long.toString(now())), true);
-        switch (status(r)) {
-            case "notfound" -> throw new JobNotFoundException(id);
-            case "finished" -> throw new JobFinishedException(id, JobState.valueOf((String) r.get(1)));
-            default -> {
-                return Records.record(Records.map(r, 1));
-            }
-        }
+        return Replies.heartbeat(id, call(Functions.HEARTBEAT, keys.common(id), List.of(Long.toString(now()))));
     }
 
     // ---- reads -------------------------------------------------------------------------------------------------
@@ -452,7 +247,7 @@ public final class RedisJobStore implements JobStore {
         List<JobRecord> out = new ArrayList<>(wanted);
         while (out.size() < wanted) {
             int ask = wanted - out.size();
-            List<Object> members = call(Functions.QUERY, k, List.of(cursor, Integer.toString(ask)), true);
+            List<Object> members = call(Functions.QUERY, k, List.of(cursor, Integer.toString(ask)));
             if (members.isEmpty()) {
                 break;
             }
@@ -481,33 +276,15 @@ public final class RedisJobStore implements JobStore {
 
     /** Reads several job hashes in one pipelined round trip; a missing job is a null. */
     private List<JobRecord> loadAll(List<String> ids) {
-        return withRetry(() -> {
-            RedisAsyncCommands<String, String> async = connection.async();
-            List<io.lettuce.core.RedisFuture<Map<String, String>>> futures = new ArrayList<>(ids.size());
-            for (String id : ids) {
-                futures.add(async.hgetall(keys.job(id)));
-            }
-            List<JobRecord> out = new ArrayList<>(ids.size());
-            for (io.lettuce.core.RedisFuture<Map<String, String>> f : futures) {
-                Map<String, String> h = await(f);
-                out.add(h == null || h.isEmpty() ? null : Records.record(h));
-            }
-            return out;
-        });
-    }
-
-    private <T> T await(java.util.concurrent.Future<T> f) {
-        refuseOnIoThread();
-        try {
-            return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StoreUnavailableException("interrupted waiting for " + description, e);
-        } catch (ExecutionException e) {
-            throw redisException(e.getCause());
-        } catch (TimeoutException e) {
-            throw redisException(e);
+        List<String> k = new ArrayList<>(ids.size());
+        for (String id : ids) {
+            k.add(keys.job(id));
         }
+        List<JobRecord> out = new ArrayList<>(ids.size());
+        for (Map<String, String> h : functions.hashes(k)) {
+            out.add(h.isEmpty() ? null : Records.record(h));
+        }
+        return out;
     }
 
     private static boolean matches(JobRecord r, JobQuery q) {
@@ -523,43 +300,18 @@ public final class RedisJobStore implements JobStore {
         for (JobState s : JobState.values()) {
             k.add(keys.state(s));
         }
-        List<Object> r = call(Functions.COUNT, k, List.of(), true);
-        Map<JobState, Long> counts = new EnumMap<>(JobState.class);
-        for (JobState s : JobState.values()) {
-            counts.put(s, (Long) r.get(s.ordinal()));
-        }
-        return counts;
+        return Replies.counts(call(Functions.COUNT, k, List.of()));
     }
 
     @Override
     public Page<StoredItem> items(String id, Outcome outcome, String afterKey, int limit) {
-        List<String> k = List.of(
-                keys.job(id),
-                keys.itemReasons(id),
-                keys.itemSet(id, Outcome.SUCCESS),
-                keys.itemSet(id, Outcome.FAILURE));
+        List<String> k = keys.items(id);
         List<String> a = List.of(
                 outcome == null ? "" : outcome == Outcome.SUCCESS ? "S" : "F",
                 afterKey == null ? "" : afterKey,
                 afterKey == null ? "0" : "1",
                 Integer.toString(limit));
-        List<Object> r = call(Functions.ITEMS, k, a, true);
-        if ("notfound".equals(r.get(0))) {
-            throw new JobNotFoundException(id);
-        }
-        List<StoredItem> out = new ArrayList<>();
-        boolean more = false;
-        for (int i = 1; i + 1 < r.size(); i += 2) {
-            if (out.size() == limit) {
-                more = true;
-                break;
-            }
-            String value = (String) r.get(i + 1);
-            Outcome o = value.charAt(0) == 'S' ? Outcome.SUCCESS : Outcome.FAILURE;
-            String reason = value.length() > 1 ? value.substring(2) : null;
-            out.add(new StoredItem((String) r.get(i), o, reason));
-        }
-        return new Page<>(out, more ? Optional.of(out.get(out.size() - 1).key()) : Optional.empty());
+        return Replies.items(id, call(Functions.ITEMS, k, a), limit);
     }
 
     @Override
@@ -570,11 +322,10 @@ public final class RedisJobStore implements JobStore {
         long from = Math.max(0L, (long) after + 1); // long: 'after' may be Integer.MAX_VALUE
         while (out.size() < limit) {
             long firstByte = from / 4;
-            List<Object> r = callRaw(
+            List<Object> r = functions.callRaw(
                     Functions.PARTS,
                     List.of(keys.job(id), keys.parts(id)),
-                    List.of(Long.toString(firstByte), Long.toString(firstByte + PARTS_SLICE_BYTES - 1)),
-                    true);
+                    List.of(Long.toString(firstByte), Long.toString(firstByte + PARTS_SLICE_BYTES - 1)));
             if (r.get(0) instanceof byte[] b && "notfound".equals(new String(b, StandardCharsets.UTF_8))) {
                 throw new JobNotFoundException(id);
             }
@@ -596,30 +347,16 @@ public final class RedisJobStore implements JobStore {
 
     @Override
     public Optional<String> partPayload(String id, int part) {
-        List<Object> r = call(
-                Functions.PAYLOAD, List.of(keys.job(id), keys.payloads(id)), List.of(Integer.toString(part)), true);
-        switch (status(r)) {
-            case "notfound" -> throw new JobNotFoundException(id);
-            case "range" -> throw JobRules.partOutOfRange(id, ((Long) r.get(1)).intValue(), part);
-            case "none" -> {
-                return Optional.empty();
-            }
-            default -> {
-                return Optional.of((String) r.get(1));
-            }
-        }
+        List<Object> r =
+                call(Functions.PAYLOAD, List.of(keys.job(id), keys.payloads(id)), List.of(Integer.toString(part)));
+        return Replies.payload(id, part, r);
     }
 
     @Override
     public void appendLogs(String id, List<LogEntry> entries) {
         List<String> a = new ArrayList<>(entries.size());
         for (LogEntry e : entries) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("at", e.at().toEpochMilli());
-            m.put("level", e.level());
-            m.put("logger", e.logger());
-            m.put("message", e.message());
-            a.add(Json.write(m, "log"));
+            a.add(LogJson.encode(e));
         }
         if (a.isEmpty()) {
             if (find(id).isEmpty()) {
@@ -627,7 +364,7 @@ public final class RedisJobStore implements JobStore {
             }
             return;
         }
-        List<Object> r = call(Functions.APPEND_LOGS, List.of(keys.job(id), keys.logs(id)), a, false);
+        List<Object> r = call(Functions.APPEND_LOGS, List.of(keys.job(id), keys.logs(id)), a);
         if ("notfound".equals(r.get(0))) {
             throw new JobNotFoundException(id);
         }
@@ -639,22 +376,8 @@ public final class RedisJobStore implements JobStore {
         List<Object> r = call(
                 Functions.LOGS,
                 List.of(keys.job(id), keys.logs(id)),
-                List.of(Long.toString(from), Integer.toString(limit)),
-                true);
-        if ("notfound".equals(r.get(0))) {
-            throw new JobNotFoundException(id);
-        }
-        List<LogEntry> out = new ArrayList<>(r.size() - 2);
-        for (int i = 2; i < r.size(); i++) {
-            JsonNode n = Json.tree((String) r.get(i));
-            out.add(new LogEntry(
-                    from + i - 1,
-                    Instant.ofEpochMilli(n.get("at").asLong()),
-                    text(n, "level"),
-                    text(n, "logger"),
-                    text(n, "message")));
-        }
-        return out;
+                List.of(Long.toString(from), Integer.toString(limit)));
+        return Replies.logs(id, from, r);
     }
 
     /** @return epoch millis, saturated for instants beyond the range of a long (Instant.MAX, MIN) */
@@ -666,20 +389,12 @@ public final class RedisJobStore implements JobStore {
         }
     }
 
-    private static String text(JsonNode n, String field) {
-        JsonNode v = n.get(field);
-        return v == null || v.isNull() ? null : v.asText();
-    }
-
     // ---- sweeping ----------------------------------------------------------------------------------------------
 
     @Override
     public List<String> sweepCandidates(SweepKind kind, Instant now, int limit) {
         List<Object> r = call(
-                Functions.SWEEP,
-                List.of(keys.due(kind)),
-                List.of(Long.toString(millis(now)), Integer.toString(limit)),
-                true);
+                Functions.SWEEP, List.of(keys.due(kind)), List.of(Long.toString(millis(now)), Integer.toString(limit)));
         List<String> out = new ArrayList<>(r.size());
         for (Object o : r) {
             out.add((String) o);
@@ -689,75 +404,55 @@ public final class RedisJobStore implements JobStore {
 
     /** @return the job after the expiry (before it, for a retention: deleted), or empty if it was not due */
     private Optional<JobRecord> expire(String id, SweepKind kind) {
+        return callOnJobAsRead(id, "expiring", r -> kind == SweepKind.RETENTION ? remove(r, true) : fail(r, kind))
+                .filter(out -> !"none".equals(Replies.status(out)))
+                .map(out -> Replies.job(out, 1));
+    }
+
+    @Override
+    public boolean delete(String id) {
+        return callOnJobAsRead(id, "deleting", r -> remove(r, false))
+                .filter(out -> !"none".equals(Replies.status(out)))
+                .isPresent();
+    }
+
+    /**
+     * Runs a call made from the job as read (the keys of its name, scope and parent indexes; the lapsed time the
+     * error names), reading it again while the function answers {@code stale}: the job changed in between.
+     *
+     * @return the function's reply; empty if the job is gone
+     */
+    private Optional<List<Object>> callOnJobAsRead(String id, String doing, Function<JobRecord, List<Object>> call) {
         for (int attempt = 0; attempt < 16; attempt++) {
             Optional<JobRecord> found = find(id);
             if (found.isEmpty()) {
                 return Optional.empty();
             }
-            JobRecord r = found.get();
-            List<Object> out;
-            if (kind == SweepKind.RETENTION) {
-                out = remove(r, true);
-            } else {
-                Instant at = kind == SweepKind.STALLED ? r.leaseUntil() : r.deadline();
-                String message =
-                        kind == SweepKind.STALLED ? "heartbeat lease lapsed at " + at : "deadline passed at " + at;
-                List<String> a = List.of(
-                        Long.toString(now()),
-                        keys.channel(),
-                        kind.name(),
-                        at == null ? "" : Long.toString(at.toEpochMilli()),
-                        message,
-                        kind == SweepKind.STALLED
-                                ? io.tally.FailureReason.STALLED.code()
-                                : io.tally.FailureReason.TIMEOUT.code());
-                out = call(Functions.EXPIRE, keys.common(id), a, false);
-            }
-            switch (status(out)) {
-                case "none" -> {
-                    return Optional.empty();
-                }
-                case "stale" -> {
-                    continue;
-                }
-                default -> {
-                    return Optional.of(Records.record(Records.map(out, 1)));
-                }
+            List<Object> out = call.apply(found.get());
+            if (!"stale".equals(Replies.status(out))) {
+                return Optional.of(out);
             }
         }
-        throw new StoreUnavailableException("job " + id + " kept changing while expiring it in " + description);
+        throw new StoreUnavailableException("job " + id + " kept changing while " + doing + " it in " + description);
     }
 
-    @Override
-    public boolean delete(String id) {
-        for (int attempt = 0; attempt < 16; attempt++) {
-            Optional<JobRecord> found = find(id);
-            if (found.isEmpty()) {
-                return false;
-            }
-            List<Object> out = remove(found.get(), false);
-            switch (status(out)) {
-                case "none" -> {
-                    return false;
-                }
-                case "stale" -> {
-                    continue;
-                }
-                default -> {
-                    return true;
-                }
-            }
-        }
-        throw new StoreUnavailableException("job " + id + " kept changing while deleting it in " + description);
+    /** Fails a job whose lease (STALLED) or deadline (TIMEOUT) lapsed, as read. */
+    private List<Object> fail(JobRecord r, SweepKind kind) {
+        Instant at = kind == SweepKind.STALLED ? r.leaseUntil() : r.deadline();
+        String message = kind == SweepKind.STALLED ? "heartbeat lease lapsed at " + at : "deadline passed at " + at;
+        List<String> a = List.of(
+                Long.toString(now()),
+                keys.channel(),
+                kind.name(),
+                at == null ? "" : Long.toString(at.toEpochMilli()),
+                message,
+                kind == SweepKind.STALLED ? FailureReason.STALLED.code() : FailureReason.TIMEOUT.code());
+        return call(Functions.EXPIRE, keys.common(r.id()), a);
     }
 
     private List<Object> remove(JobRecord r, boolean retention) {
         String id = r.id();
-        List<String> k = keys.common(id);
-        k.add(keys.all());
-        k.add(keys.name(r.name()));
-        k.add(keys.scope(r.scope() == null ? "" : r.scope()));
-        k.add(keys.parent(r.parent() == null ? "" : r.parent()));
+        List<String> k = keys.indexed(id, r.name(), r.scope(), r.parent());
         k.addAll(keys.owned(id));
         List<String> a = List.of(
                 Long.toString(now()),
@@ -768,83 +463,19 @@ public final class RedisJobStore implements JobStore {
                 Objects.requireNonNullElse(r.scope(), ""),
                 r.parent() == null ? "0" : "1",
                 Objects.requireNonNullElse(r.parent(), ""));
-        return call(Functions.DELETE, k, a, false);
+        return call(Functions.DELETE, k, a);
     }
 
     // ---- events ------------------------------------------------------------------------------------------------
 
+    /** Listeners hear every write of the namespace, other processes' included (see {@link RedisEvents}). */
     @Override
     public AutoCloseable subscribe(Consumer<StoreEvent> listener) {
         Objects.requireNonNull(listener, "listener");
-        synchronized (pubSubLock) {
-            if (pubSub == null) {
-                try {
-                    StatefulRedisPubSubConnection<String, String> c = client.connectPubSub(StringCodec.UTF8);
-                    c.setTimeout(timeout);
-                    c.addListener(new RedisPubSubAdapter<>() {
-                        @Override
-                        public void message(String channel, String message) {
-                            deliver(message);
-                        }
-                    });
-                    c.sync().subscribe(keys.channel());
-                    pubSub = c;
-                } catch (RedisException e) {
-                    throw unavailable("subscribe", e);
-                }
-            }
-            listeners.add(listener);
-        }
-        return () -> unsubscribe(listener);
-    }
-
-    /**
-     * Removes a listener; the last one closes the pub/sub connection. While the channel has a subscriber every write
-     * publishes its events (reading and encoding the whole job), so a channel nobody listens to any more must not
-     * stay subscribed.
-     */
-    private void unsubscribe(Consumer<StoreEvent> listener) {
-        synchronized (pubSubLock) {
-            if (listeners.remove(listener) && listeners.isEmpty() && pubSub != null) {
-                pubSub.closeAsync(); // the server drops the subscription with the connection
-                pubSub = null;
-            }
-        }
-    }
-
-    private void deliver(String message) {
-        List<StoreEvent> events;
         try {
-            JsonNode n = Json.tree(message);
-            Map<String, String> h = new LinkedHashMap<>();
-            Iterator<Map.Entry<String, JsonNode>> it = n.get("job").fields();
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> e = it.next();
-                h.put(e.getKey(), e.getValue().asText());
-            }
-            JobRecord r = Records.record(h);
-            events = new ArrayList<>();
-            for (JsonNode e : n.get("events")) {
-                JsonNode part = e.get("part");
-                events.add(
-                        new StoreEvent(EventType.valueOf(e.get("type").asText()), r, part == null ? -1 : part.asInt()));
-            }
-        } catch (RuntimeException e) {
-            log.warn("ignoring a malformed event on {}: {}", keys.channel(), e.toString());
-            return;
-        }
-        for (StoreEvent event : events) {
-            for (Consumer<StoreEvent> l : listeners) {
-                try {
-                    l.accept(event);
-                } catch (RuntimeException e) {
-                    log.warn(
-                            "event listener failed on {} of job {}",
-                            event.type(),
-                            event.record().id(),
-                            e);
-                }
-            }
+            return events.subscribe(listener);
+        } catch (RedisException e) {
+            throw functions.unavailable("subscribe", e);
         }
     }
 
@@ -854,14 +485,8 @@ public final class RedisJobStore implements JobStore {
             return;
         }
         closed = true;
-        synchronized (pubSubLock) {
-            if (pubSub != null) {
-                pubSub.close();
-                pubSub = null;
-            }
-        }
-        listeners.clear();
-        connection.close();
+        events.close();
+        functions.close();
         if (ownsClient) {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         }
@@ -872,143 +497,8 @@ public final class RedisJobStore implements JobStore {
         return "RedisJobStore{" + description + ", namespace=" + keys.namespace() + "}";
     }
 
-    // ---- calling scripts ---------------------------------------------------------------------------------------
-
-    /** Random per store instance: tokens are unique across processes without a SecureRandom read per call. */
-    private final String tokenPrefix = UUID.randomUUID() + ":";
-
-    private final java.util.concurrent.atomic.AtomicLong tokens = new java.util.concurrent.atomic.AtomicLong();
-
-    /** @return a token no other call of any store will use (create's createdBy, recordParts' settle claim) */
-    private String token() {
-        return tokenPrefix + tokens.incrementAndGet();
-    }
-
-    private static String status(List<Object> r) {
-        return (String) r.get(0);
-    }
-
-    private interface Op<T> {
-        T run();
-    }
-
-    /**
-     * Calls a function ({@link Functions#call}: the library loaded again when the server lost it) and retries connection failures within the
-     * timeout if asked; the reply's bulk strings decoded as UTF-8.
-     */
-    private List<Object> call(Functions script, List<String> k, List<String> a, boolean retry) {
-        return RawReplyOutput.strings(callRaw(script, k, a, retry));
-    }
-
-    /** Like {@link #call}, for a reply with binary values: its bulk strings come back as byte[]. */
-    private List<Object> callRaw(Functions script, List<String> k, List<String> a, boolean retry) {
-        return withRetry(
-                script.name(),
-                () -> {
-                    CommandArgs<String, String> args = script.args().add(k.size());
-                    k.forEach(args::addKey);
-                    a.forEach(args::add);
-                    return await(script.call(connection, args).toCompletableFuture());
-                },
-                retry);
-    }
-
-    /** @return the group commit of record and recordParts (for tests) */
-    WriteBatcher writes() {
-        return writes;
-    }
-
-    /**
-     * Runs a record or recordParts call through the {@link WriteBatcher}: alone, or in one function call with the
-     * calls of others that queued meanwhile. Retried while Redis is unreachable ({@link #retryable}) until {@code deadline}
-     * ({@link System#nanoTime()}), each attempt 10 ms after the last; after it, or on the store's timeout with no
-     * answer, the stage fails with {@link StoreUnavailableException}.
-     */
-    private CompletableFuture<List<Object>> writeAsync(
-            String what, WriteBatcher.Call call, boolean idempotent, long deadline) {
-        if (closed) {
-            return CompletableFuture.failedFuture(new StoreUnavailableException(description + " is closed"));
-        }
-        WriteBatcher.Call c = call.again(); // (a call is answered once: each attempt is a new one)
-        // (orTimeout completes the call's own future: a reply that comes later is then dropped)
-        return writes.submit(c)
-                .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                .handle((reply, failure) -> {
-                    if (failure == null) {
-                        return CompletableFuture.completedFuture(RawReplyOutput.strings(reply));
-                    }
-                    RedisException e = redisException(failure);
-                    if (e.getCause() instanceof TimeoutException) {
-                        writes.withdraw(c); // timed out in the queue: never sent
-                    }
-                    if (!retryable(e, idempotent) || System.nanoTime() - deadline > 0 || closed) {
-                        return CompletableFuture.<List<Object>>failedFuture(unavailable(what, e));
-                    }
-                    return CompletableFuture.runAsync(() -> {}, RETRY_DELAY)
-                            .thenCompose(x -> writeAsync(what, call, idempotent, deadline));
-                })
-                .thenCompose(stage -> stage);
-    }
-
-    /** @return a failed call's cause as the RedisException the blocking calls see (see {@link #await}) */
-    private RedisException redisException(Throwable failure) {
-        Throwable cause = WriteBatcher.unwrap(failure);
-        if (cause instanceof RedisException re) {
-            return re;
-        }
-        if (cause instanceof TimeoutException) {
-            return new RedisException("command timed out after " + timeout, cause);
-        }
-        return new RedisException(String.valueOf(cause), cause);
-    }
-
-    private <T> T withRetry(Op<T> op) {
-        return withRetry("read", op, true);
-    }
-
-    /**
-     * Runs {@code op}, retrying within the timeout while Redis is unreachable: any failure of an idempotent operation,
-     * and of any other only when the command was never sent (rejected while disconnected), so nothing is applied
-     * twice.
-     */
-    private <T> T withRetry(String what, Op<T> op, boolean idempotent) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            if (closed) {
-                throw new StoreUnavailableException(description + " is closed");
-            }
-            try {
-                return op.run();
-            } catch (RedisException e) {
-                if (!retryable(e, idempotent) || System.nanoTime() - deadline > 0) {
-                    throw unavailable(what, e);
-                }
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-            }
-        }
-    }
-
-    /**
-     * Whether a failed call may be sent again, nothing being applied twice: any failure but a server error of an
-     * idempotent call, and of any other only when the command never left the client.
-     */
-    private static boolean retryable(RedisException e, boolean idempotent) {
-        return !isServerError(e) && (idempotent || neverSent(e));
-    }
-
-    /** Lettuce's rejection of a command while disconnected: it never left the client. */
-    private static boolean neverSent(RedisException e) {
-        return e.getMessage() != null && e.getMessage().startsWith("Currently not connected");
-    }
-
-    /** A reply error from the server (a bug, not an outage): never retried. */
-    private static boolean isServerError(RedisException e) {
-        return e instanceof io.lettuce.core.RedisCommandExecutionException;
-    }
-
-    private StoreUnavailableException unavailable(String what, RedisException e) {
-        return new StoreUnavailableException(
-                what.toLowerCase(java.util.Locale.ROOT) + " failed on " + description + ": " + e.getMessage(), e);
+    private List<Object> call(Functions function, List<String> k, List<String> a) {
+        return functions.call(function, k, a);
     }
 
     // ---- builder -----------------------------------------------------------------------------------------------
