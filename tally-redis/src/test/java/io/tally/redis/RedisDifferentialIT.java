@@ -22,6 +22,7 @@ import io.tally.store.SweepKind;
 import io.tally.store.Transition;
 import io.tally.store.memory.MemoryJobStore;
 import io.tally.testing.MutableClock;
+import io.tally.testing.TestServices;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -40,7 +41,7 @@ import org.junit.jupiter.api.Test;
  */
 class RedisDifferentialIT {
     private final String namespace = RedisTestSupport.freshNamespace();
-    private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    private final MutableClock clock = MutableClock.startingNow();
     private RedisJobStore redis;
     private MemoryJobStore memory;
     private final List<String> ids = new ArrayList<>();
@@ -49,7 +50,7 @@ class RedisDifferentialIT {
 
     @BeforeEach
     void open() {
-        redis = RedisTestSupport.open(RedisTestSupport.url(), namespace, clock);
+        redis = RedisTestSupport.open(TestServices.redisUrlUnchecked(), namespace, clock);
         memory = new MemoryJobStore(clock);
         redis.subscribe(redisEvents::add);
         memory.subscribe(memoryEvents::add);
@@ -59,7 +60,7 @@ class RedisDifferentialIT {
     void close() {
         if (redis != null) {
             redis.close();
-            assertThat(RedisTestSupport.cleanUp(RedisTestSupport.url(), namespace))
+            assertThat(RedisTestSupport.cleanUp(TestServices.redisUrlUnchecked(), namespace))
                     .isEmpty();
         }
     }
