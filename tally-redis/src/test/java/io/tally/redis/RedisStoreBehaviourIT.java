@@ -34,6 +34,7 @@ import io.tally.store.SweepKind;
 import io.tally.store.Transition;
 import io.tally.tck.ConcurrencyContract;
 import io.tally.testing.MutableClock;
+import io.tally.testing.TestServices;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -56,7 +57,8 @@ import org.junit.jupiter.api.Test;
 
 /** What the kit cannot say about Redis: namespaces, connection loss, big batches, URLs. */
 class RedisStoreBehaviourIT {
-    private final MutableClock clock = new MutableClock(java.time.Instant.parse("2026-01-01T00:00:00Z"));
+    private static final String REDIS = TestServices.redisUrlUnchecked();
+    private final MutableClock clock = MutableClock.startingNow();
     private final List<String[]> namespaces = new ArrayList<>();
     private final List<AutoCloseable> open = new ArrayList<>();
 
@@ -89,8 +91,8 @@ class RedisStoreBehaviourIT {
     @Test
     void twoNamespacesDoNotSeeEachOthersJobs() throws Exception {
         String ns = RedisTestSupport.freshNamespace();
-        RedisJobStore a = store(RedisTestSupport.url(), ns + "-a");
-        RedisJobStore b = store(RedisTestSupport.url(), ns + "-b");
+        RedisJobStore a = store(REDIS, ns + "-a");
+        RedisJobStore b = store(REDIS, ns + "-b");
         List<StoreEvent> seenByB = new CopyOnWriteArrayList<>();
         List<StoreEvent> seenByA = new CopyOnWriteArrayList<>();
         b.subscribe(seenByB::add);
@@ -128,7 +130,7 @@ class RedisStoreBehaviourIT {
     @Test
     void aBatchOfThousandsOfPartsAndItemsIsOneCall() {
         String ns = RedisTestSupport.freshNamespace();
-        RedisJobStore s = store(RedisTestSupport.url(), ns);
+        RedisJobStore s = store(REDIS, ns);
         int n = 100_000;
         s.create(job("big", "n", n));
         assertThat(s.parts("big", PartStatus.PENDING, 99_990, 100)).hasSize(9);
@@ -176,7 +178,7 @@ class RedisStoreBehaviourIT {
         // The parts bitfield is read 65,536 parts per round trip; a listing must find parts past the first slice, page
         // by 'after' within and across slices, and read bits the string does not hold yet as pending.
         String namespace = "tally-it-" + UUID.randomUUID();
-        JobStore s = store(RedisTestSupport.url(), namespace);
+        JobStore s = store(REDIS, namespace);
         int parts = 70_000;
         s.create(new NewJob(
                 "big",
@@ -221,7 +223,7 @@ class RedisStoreBehaviourIT {
         assertThatThrownBy(() -> s.parts("nope", PartStatus.PENDING, -1, 10))
                 .isInstanceOf(io.tally.JobNotFoundException.class);
         // The reason of a failed part is kept beside the bits; the one that succeeded after all has none.
-        try (RedisClient client = RedisClient.create(RedisTestSupport.url());
+        try (RedisClient client = RedisClient.create(REDIS);
                 StatefulRedisConnection<String, String> c = client.connect()) {
             assertThat(c.sync().hgetall("{" + namespace + "}:part-errors:big")).isEqualTo(Map.of("65999", "bad tile"));
         }
@@ -235,10 +237,10 @@ class RedisStoreBehaviourIT {
     @Test
     void eventMessagesOnTheChannelNameTheirJobWhicheverPathWrote() throws Exception {
         String ns = RedisTestSupport.freshNamespace();
-        RedisJobStore s = store(RedisTestSupport.url(), ns);
+        RedisJobStore s = store(REDIS, ns);
         Tally tally = Tally.builder().store(s).clock(clock).build();
         List<JsonNode> messages = new CopyOnWriteArrayList<>();
-        try (RedisClient client = RedisClient.create(RedisTestSupport.url());
+        try (RedisClient client = RedisClient.create(REDIS);
                 StatefulRedisPubSubConnection<String, String> sub = client.connectPubSub()) {
             sub.addListener(new RedisPubSubAdapter<>() {
                 @Override
@@ -298,7 +300,7 @@ class RedisStoreBehaviourIT {
     @Test
     void connectionKilledDuringConcurrentPartCompletionKeepsCountsExactAndLastOnce() throws Exception {
         String ns = RedisTestSupport.freshNamespace();
-        RedisJobStore s = store(RedisTestSupport.url(), ns);
+        RedisJobStore s = store(REDIS, ns);
         Tally tally = Tally.builder().store(s).clock(clock).build();
         int n = 20_000;
         Job job = tally.create(JobSpec.builder()
@@ -326,7 +328,7 @@ class RedisStoreBehaviourIT {
                         IntStream.rangeClosed(1, 20).map(k -> k * total / 21),
                         IntStream.of(total - 40, total - 20, total - 8, total - 2))
                 .toArray();
-        RedisClient admin = RedisClient.create(RedisTestSupport.url());
+        RedisClient admin = RedisClient.create(REDIS);
         try (StatefulRedisConnection<String, String> adminConn = admin.connect()) {
             List<Callable<Void>> tasks = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
@@ -382,14 +384,14 @@ class RedisStoreBehaviourIT {
     @Test
     void incrementsInFlightWhenTheConnectionDiesAreNeverAppliedTwice() throws Exception {
         String ns = RedisTestSupport.freshNamespace();
-        RedisJobStore s = store(RedisTestSupport.url(), ns);
+        RedisJobStore s = store(REDIS, ns);
         s.create(job("inc", "n", 0));
         int threads = 8;
         int perThread = 2000;
         AtomicInteger ok = new AtomicInteger();
         AtomicInteger failed = new AtomicInteger();
         AtomicInteger calls = new AtomicInteger();
-        RedisClient admin = RedisClient.create(RedisTestSupport.url());
+        RedisClient admin = RedisClient.create(REDIS);
         try (StatefulRedisConnection<String, String> adminConn = admin.connect()) {
             List<Callable<Void>> tasks = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
@@ -428,7 +430,7 @@ class RedisStoreBehaviourIT {
     @Test
     void asyncRecordsInFlightWhenTheConnectionDiesAreNeverAppliedTwice() throws Exception {
         String ns = RedisTestSupport.freshNamespace();
-        RedisJobStore s = store(RedisTestSupport.url(), ns);
+        RedisJobStore s = store(REDIS, ns);
         Tally tally = Tally.builder().store(s).clock(clock).build();
         Job keyed = tally.create(JobSpec.builder().name("keyed").start(true).build());
         Job counted = tally.create(JobSpec.builder().name("counted").start(true).build());
@@ -439,7 +441,7 @@ class RedisStoreBehaviourIT {
         AtomicInteger countedFailed = new AtomicInteger();
         AtomicInteger otherFailures = new AtomicInteger();
         int killed = 0;
-        RedisClient admin = RedisClient.create(RedisTestSupport.url());
+        RedisClient admin = RedisClient.create(REDIS);
         try (StatefulRedisConnection<String, String> adminConn = admin.connect()) {
             for (int i = 0; i < n; i++) {
                 int item = i;
@@ -527,11 +529,11 @@ class RedisStoreBehaviourIT {
 
     @Test
     void aStalledServerFailsOperationsWithinTheTimeoutAndTheStoreRecovers() throws Exception {
-        RedisTestSupport.requireRedis();
+        TestServices.redisUrl(); // skips (or fails) when the test Redis does not answer
         String ns = RedisTestSupport.freshNamespace();
-        RedisJobStore s = (RedisJobStore)
-                new RedisJobStoreProvider().open(RedisTestSupport.url() + "?namespace=" + ns + "&timeout=300ms", clock);
-        namespaces.add(new String[] {RedisTestSupport.url(), ns});
+        RedisJobStore s = (RedisJobStore) new RedisJobStoreProvider()
+                .open(TestServices.withOption(REDIS, "namespace=" + ns + "&timeout=300ms"), clock);
+        namespaces.add(new String[] {REDIS, ns});
         open.add(s);
         s.create(job("j", "n", 0));
         try {
@@ -553,9 +555,9 @@ class RedisStoreBehaviourIT {
         // The callbacks of an async call run on the connection's I/O thread: a blocking call there would wait for a
         // reply only that thread can deliver, until the store's timeout (here a minute). It is refused at once.
         String ns = RedisTestSupport.freshNamespace();
-        RedisJobStore s = (RedisJobStore)
-                new RedisJobStoreProvider().open(RedisTestSupport.url() + "?namespace=" + ns + "&timeout=60s", clock);
-        namespaces.add(new String[] {RedisTestSupport.url(), ns});
+        RedisJobStore s = (RedisJobStore) new RedisJobStoreProvider()
+                .open(TestServices.withOption(REDIS, "namespace=" + ns + "&timeout=60s"), clock);
+        namespaces.add(new String[] {REDIS, ns});
         open.add(s);
         Tally tally = Tally.builder().store(s).clock(clock).build();
         Job job = tally.create(JobSpec.builder().name("io").start(true).build());
@@ -581,7 +583,7 @@ class RedisStoreBehaviourIT {
 
     /** Sends {@code CLIENT args...} to the test server on a connection of its own. */
     private static void client(String... args) {
-        RedisClient admin = RedisClient.create(RedisTestSupport.url());
+        RedisClient admin = RedisClient.create(REDIS);
         try (StatefulRedisConnection<String, String> c = admin.connect()) {
             io.lettuce.core.protocol.CommandArgs<String, String> a =
                     new io.lettuce.core.protocol.CommandArgs<>(io.lettuce.core.codec.StringCodec.UTF8);
@@ -609,7 +611,7 @@ class RedisStoreBehaviourIT {
 
     @Test
     void theProviderIsFoundByScheme() {
-        RedisTestSupport.requireRedis();
+        TestServices.redisUrl(); // skips (or fails) when the test Redis does not answer
         List<String> schemes = new ArrayList<>();
         for (io.tally.store.JobStoreProvider p : ServiceLoader.load(io.tally.store.JobStoreProvider.class)) {
             if (p.supports("redis://localhost")) {
@@ -618,9 +620,9 @@ class RedisStoreBehaviourIT {
         }
         assertThat(schemes).contains("redis", "rediss", "redis-sentinel");
         String ns = RedisTestSupport.freshNamespace();
-        namespaces.add(new String[] {RedisTestSupport.url(), ns});
+        namespaces.add(new String[] {REDIS, ns});
         try (Tally t = Tally.builder()
-                .url(RedisTestSupport.url() + "?namespace=" + ns)
+                .url(TestServices.withOption(REDIS, "namespace=" + ns))
                 .clock(clock)
                 .build()) {
             Job j = t.create(
@@ -635,10 +637,10 @@ class RedisStoreBehaviourIT {
         // A subscribed channel makes every write build events and publish the whole job, so the store must leave the
         // channel when nobody listens any more.
         String ns = RedisTestSupport.freshNamespace();
-        RedisJobStore s = store(RedisTestSupport.url(), ns);
+        RedisJobStore s = store(REDIS, ns);
         s.create(job("sub", "n", 0));
         String channel = "{" + ns + "}:events";
-        try (RedisClient client = RedisClient.create(RedisTestSupport.url());
+        try (RedisClient client = RedisClient.create(REDIS);
                 StatefulRedisConnection<String, String> c = client.connect()) {
             List<StoreEvent> heard = new CopyOnWriteArrayList<>();
             AutoCloseable first = s.subscribe(heard::add);
@@ -665,9 +667,9 @@ class RedisStoreBehaviourIT {
     void aLibraryFlushedFromTheServerIsLoadedAgain() {
         // A restarted or flushed server answers FCALL with "Function not found"; every path (a read, the group
         // commit's write, a binary reply) must load the library and run the call once, as if nothing happened.
-        JobStore s = store(RedisTestSupport.url(), RedisTestSupport.freshNamespace());
+        JobStore s = store(REDIS, RedisTestSupport.freshNamespace());
         s.create(job("flushed", "n", 3));
-        try (RedisClient client = RedisClient.create(RedisTestSupport.url());
+        try (RedisClient client = RedisClient.create(REDIS);
                 StatefulRedisConnection<String, String> c = client.connect()) {
             c.sync().functionFlush(io.lettuce.core.FlushMode.SYNC);
             assertThat(s.await(s.recordParts("flushed", List.of(PartUpdate.success(1))))
@@ -682,10 +684,10 @@ class RedisStoreBehaviourIT {
 
     @Test
     void aStoreOnTheApplicationsOwnClient() {
-        RedisTestSupport.requireRedis();
-        RedisClient client = RedisClient.create(RedisTestSupport.url());
+        TestServices.redisUrl(); // skips (or fails) when the test Redis does not answer
+        RedisClient client = RedisClient.create(REDIS);
         String ns = RedisTestSupport.freshNamespace();
-        namespaces.add(new String[] {RedisTestSupport.url(), ns});
+        namespaces.add(new String[] {REDIS, ns});
         try (JobStore s = RedisJobStore.builder()
                 .client(client)
                 .namespace(ns)

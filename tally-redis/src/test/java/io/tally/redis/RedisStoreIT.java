@@ -2,6 +2,7 @@ package io.tally.redis;
 
 import io.tally.store.JobStore;
 import io.tally.tck.JobStoreTck;
+import io.tally.testing.TestServices;
 import java.time.Clock;
 import org.junit.jupiter.api.AfterEach;
 
@@ -25,7 +26,7 @@ class RedisStoreIT extends JobStoreTck {
     @Override
     protected JobStore openStore(Clock clock) {
         String ns = RedisTestSupport.freshNamespace();
-        JobStore store = RedisTestSupport.open(RedisTestSupport.url(), ns, clock);
+        JobStore store = RedisTestSupport.open(TestServices.redisUrlUnchecked(), ns, clock);
         namespace = ns;
         return store;
     }
@@ -33,7 +34,7 @@ class RedisStoreIT extends JobStoreTck {
     @AfterEach
     void dropNamespace() {
         if (namespace != null) {
-            RedisTestSupport.cleanUp(RedisTestSupport.url(), namespace);
+            RedisTestSupport.cleanUp(TestServices.redisUrlUnchecked(), namespace);
         }
     }
 }

@@ -19,6 +19,7 @@ import io.tally.store.ProgressUpdate;
 import io.tally.store.RecordedProgress;
 import io.tally.store.memory.MemoryJobStore;
 import io.tally.testing.MutableClock;
+import io.tally.testing.TestServices;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,7 +42,7 @@ import org.junit.jupiter.api.Test;
  * writes until the calls have queued.
  */
 class WriteBatcherIT {
-    private final MutableClock clock = new MutableClock(java.time.Instant.parse("2026-01-01T00:00:00Z"));
+    private final MutableClock clock = MutableClock.startingNow();
     private final String namespace = RedisTestSupport.freshNamespace();
     private final ExecutorService pool = Executors.newFixedThreadPool(8);
     private RedisJobStore store;
@@ -50,9 +51,9 @@ class WriteBatcherIT {
 
     @BeforeEach
     void open() {
-        store = RedisTestSupport.open(RedisTestSupport.url(), namespace, clock);
+        store = RedisTestSupport.open(TestServices.redisUrlUnchecked(), namespace, clock);
         store.create(job("blocker", 0)); // the job of the calls that fill the in-flight slots (fillInFlight)
-        client = RedisClient.create(RedisTestSupport.url());
+        client = RedisClient.create(TestServices.redisUrlUnchecked());
         admin = client.connect();
     }
 
@@ -63,7 +64,7 @@ class WriteBatcherIT {
         store.close();
         admin.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
-        RedisTestSupport.cleanUp(RedisTestSupport.url(), namespace);
+        RedisTestSupport.cleanUp(TestServices.redisUrlUnchecked(), namespace);
     }
 
     private static NewJob job(String id, int parts) {
