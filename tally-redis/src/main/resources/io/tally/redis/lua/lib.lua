@@ -28,7 +28,7 @@ local function fold(rate, rate_at, acc, units, now)
 end
 
 -- Publishes events with the job as stored (HGETALL, not a copy the script holds): the message of every write,
--- {id, events, job}, which RedisJobStore.deliver reads; the id is the stored job's.
+-- {id, events, job}, which RedisEvents.decode reads; the id is the stored job's.
 local function publish_stored(channel, key, events)
     local flat = redis.call('HGETALL', key)
     local full = {}
