@@ -266,6 +266,10 @@ class TallyCliTest {
         assertThat(tally("ls", "--state", "DONE").code()).isEqualTo(2);
         assertThat(tally("create", "--name", " ").code()).isEqualTo(2);
         assertThat(tally("info", "bad id").code()).isEqualTo(2);
+        Run badPort = tally("serve", "--port", "70000");
+        assertThat(badPort.code()).isEqualTo(2);
+        assertThat(badPort.err().trim()).isEqualTo("tally: --port: must be 0–65535, was 70000");
+        assertThat(tally("serve", "--host", " ").code()).isEqualTo(2);
         String parts = shared.create(
                         JobSpec.builder().name("mr").parts(List.of(Map.of())).build())
                 .id();
