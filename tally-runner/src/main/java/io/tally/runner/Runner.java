@@ -208,6 +208,7 @@ public final class Runner implements AutoCloseable {
      *
      * @param name the job name and the key workers find the functions by
      * @param parts the part payloads (JSON objects: maps, POJOs or JSON text)
+     * @throws NullPointerException if a function or {@code options} is null
      * @throws DispatchException if a map message could not be published; the job is failed first
      */
     public MapReduceJob mapReduce(
