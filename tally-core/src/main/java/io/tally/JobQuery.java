@@ -82,7 +82,11 @@ public final class JobQuery {
                 + limit + ", cursor=" + cursor + "}";
     }
 
-    /** Builds a {@link JobQuery}; every setter validates at once. */
+    /**
+     * Builds a {@link JobQuery}; every setter validates at once. A query is input — its filters, page size and cursor
+     * are often what came over HTTP or a command line — so a bad value is an {@link InvalidInputException} naming
+     * the field.
+     */
     public static final class Builder {
         private JobState state;
         private String scope;
@@ -99,25 +103,37 @@ public final class JobQuery {
             return this;
         }
 
-        /** @param scope only jobs with this scope; null for any */
+        /**
+         * @param scope only jobs with this scope; null for any
+         * @throws InvalidInputException if it is blank, longer than 512 characters or holds a NUL character
+         */
         public Builder scope(String scope) {
             this.scope = scope == null ? null : Validation.text("scope", scope, Validation.MAX_NAME);
             return this;
         }
 
-        /** @param name only jobs with this name; null for any */
+        /**
+         * @param name only jobs with this name; null for any
+         * @throws InvalidInputException if it is blank, longer than 512 characters or holds a NUL character
+         */
         public Builder name(String name) {
             this.name = name == null ? null : Validation.text("name", name, Validation.MAX_NAME);
             return this;
         }
 
-        /** @param parent only children of this job; null for any */
+        /**
+         * @param parent only children of this job; null for any
+         * @throws InvalidInputException if it is not a valid id
+         */
         public Builder parent(String parent) {
             this.parent = parent == null ? null : Validation.id("parent", parent);
             return this;
         }
 
-        /** @param limit page size, 1–{@value #MAX_LIMIT} (default {@value #DEFAULT_LIMIT}) */
+        /**
+         * @param limit page size, 1–{@value #MAX_LIMIT} (default {@value #DEFAULT_LIMIT})
+         * @throws InvalidInputException if it is outside that range
+         */
         public Builder limit(int limit) {
             if (limit < 1 || limit > MAX_LIMIT) {
                 throw new InvalidInputException("limit", "must be between 1 and " + MAX_LIMIT + ", was " + limit);
@@ -126,7 +142,10 @@ public final class JobQuery {
             return this;
         }
 
-        /** @param cursor {@link Page#next()} of the previous page; null for the first page */
+        /**
+         * @param cursor {@link Page#next()} of the previous page; null for the first page
+         * @throws InvalidInputException if it cannot be read as a cursor
+         */
         public Builder cursor(String cursor) {
             if (cursor != null) {
                 io.tally.store.Cursor.decode(cursor); // validates

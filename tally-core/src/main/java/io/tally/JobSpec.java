@@ -10,7 +10,9 @@ import java.util.Optional;
 
 /**
  * What to create: a job's name, scope, total, metadata, parts and policies. Build one with {@link #builder()}; every
- * setter validates at once and throws {@link InvalidInputException} naming the field.
+ * setter validates at once and throws {@link InvalidInputException} naming the field. A spec is input — its values
+ * are often what came over HTTP or a command line, and the edges rely on these checks — so even a null or a missing
+ * name is an {@code InvalidInputException}, unlike the misuse of Tally's other builders.
  *
  * <pre>{@code
  * JobSpec.builder().name("import").scope("user:3421").total(10)
@@ -141,31 +143,44 @@ public final class JobSpec {
 
         /**
          * @param id the job's id: 1–128 characters of {@code [A-Za-z0-9._:-]}. Default: a new UUIDv7.
+         * @throws InvalidInputException if it is not such an id
          */
         public Builder id(String id) {
             this.id = Validation.id("id", id);
             return this;
         }
 
-        /** @param name what the job is (e.g. {@code import}); required, not blank, at most 512 characters */
+        /**
+         * @param name what the job is (e.g. {@code import}); required, not blank, at most 512 characters
+         * @throws InvalidInputException if it is null, blank, too long or holds a NUL character
+         */
         public Builder name(String name) {
             this.name = Validation.text("name", name, Validation.MAX_NAME);
             return this;
         }
 
-        /** @param scope who or what the job belongs to (e.g. {@code user:3421}), to list a scope's jobs */
+        /**
+         * @param scope who or what the job belongs to (e.g. {@code user:3421}), to list a scope's jobs; null for none
+         * @throws InvalidInputException if it is blank, longer than 512 characters or holds a NUL character
+         */
         public Builder scope(String scope) {
             this.scope = scope == null ? null : Validation.text("scope", scope, Validation.MAX_NAME);
             return this;
         }
 
-        /** @param parent the parent job's id; the parent's snapshot rolls up this job's counters */
+        /**
+         * @param parent the parent job's id, null for none; the parent's snapshot rolls up this job's counters
+         * @throws InvalidInputException if it is not a valid id
+         */
         public Builder parent(String parent) {
             this.parent = parent == null ? null : Validation.id("parent", parent);
             return this;
         }
 
-        /** @param metadata any JSON-serializable map; at most 64 KiB of JSON */
+        /**
+         * @param metadata any JSON-serializable map; at most 64 KiB of JSON
+         * @throws InvalidInputException if it is null, not serializable or too large
+         */
         public Builder metadata(Map<String, ?> metadata) {
             if (metadata == null) {
                 throw new InvalidInputException("metadata", "must not be null");
@@ -174,7 +189,10 @@ public final class JobSpec {
             return this;
         }
 
-        /** @param json metadata as JSON text; must be a JSON object of at most 64 KiB */
+        /**
+         * @param json metadata as JSON text; must be a JSON object of at most 64 KiB
+         * @throws InvalidInputException if it is null, not a JSON object or too large
+         */
         public Builder metadataJson(String json) {
             if (json == null) {
                 throw new InvalidInputException("metadata", "must not be null");
@@ -183,7 +201,10 @@ public final class JobSpec {
             return this;
         }
 
-        /** @param total the amount of work, ≥ 0 (0: unknown); it may grow later with {@code job.addTotal} */
+        /**
+         * @param total the amount of work, ≥ 0 (0: unknown); it may grow later with {@code job.addTotal}
+         * @throws InvalidInputException if it is negative
+         */
         public Builder total(long total) {
             this.total = Validation.nonNegative("total", total);
             return this;
@@ -199,6 +220,9 @@ public final class JobSpec {
          * Makes this a map-reduce job: parts are numbered {@code 0..n-1} in list order and each payload (a JSON
          * object, as a map, a POJO or JSON text) is stored with {@code jobId} and {@code partId} added. The total is the
          * number of parts.
+         *
+         * @throws InvalidInputException if the list is null or empty, has more than {@value #MAX_PARTS} parts or a null
+         *     part
          */
         public Builder parts(List<?> parts) {
             if (parts == null || parts.isEmpty()) {
@@ -222,13 +246,18 @@ public final class JobSpec {
         /**
          * @param n failed parts that still let the job succeed when the last part is done (default 0: every part must
          *     succeed, failed parts wait for a retry)
+         * @throws InvalidInputException if it is negative
          */
         public Builder toleratedFailures(int n) {
             this.toleratedFailures = (int) Validation.nonNegative("toleratedFailures", n);
             return this;
         }
 
-        /** @param timeout execution deadline counted from the start; past it {@code sweep()} fails the job */
+        /**
+         * @param timeout execution deadline counted from the start; past it {@code sweep()} fails the job; null for
+         *     none
+         * @throws InvalidInputException if it is not positive or longer than 100 years
+         */
         public Builder timeout(Duration timeout) {
             this.timeout = positive("timeout", timeout);
             return this;
@@ -236,20 +265,27 @@ public final class JobSpec {
 
         /**
          * @param heartbeat lease length: a RUNNING job that neither heartbeats nor records progress for this long is
-         *     failed as {@code stalled} by {@code sweep()}
+         *     failed as {@code stalled} by {@code sweep()}; null for no lease
+         * @throws InvalidInputException if it is not positive or longer than 100 years
          */
         public Builder heartbeat(Duration heartbeat) {
             this.heartbeat = positive("heartbeat", heartbeat);
             return this;
         }
 
-        /** @param retainFor how long a finished job is kept before {@code sweep()} deletes it (default: forever) */
+        /**
+         * @param retainFor how long a finished job is kept before {@code sweep()} deletes it (default, or null: forever)
+         * @throws InvalidInputException if it is not positive or longer than 100 years
+         */
         public Builder retainFor(Duration retainFor) {
             this.retainFor = positive("retainFor", retainFor);
             return this;
         }
 
-        /** @param message an initial status line */
+        /**
+         * @param message an initial status line, null for none
+         * @throws InvalidInputException if it is longer than 4096 characters or holds a NUL character
+         */
         public Builder message(String message) {
             this.message = Validation.optionalText("message", message, Validation.MAX_MESSAGE);
             return this;
@@ -257,7 +293,7 @@ public final class JobSpec {
 
         /**
          * @return the spec
-         * @throws InvalidInputException if the name is missing
+         * @throws InvalidInputException if the name is missing, or a total was given that is not the number of parts
          */
         public JobSpec build() {
             if (name == null) {

@@ -2,6 +2,7 @@ package io.tally.cli;
 
 import static io.tally.cli.TallyCli.OK;
 
+import io.tally.InvalidInputException;
 import io.tally.Tally;
 import io.tally.internal.Urls;
 import io.tally.server.TallyServer;
@@ -37,6 +38,14 @@ final class ServeCommand extends TallyCommand {
 
     @Override
     public Integer call() throws Exception {
+        // Options are input: checked here, before the store is opened (the server's builder takes its settings as the
+        // program's own and would answer an IllegalArgumentException).
+        if (port < 0 || port > 65535) {
+            throw new InvalidInputException("--port", "must be 0–65535, was " + port);
+        }
+        if (host.isBlank()) {
+            throw new InvalidInputException("--host", "must not be blank");
+        }
         String url = storeUrl();
         Tally tally;
         if (url.startsWith("sqlite:") && !Stores.hasProvider(url)) {

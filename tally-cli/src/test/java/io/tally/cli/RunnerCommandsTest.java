@@ -233,5 +233,9 @@ class RunnerCommandsTest {
                 tally("worker", "--store", "redis://127.0.0.1:1/0", "--definitions", defs, "--claim-idle", "soon");
         assertThat(badDuration.code()).isEqualTo(TallyCli.USAGE);
         assertThat(badDuration.err()).contains("--claim-idle");
+        Run tooShort =
+                tally("worker", "--store", "redis://127.0.0.1:1/0", "--definitions", defs, "--claim-idle", "PT0.01S");
+        assertThat(tooShort.code()).isEqualTo(TallyCli.USAGE);
+        assertThat(tooShort.err()).contains("--claim-idle").doesNotContain("Exception");
     }
 }

@@ -9,6 +9,7 @@ import io.tally.StoreUnavailableException;
 import io.tally.Tally;
 import io.tally.server.JobJson;
 import io.tally.server.TallyServer;
+import io.tally.testing.TestServices;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -39,8 +40,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -267,6 +266,10 @@ class TallyCliTest {
         assertThat(tally("ls", "--state", "DONE").code()).isEqualTo(2);
         assertThat(tally("create", "--name", " ").code()).isEqualTo(2);
         assertThat(tally("info", "bad id").code()).isEqualTo(2);
+        Run badPort = tally("serve", "--port", "70000");
+        assertThat(badPort.code()).isEqualTo(2);
+        assertThat(badPort.err().trim()).isEqualTo("tally: --port: must be 0–65535, was 70000");
+        assertThat(tally("serve", "--host", " ").code()).isEqualTo(2);
         String parts = shared.create(
                         JobSpec.builder().name("mr").parts(List.of(Map.of())).build())
                 .id();
@@ -479,12 +482,11 @@ class TallyCliTest {
 
     @Test
     void migrate_postgres_with_a_table_prefix() throws Exception {
-        String pg = System.getenv().getOrDefault("TALLY_TEST_POSTGRES_URL", "");
-        pg = pg.isBlank() ? "postgresql://postgres@127.0.0.1:5432/test" : pg.trim();
+        String pg = TestServices.postgresUrl();
         String prefix = "cli_mig_" + UUID.randomUUID().toString().substring(0, 8) + "_";
-        try (Connection c = postgres(pg)) {
+        try (Connection c = TestServices.connect(pg)) {
             opener = Tally::open;
-            String url = pg + (pg.contains("?") ? "&" : "?") + "tablePrefix=" + prefix;
+            String url = TestServices.withOption(pg, "tablePrefix=" + prefix);
             try {
                 Run status = tally("migrate", "--status", "--store", url);
                 assertThat(status.code()).as(status.err()).isZero();
@@ -526,27 +528,6 @@ class TallyCliTest {
             }
         }
         return out;
-    }
-
-    /** A plain JDBC connection to the test PostgreSQL; skips the test when it is unreachable. */
-    private static Connection postgres(String url) {
-        URI u = URI.create(url);
-        String[] user = u.getUserInfo() == null
-                ? new String[] {"postgres"}
-                : u.getUserInfo().split(":", 2);
-        int port = u.getPort() < 0 ? 5432 : u.getPort();
-        try {
-            return DriverManager.getConnection(
-                    "jdbc:postgresql://" + u.getHost() + ":" + port + u.getPath() + "?connectTimeout=3",
-                    user[0],
-                    user.length > 1 ? user[1] : null);
-        } catch (Exception e) {
-            if ("1".equals(System.getenv("TALLY_REQUIRE_SERVICES"))) {
-                Assertions.fail("PostgreSQL at " + url + " is required (TALLY_REQUIRE_SERVICES=1) but unreachable", e);
-            }
-            Assumptions.abort("PostgreSQL at " + url + " unreachable: " + e);
-            throw new AssertionError(e);
-        }
     }
 
     private static List<String> postgresTables(Connection c, String prefix) throws Exception {

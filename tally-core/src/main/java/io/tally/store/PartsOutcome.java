@@ -1,7 +1,7 @@
 package io.tally.store;
 
 /**
- * What recording parts did, without the job: the answer of {@link JobStore#recordPartsBrief}.
+ * What recording parts did, without the job: the answer of {@link JobStore#recordParts}.
  *
  * @param changed parts whose outcome this call set or moved (0 for a pure duplicate)
  * @param remaining parts with no outcome yet

@@ -5,7 +5,7 @@ import java.time.Instant;
 
 /**
  * What a progress reading needs of a job after a record call, without the rest of it: the answer of
- * {@link JobStore#recordBrief}.
+ * {@link JobStore#record}.
  *
  * @param state the job's state after the call
  * @param total the total (units of work expected)

@@ -1,7 +1,6 @@
 package io.tally.jdbc;
 
 import io.tally.EventType;
-import io.tally.InvalidInputException;
 import io.tally.JobExistsException;
 import io.tally.JobNotFoundException;
 import io.tally.JobQuery;
@@ -616,19 +615,28 @@ public final class JdbcJobStore implements JobStore {
 
         private Builder() {}
 
-        /** @param dataSource where connections come from (required) @throws NullPointerException if null */
+        /**
+         * @param dataSource where connections come from (required)
+         * @throws NullPointerException if it is null
+         */
         public Builder dataSource(DataSource dataSource) {
             this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
             return this;
         }
 
-        /** @param dialect the database's dialect (required) @throws NullPointerException if null */
+        /**
+         * @param dialect the database's dialect (required)
+         * @throws NullPointerException if it is null
+         */
         public Builder dialect(Dialect dialect) {
             this.dialect = Objects.requireNonNull(dialect, "dialect");
             return this;
         }
 
-        /** @param clock the clock every write takes its time from (default: the system UTC clock) */
+        /**
+         * @param clock the clock every write takes its time from (default: the system UTC clock)
+         * @throws NullPointerException if it is null
+         */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;
@@ -637,21 +645,23 @@ public final class JdbcJobStore implements JobStore {
         /**
          * @param tablePrefix put before every table and index name (default {@code tally_}); {@code [a-z_][a-z0-9_]*}
          *     or empty
-         * @throws InvalidInputException if it is not (the same check as for a URL's {@code tablePrefix})
+         * @throws NullPointerException if it is null
+         * @throws IllegalArgumentException if it is not such a name (the provider checks a URL's {@code tablePrefix}
+         *     itself, as input)
          */
         public Builder tablePrefix(String tablePrefix) {
-            this.tablePrefix = Objects.requireNonNull(tablePrefix, "tablePrefix");
-            new Tables(null, tablePrefix); // validates
+            this.tablePrefix = Tables.checked("tablePrefix", Objects.requireNonNull(tablePrefix, "tablePrefix"));
             return this;
         }
 
         /**
-         * @param schema PostgreSQL schema holding the tables, created if missing (default: the search path)
-         * @throws InvalidInputException if it is not {@code [a-z_][a-z0-9_]*} (the same check as for a URL's)
+         * @param schema PostgreSQL schema holding the tables, created if missing; null for the search path (the
+         *     default)
+         * @throws IllegalArgumentException if it is not {@code [a-z_][a-z0-9_]*} (the provider checks a URL's
+         *     {@code schema} itself, as input)
          */
         public Builder schema(String schema) {
-            this.schema = schema;
-            new Tables(schema, "");
+            this.schema = Tables.checked("schema", schema);
             return this;
         }
 

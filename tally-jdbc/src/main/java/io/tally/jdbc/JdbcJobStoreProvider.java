@@ -175,7 +175,7 @@ public final class JdbcJobStoreProvider implements JobStoreProvider {
         JdbcJobStore.Builder b = common(options, clock, d);
         String schema = options.remove("schema");
         if (schema != null) {
-            b.schema(schema);
+            b.schema(identifier("schema", schema));
         }
         int poolSize = intOption(options, "poolSize", 10);
         long connectTimeout = intOption(options, "connectTimeout", 10_000);
@@ -214,7 +214,7 @@ public final class JdbcJobStoreProvider implements JobStoreProvider {
         JdbcJobStore.Builder b = JdbcJobStore.builder().dialect(d).clock(clock);
         String prefix = options.remove("tablePrefix");
         if (prefix != null) {
-            b.tablePrefix(prefix);
+            b.tablePrefix(identifier("tablePrefix", prefix));
         }
         String migrate = options.remove("migrate");
         if (migrate != null) {
@@ -286,6 +286,15 @@ public final class JdbcJobStoreProvider implements JobStoreProvider {
         } catch (NumberFormatException e) {
             throw new InvalidInputException(name, "must be a positive whole number, was '" + v + "'");
         }
+    }
+
+    /** @return {@code v}, a URL's schema or table prefix, checked as input (the builder takes it as the caller's) */
+    private static String identifier(String name, String v) {
+        String why = Tables.whyNot(name, v);
+        if (why != null) {
+            throw new InvalidInputException(name, why);
+        }
+        return v;
     }
 
     private static boolean bool(String name, String v) {

@@ -8,10 +8,15 @@ import io.tally.StoreUnavailableException;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Clock;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** A database that is not there gives StoreUnavailableException naming the URL, never its password. */
+/**
+ * A database that is not there gives StoreUnavailableException naming the URL, never its password; a bad URL is
+ * invalid input; misuse of the builder is the programmer's (NullPointerException, IllegalArgumentException,
+ * IllegalStateException).
+ */
 class DownDatabaseTest {
 
     @ParameterizedTest
@@ -43,5 +48,30 @@ class DownDatabaseTest {
                         new JdbcJobStoreProvider().open("sqlite::memory:?tablePrefix=" + prefix, Clock.systemUTC()))
                 .isInstanceOf(InvalidInputException.class)
                 .hasMessageContaining("tablePrefix");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"Bad-Schema", "x;drop", "1abc"})
+    void schemasAreChecked(String schema) {
+        assertThatThrownBy(() -> new JdbcJobStoreProvider()
+                        .open("postgresql://u@127.0.0.1:1/db?schema=" + schema, Clock.systemUTC()))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("schema: ");
+    }
+
+    @Test
+    void builderMisuseIsTheProgrammers() {
+        assertThatThrownBy(() -> JdbcJobStore.builder().tablePrefix("Bad-Prefix"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("tablePrefix: ");
+        assertThatThrownBy(() -> JdbcJobStore.builder().schema("x;drop"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("schema: ");
+        assertThatThrownBy(() -> JdbcJobStore.builder().tablePrefix(null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> JdbcJobStore.builder().dataSource(null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> JdbcJobStore.builder().build())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("dataSource(");
+        assertThat(JdbcJobStore.builder().tablePrefix("").schema(null)).isNotNull();
     }
 }

@@ -4,6 +4,7 @@ import io.tally.InvalidInputException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -29,13 +30,10 @@ public final class Definition {
 
     Definition(String id, BuildFunction function, DefinitionOptions o) {
         this.id = checkId("id", id);
-        if (function == null) {
-            throw new InvalidInputException("function", "must not be null");
-        }
         if (o.dependsOn.contains(id)) {
             throw new InvalidInputException("dependsOn", "definition " + id + " cannot depend on itself");
         }
-        this.function = function;
+        this.function = Objects.requireNonNull(function, "function");
         this.dependencies = List.copyOf(o.dependsOn);
         this.params = RunnerJson.unmodifiable(o.params);
         this.cleanup = o.cleanup;

@@ -15,6 +15,7 @@ import io.tally.store.PartStatus;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -61,11 +62,11 @@ final class MapReduces {
             if (name == null || name.isBlank() || name.length() > 256) {
                 throw new InvalidInputException("name", "must be 1–256 characters");
             }
-            if (partFn == null || reduceFn == null || options == null) {
-                throw new InvalidInputException(
-                        partFn == null ? "partFn" : reduceFn == null ? "reduceFn" : "options", "must not be null");
-            }
-            return new Spec(name, partFn, reduceFn, options);
+            return new Spec(
+                    name,
+                    Objects.requireNonNull(partFn, "partFn"),
+                    Objects.requireNonNull(reduceFn, "reduceFn"),
+                    Objects.requireNonNull(options, "options"));
         }
     }
 

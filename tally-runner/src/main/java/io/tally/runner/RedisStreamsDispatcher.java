@@ -17,6 +17,7 @@ import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -80,8 +81,10 @@ public final class RedisStreamsDispatcher implements Dispatcher {
     }
 
     /**
-     * @param redisUrl a Lettuce URL, e.g. {@code redis://127.0.0.1:6379/0}
+     * @param redisUrl a Lettuce URL, e.g. {@code redis://127.0.0.1:6379/0} (often read from configuration, so it is
+     *     checked as input)
      * @return a builder
+     * @throws InvalidInputException if the URL is null or blank
      */
     public static Builder builder(String redisUrl) {
         if (redisUrl == null || redisUrl.isBlank()) {
@@ -293,7 +296,9 @@ public final class RedisStreamsDispatcher implements Dispatcher {
     }
 
     /**
-     * Builds a {@link RedisStreamsDispatcher}.
+     * Builds a {@link RedisStreamsDispatcher}. The settings are the program's own (the {@link Worker} checks its
+     * command-line options as input): a bad one is an {@link IllegalArgumentException}, a null a
+     * {@link NullPointerException}.
      *
      * <table>
      * <caption>Settings</caption>
@@ -320,37 +325,56 @@ public final class RedisStreamsDispatcher implements Dispatcher {
             this.url = url;
         }
 
-        /** @param stream the stream key */
+        /**
+         * @param stream the stream key
+         * @throws NullPointerException if it is null
+         * @throws IllegalArgumentException if it is blank or longer than 256 characters
+         */
         public Builder stream(String stream) {
             this.stream = text("stream", stream);
             return this;
         }
 
-        /** @param group the consumer group every worker joins */
+        /**
+         * @param group the consumer group every worker joins
+         * @throws NullPointerException if it is null
+         * @throws IllegalArgumentException if it is blank or longer than 256 characters
+         */
         public Builder group(String group) {
             this.group = text("group", group);
             return this;
         }
 
-        /** @param consumer this worker's name in the group (must be unique among live workers) */
+        /**
+         * @param consumer this worker's name in the group (must be unique among live workers)
+         * @throws NullPointerException if it is null
+         * @throws IllegalArgumentException if it is blank or longer than 256 characters
+         */
         public Builder consumer(String consumer) {
             this.consumer = text("consumer", consumer);
             return this;
         }
 
-        /** @param idle how long an entry stays pending with a worker before another one takes it over */
+        /**
+         * @param idle how long an entry stays pending with a worker before another one takes it over
+         * @throws NullPointerException if it is null
+         * @throws IllegalArgumentException if it is shorter than 100 ms
+         */
         public Builder claimIdle(Duration idle) {
-            if (idle == null || idle.toMillis() < 100) {
-                throw new InvalidInputException("claimIdle", "must be at least 100 ms");
+            if (Objects.requireNonNull(idle, "claimIdle").toMillis() < 100) {
+                throw new IllegalArgumentException("claimIdle must be at least 100 ms, was " + idle);
             }
             this.claimIdle = idle;
             return this;
         }
 
-        /** @param threads messages handled at once by this worker */
+        /**
+         * @param threads messages handled at once by this worker
+         * @throws IllegalArgumentException if it is less than 1
+         */
         public Builder threads(int threads) {
             if (threads < 1) {
-                throw new InvalidInputException("threads", "must be at least 1, was " + threads);
+                throw new IllegalArgumentException("threads must be at least 1, was " + threads);
             }
             this.threads = threads;
             return this;
@@ -371,8 +395,8 @@ public final class RedisStreamsDispatcher implements Dispatcher {
         }
 
         private static String text(String field, String value) {
-            if (value == null || value.isBlank() || value.length() > 256) {
-                throw new InvalidInputException(field, "must be 1–256 characters");
+            if (Objects.requireNonNull(value, field).isBlank() || value.length() > 256) {
+                throw new IllegalArgumentException(field + " must be 1–256 characters, was '" + value + "'");
             }
             return value;
         }

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -101,12 +102,10 @@ public final class Runner implements AutoCloseable {
     /**
      * @param tally the store builds are tracked in
      * @return a builder for a runner on it
+     * @throws NullPointerException if {@code tally} is null
      */
     public static Builder builder(Tally tally) {
-        if (tally == null) {
-            throw new InvalidInputException("tally", "must not be null");
-        }
-        return new Builder(tally);
+        return new Builder(Objects.requireNonNull(tally, "tally"));
     }
 
     /** Builds a definition with the default options. See {@link #build(String, BuildOptions)}. */
@@ -209,6 +208,7 @@ public final class Runner implements AutoCloseable {
      *
      * @param name the job name and the key workers find the functions by
      * @param parts the part payloads (JSON objects: maps, POJOs or JSON text)
+     * @throws NullPointerException if a function or {@code options} is null
      * @throws DispatchException if a map message could not be published; the job is failed first
      */
     public MapReduceJob mapReduce(
@@ -323,6 +323,11 @@ public final class Runner implements AutoCloseable {
      * Builds a {@link Runner}. Every setting is checked when set; definitions may name dependencies defined later,
      * unknown ones are rejected by {@link #build()}, and a cycle is rejected by the {@code define} that closes it.
      *
+     * <p>Definitions are data — the same ones come from a definitions file and are listed over HTTP — so a bad id, a
+     * taken id, a cycle or an unknown dependency is an {@link InvalidInputException}, as it is for a file. The other
+     * settings are the program's own: a null is a {@link NullPointerException}, a value out of range an
+     * {@link IllegalArgumentException}, and building twice an {@link IllegalStateException}.
+     *
      * <table>
      * <caption>Settings</caption>
      * <tr><th>setting</th><th>default</th></tr>
@@ -350,6 +355,7 @@ public final class Runner implements AutoCloseable {
         private boolean captureLogs = true;
         private java.time.Duration heartbeat = java.time.Duration.ofMinutes(1);
         private boolean dispatchBuilds;
+        private boolean built;
 
         private Builder(Tally tally) {
             this.tally = tally;
@@ -366,12 +372,12 @@ public final class Runner implements AutoCloseable {
          * @param id the definition id (1–128 of {@code A-Z a-z 0-9 . _ : -}); its builds are jobs with this name
          * @param function the work
          * @param options dependencies, parameters, cleanup, title, tags, timeout, version
-         * @throws InvalidInputException if the id is taken, or the definition closes a dependency cycle
+         * @throws NullPointerException if {@code function} or {@code options} is null
+         * @throws InvalidInputException if the id is not a valid id or is taken, or the definition closes a dependency
+         *     cycle
          */
         public Builder define(String id, BuildFunction function, DefinitionOptions options) {
-            if (options == null) {
-                throw new InvalidInputException("options", "must not be null");
-            }
+            Objects.requireNonNull(options, "options");
             Definition d = new Definition(id, function, options);
             if (definitions.containsKey(id)) {
                 throw new InvalidInputException("id", "definition " + id + " is already defined");
@@ -390,72 +396,86 @@ public final class Runner implements AutoCloseable {
          * Defines every job of a JSON or YAML definitions file whose functions are named {@code com.example.Jobs#method}
          * (format in the module README). Functions are resolved now, with the thread's context class loader.
          *
+         * @throws NullPointerException if {@code file} is null
          * @throws InvalidInputException if the file cannot be read, or a class or method is missing
          */
         public Builder definitions(java.nio.file.Path file) {
-            if (file == null) {
-                throw new InvalidInputException("file", "must not be null");
-            }
+            Objects.requireNonNull(file, "file");
             ClassLoader loader = Thread.currentThread().getContextClassLoader();
             DefinitionsFile.load(file, loader != null ? loader : Runner.class.getClassLoader(), this);
             return this;
         }
 
-        /** Registers map-reduce functions under {@code name}, for {@link Runner#mapReduce(String, List)} and workers. */
+        /**
+         * Registers map-reduce functions under {@code name}, for {@link Runner#mapReduce(String, List)} and workers.
+         *
+         * @throws NullPointerException if a function or {@code options} is null
+         * @throws InvalidInputException if the name is blank or longer than 256 characters
+         */
         public Builder mapReduce(String name, PartFunction partFn, ReduceFunction reduceFn, MapReduceOptions options) {
             mapReduceSpecs.put(name, MapReduces.Spec.of(name, partFn, reduceFn, options));
             return this;
         }
 
-        /** @param executor runs builds; the runner does not shut it down */
+        /**
+         * @param executor runs builds; the runner does not shut it down
+         * @throws NullPointerException if it is null
+         */
         public Builder executor(ExecutorService executor) {
-            if (executor == null) {
-                throw new InvalidInputException("executor", "must not be null");
-            }
-            this.executor = executor;
+            this.executor = Objects.requireNonNull(executor, "executor");
             return this;
         }
 
-        /** @param dispatcher carries map messages to workers; the runner starts it and closes it */
+        /**
+         * @param dispatcher carries map messages to workers; the runner starts it and closes it
+         * @throws NullPointerException if it is null
+         */
         public Builder dispatcher(Dispatcher dispatcher) {
-            if (dispatcher == null) {
-                throw new InvalidInputException("dispatcher", "must not be null");
-            }
-            this.dispatcher = dispatcher;
+            this.dispatcher = Objects.requireNonNull(dispatcher, "dispatcher");
             return this;
         }
 
-        /** @param n threads of the default in-process dispatcher */
+        /**
+         * @param n threads of the default in-process dispatcher
+         * @throws IllegalArgumentException if it is less than 1
+         */
         public Builder workerThreads(int n) {
             if (n < 1) {
-                throw new InvalidInputException("workerThreads", "must be at least 1, was " + n);
+                throw new IllegalArgumentException("workerThreads must be at least 1, was " + n);
             }
             this.workerThreads = n;
             return this;
         }
 
-        /** @param retention how many lines of each level a build keeps */
+        /**
+         * @param retention how many lines of each level a build keeps
+         * @throws NullPointerException if it is null
+         */
         public Builder logRetention(LogRetention retention) {
-            if (retention == null) {
-                throw new InvalidInputException("logRetention", "must not be null");
-            }
-            this.retention = retention;
+            this.retention = Objects.requireNonNull(retention, "logRetention");
             return this;
         }
 
-        /** @param n records per store write */
+        /**
+         * @param n records per store write
+         * @throws IllegalArgumentException if it is not 1–10000
+         */
         public Builder logBatchSize(int n) {
             if (n < 1 || n > 10_000) {
-                throw new InvalidInputException("logBatchSize", "must be 1–10000, was " + n);
+                throw new IllegalArgumentException("logBatchSize must be 1–10000, was " + n);
             }
             this.logBatchSize = n;
             return this;
         }
 
-        /** @param interval how often buffered log records are written while builds run */
+        /**
+         * @param interval how often buffered log records are written while builds run
+         * @throws NullPointerException if it is null
+         * @throws IllegalArgumentException if it is shorter than 10 ms
+         */
         public Builder logFlushInterval(java.time.Duration interval) {
-            if (interval == null || interval.toMillis() < 10) {
-                throw new InvalidInputException("logFlushInterval", "must be at least 10 ms");
+            if (Objects.requireNonNull(interval, "logFlushInterval").toMillis() < 10) {
+                throw new IllegalArgumentException("logFlushInterval must be at least 10 ms, was " + interval);
             }
             this.logFlushMillis = interval.toMillis();
             return this;
@@ -465,10 +485,11 @@ public final class Runner implements AutoCloseable {
          * @param lease the heartbeat lease of each build, renewed every third of it while the build runs; a build
          *     whose process died is failed as {@code stalled} by the first {@code tally.sweep()} after the lease lapsed.
          *     Null turns heartbeats off (a dead process's builds then stay RUNNING until their timeout, if any).
+         * @throws IllegalArgumentException if it is shorter than 30 ms
          */
         public Builder heartbeat(java.time.Duration lease) {
             if (lease != null && lease.toMillis() < 30) {
-                throw new InvalidInputException("heartbeat", "must be at least 30 ms");
+                throw new IllegalArgumentException("heartbeat must be at least 30 ms, was " + lease);
             }
             this.heartbeat = lease;
             return this;
@@ -494,9 +515,15 @@ public final class Runner implements AutoCloseable {
         /**
          * @return the runner
          * @throws InvalidInputException if a definition depends on an unknown one
+         * @throws IllegalStateException if this builder has built a runner already: a runner owns its dispatcher (it
+         *     starts and closes it), so two runners cannot share one
          */
         public Runner build() {
+            if (built) {
+                throw new IllegalStateException("this Runner.Builder has built its runner already");
+            }
             new DefinitionGraph(definitions); // rejects unknown dependencies before any thread starts
+            built = true;
             return new Runner(this);
         }
     }

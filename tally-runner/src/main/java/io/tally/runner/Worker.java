@@ -3,10 +3,12 @@ package io.tally.runner;
 import io.tally.InvalidInputException;
 import io.tally.Tally;
 import java.nio.file.Path;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
 
 /**
  * A worker process: opens the store, loads a definitions file (its {@code definitions} and {@code mapReduces}
@@ -32,23 +34,13 @@ public final class Worker {
         String store = require(a, "store");
         String redis = require(a, "redis");
         RedisStreamsDispatcher.Builder d = RedisStreamsDispatcher.builder(redis);
-        if (a.containsKey("stream")) {
-            d.stream(a.get("stream"));
-        }
-        if (a.containsKey("group")) {
-            d.group(a.get("group"));
-        }
-        if (a.containsKey("threads")) {
-            d.threads(Integer.parseInt(a.get("threads")));
-        }
-        if (a.containsKey("claim-idle")) {
-            d.claimIdle(Duration.parse(a.get("claim-idle")));
-        }
+        option(a, "stream", d::stream);
+        option(a, "group", d::group);
+        option(a, "threads", v -> d.threads(Integer.parseInt(v)));
+        option(a, "claim-idle", v -> d.claimIdle(Duration.parse(v)));
         Tally tally = Tally.open(store);
         Runner.Builder rb = Runner.builder(tally).definitions(Path.of(require(a, "definitions")));
-        if (a.containsKey("heartbeat")) {
-            rb.heartbeat(Duration.parse(a.get("heartbeat")));
-        }
+        option(a, "heartbeat", v -> rb.heartbeat(Duration.parse(v)));
         Runner runner = rb.dispatcher(d.build()).build();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -70,6 +62,22 @@ public final class Worker {
             out.put(args[i].substring(2), args[++i]);
         }
         return out;
+    }
+
+    /**
+     * Passes option {@code --name}, when given, to a builder. The value is input: what the builder refuses as a bad
+     * setting ({@link IllegalArgumentException}) or cannot parse is answered as invalid input naming the option.
+     */
+    private static void option(Map<String, String> a, String name, Consumer<String> set) {
+        String v = a.get(name);
+        if (v == null) {
+            return;
+        }
+        try {
+            set.accept(v);
+        } catch (IllegalArgumentException | DateTimeException e) {
+            throw new InvalidInputException("--" + name, e.getMessage());
+        }
     }
 
     private static String require(Map<String, String> a, String name) {

@@ -1,11 +1,11 @@
 package io.tally.server;
 
 import io.javalin.Javalin;
-import io.tally.InvalidInputException;
 import io.tally.Tally;
 import io.tally.runner.Runner;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -159,7 +159,12 @@ public final class TallyServer implements AutoCloseable {
         notifyAll();
     }
 
-    /** Builds a {@link TallyServer}; each setter validates at once. */
+    /**
+     * Builds a {@link TallyServer}; each setter checks its value at once. The settings are the program's own (the
+     * {@code tally serve} command checks its options as input before it passes them on), so a bad one is a
+     * {@link NullPointerException} or an {@link IllegalArgumentException}, and a missing {@link #tally} an
+     * {@link IllegalStateException}.
+     */
     public static final class Builder {
         private Tally tally;
         private Runner runner;
@@ -175,9 +180,12 @@ public final class TallyServer implements AutoCloseable {
 
         private Builder() {}
 
-        /** @param tally the Tally to serve (required); the server does not close it */
+        /**
+         * @param tally the Tally to serve (required); the server does not close it
+         * @throws NullPointerException if it is null
+         */
         public Builder tally(Tally tally) {
-            this.tally = tally;
+            this.tally = Objects.requireNonNull(tally, "tally");
             return this;
         }
 
@@ -191,19 +199,26 @@ public final class TallyServer implements AutoCloseable {
             return this;
         }
 
-        /** @param host the address to bind (default {@code 127.0.0.1}: only this machine) */
+        /**
+         * @param host the address to bind (default {@code 127.0.0.1}: only this machine)
+         * @throws NullPointerException if it is null
+         * @throws IllegalArgumentException if it is blank
+         */
         public Builder host(String host) {
-            if (host == null || host.isBlank()) {
-                throw new InvalidInputException("host", "must not be blank");
+            if (Objects.requireNonNull(host, "host").isBlank()) {
+                throw new IllegalArgumentException("host must not be blank");
             }
             this.host = host;
             return this;
         }
 
-        /** @param port the TCP port, 0 for any free one (default 8080) */
+        /**
+         * @param port the TCP port, 0 for any free one (default 8080)
+         * @throws IllegalArgumentException if it is not 0–65535
+         */
         public Builder port(int port) {
             if (port < 0 || port > 65535) {
-                throw new InvalidInputException("port", "must be 0–65535, was " + port);
+                throw new IllegalArgumentException("port must be 0–65535, was " + port);
             }
             this.port = port;
             return this;
@@ -221,37 +236,50 @@ public final class TallyServer implements AutoCloseable {
             return this;
         }
 
-        /** @param bytes the largest request body accepted; larger ones get 413 (default 1 MiB) */
+        /**
+         * @param bytes the largest request body accepted; larger ones get 413 (default 1 MiB)
+         * @throws IllegalArgumentException if it is less than 1024
+         */
         public Builder maxBodyBytes(long bytes) {
             if (bytes < 1024) {
-                throw new InvalidInputException("maxBodyBytes", "must be at least 1024, was " + bytes);
+                throw new IllegalArgumentException("maxBodyBytes must be at least 1024, was " + bytes);
             }
             this.maxBodyBytes = bytes;
             return this;
         }
 
-        /** @param interval how often the sweeper runs (default 5 s); null to not run one */
+        /**
+         * @param interval how often the sweeper runs (default 5 s); null to not run one
+         * @throws IllegalArgumentException if it is zero or negative
+         */
         public Builder sweepInterval(Duration interval) {
             if (interval != null && (interval.isNegative() || interval.isZero())) {
-                throw new InvalidInputException("sweepInterval", "must be positive");
+                throw new IllegalArgumentException("sweepInterval must be positive, was " + interval);
             }
             this.sweepInterval = interval;
             return this;
         }
 
-        /** @param interval how often an idle event stream gets a heartbeat comment (default 15 s) */
+        /**
+         * @param interval how often an idle event stream gets a heartbeat comment (default 15 s)
+         * @throws NullPointerException if it is null
+         * @throws IllegalArgumentException if it is zero or negative
+         */
         public Builder sseHeartbeat(Duration interval) {
-            if (interval == null || interval.isNegative() || interval.isZero()) {
-                throw new InvalidInputException("sseHeartbeat", "must be positive");
+            if (Objects.requireNonNull(interval, "sseHeartbeat").isNegative() || interval.isZero()) {
+                throw new IllegalArgumentException("sseHeartbeat must be positive, was " + interval);
             }
             this.sseHeartbeat = interval;
             return this;
         }
 
-        /** @param events how many recent events are kept for {@code Last-Event-ID} resumes (default 10,000) */
+        /**
+         * @param events how many recent events are kept for {@code Last-Event-ID} resumes (default 10,000)
+         * @throws IllegalArgumentException if it is less than 1
+         */
         public Builder eventBuffer(int events) {
             if (events < 1) {
-                throw new InvalidInputException("eventBuffer", "must be positive");
+                throw new IllegalArgumentException("eventBuffer must be positive, was " + events);
             }
             this.eventBuffer = events;
             return this;
@@ -260,19 +288,23 @@ public final class TallyServer implements AutoCloseable {
         /**
          * @param streams most concurrent {@code /api/events} streams (default 100); each holds a request thread, so
          *     past this the server answers 503
+         * @throws IllegalArgumentException if it is not 1–200
          */
         public Builder maxEventStreams(int streams) {
             if (streams < 1 || streams > 200) {
-                throw new InvalidInputException("maxEventStreams", "must be 1–200, was " + streams);
+                throw new IllegalArgumentException("maxEventStreams must be 1–200, was " + streams);
             }
             this.maxEventStreams = streams;
             return this;
         }
 
-        /** @return the server, not yet started */
+        /**
+         * @return the server, not yet started
+         * @throws IllegalStateException if no {@link #tally} was given
+         */
         public TallyServer build() {
             if (tally == null) {
-                throw new InvalidInputException("tally", "is required");
+                throw new IllegalStateException("a Tally is required: tally(…)");
             }
             return new TallyServer(this);
         }

@@ -1,6 +1,7 @@
 package io.tally.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tally.Job;
@@ -40,6 +41,21 @@ class TallyServerTest {
     @Test
     void binds_loopback_only_by_default() {
         assertThat(server.url()).startsWith("http://127.0.0.1:");
+    }
+
+    @Test
+    void builder_misuse_is_the_programmers() {
+        assertThatThrownBy(() -> TallyServer.builder().build())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("tally(");
+        assertThatThrownBy(() -> TallyServer.builder().tally(null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> TallyServer.builder().port(65536))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("port must be 0–65535, was 65536");
+        assertThatThrownBy(() -> TallyServer.builder().host(" ")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> TallyServer.builder().maxBodyBytes(1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> TallyServer.builder().sseHeartbeat(null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> TallyServer.builder().maxEventStreams(0)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

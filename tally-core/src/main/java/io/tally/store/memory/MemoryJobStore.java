@@ -45,41 +45,80 @@ import java.util.function.Consumer;
 
 /**
  * The in-memory reference store ({@code memory:}): the simplest store that keeps every rule, and the one to read first
- * when writing another.
+ * when writing another. The SQL stores take the same steps with a row lock in place of the monitor; the Redis store
+ * runs the same rules inside one function call.
  *
- * <h2>How it works</h2>
+ * <h2>Layout</h2>
  *
- * <p><b>Layout.</b> Each job is an {@link Entry} in a {@link ConcurrentHashMap}: its record, its items in a map sorted
- * by key (so {@link #items} pages by key), its parts as an array of outcome codes with reasons and payloads, and its
- * log. Listings are served by skip-list indexes (all jobs, and per state, scope, name and parent), ordered newest first
- * by {@code (createdAt, id)}.
+ * <p>Each job is an {@link Entry} in a {@link ConcurrentHashMap}: its record, its items in a map sorted by key (so
+ * {@link #items} pages by key), its parts as an array of outcome codes with reasons and payloads, its log, and a
+ * {@code deleted} flag. Listings are served by skip-list indexes (all jobs, and per state, scope, name and parent),
+ * ordered newest first by {@code (createdAt, id)}. The map and the indexes are concurrent collections, so writers of
+ * different jobs never wait for each other and a listing takes no lock but each job's own.
  *
- * <p><b>One atomic step per operation</b> (rule 1). Every operation on a job runs under that entry's monitor: it reads
- * the stored record and the stored outcomes the calls name, hands them to {@link JobRules} — the one copy of the job's
- * rules — and writes back what the rules decided ({@link #store}), all before it lets go. The guards therefore read the
- * stored state, never a copy, and two writers of one job never interleave. How each rule is kept here:
+ * <h2>One write: lock, read, rules, write</h2>
+ *
+ * <p>Every write to a job ({@link #record}, {@link #recordParts}, {@link #transition}) is one {@link #step}, and every
+ * step runs under that job's {@link Entry} monitor from the first read to the last event:
+ *
+ * <ol>
+ *   <li><b>lock</b>: {@code synchronized (entry)}; the entry's {@code deleted} flag is checked under it, so a job
+ *       deleted by a step that held the monitor first is not found;
+ *   <li><b>read</b>: the stored record and, through two lookups, the stored outcome of each item key or part the call
+ *       names — the stored state itself, never a copy made before the lock;
+ *   <li><b>rules</b>: {@link JobRules#apply} decides the job to store, the item and part writes, the events in order
+ *       and the call's answer or refusal. This class decides none of it;
+ *   <li><b>write</b>: {@link #store} writes back exactly what the rules listed, moves the state index, and publishes
+ *       the events, still holding the monitor.
+ * </ol>
+ *
+ * <p>The other operations on a job ({@link #create}, {@link #delete}, {@link #appendLogs} and the reads) hold the same
+ * monitor; each says why.
+ *
+ * <p>Because the read and the write happen under one monitor, no other writer of the job can change what was read
+ * before the write lands: each rule's check-then-act is atomic (rule 1; the rules are numbered in the order of the
+ * table "The rules, and where each is kept" in ARCHITECTURE.md). How each of the others is kept here:
  *
  * <ul>
- *   <li><b>Idempotent by key</b> (rule 2): the rules read an item's or part's stored outcome through the lookups
- *       {@link #record} and {@link #recordParts} pass them, so a second delivery of the same outcome changes nothing;
- *       {@link #store} writes back only what the rules list.
- *   <li><b>Exactly-once settle</b> (rule 3): the rules give {@code last} to the call that leaves no part pending, and
- *       finish the job in the same step; the monitor makes that step indivisible, so no second call can see the job
- *       unsettled with nothing pending.
- *   <li><b>Increments</b> (rule 4): {@link ProgressUpdate} carries deltas; the rules add them to the stored counters.
- *   <li><b>Terminal states are final</b> (rule 5): {@link JobRules} refuses progress on a finished job and moves not
- *       in {@link JobState#canTransition}.
- *   <li><b>Liveness, time-outs, retention</b> (rule 6): {@link #transition} with a heartbeat or an expiry; the sweep's
- *       candidates are found by a scan ({@link #sweepCandidates}) — fine for a reference store, and the one place it
- *       scans — and re-checked by the rules under the monitor.
+ *   <li><b>Idempotent by key</b> (rule 2): the rules count an item or part only by comparing the call's outcome with
+ *       the stored one the lookups return; a redelivery with the same outcome changes no count, the other outcome moves
+ *       it. {@link #store} then writes each item key the rules listed and each part whose outcome they changed.
+ *   <li><b>Exactly-once settle</b> (rule 3): the rules give {@code last = true} to the call that leaves no part
+ *       without an outcome (with at most {@code toleratedFailures} failed, on a job not yet settled), and in the same
+ *       step set {@code settled} and finish the job. Part writes of one job are serialised by the monitor and each
+ *       reads the outcomes the one before stored, so exactly one step sees the last pending part go; every later call
+ *       finds the job finished and is answered as a redelivery or refused — it can never be {@code last}.
+ *   <li><b>Increments</b> (rule 4): {@link ProgressUpdate} carries deltas; the rules add them to the stored counters
+ *       read under the monitor, so concurrent increments never overwrite each other.
+ *   <li><b>Terminal states are final</b> (rule 5), and the <b>answers on a finished job</b>: decided by the rules
+ *       from the stored state. Progress and heartbeats are refused ({@code JobFinishedException}); a part call that
+ *       would change nothing answers {@code changed = 0, last = false} and writes nothing, one that would change
+ *       something is refused; a move to the current state is a no-op ({@code changed = false}), any other move is an
+ *       {@code IllegalTransitionException}. A refused call writes nothing and publishes nothing: its refusal is thrown
+ *       after the monitor is released.
+ *   <li><b>Liveness, time-outs, retention</b> (rule 6): a heartbeat is a {@link Transition} like any other; the
+ *       sweep's candidates are found by a scan ({@link #sweepCandidates}) — fine for a reference store, and the one
+ *       place it scans the jobs — and each expiry is re-checked by the rules under the monitor before it fails or
+ *       deletes the job.
  *   <li><b>Indexes</b> (rule 7): the state index moves in the same step as the state ({@link #store}); a listing
- *       re-checks each candidate against the entry, so an index entry mid-move is never shown twice.
- *   <li><b>Injected clock</b> (rule 10): every step takes {@code now} from the clock given to the constructor.
+ *       re-reads each job it finds in an index under the job's monitor and re-checks the filters, so a job whose index
+ *       entry is mid-move is shown once, with its stored state.
+ *   <li><b>Injected clock</b> (rule 10): every step takes {@code now} from the clock given to the constructor,
+ *       truncated to milliseconds as the SPI requires.
  * </ul>
  *
- * <p><b>Events</b> are published inside the monitor, in the order the rules listed them, so a job's events leave in
- * the order it changed. This store has no asynchronous client: {@link #record} and {@link #recordParts} answer before
- * they return.
+ * <h2>Events</h2>
+ *
+ * <p>A step publishes its events after its writes and before it releases the monitor, in the order the rules listed
+ * them (STARTED, PROGRESS or the PARTs, SETTLED, the terminal event). The next step on the same job cannot start
+ * until they are out, so a job's events leave in the order it changed, and each carries a record that is already
+ * stored (DELETED carries the last one). Listeners run on the writing thread inside the monitor
+ * ({@link LocalEventHub}), so they must only hand the event off, as the core's event bus does. A step that changes
+ * nothing (a refusal, a redelivery on a finished job, a no-op move, an expiry not due) publishes nothing.
+ *
+ * <p>This store has no asynchronous client: {@link #record} and {@link #recordParts} run their step on the caller's
+ * thread and return a future that is already complete ({@link JobStore#answered}). Nor does it combine calls: each
+ * call is its own step, since there is no round trip to save.
  */
 public final class MemoryJobStore implements JobStore {
     private static final byte NONE = 0;
@@ -108,7 +147,11 @@ public final class MemoryJobStore implements JobStore {
 
     private record Key(Instant createdAt, String id) {}
 
-    /** One job's mutable state; every access holds its monitor. */
+    /**
+     * One job's mutable state. Every read and write of these fields holds this entry's monitor, which is also the job's
+     * lock for a whole step (so the fields need not be volatile: the monitor orders them). The part arrays are sized
+     * when the job is created, since a job's parts never change in number.
+     */
     private static final class Entry {
         final Key key;
         JobRecord r;
@@ -133,10 +176,20 @@ public final class MemoryJobStore implements JobStore {
         return clock;
     }
 
+    /** The step's time: the injected clock, truncated to milliseconds like every store's. */
     private Instant now() {
         return Instant.ofEpochMilli(clock.millis());
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The rules make the record and its CREATED (+STARTED) events ({@link JobRules#create}); they need nothing
+     * stored, so they run before the lock. The new entry's monitor is taken <em>before</em> the entry is put in the
+     * map: whoever finds the job from then on waits until its indexes are in place and its CREATED event is out, so no
+     * read sees a half-made job and no event of the job can come before CREATED. {@code putIfAbsent} is the taken-id
+     * guard: when it fails, nothing was indexed or published.
+     */
     @Override
     public JobRecord create(NewJob j) {
         Applied created = JobRules.create(j, now());
@@ -165,6 +218,12 @@ public final class MemoryJobStore implements JobStore {
                 .add(key);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Read under the job's monitor: the record returned is one a step stored completely, and a job deleted by an
+     * earlier step (its entry may still be held by a thread that found it) is reported as absent.
+     */
     @Override
     public Optional<JobRecord> find(String id) {
         Entry e = jobs.get(id);
@@ -176,7 +235,10 @@ public final class MemoryJobStore implements JobStore {
         }
     }
 
-    /** Looks a job up for a write; the caller must hold the entry's monitor for the returned entry's use. */
+    /**
+     * Looks a job up for an operation on it. The caller takes the entry's monitor and then calls {@link #checkLive},
+     * because the job may have been deleted between this lookup and the lock.
+     */
     private Entry entry(String id) {
         Entry e = jobs.get(id);
         if (e == null) {
@@ -185,30 +247,56 @@ public final class MemoryJobStore implements JobStore {
         return e;
     }
 
+    /** Refuses an entry whose job was deleted, as if it had never been found; call it holding the monitor. */
     private static void checkLive(Entry e) {
         if (e.deleted) {
             throw new JobNotFoundException(e.r.id());
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One {@link #step} with the update: the rules start a PENDING job, add the counts, move keyed items by their
+     * stored outcomes, fold the rate and renew the lease; a finished job refuses it, and a job with parts refuses
+     * counts, items and totals. The answer (or refusal, or {@code JobNotFoundException}) is in the returned future,
+     * complete before it is returned.
+     */
     @Override
     public CompletableFuture<RecordedProgress> record(String id, ProgressUpdate u) {
         return JobStore.answered(() -> step(id, u).single(RecordedProgress.class));
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One {@link #step} with all the call's parts: the rules check the part range for the whole call first (a number
+     * out of range writes nothing), read each part's stored outcome, and claim the settle for at most this one call
+     * (see the class comment). Answered before it returns, as {@link #record}.
+     */
     @Override
     public CompletableFuture<PartsOutcome> recordParts(String id, List<PartUpdate> parts) {
         return JobStore.answered(() -> step(id, new PartsWrite(parts)).single(PartsOutcome.class));
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One {@link #step} with the move, heartbeat or expiry: the guard ({@link JobState#canTransition}, or the
+     * sweep's {@link JobRules#isDue}) reads the stored state under the monitor, so of two racing moves out of one state
+     * exactly one changes the job and the other finds it moved. A retention expiry deletes the job in the step.
+     */
     @Override
     public TransitionResult transition(String id, Transition t) {
         return step(id, t).single(TransitionResult.class);
     }
 
     /**
-     * One atomic step on a job: under its monitor, the rules read the stored record and outcomes, and what they decided
-     * is stored and announced before the monitor is released.
+     * One atomic step on a job: lock, read, rules, write (see the class comment). The two lookups hand the rules the
+     * stored outcome of an item key or part (null: none yet); the rules call them while this thread holds the monitor,
+     * so they read the state no other writer can change before {@link #store} writes. The rules get the one call; a
+     * refusal comes back in {@link Applied#replies()} with nothing to write, and is thrown by the caller's
+     * {@code single(…)} after the monitor is released.
      */
     private Applied step(String id, JobWrite call) {
         Entry e = entry(id);
@@ -228,7 +316,14 @@ public final class MemoryJobStore implements JobStore {
         }
     }
 
-    /** Writes what the rules decided: the record (and its state index), items, parts; then the events, in order. */
+    /**
+     * Writes what the rules decided, and only that; call it holding the entry's monitor. A retention expiry removes the
+     * job from the map and every index. A change replaces the record, moves the state index in the same step, stores
+     * each item the rules listed (its last outcome and reason in this step; a repeat of the same outcome is written
+     * too, for its reason) and each part whose outcome changed. Then the events, in the rules' order, before the
+     * monitor is released (see "Events" in the class comment). Nothing changed (a refusal, a no-op): nothing written,
+     * and the rules listed no events.
+     */
     private void store(Entry e, Applied applied) {
         if (applied.deleted()) {
             remove(e);
@@ -254,6 +349,15 @@ public final class MemoryJobStore implements JobStore {
         return code == NONE ? null : code == SUCCESS ? Outcome.SUCCESS : Outcome.FAILURE;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Walks one index — parent, else scope, else name, else state, else all jobs — newest first, after the cursor's
+     * {@code (createdAt, id)} when there is one, without a lock. Each job found is re-read under its monitor
+     * ({@link #find}) and re-checked against every filter: the index only proposes, the stored record decides. So a
+     * job deleted meanwhile is skipped, a job whose state index is mid-move is shown under its stored state only, and
+     * the other filters need no index of their own. One job past the page tells whether there is a next page.
+     */
     @Override
     public Page<JobRecord> query(JobQuery q) {
         NavigableSet<Key> source = all;
@@ -295,6 +399,13 @@ public final class MemoryJobStore implements JobStore {
                 && q.parent().map(p -> p.equals(r.parent())).orElse(true);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Visits every job once, each under its monitor, and counts it in its stored state. The counts are not of one
+     * instant across jobs (there is no store-wide lock): a job created or deleted meanwhile may or may not be counted,
+     * which is all a dashboard needs.
+     */
     @Override
     public Map<JobState, Long> countByState() {
         Map<JobState, Long> counts = new EnumMap<>(JobState.class);
@@ -311,6 +422,13 @@ public final class MemoryJobStore implements JobStore {
         return counts;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Under the job's monitor, so the page is the items as one step left them: each key once, with its current
+     * outcome (a moved item is listed under its new one). Keys after {@code afterKey} in key order; the page's last key
+     * is the next cursor.
+     */
     @Override
     public Page<StoredItem> items(String id, Outcome outcome, String afterKey, int limit) {
         Entry e = entry(id);
@@ -333,6 +451,12 @@ public final class MemoryJobStore implements JobStore {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Under the job's monitor, from part {@code after + 1} up the job's own outcome array until the page is full: a
+     * part is listed with the outcome the last step stored for it.
+     */
     @Override
     public List<Integer> parts(String id, PartStatus status, int after, int limit) {
         Entry e = entry(id);
@@ -353,6 +477,12 @@ public final class MemoryJobStore implements JobStore {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The part range is {@link JobRules#checkPart}, the rules' one copy of it. Payloads never change after creation;
+     * the monitor is taken for the {@code deleted} check.
+     */
     @Override
     public Optional<String> partPayload(String id, int part) {
         Entry e = entry(id);
@@ -363,6 +493,13 @@ public final class MemoryJobStore implements JobStore {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Under the job's monitor the store numbers the records {@code size + 1, size + 2, …}, so concurrent appenders
+     * get unique, gap-free numbers in append order. Logs are not a rule of the job: they are taken in any state (a
+     * build's last lines may arrive after it finished) and publish no event.
+     */
     @Override
     public void appendLogs(String id, List<LogEntry> entries) {
         Entry e = entry(id);
@@ -374,6 +511,12 @@ public final class MemoryJobStore implements JobStore {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Record {@code seq} sits at index {@code seq - 1} (see {@link #appendLogs}), so the page starts at index
+     * {@code afterSeq}. It is copied under the monitor, since the log goes on growing after the monitor is released.
+     */
     @Override
     public List<LogEntry> logs(String id, long afterSeq, int limit) {
         Entry e = entry(id);
@@ -384,6 +527,14 @@ public final class MemoryJobStore implements JobStore {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The reference store's one scan over all jobs, where the other stores read an index per kind: each job is
+     * checked with {@link JobRules#isDue}, the same test the expiry repeats. A candidate is only a candidate: the
+     * sweep's {@link #transition} re-checks it under the monitor at its own time, so a job that heartbeated, finished
+     * or was deleted since is left alone.
+     */
     @Override
     public List<String> sweepCandidates(SweepKind kind, Instant now, int limit) {
         List<String> out = new ArrayList<>();
@@ -400,6 +551,14 @@ public final class MemoryJobStore implements JobStore {
         return out;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Not a step of the rules: a job may be deleted in any state, and there is nothing to decide beyond existence.
+     * Under the monitor, the job is marked deleted and removed from the map and every index, and DELETED (with the last
+     * stored record) is published before the monitor is released, so it follows every earlier event of the job. Of two
+     * racing deletes, the second finds the flag set and answers false.
+     */
     @Override
     public boolean delete(String id) {
         Entry e = jobs.get(id);
@@ -416,6 +575,11 @@ public final class MemoryJobStore implements JobStore {
         }
     }
 
+    /**
+     * Takes a job out of the store; call it holding the entry's monitor. The {@code deleted} flag comes first: threads
+     * that found the entry before it left the map see it once they get the monitor. The map entry is removed by
+     * identity, so only this entry can go; index sets left empty are dropped.
+     */
     private void remove(Entry e) {
         e.deleted = true;
         jobs.remove(e.r.id(), e);
@@ -435,6 +599,11 @@ public final class MemoryJobStore implements JobStore {
         }
     }
 
+    /**
+     * Moves a job between state indexes; call it holding the entry's monitor. It is added to the new state's index
+     * before it leaves the old one, so it is never in no state index; while it is in both, a listing by state shows it
+     * only under its stored state, which it re-checks ({@link #query}).
+     */
     private void move(Entry e, JobState from, JobState to) {
         if (from != to) {
             byState.get(to).add(e.key);
@@ -442,6 +611,12 @@ public final class MemoryJobStore implements JobStore {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>In-process only: this store has no other processes to hear. Listeners are called inside the writing job's
+     * monitor (see "Events" in the class comment).
+     */
     @Override
     public AutoCloseable subscribe(Consumer<StoreEvent> listener) {
         return events.subscribe(listener);
