@@ -214,8 +214,13 @@ public final class MemoryJobStore implements JobStore {
     }
 
     private static void index(ConcurrentHashMap<String, NavigableSet<Key>> idx, String value, Key key) {
-        idx.computeIfAbsent(value, v -> new ConcurrentSkipListSet<>(NEWEST_FIRST))
-                .add(key);
+        // The add happens inside compute: added after computeIfAbsent returned, it could land in a set that a
+        // concurrent unindex of the value's last job has just dropped from the map, and the job would not be found.
+        idx.compute(value, (v, set) -> {
+            NavigableSet<Key> s = set == null ? new ConcurrentSkipListSet<>(NEWEST_FIRST) : set;
+            s.add(key);
+            return s;
+        });
     }
 
     /**
