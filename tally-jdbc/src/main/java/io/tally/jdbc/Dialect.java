@@ -55,11 +55,12 @@ public abstract class Dialect {
 
     /**
      * @return how many write transactions of one store may run at once (its lock stripes); each takes every write
-     *     queued on its stripe (group commit), so fewer stripes make larger batches and fewer commits. A single
-     *     writer ({@link #singleWriter}) has one.
+     *     queued on its stripe (group commit), so fewer stripes make larger batches and fewer commits, more let a slow
+     *     batch hold up fewer writers. Two: sixteen callers on PostgreSQL ran best with one or two, worst with sixteen
+     *     (docs/benchmarks.md, 2026-12-06). A single writer ({@link #singleWriter}) has one.
      */
     public int writeStripes() {
-        return 4;
+        return 2;
     }
 
     /** Starts a write transaction. */

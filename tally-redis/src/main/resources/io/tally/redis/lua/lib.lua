@@ -38,11 +38,8 @@ local function publish_stored(channel, key, events)
     redis.call('PUBLISH', channel, cjson.encode({id = full.id, events = events, job = full}))
 end
 
--- HSET/ZADD/RPUSH with many arguments, in chunks that stay below Lua's unpack limit (nothing for nil args).
+-- HSET/ZADD/RPUSH with many arguments, in chunks that stay below Lua's unpack limit.
 local function bulk(cmd, key, args, step)
-    if args == nil then
-        return
-    end
     for i = 1, #args, step do
         local last = math.min(i + step - 1, #args)
         redis.call(cmd, key, unpack(args, i, last))

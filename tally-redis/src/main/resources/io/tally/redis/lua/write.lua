@@ -192,12 +192,13 @@ do
                 drop = push(drop, key)
             end
         end
-        bulk('ZREM', items_of('S'), rem_s, 1000)
-        bulk('ZREM', items_of('F'), rem_f, 1000)
-        bulk('ZADD', items_of('S'), add_s, 2000)
-        bulk('ZADD', items_of('F'), add_f, 2000)
-        bulk('HSET', K[11], put, 2000)
-        bulk('HDEL', K[11], drop, 1000)
+        -- (a list is nil when it has nothing to send)
+        if rem_s then bulk('ZREM', items_of('S'), rem_s, 1000) end
+        if rem_f then bulk('ZREM', items_of('F'), rem_f, 1000) end
+        if add_s then bulk('ZADD', items_of('S'), add_s, 2000) end
+        if add_f then bulk('ZADD', items_of('F'), add_f, 2000) end
+        if put then bulk('HSET', K[11], put, 2000) end
+        if drop then bulk('HDEL', K[11], drop, 1000) end
     end
 
     -- A record call at ARGV[at]: succeeded, failed, addTotal, the message (nil for none), and the ARGV index of its
