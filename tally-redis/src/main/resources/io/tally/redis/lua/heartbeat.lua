@@ -8,7 +8,7 @@ register('heartbeat', function(KEYS, ARGV)
     if TERMINAL[j.state] then
         return {'finished', j.state}
     end
-    set(j, 'updatedAt', fmt(now))
+    set(j, 'updatedAt', fmt_now(now))
     if j.state == 'RUNNING' then
         set(j, 'leaseUntil', plus(now, j.heartbeat))
     end

@@ -6,6 +6,15 @@ local function fmt(n)
     return string.format('%d', n)
 end
 
+-- fmt(now), formatted once per function call: every step of a call stamps the same time, often in several fields.
+local last_now, last_now_s
+local function fmt_now(now)
+    if now ~= last_now then
+        last_now, last_now_s = now, fmt(now)
+    end
+    return last_now_s
+end
+
 -- io.tally.store.RateEstimator.fold, with the same arithmetic (doubles, window 1000 ms, tau 10 s), on numbers:
 -- rate (nil = none yet), rateAt (nil = not started), the units accumulated since rateAt, the new units and now.
 -- Returns the new rate, rateAt and accumulated units, and whether the window closed (the rate changed).
@@ -137,7 +146,6 @@ local function save(j)
     if hdel then
         redis.call('HDEL', K[KEY_JOB], unpack(hdel))
     end
-    dirty = clean()
 end
 
 local function plus(now, millis)
@@ -172,7 +180,7 @@ end
 local function move_state(j, from)
     if from ~= j.state then
         local m = member(j)
-        redis.call('ZADD', K[STATE_KEY[j.state]], 0, m)
+        redis.call('ZADD', K[STATE_KEY[j.state]], '0', m)
         redis.call('ZREM', K[STATE_KEY[from]], m)
     end
 end
@@ -181,12 +189,12 @@ end
 local function auto_start(j, now)
     if j.state == 'PENDING' then
         set(j, 'state', 'RUNNING')
-        set(j, 'startedAt', fmt(now))
+        set(j, 'startedAt', fmt_now(now))
         set(j, 'deadline', plus(now, j.timeout))
         set(j, 'leaseUntil', plus(now, j.heartbeat))
-        set(j, 'rateAt', fmt(now))
+        set(j, 'rateAt', fmt_now(now))
     end
-    set(j, 'updatedAt', fmt(now))
+    set(j, 'updatedAt', fmt_now(now))
 end
 
 -- fold() on the job's fields.
@@ -198,7 +206,7 @@ local function fold_rate(j, units, now)
         set(j, 'rate', string.format('%.17g', rate))
     end
     if rate_at ~= rate_at_was then
-        set(j, 'rateAt', fmt(rate_at))
+        set(j, 'rateAt', fmt_now(rate_at)) -- (a rate folded or started now)
     end
     set(j, 'rateAcc', fmt(acc))
 end
@@ -206,7 +214,7 @@ end
 -- Progress is a sign of life: fold the rate, touch updatedAt, renew the lease (JobRules: progress).
 local function progress(j, units, now)
     fold_rate(j, units, now)
-    set(j, 'updatedAt', fmt(now))
+    set(j, 'updatedAt', fmt_now(now))
     if j.state == 'RUNNING' and j.heartbeat ~= nil then
         set(j, 'leaseUntil', plus(now, j.heartbeat))
     end
@@ -214,8 +222,8 @@ end
 
 local function finish(j, to, now)
     set(j, 'state', to)
-    set(j, 'finishedAt', fmt(now))
-    set(j, 'updatedAt', fmt(now))
+    set(j, 'finishedAt', fmt_now(now))
+    set(j, 'updatedAt', fmt_now(now))
     set(j, 'deadline', nil)
     set(j, 'leaseUntil', nil)
     set(j, 'retainUntil', plus(now, j.retainFor))

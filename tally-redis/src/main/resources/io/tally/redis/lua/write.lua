@@ -65,19 +65,21 @@ do
         if not v[1] then -- every job has a state
             return nil
         end
+        if #fields == #RECORD_FIELDS then
+            return {state = v[1], parts = v[2], total = v[3], succeeded = v[4], failed = v[5], startedAt = v[6] or nil,
+                heartbeat = v[7] or nil, rate = v[8] or nil, rateAt = v[9] or nil, rateAcc = v[10] or nil}
+        end
         return {state = v[1], parts = v[2], total = v[3], succeeded = v[4], failed = v[5], startedAt = v[6] or nil,
             heartbeat = v[7] or nil, rate = v[8] or nil, rateAt = v[9] or nil, rateAcc = v[10] or nil,
             tolerated = v[11] or nil, settled = v[12] or nil, settledBy = v[13] or nil}
     end
 
-    -- Auto-start (lib.lua) with the fields it and the state move need.
+    -- Auto-start (lib.lua) of a PENDING job, with the fields it and the state move need.
     local function start(j, now, events)
-        if j.state == 'PENDING' then
-            need(j, K[KEY_JOB], STARTING)
-            auto_start(j, now)
-            if events then
-                events[#events + 1] = {type = 'STARTED'}
-            end
+        need(j, K[KEY_JOB], STARTING)
+        auto_start(j, now)
+        if events then
+            events[#events + 1] = {type = 'STARTED'}
         end
     end
 
@@ -141,7 +143,7 @@ do
             if (own == 'S' and failed or succeeded) > 0 and redis.call('ZSCORE', items_of(other), key) then
                 stored[key] = other
             end
-            if redis.call('ZADD', items_of(own), 'NX', 0, key) == 0 then
+            if redis.call('ZADD', items_of(own), 'NX', '0', key) == 0 then -- (a score as a string: no float formatting)
                 stored[key] = own
             end
             return stored, key
@@ -180,9 +182,9 @@ do
                 end
                 if key ~= written then
                     if b == 'S' then
-                        add_s = push(add_s, 0, key)
+                        add_s = push(add_s, '0', key)
                     else
-                        add_f = push(add_f, 0, key)
+                        add_f = push(add_f, '0', key)
                     end
                 end
             end
@@ -257,7 +259,9 @@ do
             if has_parts and (du_s > 0 or du_f > 0 or n > 0 or more > 0) then
                 replies[c + i - 1] = {'hasparts'}
             else
-                start(j, now, events)
+                if j.state == 'PENDING' then
+                    start(j, now, events)
+                end
                 succeeded, failed, total = succeeded + du_s, failed + du_f, total + more
                 local newly = du_s + du_f
                 for p = first, first + ITEM_WIDTH * (n - 1), ITEM_WIDTH do
@@ -413,7 +417,9 @@ do
                     replies[c + i - 1] = {'ok', 0, math.max(0, tonumber(j.total) - succeeded - failed), last}
                 end
             else
-                start(j, now, events)
+                if j.state == 'PENDING' then
+                    start(j, now, events)
+                end
                 local changed, newly, fails_job = 0, 0, nil
                 for p = first, stop, PART_WIDTH do
                     local ps, value = ARGV[p], ARGV[p + 1]
