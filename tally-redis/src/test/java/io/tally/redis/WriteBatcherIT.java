@@ -18,6 +18,7 @@ import io.tally.store.PartsOutcome;
 import io.tally.store.ProgressUpdate;
 import io.tally.store.RecordedProgress;
 import io.tally.store.memory.MemoryJobStore;
+import io.tally.tck.ConcurrencyContract;
 import io.tally.testing.MutableClock;
 import io.tally.testing.TestServices;
 import java.time.Duration;
@@ -162,7 +163,7 @@ class WriteBatcherIT {
         // counts and items on another job, a missing job; recordParts calls answered with or without the job, the
         // batch stamped 0-2.5 s after the jobs' last write (so the rate folds or not). Every answer must equal the
         // memory store's, call by call.
-        long seed = Long.getLong("tally.seed", System.nanoTime());
+        long seed = ConcurrencyContract.seed("WriteBatcherIT");
         Random rnd = new Random(seed);
         MemoryJobStore memory = new MemoryJobStore(clock);
         for (int round = 0; round < 25; round++) {
@@ -210,7 +211,7 @@ class WriteBatcherIT {
         // parts once per run, each call answered against the outcomes so far, the settle mid-run included. Seeded
         // rounds cover duplicates, failures within and
         // beyond the tolerance, part numbers out of range, the settle mid-run and calls after it.
-        long seed = Long.getLong("tally.seed", System.nanoTime());
+        long seed = ConcurrencyContract.seed("WriteBatcherIT");
         Random rnd = new Random(seed);
         MemoryJobStore memory = new MemoryJobStore(clock);
         for (int round = 0; round < 30; round++) {
@@ -279,7 +280,7 @@ class WriteBatcherIT {
         // and parts jobs. Seeded rounds mix them, on jobs with
         // and without a heartbeat, with new, repeated and moved items, counts, total increases and messages, stamped
         // 0-2.5 s after the last write. Every answer, each job and its items must equal the memory store's.
-        long seed = Long.getLong("tally.seed", System.nanoTime());
+        long seed = ConcurrencyContract.seed("WriteBatcherIT");
         Random rnd = new Random(seed);
         MemoryJobStore memory = new MemoryJobStore(clock);
         for (int round = 0; round < 30; round++) {
