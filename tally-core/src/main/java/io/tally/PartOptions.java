@@ -1,6 +1,8 @@
 package io.tally;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * How {@link Tally#runPart} treats exceptions. By default none fails the job: the exception is rethrown and nothing is
@@ -24,22 +26,22 @@ public final class PartOptions {
     /**
      * @param types exception types (and their subclasses) that fail the whole job with reason {@code part_failed}
      * @return the options
+     * @throws NullPointerException if {@code types} is or contains null
      */
     @SafeVarargs
     public static PartOptions failJobOn(Class<? extends Throwable>... types) {
-        if (types == null) {
-            throw new InvalidInputException("failJobOn", "must not be null");
-        }
-        return failJobOn(java.util.Arrays.asList(types));
+        return failJobOn(Arrays.asList(Objects.requireNonNull(types, "failJobOn")));
     }
 
     /**
      * @param types exception types (and their subclasses) that fail the whole job with reason {@code part_failed}
      * @return the options
+     * @throws NullPointerException if {@code types} is or contains null
      */
     public static PartOptions failJobOn(List<Class<? extends Throwable>> types) {
-        if (types == null || types.stream().anyMatch(java.util.Objects::isNull)) {
-            throw new InvalidInputException("failJobOn", "must not be or contain null");
+        Objects.requireNonNull(types, "failJobOn");
+        for (int i = 0; i < types.size(); i++) {
+            Objects.requireNonNull(types.get(i), "failJobOn[" + i + "]");
         }
         return new PartOptions(List.copyOf(types), null);
     }
@@ -48,12 +50,10 @@ public final class PartOptions {
      * @param reduce runs on the caller's thread right after the part completion that settled the job — exactly once
      *     per job, whatever the redeliveries (watchbot's "send the reduce message")
      * @return a copy with that action
+     * @throws NullPointerException if {@code reduce} is null
      */
     public PartOptions whenLast(Runnable reduce) {
-        if (reduce == null) {
-            throw new InvalidInputException("whenLast", "must not be null");
-        }
-        return new PartOptions(failJobOn, reduce);
+        return new PartOptions(failJobOn, Objects.requireNonNull(reduce, "whenLast"));
     }
 
     /** Runs the {@link #whenLast} action, if any. */

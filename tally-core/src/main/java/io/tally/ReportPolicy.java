@@ -1,6 +1,7 @@
 package io.tally;
 
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * When a {@link Reporter} writes its buffered counts: once at least {@link #interval()} has passed since its last
@@ -20,10 +21,13 @@ public final class ReportPolicy {
     /**
      * @param interval the shortest time between two writes (e.g. 2 s), positive
      * @return a policy that also waits for the percent to change by 1
+     * @throws NullPointerException if {@code interval} is null
+     * @throws IllegalArgumentException if {@code interval} is zero or negative
      */
     public static ReportPolicy every(Duration interval) {
-        if (interval == null || interval.isNegative() || interval.isZero()) {
-            throw new InvalidInputException("interval", "must be positive, was " + interval);
+        Objects.requireNonNull(interval, "interval");
+        if (interval.isNegative() || interval.isZero()) {
+            throw new IllegalArgumentException("interval must be positive, was " + interval);
         }
         return new ReportPolicy(interval, 1);
     }
@@ -37,10 +41,11 @@ public final class ReportPolicy {
      * @param step percent points the progress must move before a write (0: write at every interval if anything
      *     changed)
      * @return a copy with that step
+     * @throws IllegalArgumentException if {@code step} is not between 0 and 100 (or is NaN)
      */
     public ReportPolicy percentStep(double step) {
         if (!(step >= 0 && step <= 100)) {
-            throw new InvalidInputException("percentStep", "must be between 0 and 100, was " + step);
+            throw new IllegalArgumentException("percentStep must be between 0 and 100, was " + step);
         }
         return new ReportPolicy(interval, step);
     }

@@ -117,4 +117,18 @@ class ModelTest {
             assertThat(tally.get(job.id()).snapshot().createdAt()).isEqualTo(Instant.parse("2026-01-01T00:00:00Z"));
         }
     }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void partOptionsMisuseIsAProgrammingError() {
+        assertThatThrownBy(() -> PartOptions.failJobOn((Class<? extends Throwable>[]) null))
+                .isInstanceOf(NullPointerException.class)
+                .hasMessage("failJobOn");
+        assertThatThrownBy(() -> PartOptions.failJobOn(java.io.IOException.class, null))
+                .isInstanceOf(NullPointerException.class)
+                .hasMessage("failJobOn[1]");
+        assertThatThrownBy(() -> PartOptions.defaults().whenLast(null))
+                .isInstanceOf(NullPointerException.class)
+                .hasMessage("whenLast");
+    }
 }

@@ -80,8 +80,17 @@ class ReporterTest {
             assertThatThrownBy(() -> r.tick(-1)).isInstanceOf(InvalidInputException.class);
             assertThatThrownBy(() -> r.tickFailure(-1)).isInstanceOf(InvalidInputException.class);
         }
-        assertThatThrownBy(() -> ReportPolicy.every(Duration.ZERO)).isInstanceOf(InvalidInputException.class);
-        assertThatThrownBy(() -> ReportPolicy.defaults().percentStep(101)).isInstanceOf(InvalidInputException.class);
+        assertThatThrownBy(() -> ReportPolicy.every(Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("interval must be positive, was PT0S");
+        assertThatThrownBy(() -> ReportPolicy.every(null))
+                .isInstanceOf(NullPointerException.class)
+                .hasMessage("interval");
+        assertThatThrownBy(() -> ReportPolicy.defaults().percentStep(101))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("percentStep must be between 0 and 100, was 101.0");
+        assertThatThrownBy(() -> ReportPolicy.defaults().percentStep(Double.NaN))
+                .isInstanceOf(IllegalArgumentException.class);
         job.finish();
         assertThatThrownBy(job::reporter).isInstanceOf(JobFinishedException.class);
     }

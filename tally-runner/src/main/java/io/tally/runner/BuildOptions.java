@@ -1,7 +1,7 @@
 package io.tally.runner;
 
-import io.tally.InvalidInputException;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * How {@link Runner#build(String, BuildOptions)} treats dependencies and dependents, and parameter overrides.
@@ -46,11 +46,13 @@ public final class BuildOptions {
         return new BuildOptions(buildDependencies, build, params);
     }
 
-    /** @param params parameters overriding the definition's defaults for this build */
+    /**
+     * @param params parameters overriding the definition's defaults for this build
+     * @throws NullPointerException if {@code params} is null
+     * @throws io.tally.InvalidInputException if a value cannot be turned into JSON
+     */
     public BuildOptions params(Map<String, ?> params) {
-        if (params == null) {
-            throw new InvalidInputException("params", "must not be null");
-        }
+        Objects.requireNonNull(params, "params");
         return new BuildOptions(
                 buildDependencies, buildDependents, RunnerJson.unmodifiable(RunnerJson.toMap("params", params)));
     }

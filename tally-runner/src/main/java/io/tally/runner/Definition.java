@@ -47,6 +47,8 @@ public final class Definition {
     /**
      * @param ids the definitions the new one depends on
      * @return options to pass to {@link Runner.Builder#define(String, BuildFunction, DefinitionOptions)}
+     * @throws NullPointerException if {@code ids} is null
+     * @throws InvalidInputException if an id is not a valid definition id
      */
     public static DefinitionOptions dependsOn(String... ids) {
         return new DefinitionOptions().dependsOn(ids);

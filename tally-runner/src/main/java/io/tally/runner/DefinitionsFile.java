@@ -122,11 +122,15 @@ final class DefinitionsFile {
             Invoker part = resolve("part of " + m.name(), m.part(), PartContext.class, loader, instances);
             Invoker reduce = resolve("reduce of " + m.name(), m.reduce(), ReduceContext.class, loader, instances);
             MapReduceOptions o = MapReduceOptions.failJobOn(failJobOn(m, loader));
-            if (m.toleratedFailures() != null) {
-                o = o.toleratedFailures(m.toleratedFailures());
-            }
-            if (m.maxAttempts() != null) {
-                o = o.maxAttempts(m.maxAttempts());
+            try {
+                if (m.toleratedFailures() != null) {
+                    o = o.toleratedFailures(m.toleratedFailures());
+                }
+                if (m.maxAttempts() != null) {
+                    o = o.maxAttempts(m.maxAttempts());
+                }
+            } catch (IllegalArgumentException bad) { // the options refuse a bad setting; in a file it is input
+                throw new InvalidInputException("mapReduces", m.name() + " in " + file + ": " + bad.getMessage());
             }
             into.mapReduce(m.name(), part::invoke, reduce::invoke, o);
         }

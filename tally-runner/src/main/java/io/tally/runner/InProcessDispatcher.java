@@ -1,6 +1,7 @@
 package io.tally.runner;
 
 import io.tally.InvalidInputException;
+import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -21,7 +22,10 @@ public final class InProcessDispatcher implements Dispatcher {
     private volatile MessageHandler handler;
     private volatile boolean closed;
 
-    /** @param threads size of its own pool of daemon threads, shut down by {@link #close()} */
+    /**
+     * @param threads size of its own pool of daemon threads, shut down by {@link #close()}
+     * @throws IllegalArgumentException if {@code threads} is less than 1
+     */
     public InProcessDispatcher(int threads) {
         this(Executors.newFixedThreadPool(checkThreads(threads), Runner.daemon("tally-worker")), true, 100);
     }
@@ -30,26 +34,25 @@ public final class InProcessDispatcher implements Dispatcher {
      * @param executor runs the handler; not shut down by {@link #close()}
      * @param maxDeliveries deliveries of one message at most (a safety net; the runner gives up on a part earlier,
      *     after {@link MapReduceOptions#maxAttempts})
+     * @throws NullPointerException if {@code executor} is null
+     * @throws IllegalArgumentException if {@code maxDeliveries} is less than 1
      */
     public InProcessDispatcher(ExecutorService executor, int maxDeliveries) {
         this(executor, false, maxDeliveries);
     }
 
     private InProcessDispatcher(ExecutorService executor, boolean owns, int maxDeliveries) {
-        if (executor == null) {
-            throw new InvalidInputException("executor", "must not be null");
-        }
         if (maxDeliveries < 1) {
-            throw new InvalidInputException("maxDeliveries", "must be at least 1, was " + maxDeliveries);
+            throw new IllegalArgumentException("maxDeliveries must be at least 1, was " + maxDeliveries);
         }
-        this.executor = executor;
+        this.executor = Objects.requireNonNull(executor, "executor");
         this.ownsExecutor = owns;
         this.maxDeliveries = maxDeliveries;
     }
 
     private static int checkThreads(int threads) {
         if (threads < 1) {
-            throw new InvalidInputException("threads", "must be at least 1, was " + threads);
+            throw new IllegalArgumentException("threads must be at least 1, was " + threads);
         }
         return threads;
     }

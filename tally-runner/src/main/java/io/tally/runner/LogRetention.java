@@ -1,8 +1,8 @@
 package io.tally.runner;
 
-import io.tally.InvalidInputException;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.OptionalInt;
 import org.slf4j.event.Level;
 
@@ -39,13 +39,13 @@ public final class LogRetention {
      * @param level the level
      * @param lines most lines of that level one build keeps (0 drops them all)
      * @return a copy with that limit
+     * @throws NullPointerException if {@code level} is null
+     * @throws IllegalArgumentException if {@code lines} is negative
      */
     public LogRetention maxLines(Level level, int lines) {
-        if (level == null) {
-            throw new InvalidInputException("level", "must not be null");
-        }
+        Objects.requireNonNull(level, "level");
         if (lines < 0) {
-            throw new InvalidInputException("lines", "must not be negative, was " + lines);
+            throw new IllegalArgumentException("maxLines of " + level + " must not be negative, was " + lines);
         }
         Map<Level, Integer> copy = new EnumMap<>(Level.class);
         copy.putAll(max);

@@ -1,8 +1,8 @@
 package io.tally.runner;
 
-import io.tally.InvalidInputException;
 import io.tally.PartOptions;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * How a map-reduce job treats failing parts. Immutable: each setter returns a copy.
@@ -36,32 +36,37 @@ public final class MapReduceOptions {
         return DEFAULTS;
     }
 
-    /** @return options under which these exception types fail the whole job */
+    /**
+     * @return options under which these exception types fail the whole job
+     * @throws NullPointerException if {@code types} is or contains null
+     */
     @SafeVarargs
     public static MapReduceOptions failJobOn(Class<? extends Throwable>... types) {
-        if (types == null) {
-            throw new InvalidInputException("failJobOn", "must not be null");
-        }
-        for (Class<? extends Throwable> t : types) {
-            if (t == null) {
-                throw new InvalidInputException("failJobOn", "must not contain null");
-            }
+        Objects.requireNonNull(types, "failJobOn");
+        for (int i = 0; i < types.length; i++) {
+            Objects.requireNonNull(types[i], "failJobOn[" + i + "]");
         }
         return new MapReduceOptions(List.of(types), 0, DEFAULTS.maxAttempts);
     }
 
-    /** @param n failed parts tolerated (≥ 0) */
+    /**
+     * @param n failed parts tolerated (≥ 0)
+     * @throws IllegalArgumentException if {@code n} is negative
+     */
     public MapReduceOptions toleratedFailures(int n) {
         if (n < 0) {
-            throw new InvalidInputException("toleratedFailures", "must not be negative, was " + n);
+            throw new IllegalArgumentException("toleratedFailures must not be negative, was " + n);
         }
         return new MapReduceOptions(failJobOn, n, maxAttempts);
     }
 
-    /** @param n deliveries of a failing part before it is recorded as failed (≥ 1) */
+    /**
+     * @param n deliveries of a failing part before it is recorded as failed (≥ 1)
+     * @throws IllegalArgumentException if {@code n} is less than 1
+     */
     public MapReduceOptions maxAttempts(int n) {
         if (n < 1) {
-            throw new InvalidInputException("maxAttempts", "must be at least 1, was " + n);
+            throw new IllegalArgumentException("maxAttempts must be at least 1, was " + n);
         }
         return new MapReduceOptions(failJobOn, toleratedFailures, n);
     }

@@ -122,13 +122,12 @@ public final class Runner implements AutoCloseable {
      * dependency already building in this runner is waited for, not built twice). With {@code buildDependents(true)}
      * a successful build is followed by builds of every transitive dependent.
      *
+     * @throws NullPointerException if {@code options} is null
      * @throws InvalidInputException if there is no such definition
      */
     public Build build(String definitionId, BuildOptions options) {
+        Objects.requireNonNull(options, "options");
         graph.get(definitionId);
-        if (options == null) {
-            throw new InvalidInputException("options", "must not be null");
-        }
         String buildId = BuildIds.next(tally.clock());
         Set<String> plan = planner.plan(List.of(definitionId), options.buildDependencies());
         Map<String, CompletableFuture<Build.Outcome>> futures =

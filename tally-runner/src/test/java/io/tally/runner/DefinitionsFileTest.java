@@ -84,4 +84,25 @@ class DefinitionsFileTest extends RunnerTestSupport {
                 .isInstanceOf(InvalidInputException.class)
                 .hasMessageContaining("no public method fecth");
     }
+
+    @Test
+    void badMapReduceSettingsInAFileAreInvalidInputNamingTheFile() throws Exception {
+        for (String setting : new String[] {"maxAttempts: 0", "toleratedFailures: -1"}) {
+            Path file = dir.resolve("mr.yaml");
+            Files.writeString(file, """
+                    mapReduces:
+                      - name: tiles
+                        part: io.tally.runner.DefinitionsFileTest$Jobs#cleanup
+                        reduce: io.tally.runner.DefinitionsFileTest$Jobs#cleanup
+                        %s
+                    """.formatted(setting));
+            String option = setting.substring(0, setting.indexOf(':'));
+            assertThatThrownBy(() -> runner().definitions(file))
+                    .isInstanceOfSatisfying(
+                            InvalidInputException.class,
+                            e -> assertThat(e.field()).isEqualTo("mapReduces"))
+                    .hasMessageContaining("tiles in " + file)
+                    .hasMessageContaining(option + " must ");
+        }
+    }
 }
