@@ -58,8 +58,8 @@ do
     local ID = {'id'}
 
     -- The job of 'key' with the given fields, or nil if there is none. Written as one table constructor, which sizes
-    -- the table once (filling it field by field would grow it four times: table growth is most of a small write's
-    -- Lua cost); a field HMGET answers false for is left out (nil), as the helpers expect.
+    -- the table once (filled field by field, it would grow four times, rehashing each time); a field HMGET answers
+    -- false for is left out (nil), as the helpers expect.
     local function read_job(key, fields)
         local v = redis.call('HMGET', key, unpack(fields))
         if not v[1] then -- every job has a state
@@ -120,7 +120,7 @@ do
         return o == 'S' and K[12] or K[13]
     end
 
-    -- t with a and b (if given) appended; a new list if t is nil (lists are made only when needed: see read_job).
+    -- t with a and b (if given) appended; a new list if t is nil (a list is made only when something goes in it).
     local function push(t, a, b)
         t = t or {}
         t[#t + 1] = a
@@ -140,7 +140,8 @@ do
             local key = order[1]
             local own = outcome_of(final[key])
             local other = own == 'S' and 'F' or 'S'
-            if (own == 'S' and failed or succeeded) > 0 and redis.call('ZSCORE', items_of(other), key) then
+            local others = own == 'S' and failed or succeeded -- (the other set is empty when its counter is 0)
+            if others > 0 and redis.call('ZSCORE', items_of(other), key) then
                 stored[key] = other
             end
             if redis.call('ZADD', items_of(own), 'NX', '0', key) == 0 then -- (a score as a string: no float formatting)
