@@ -42,8 +42,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-(cd "$work" && valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
-    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no >"$work/redis.log" 2>&1 &)
+# (exec: $! is then valgrind's process, which callgrind_control is told to address)
+(cd "$work" && exec valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
+    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no >"$work/redis.log" 2>&1) &
+server=$!
 for _ in $(seq 1 120); do
     cli ping >/dev/null 2>&1 && break
     sleep 0.5
@@ -53,14 +55,13 @@ cli ping >/dev/null || { echo "redis-server under valgrind did not start (see $w
 # Runs redis-benchmark with the given command, warm-up first; prints the instructions per command.
 count() {
     redis-benchmark -p "$port" -q -c 1 -P 8 -n 200 -r 100000000 "$@" >/dev/null
-    # callgrind_control can return before valgrind has acted on a zero or a dump (seen on a busy machine: a window of a
-    # quarter of the calls, so a figure far too low); a status request is answered only after the requests before it.
-    callgrind_control -z >/dev/null 2>&1
-    callgrind_control -s >/dev/null 2>&1
+    # callgrind_control is given the server's pid: without one it acts on every process callgrind runs on the machine,
+    # and a second run of this script would zero this one's counters in the middle of its calls (seen: figures far
+    # too low whenever two ran at once).
+    callgrind_control -z "$server" >/dev/null 2>&1
     redis-benchmark -p "$port" -q -c 1 -P 8 -n "$calls" -r 100000000 "$@" >/dev/null
     rm -f "$work"/cg.out.*
-    callgrind_control -d >/dev/null 2>&1
-    callgrind_control -s >/dev/null 2>&1
+    callgrind_control -d "$server" >/dev/null 2>&1
     local total
     total=$(grep -m1 '^summary:\|^totals:' "$(ls -t "$work"/cg.out.* | head -1)" | awk '{print $2}')
     echo $((total / calls))
