@@ -243,6 +243,15 @@ local function publish(channel, j, events)
     end
 end
 
+-- Writes a step's changes to the job (its due sets, its fields, its state index: from is its state when read) and
+-- publishes the step's events with the job as it is now.
+local function commit(j, from, channel, events)
+    sync_due(j)
+    save(j)
+    move_state(j, from)
+    publish(channel, j, events)
+end
+
 local EVENT_FOR_STATE = {
     PENDING = 'CREATED', RUNNING = 'STARTED', SUCCEEDED = 'FINISHED',
     FAILED = 'FAILED', CANCELLED = 'CANCELLED', SKIPPED = 'SKIPPED'

@@ -25,9 +25,6 @@ register('transition', function(KEYS, ARGV)
             set_error(j, nil, nil, nil, nil)
         end
     end
-    sync_due(j)
-    save(j)
-    move_state(j, from)
-    publish(channel, j, {{type = EVENT_FOR_STATE[j.state]}})
+    commit(j, from, channel, {{type = EVENT_FOR_STATE[j.state]}})
     return reply('ok', j)
 end)
