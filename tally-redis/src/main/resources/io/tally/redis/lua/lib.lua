@@ -128,6 +128,13 @@ local function set(j, field, value)
     dirty[field] = true
 end
 
+-- set() of each field, value of the list h.
+local function set_all(j, h)
+    for i = 1, #h, 2 do
+        set(j, h[i], h[i + 1])
+    end
+end
+
 -- Writes the fields of j that changed (see dirty) to the job hash: one HSET, and one HDEL for those now nil.
 local function save(j)
     local hset, hdel, n = {nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil}, nil, 0 -- (sized as clean())
@@ -197,27 +204,34 @@ local function auto_start(j, now)
     set(j, 'updatedAt', fmt_now(now))
 end
 
--- fold() on the job's fields.
-local function fold_rate(j, units, now)
-    local rate_at_was = j.rateAt and tonumber(j.rateAt)
-    local rate, rate_at, acc, folded =
-        fold(j.rate and tonumber(j.rate), rate_at_was, tonumber(j.rateAcc or '0'), units, now)
-    if folded then
-        set(j, 'rate', string.format('%.17g', rate))
-    end
-    if rate_at ~= rate_at_was then
-        set(j, 'rateAt', fmt_now(rate_at)) -- (a rate folded or started now)
-    end
-    set(j, 'rateAcc', fmt(acc))
+-- The job's rate fields as fold() takes them: rate (nil = none yet), rateAt (nil = not started), rateAcc.
+local function rate_state(j)
+    return j.rate and tonumber(j.rate), j.rateAt and tonumber(j.rateAt), tonumber(j.rateAcc or '0')
 end
 
--- Progress is a sign of life: fold the rate, touch updatedAt, renew the lease (JobRules: progress).
-local function progress(j, units, now)
-    fold_rate(j, units, now)
-    set(j, 'updatedAt', fmt_now(now))
-    if j.state == 'RUNNING' and j.heartbeat ~= nil then
-        set(j, 'leaseUntil', plus(now, j.heartbeat))
+local function fmt_rate(rate)
+    return string.format('%.17g', rate)
+end
+
+-- What progress writes (JobRules: progress), appended to the list h of field, value for HSET (a new list if nil): the
+-- rate fields after the fold()s of a run (rate_s: the rate formatted if a fold changed it, else false; moved_at: the
+-- rateAt if it moved from the job's, else false; rateAcc), updatedAt, and the renewed lease of a RUNNING job with a heartbeat (a sign of life),
+-- which is also returned second.
+local function progress_fields(j, now, rate_s, moved_at, acc, h)
+    h = h or {}
+    local n, lease = #h, nil
+    h[n + 1], h[n + 2], h[n + 3], h[n + 4], n = 'updatedAt', fmt_now(now), 'rateAcc', fmt(acc), n + 4
+    if rate_s then
+        h[n + 1], h[n + 2], n = 'rate', rate_s, n + 2
     end
+    if moved_at then
+        h[n + 1], h[n + 2], n = 'rateAt', fmt_now(moved_at), n + 2 -- (a rate folded or started now)
+    end
+    if j.state == 'RUNNING' and j.heartbeat ~= nil then
+        lease = plus(now, j.heartbeat)
+        h[n + 1], h[n + 2] = 'leaseUntil', lease
+    end
+    return h, lease
 end
 
 local function finish(j, to, now)

@@ -100,10 +100,8 @@ do
     -- Points K at a run whose own keys start at KEYS[first]: K[1] its job hash, K[2..10] the shared keys (set once
     -- per function call, as lib.lua expects), K[11..] the rest of the run's keys. One K serves every run of the call.
     local function point_keys(KEYS, first, count)
-        K[1] = KEYS[first]
-        for i = 1, 3 do
-            K[SHARED + 1 + i] = i < count and KEYS[first + i] or nil
-        end
+        K[1], K[SHARED + 2], K[SHARED + 3] = KEYS[first], KEYS[first + 1], KEYS[first + 2]
+        K[SHARED + 4] = count > 3 and KEYS[first + 3] or nil
     end
 
     local function outcome_of(v)
@@ -130,25 +128,32 @@ do
         return t
     end
 
+    -- The stored outcome ('S', 'F'; nil if none) of the item 'key' whose value in the run is 'value', looked up only in
+    -- a set its counter says is not empty; ZADD NX into the set of that value's outcome both answers whether it was
+    -- there and writes it at once (a score as a string: no float formatting).
+    local function stored_item(key, value, succeeded, failed)
+        local own = outcome_of(value)
+        local other = own == 'S' and 'F' or 'S'
+        local stored
+        if (own == 'S' and failed or succeeded) > 0 and redis.call('ZSCORE', items_of(other), key) then
+            stored = other
+        end
+        if redis.call('ZADD', items_of(own), 'NX', '0', key) == 0 then
+            stored = own
+        end
+        return stored
+    end
+
     -- The stored outcomes ('S', 'F') of the distinct item keys 'order', in a map (none for an item not recorded yet),
-    -- looked up only in a set its counter says is not empty. 'final' maps each key to its last value in the run: for
-    -- a run of one item (a recordSuccess(key), the common call), ZADD NX into the set of its final outcome answers
-    -- whether it was there and writes it at once; the key so written is returned second.
+    -- looked up only in a set its counter says is not empty. 'final' maps each key to its last value in the run. A
+    -- run of one item (a recordSuccess(key), the common call) is looked up with stored_item(), which writes it at
+    -- once: the key so written is returned second.
     local function stored_items(order, final, succeeded, failed)
-        local stored = {}
         if #order == 1 then
             local key = order[1]
-            local own = outcome_of(final[key])
-            local other = own == 'S' and 'F' or 'S'
-            local others = own == 'S' and failed or succeeded -- (the other set is empty when its counter is 0)
-            if others > 0 and redis.call('ZSCORE', items_of(other), key) then
-                stored[key] = other
-            end
-            if redis.call('ZADD', items_of(own), 'NX', '0', key) == 0 then -- (a score as a string: no float formatting)
-                stored[key] = own
-            end
-            return stored, key
+            return {[key] = stored_item(key, final[key], succeeded, failed)}, key
         end
+        local stored = {}
         for o = 1, 2 do
             local outcome = o == 1 and 'S' or 'F'
             if (o == 1 and succeeded or failed) > 0 then
@@ -204,6 +209,17 @@ do
         if drop then bulk('HDEL', K[11], drop, 1000) end
     end
 
+    -- The ARGV index of the call after the one whose kind is at ARGV[at].
+    local function next_call(ARGV, at)
+        local kind = string.byte(ARGV[at], -1)
+        if kind == 105 then -- 'i'
+            return at + ITEM_CALL_WIDTH
+        elseif kind == 112 then -- 'p'
+            return at + PARTS_FIRST + PART_WIDTH * tonumber(ARGV[at + PARTS_COUNT])
+        end
+        return at + RECORD_FIRST_ITEM + ITEM_WIDTH * tonumber(ARGV[at + RECORD_ITEMS])
+    end
+
     -- A record call at ARGV[at]: succeeded, failed, addTotal, the message (nil for none), and the ARGV index of its
     -- first item and how many it has.
     local function record_call(ARGV, at)
@@ -218,34 +234,90 @@ do
             tonumber(ARGV[at + RECORD_ADD_TOTAL]), message, at + RECORD_FIRST_ITEM, tonumber(ARGV[at + RECORD_ITEMS])
     end
 
-    -- A run of record calls (their kinds at ARGV indexes 'calls') on the job of K, the first being call c.
-    local function run_records(ARGV, calls, c, replies, now, channel, heard)
+    -- The distinct item keys of the run of 'count' record calls from ARGV[at] in order of first use, and the last
+    -- value of each; nil if the calls have no item.
+    local function run_items(ARGV, at, count)
+        local order, final
+        for _ = 1, count do
+            local _, _, _, _, first, n = record_call(ARGV, at)
+            for p = first, first + ITEM_WIDTH * (n - 1), ITEM_WIDTH do
+                local key = ARGV[p]
+                if not order then
+                    order, final = {}, {}
+                end
+                if not final[key] then
+                    order[#order + 1] = key
+                end
+                final[key] = ARGV[p + 1]
+            end
+            at = next_call(ARGV, at)
+        end
+        return order, final
+    end
+
+    -- A run of one call, recordSuccess(key) or recordFailure(key, reason) on a RUNNING job without parts (the common
+    -- write): run_records' work without its tables for many calls and items, and the job's fields written with one
+    -- HSET rather than through set() and save() (together a tenth of the call's instructions: docs/benchmarks.md).
+    local function record_one_item(ARGV, at, c, replies, now, channel, heard, j)
+        local key, value = ARGV[at + ITEM_KEY], ARGV[at + ITEM_VALUE]
+        local succeeded, failed = tonumber(j.succeeded), tonumber(j.failed)
+        local failed_was = failed
+        local stored, outcome = stored_item(key, value, succeeded, failed), outcome_of(value)
+        local newly = 0
+        if stored ~= outcome then
+            newly, succeeded, failed = recount(stored, outcome, succeeded, failed)
+        end
+        local rate, rate_at_was, acc = rate_state(j)
+        local rate_at, folded
+        rate, rate_at, acc, folded = fold(rate, rate_at_was, acc, newly, now)
+        local rate_s = folded and fmt_rate(rate)
+        replies[c] = {'ok', 'RUNNING', j.total, succeeded, failed, j.startedAt or false, now, rate_s or j.rate or false,
+            rate_at or false, acc}
+        -- (sized for every field it may get: a table grown rehashes)
+        local h = {'succeeded', fmt(succeeded), nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil}
+        if failed ~= failed_was then
+            h[3], h[4] = 'failed', fmt(failed)
+        end
+        local lease
+        h, lease = progress_fields(j, now, rate_s, rate_at ~= rate_at_was and rate_at, acc, h)
+        redis.call('HSET', K[KEY_JOB], unpack(h))
+        if lease then
+            redis.call('ZADD', K[KEY_LEASE], lease, redis.call('HGET', K[KEY_JOB], 'id'))
+        end
+        if stored and stored ~= outcome then
+            redis.call('ZREM', items_of(stored), key)
+        end
+        if #value > 1 then
+            redis.call('HSET', K[11], key, string.sub(value, 3))
+        elseif stored then
+            redis.call('HDEL', K[11], key)
+        end
+        if heard then
+            publish_stored(channel, K[KEY_JOB], {{type = 'PROGRESS'}})
+        end
+    end
+
+    -- A run of 'count' record calls on the job of K, the first at ARGV[at] and being call c. The counters and the
+    -- rate are kept in locals while the calls are applied in order, and the job's fields written once after the last
+    -- (setting a field or formatting a number per call would cost as much as the call's own work: docs/benchmarks.md).
+    local function run_records(ARGV, at, count, c, replies, now, channel, heard)
         local j = read_job(K[KEY_JOB], RECORD_FIELDS)
         local refusal = j == nil and {'notfound'} or TERMINAL[j.state] and {'finished', j.state}
         if refusal then
-            for i = 1, #calls do
-                replies[c + i - 1] = refusal
+            for i = c, c + count - 1 do
+                replies[i] = refusal
             end
             return
         end
         local has_parts = j.parts ~= '0'
+        if count == 1 and j.state == 'RUNNING' and not has_parts and string.byte(ARGV[at], -1) == 105 then
+            return record_one_item(ARGV, at, c, replies, now, channel, heard, j)
+        end
         local succeeded_was, failed_was, total_was = tonumber(j.succeeded), tonumber(j.failed), tonumber(j.total)
         -- the distinct item keys and the last value of each (a job with parts takes no items)
         local order, final
         if not has_parts then
-            for i = 1, #calls do
-                local _, _, _, _, first, n = record_call(ARGV, calls[i])
-                for p = first, first + ITEM_WIDTH * (n - 1), ITEM_WIDTH do
-                    local key = ARGV[p]
-                    if not order then
-                        order, final = {}, {}
-                    end
-                    if not final[key] then
-                        order[#order + 1] = key
-                    end
-                    final[key] = ARGV[p + 1]
-                end
-            end
+            order, final = run_items(ARGV, at, count)
         end
         -- cur: the outcomes the calls so far gave items, over those the run found stored
         local stored, written, cur = NONE, nil, NONE
@@ -255,13 +327,19 @@ do
         end
         local from, events, applied = j.state, heard and {} or nil, false
         local succeeded, failed, total = succeeded_was, failed_was, total_was
-        for i = 1, #calls do
-            local du_s, du_f, more, message, first, n = record_call(ARGV, calls[i])
+        local message, rate, rate_at, rate_at_was, acc, rate_s, folded
+        for i = c, c + count - 1 do
+            local du_s, du_f, more, said, first, n = record_call(ARGV, at)
+            at = next_call(ARGV, at)
             if has_parts and (du_s > 0 or du_f > 0 or n > 0 or more > 0) then
-                replies[c + i - 1] = {'hasparts'}
+                replies[i] = {'hasparts'}
             else
-                if j.state == 'PENDING' then
-                    start(j, now, events)
+                if not applied then
+                    if j.state == 'PENDING' then
+                        start(j, now, events)
+                    end
+                    rate, rate_at, acc = rate_state(j)
+                    rate_s, rate_at_was = j.rate or false, rate_at
                 end
                 succeeded, failed, total = succeeded + du_s, failed + du_f, total + more
                 local newly = du_s + du_f
@@ -275,15 +353,16 @@ do
                         cur[key] = outcome
                     end
                 end
-                if message then
-                    set(j, 'message', message)
+                message = said or message
+                rate, rate_at, acc, folded = fold(rate, rate_at, acc, newly, now)
+                if folded then
+                    rate_s = fmt_rate(rate)
                 end
-                progress(j, newly, now)
                 if events then
                     events[#events + 1] = {type = 'PROGRESS'}
                 end
-                replies[c + i - 1] = {'ok', j.state, total, succeeded, failed, j.startedAt or false, now,
-                    j.rate or false, j.rateAt or false, j.rateAcc}
+                replies[i] = {'ok', j.state, total, succeeded, failed, j.startedAt or false, now, rate_s, rate_at or false,
+                    acc}
                 applied = true
             end
         end
@@ -297,6 +376,10 @@ do
         if total ~= total_was then
             set(j, 'total', fmt(total))
         end
+        if message then
+            set(j, 'message', message)
+        end
+        set_all(j, progress_fields(j, now, rate_s ~= j.rate and rate_s, rate_at ~= rate_at_was and rate_at, acc))
         if order then
             write_items(order, stored, final, written)
         end
@@ -368,16 +451,20 @@ do
         end
     end
 
-    -- A run of recordParts calls (their kinds at ARGV indexes 'calls') on the job of K, the first being call c: the
-    -- parts are read with one BITFIELD and written with one after the last call, each call checked and answered in
-    -- order against the outcomes so far.
-    local function run_parts(ARGV, calls, c, replies, now, channel, heard)
+    -- A run of 'count' recordParts calls on the job of K, the first at ARGV[at] and being call c: the parts are read
+    -- with one BITFIELD and written with one after the last call, each call checked and answered in order against the
+    -- outcomes so far; the counters and the rate kept in locals as in run_records.
+    local function run_parts(ARGV, at, count, c, replies, now, channel, heard)
         local j = read_job(K[KEY_JOB], PARTS_FIELDS)
         if j == nil then
-            for i = 1, #calls do
-                replies[c + i - 1] = {'notfound'}
+            for i = c, c + count - 1 do
+                replies[i] = {'notfound'}
             end
             return
+        end
+        local calls = {at}
+        for i = 2, count do
+            calls[i] = next_call(ARGV, calls[i - 1])
         end
         local parts, tolerated = tonumber(j.parts), tonumber(j.tolerated)
         local order, seen, bad = {}, {}, {}
@@ -399,6 +486,7 @@ do
         local cur, moved = {}, {}
         local from, events, applied = j.state, heard and {} or nil, false
         local succeeded, failed = tonumber(j.succeeded), tonumber(j.failed)
+        local rate, rate_at, rate_at_was, acc, rate_s, folded
         for i = 1, #calls do
             local at = calls[i]
             local token, n, first = ARGV[at + PARTS_TOKEN], tonumber(ARGV[at + PARTS_COUNT]), at + PARTS_FIRST
@@ -418,8 +506,12 @@ do
                     replies[c + i - 1] = {'ok', 0, math.max(0, tonumber(j.total) - succeeded - failed), last}
                 end
             else
-                if j.state == 'PENDING' then
-                    start(j, now, events)
+                if not applied then
+                    if j.state == 'PENDING' then
+                        start(j, now, events)
+                    end
+                    rate, rate_at, acc = rate_state(j)
+                    rate_s, rate_at_was = j.rate or false, rate_at
                 end
                 local changed, newly, fails_job = 0, 0, nil
                 for p = first, stop, PART_WIDTH do
@@ -440,9 +532,10 @@ do
                         newly = newly + new
                     end
                 end
-                set(j, 'succeeded', fmt(succeeded))
-                set(j, 'failed', fmt(failed))
-                progress(j, newly, now)
+                rate, rate_at, acc, folded = fold(rate, rate_at, acc, newly, now)
+                if folded then
+                    rate_s = fmt_rate(rate)
+                end
                 local last = 0
                 if fails_job then
                     need(j, K[KEY_JOB], FINISHING)
@@ -470,20 +563,12 @@ do
             end
         end
         if applied then
+            set(j, 'succeeded', fmt(succeeded))
+            set(j, 'failed', fmt(failed))
+            set_all(j, progress_fields(j, now, rate_s ~= j.rate and rate_s, rate_at ~= rate_at_was and rate_at, acc))
             write_parts(order, stored, moved)
             close_job(j, from, events, channel)
         end
-    end
-
-    -- The ARGV index of the call after the one whose kind is at ARGV[at].
-    local function next_call(ARGV, at)
-        local kind = string.byte(ARGV[at], -1)
-        if kind == 105 then -- 'i'
-            return at + ITEM_CALL_WIDTH
-        elseif kind == 112 then -- 'p'
-            return at + PARTS_FIRST + PART_WIDTH * tonumber(ARGV[at + PARTS_COUNT])
-        end
-        return at + RECORD_FIRST_ITEM + ITEM_WIDTH * tonumber(ARGV[at + RECORD_ITEMS])
     end
 
     register('write', function(KEYS, ARGV)
@@ -495,23 +580,23 @@ do
         local c, key_at, at = 1, SHARED + 1, FIRST_CALL
         while c <= count do
             -- the run: this call and the '=' calls after it (the same job, the same sort of write)
+            local first, n = at, 1
             local parts = string.byte(ARGV[at], -1) == 112 -- 'p'
             local keys = parts and 3 or 4
             point_keys(KEYS, key_at, keys)
             key_at = key_at + keys
-            local calls = {at}
             at = next_call(ARGV, at)
-            while c + #calls <= count and string.byte(ARGV[at], 1) == 61 do -- '='
-                calls[#calls + 1] = at
+            while c + n <= count and string.byte(ARGV[at], 1) == 61 do -- '='
+                n = n + 1
                 at = next_call(ARGV, at)
             end
             dirty = clean()
             if parts then
-                run_parts(ARGV, calls, c, replies, now, channel, heard)
+                run_parts(ARGV, first, n, c, replies, now, channel, heard)
             else
-                run_records(ARGV, calls, c, replies, now, channel, heard)
+                run_records(ARGV, first, n, c, replies, now, channel, heard)
             end
-            c = c + #calls
+            c = c + n
         end
         return replies
     end)
