@@ -27,6 +27,8 @@ public final class Job {
     private final Tally tally;
     private final String id;
     private final List<Reporter> reporters = new CopyOnWriteArrayList<>();
+    // Set once this handle, its reporters or its heartbeats learn the job was cancelled: a cancelled job stays so.
+    private volatile boolean cancelSeen;
 
     Job(Tally tally, String id) {
         this.tally = tally;
@@ -81,7 +83,12 @@ public final class Job {
      */
     public Progress record(ProgressUpdate update) {
         JobStore store = tally.storeSpi();
-        return tally.progressOf(store.await(store.record(id, checked(update))));
+        try {
+            return tally.progressOf(store.await(store.record(id, checked(update))));
+        } catch (JobFinishedException e) {
+            noteState(e.state());
+            throw e;
+        }
     }
 
     /**
@@ -242,10 +249,50 @@ public final class Job {
         return transition(Transition.move(JobState.SKIPPED, null, null));
     }
 
-    /** Renews the heartbeat lease. @return the job after it @throws JobFinishedException if the job ended */
+    /**
+     * Renews the heartbeat lease. A worker that heartbeats learns this way that its job was cancelled: see
+     * {@link #cancelled()}.
+     *
+     * @return the job after it
+     * @throws JobFinishedException if the job ended (its {@link JobFinishedException#state()} says how)
+     */
     public JobSnapshot heartbeat() {
-        return tally.snapshotOf(
-                tally.storeSpi().transition(id, Transition.heartbeat()).record());
+        try {
+            return tally.snapshotOf(
+                    tally.storeSpi().transition(id, Transition.heartbeat()).record());
+        } catch (JobFinishedException e) {
+            noteState(e.state());
+            throw e;
+        }
+    }
+
+    /**
+     * Whether the job was cancelled, for a worker that should stop: one read of the job's state, or none once this
+     * handle has learnt of the cancel (from a read, a {@link #record} or {@link #heartbeat()} refused as CANCELLED, or
+     * one of its reporters: see {@link Reporter#cancelled()}), since a cancelled job stays cancelled.
+     *
+     * @throws JobNotFoundException if the job does not exist (it was deleted)
+     */
+    public boolean cancelled() {
+        if (!cancelSeen) {
+            noteState(tally.storeSpi()
+                    .find(id)
+                    .orElseThrow(() -> new JobNotFoundException(id))
+                    .state());
+        }
+        return cancelSeen;
+    }
+
+    /** @return whether this handle has learnt that the job was cancelled, without asking the store */
+    boolean cancelSeen() {
+        return cancelSeen;
+    }
+
+    /** Takes note of the job's state as a store call answered it. */
+    void noteState(JobState state) {
+        if (state == JobState.CANCELLED) {
+            cancelSeen = true;
+        }
     }
 
     /** @return a throttled reporter with the default policy (every 2 s, on a 1 % change) */
@@ -262,7 +309,7 @@ public final class Job {
         if (r.state().isTerminal()) {
             throw new JobFinishedException(id, r.state());
         }
-        return new Reporter(tally.storeSpi(), r, policy, tally.clock(), reporters);
+        return new Reporter(this, tally.storeSpi(), r, policy, tally.clock(), reporters);
     }
 
     /** Appends a line to the job's log. */

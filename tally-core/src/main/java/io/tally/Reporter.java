@@ -25,9 +25,20 @@ import org.slf4j.LoggerFactory;
  * the error is logged and the counts stay buffered for the next write: nothing is lost. {@link #flush()} and
  * {@link #close()} throw instead, with the counts still buffered.
  *
+ * <p><b>Cancel.</b> A reporter that has not been in touch with the store for an interval (its policy held writes back,
+ * or nothing was ticked) asks for the job's state: a heartbeat if the job has a heartbeat lease (which also keeps the
+ * lease while writes are rare), else a read. So within about one interval of a cancel made anywhere, a write's answer
+ * or that check tells it, and {@link #cancelled()} turns true: the worker's loop should stop. From then on nothing is
+ * written: {@link #flush()} and {@link #close()} drop the buffered counts (said at DEBUG) instead of throwing, since
+ * counts for a cancelled job are not an error of the worker.
+ *
  * <pre>{@code
  * try (Reporter r = job.reporter(ReportPolicy.every(Duration.ofSeconds(2)))) {
- *     for (Record rec : records) { process(rec); r.tick(); }
+ *     for (Record rec : records) {
+ *         if (r.cancelled()) break;
+ *         process(rec);
+ *         r.tick();
+ *     }
  * }
  * }</pre>
  */
@@ -39,8 +50,10 @@ public final class Reporter implements AutoCloseable {
         return t;
     });
 
+    private final Job job;
     private final JobStore store;
     private final String jobId;
+    private final boolean heartbeats;
     private final ReportPolicy policy;
     private final Clock clock;
     private final LongAdder succeeded = new LongAdder();
@@ -49,19 +62,23 @@ public final class Reporter implements AutoCloseable {
     private final ScheduledFuture<?> checker;
     private final List<Reporter> owners;
 
-    // Guarded by "this": what the store held after our last write.
+    // Guarded by "this": what the store held after our last write, and when the store last answered us.
     private long lastWriteMillis;
+    private long lastContactMillis;
     private long writtenTotal;
     private long writtenDone;
     private boolean closed;
 
-    Reporter(JobStore store, JobRecord current, ReportPolicy policy, Clock clock, List<Reporter> owners) {
+    Reporter(Job job, JobStore store, JobRecord current, ReportPolicy policy, Clock clock, List<Reporter> owners) {
+        this.job = job;
         this.store = store;
         this.jobId = current.id();
+        this.heartbeats = current.heartbeat() != null;
         this.policy = policy;
         this.clock = clock;
         this.owners = owners;
         this.lastWriteMillis = clock.millis();
+        this.lastContactMillis = lastWriteMillis;
         this.writtenTotal = current.total();
         this.writtenDone = current.succeeded() + current.failed();
         long every = Math.max(10, Math.min(500, policy.interval().toMillis() / 4));
@@ -100,22 +117,52 @@ public final class Reporter implements AutoCloseable {
         message.set(io.tally.internal.Validation.optionalText("message", text, 4096));
     }
 
+    /**
+     * Whether this reporter has learnt that its job was cancelled: from a write's answer, from its check of the job's
+     * state after an interval without contact with the store, or from its {@link Job} handle (see
+     * {@link Job#cancelled()}). Costs a volatile read; never touches the store.
+     */
+    public boolean cancelled() {
+        return job.cancelSeen();
+    }
+
     /** @return counts ticked but not yet written */
     public long buffered() {
         return succeeded.sum() + failed.sum();
     }
 
     /**
-     * Writes the buffered counts if the policy says it is time (interval passed and percent moved). The background
-     * thread calls this; tests with a controlled clock call it directly.
+     * Writes the buffered counts if the policy says it is time (interval passed and percent moved), or, after an
+     * interval without contact with the store, checks whether the job was cancelled. The background thread calls this;
+     * tests with a controlled clock call it directly.
      *
      * @return true if it wrote
      */
     public synchronized boolean poll() {
-        if (closed || !due()) {
+        if (closed || cancelled()) {
             return false;
         }
-        return write();
+        if (due()) {
+            return write();
+        }
+        if (clock.millis() - lastContactMillis >= policy.interval().toMillis()) {
+            checkCancelled();
+        }
+        return false;
+    }
+
+    private void checkCancelled() {
+        try {
+            JobState state = heartbeats
+                    ? job.heartbeat().state()
+                    : store.find(jobId)
+                            .orElseThrow(() -> new JobNotFoundException(jobId))
+                            .state();
+            job.noteState(state);
+        } catch (JobFinishedException ended) {
+            job.noteState(ended.state()); // (heartbeat() noted it too)
+        }
+        lastContactMillis = clock.millis();
     }
 
     private boolean due() {
@@ -144,6 +191,10 @@ public final class Reporter implements AutoCloseable {
     }
 
     private boolean write() {
+        if (cancelled()) {
+            drop();
+            return false;
+        }
         long s = succeeded.sumThenReset();
         long f = failed.sumThenReset();
         String m = message.getAndSet(null);
@@ -153,6 +204,7 @@ public final class Reporter implements AutoCloseable {
         try {
             RecordedProgress r = store.await(store.record(jobId, new ProgressUpdate(s, f, List.of(), 0, m)));
             lastWriteMillis = clock.millis();
+            lastContactMillis = lastWriteMillis;
             writtenTotal = r.total();
             writtenDone = r.succeeded() + r.failed();
             return true;
@@ -160,13 +212,32 @@ public final class Reporter implements AutoCloseable {
             succeeded.add(s);
             failed.add(f);
             message.compareAndSet(null, m);
+            if (e instanceof JobFinishedException ended) {
+                job.noteState(ended.state());
+                if (cancelled()) {
+                    drop();
+                    return false;
+                }
+            }
             throw e;
+        }
+    }
+
+    // The job was cancelled: what is buffered can never be written, and that is no error of the worker's.
+    private void drop() {
+        long dropped = succeeded.sumThenReset() + failed.sumThenReset();
+        message.set(null);
+        if (dropped > 0) {
+            log.debug("job {} was cancelled: {} ticks not written", jobId, dropped);
         }
     }
 
     private void backgroundPoll() {
         try {
             poll();
+            if (cancelled()) {
+                checker.cancel(false); // nothing more to write or to learn
+            }
         } catch (JobFinishedException | JobNotFoundException gone) {
             // The job ended or was deleted elsewhere: its counts can never be written, so stop trying.
             checker.cancel(false);
@@ -181,7 +252,7 @@ public final class Reporter implements AutoCloseable {
     }
 
     /**
-     * Writes whatever is buffered and stops the background checks.
+     * Writes whatever is buffered and stops the background checks. After a cancel it drops what is buffered instead.
      *
      * @throws TallyException if the final write fails; the counts stay buffered and {@link #flush()} may be retried
      */

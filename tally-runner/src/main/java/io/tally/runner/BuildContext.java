@@ -27,6 +27,7 @@ public final class BuildContext {
     private final BuildLog log;
     private final Logger logger;
     private final List<AutoCloseable> opened = new ArrayList<>();
+    private final BuildCancel cancel;
     private Reporter reporter;
 
     BuildContext(
@@ -35,13 +36,15 @@ public final class BuildContext {
             Job job,
             Map<String, Object> params,
             Map<String, String> pinned,
-            BuildLog log) {
+            BuildLog log,
+            BuildCancel cancel) {
         this.tally = tally;
         this.definition = definition;
         this.job = job;
         this.params = params;
         this.pinned = pinned;
         this.log = log;
+        this.cancel = cancel;
         this.logger = new BuildLogger("io.tally.runner.build." + definition.id(), log);
     }
 
@@ -141,6 +144,22 @@ public final class BuildContext {
             opened.add(g);
         }
         return g;
+    }
+
+    /**
+     * Whether the build's job was cancelled (from the dashboard, the API, another process): a long build should check
+     * it and stop. The runner looks for a cancel every {@link Runner.Builder#cancelCheck check interval} and on every
+     * heartbeat, and the build's {@link #reporter()} learns of it from its writes; a build whose thread is
+     * interrupted for it (the default, see {@link DefinitionOptions#interruptOnCancel}) may simply let the
+     * {@link InterruptedException} end it. A cancelled build ends CANCELLED, whatever its function then returns or
+     * throws. Never touches the store.
+     */
+    public boolean cancelled() {
+        Reporter r;
+        synchronized (this) {
+            r = reporter;
+        }
+        return cancel.cancelled() || (r != null && r.cancelled());
     }
 
     /** @return the build's job */

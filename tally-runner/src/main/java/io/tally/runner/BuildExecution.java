@@ -16,8 +16,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs one build on the calling thread, on a job already RUNNING: the definition's function, then its cleanup, with
- * every log line captured for the build (see {@link LogContext}), the heartbeat renewed meanwhile, and the outcome
- * stored (result, failure with its stack text, or SKIPPED). Used for builds run here and builds claimed by a worker.
+ * every log line captured for the build (see {@link LogContext}), the job watched meanwhile (heartbeat, cancel), and
+ * the outcome stored (result, failure with its stack text, or SKIPPED). A build whose job was cancelled while it ran
+ * stores nothing more: the cancel stands, and whatever the function threw for it (an {@link InterruptedException}, say)
+ * is no error. Used for builds run here and builds claimed by a worker.
  */
 final class BuildExecution {
     // Logs under the runner's name, as before the split, so existing logging configuration still applies.
@@ -26,13 +28,13 @@ final class BuildExecution {
     private final Tally tally;
     private final LogRetention retention;
     private final int logBatchSize;
-    private final HeartbeatRenewer heartbeats;
+    private final JobWatcher watcher;
 
-    BuildExecution(Tally tally, LogRetention retention, int logBatchSize, HeartbeatRenewer heartbeats) {
+    BuildExecution(Tally tally, LogRetention retention, int logBatchSize, JobWatcher watcher) {
         this.tally = tally;
         this.retention = retention;
         this.logBatchSize = logBatchSize;
-        this.heartbeats = heartbeats;
+        this.watcher = watcher;
     }
 
     /**
@@ -43,12 +45,19 @@ final class BuildExecution {
      */
     Build.Outcome run(Definition def, Job job, Map<String, Object> params, Map<String, String> pinned, Duration lease) {
         BuildLog buildLog = BuildLog.open(job, tally.clock(), retention, logBatchSize);
+        BuildCancel cancel = new BuildCancel(Thread.currentThread(), def.interruptOnCancel());
         BuildContext ctx = new BuildContext(
-                tally, def, job, RunnerJson.unmodifiable(params), Collections.unmodifiableMap(pinned), buildLog);
+                tally,
+                def,
+                job,
+                RunnerJson.unmodifiable(params),
+                Collections.unmodifiableMap(pinned),
+                buildLog,
+                cancel);
         Object result = null;
         Throwable failure = null;
         boolean skipped = false;
-        ScheduledFuture<?> beat = heartbeats.start(job, lease);
+        ScheduledFuture<?> watch = watcher.start(job, lease, cancel);
         try {
             result = LogContext.withBuild(job.id(), () -> def.function().run(ctx));
         } catch (SkipBuild s) {
@@ -56,6 +65,8 @@ final class BuildExecution {
             ctx.log().info("build skipped: {}", s.getMessage());
         } catch (Exception | Error e) {
             failure = e;
+        } finally {
+            cancel.functionEnded();
         }
         if (def.cleanup().isPresent()) {
             try {
@@ -74,10 +85,13 @@ final class BuildExecution {
             }
         }
         ctx.closeOpened();
-        if (beat != null) {
-            beat.cancel(false);
+        if (watch != null) {
+            watch.cancel(false);
         }
-        if (failure != null) {
+        boolean cancelled = ctx.cancelled();
+        if (cancelled) {
+            ctx.log().info("build cancelled");
+        } else if (failure != null) {
             ctx.log().error("build failed: {}", String.valueOf(failure));
         }
         try {
@@ -85,24 +99,32 @@ final class BuildExecution {
         } catch (RuntimeException e) {
             log.warn("the log of build {} could not be written completely", job.id(), e);
         }
+        if (!cancelled) {
+            storeOutcome(job, result, failure, skipped);
+        }
+        JobState state = tally.snapshot(job.id()).map(JobSnapshot::state).orElse(JobState.FAILED);
+        return new Build.Outcome(job.id(), state, null);
+    }
+
+    /** Stores what the build came to: its result, its failure, or SKIPPED. */
+    private static void storeOutcome(Job job, Object result, Throwable failure, boolean skipped) {
         try {
             if (failure == null && !skipped) {
                 try {
                     job.finish(result);
+                    return;
                 } catch (InvalidInputException badResult) {
                     failure = badResult; // not JSON, or too large: the build fails rather than lose its result
                 }
             }
             if (failure != null) {
                 job.fail(failure);
-            } else if (skipped) {
+            } else {
                 job.skip();
             }
         } catch (IllegalTransitionException | JobFinishedException endedElsewhere) {
-            // Swept as timed out, or cancelled, while the function ran: the stored state stands.
+            // Swept as timed out, or cancelled after the last check, while the function ran: the stored state stands.
             log.info("build {} ended elsewhere before it finished: {}", job.id(), endedElsewhere.getMessage());
         }
-        JobState state = tally.snapshot(job.id()).map(JobSnapshot::state).orElse(JobState.FAILED);
-        return new Build.Outcome(job.id(), state, null);
     }
 }

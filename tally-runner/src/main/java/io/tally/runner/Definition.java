@@ -27,6 +27,7 @@ public final class Definition {
     private final Set<String> secretParams;
     private final Duration timeout;
     private final String version;
+    private final boolean interruptOnCancel;
 
     Definition(String id, BuildFunction function, DefinitionOptions o) {
         this.id = checkId("id", id);
@@ -42,6 +43,7 @@ public final class Definition {
         this.secretParams = Set.copyOf(o.secrets);
         this.timeout = o.timeout;
         this.version = o.version;
+        this.interruptOnCancel = o.interruptOnCancel;
     }
 
     /**
@@ -115,6 +117,11 @@ public final class Definition {
     /** @return the version, part of the input fingerprint */
     public String version() {
         return version;
+    }
+
+    /** @return whether a build's thread is interrupted when its job is cancelled (not part of the fingerprint) */
+    public boolean interruptOnCancel() {
+        return interruptOnCancel;
     }
 
     @Override

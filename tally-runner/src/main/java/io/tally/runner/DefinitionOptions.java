@@ -13,7 +13,7 @@ import java.util.Set;
 /**
  * The optional settings of a {@link Definition}, started with {@link Definition#dependsOn} or
  * {@link Definition#options()}. Every setter validates at once. Defaults: no dependencies, no parameters, no cleanup,
- * the id as title, no tags, no timeout, version {@code "1"}.
+ * the id as title, no tags, no timeout, version {@code "1"}, a cancelled build's thread interrupted.
  *
  * <pre>{@code
  * Definition.dependsOn("fetch").params(Map.of("lang", "en")).title("Parse pages").tags("etl")
@@ -32,6 +32,7 @@ public final class DefinitionOptions {
     String title;
     Duration timeout;
     String version = "1";
+    boolean interruptOnCancel = true;
 
     DefinitionOptions() {}
 
@@ -154,6 +155,16 @@ public final class DefinitionOptions {
             throw new InvalidInputException("version", "must be 1–128 characters");
         }
         this.version = version;
+        return this;
+    }
+
+    /**
+     * @param interrupt whether a build's thread is interrupted when its job is cancelled (the default). Off for a
+     *     function that must not be interrupted mid-way (it may hold resources that an interrupt would break, such
+     *     as a JDBC connection): it should then check {@link BuildContext#cancelled()} itself.
+     */
+    public DefinitionOptions interruptOnCancel(boolean interrupt) {
+        this.interruptOnCancel = interrupt;
         return this;
     }
 }

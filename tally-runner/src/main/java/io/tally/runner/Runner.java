@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * {@link BuildPlanner} (what a request builds, statuses, outdated; with {@link StatusInspector} and
  * {@link StoredBuilds}), {@link BuildScheduler} (futures chained per definition, creating each build's job with its
  * pins), {@link BuildExecution} (running a build's function and cleanup with its logs), {@link DispatchedBuilds}
- * (publishing, watching and claiming builds run by workers), {@link HeartbeatRenewer} and {@link MapReduces}.
+ * (publishing, watching and claiming builds run by workers), {@link JobWatcher} and {@link MapReduces}.
  */
 public final class Runner implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Runner.class);
@@ -69,7 +69,7 @@ public final class Runner implements AutoCloseable {
     private final ScheduledExecutorService flusher;
     private final boolean capturingLogs;
     private final java.time.Duration heartbeat;
-    private final HeartbeatRenewer heartbeats;
+    private final JobWatcher watcher;
     private final DispatchedBuilds dispatched;
     private final BuildScheduler scheduler;
     private final BuildPlanner planner;
@@ -87,8 +87,8 @@ public final class Runner implements AutoCloseable {
         this.flusher = Executors.newSingleThreadScheduledExecutor(daemon("tally-log-flush"));
         this.flusher.scheduleWithFixedDelay(
                 BuildLog::flushAll, b.logFlushMillis, b.logFlushMillis, TimeUnit.MILLISECONDS);
-        this.heartbeats = new HeartbeatRenewer(flusher);
-        BuildExecution execution = new BuildExecution(tally, retention, b.logBatchSize, heartbeats);
+        this.watcher = new JobWatcher(flusher, b.cancelCheck);
+        BuildExecution execution = new BuildExecution(tally, retention, b.logBatchSize, watcher);
         this.dispatched = new DispatchedBuilds(tally, graph, this::dispatcher, execution);
         this.scheduler = new BuildScheduler(tally, graph, executor, heartbeat, b.dispatchBuilds, execution, dispatched);
         this.planner = new BuildPlanner(tally, graph, scheduler.building());
@@ -284,7 +284,7 @@ public final class Runner implements AutoCloseable {
 
     /** Renews a running job's heartbeat lease until the returned future is cancelled; null when {@code lease} is. */
     ScheduledFuture<?> startHeartbeat(Job job, java.time.Duration lease) {
-        return heartbeats.start(job, lease);
+        return watcher.start(job, lease, null);
     }
 
     private Dispatcher dispatcher() {
@@ -353,6 +353,7 @@ public final class Runner implements AutoCloseable {
         private long logFlushMillis = 1000;
         private boolean captureLogs = true;
         private java.time.Duration heartbeat = java.time.Duration.ofMinutes(1);
+        private java.time.Duration cancelCheck = java.time.Duration.ofSeconds(1);
         private boolean dispatchBuilds;
         private boolean built;
 
@@ -491,6 +492,20 @@ public final class Runner implements AutoCloseable {
                 throw new IllegalArgumentException("heartbeat must be at least 30 ms, was " + lease);
             }
             this.heartbeat = lease;
+            return this;
+        }
+
+        /**
+         * @param every how often a running build looks for a cancel of its job: one read of its state, in real time
+         *     (default 1 s; the heartbeats look too). A build hears a cancel within this much, see
+         *     {@link BuildContext#cancelled()}.
+         * @throws IllegalArgumentException if it is shorter than 10 ms
+         */
+        public Builder cancelCheck(java.time.Duration every) {
+            if (Objects.requireNonNull(every, "cancelCheck").toMillis() < 10) {
+                throw new IllegalArgumentException("cancelCheck must be at least 10 ms, was " + every);
+            }
+            this.cancelCheck = every;
             return this;
         }
 

@@ -35,8 +35,14 @@ final class ExceptionStatuses {
                 IllegalTransitionException.class,
                 (e, ctx) -> JsonResponses.error(ctx, 409, "conflict", e.getMessage()));
         app.exception(JobExistsException.class, (e, ctx) -> JsonResponses.error(ctx, 409, "conflict", e.getMessage()));
+        // The job's state beside the error: a worker in any language stops on "CANCELLED".
         app.exception(
-                JobFinishedException.class, (e, ctx) -> JsonResponses.error(ctx, 409, "finished", e.getMessage()));
+                JobFinishedException.class,
+                (e, ctx) -> JsonResponses.send(
+                        ctx,
+                        409,
+                        JsonResponses.errorBody("finished", e.getMessage())
+                                .put("state", e.state().name())));
         app.exception(StoreUnavailableException.class, (e, ctx) -> {
             log.warn("store unavailable: {}", e.toString());
             JsonResponses.error(ctx, 503, "unavailable", e.getMessage());

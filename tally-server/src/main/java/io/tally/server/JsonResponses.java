@@ -15,10 +15,15 @@ final class JsonResponses {
     }
 
     static void error(Context ctx, int status, String code, String message) {
+        send(ctx, status, errorBody(code, message));
+    }
+
+    /** @return the error shape, for an answer that adds fields beside {@code error} */
+    static ObjectNode errorBody(String code, String message) {
         ObjectNode o = JobJson.MAPPER.createObjectNode();
         ObjectNode e = o.putObject("error");
         e.put("code", code);
         e.put("message", message == null ? code : message);
-        send(ctx, status, o);
+        return o;
     }
 }

@@ -238,6 +238,34 @@ class TallyServerBadInputTest {
     }
 
     @Test
+    void progress_and_parts_of_a_cancelled_job_get_409_with_its_state_so_a_worker_stops() {
+        http.post("/api/jobs/" + id + "/cancel", "{\"reason\":\"stop\"}");
+        http.post("/api/jobs/" + partsJob + "/cancel", null);
+        for (String[] call : new String[][] {
+            {id, "/progress", "{\"succeeded\":1}"},
+            {id, "/progress", "{\"items\":[{\"key\":\"a\",\"outcome\":\"SUCCESS\"}]}"},
+            {id, "/heartbeat", null},
+            {partsJob, "/parts/0/complete", null},
+            {partsJob, "/parts/1/fail", "{\"reason\":\"x\"}"}
+        }) {
+            expect(409, "finished", "POST", "/api/jobs/" + call[0] + call[1], call[2]);
+            assertThat(http.post("/api/jobs/" + call[0] + call[1], call[2])
+                            .json()
+                            .path("state")
+                            .asText())
+                    .as(call[1])
+                    .isEqualTo("CANCELLED");
+        }
+        http.post("/api/jobs", "{\"name\":\"done\",\"id\":\"done\",\"start\":true}");
+        http.post("/api/jobs/done/finish", null);
+        assertThat(http.post("/api/jobs/done/progress", "{\"succeeded\":1}")
+                        .json()
+                        .path("state")
+                        .asText())
+                .isEqualTo("SUCCEEDED");
+    }
+
+    @Test
     void bodies_on_lifecycle_endpoints_are_checked() {
         expect(400, "invalid", "POST", "/api/jobs/" + id + "/finish", "{\"reslt\":1}");
         expect(400, "invalid", "POST", "/api/jobs/" + id + "/fail", "{\"error\":42}");
