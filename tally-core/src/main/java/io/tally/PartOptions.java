@@ -5,17 +5,20 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * How {@link Tally#runPart} treats exceptions. By default none fails the job: the exception is rethrown and nothing is
- * recorded, so that external retry logic can run the part again (watchbot's behaviour).
+ * How {@link Tally#runPart} treats exceptions and redeliveries. By default no exception fails the job: the exception is
+ * rethrown and nothing is recorded, so that external retry logic can run the part again (watchbot's behaviour). A part
+ * that already succeeded (a message delivered twice) is not run again, unless {@link #rerunCompleted()} says so.
  */
 public final class PartOptions {
-    private static final PartOptions DEFAULTS = new PartOptions(List.of(), null);
+    private static final PartOptions DEFAULTS = new PartOptions(List.of(), null, false);
     private final List<Class<? extends Throwable>> failJobOn;
     private final Runnable whenLast;
+    private final boolean rerunCompleted;
 
-    private PartOptions(List<Class<? extends Throwable>> failJobOn, Runnable whenLast) {
+    private PartOptions(List<Class<? extends Throwable>> failJobOn, Runnable whenLast, boolean rerunCompleted) {
         this.failJobOn = failJobOn;
         this.whenLast = whenLast;
+        this.rerunCompleted = rerunCompleted;
     }
 
     /** @return options under which no exception fails the job */
@@ -43,7 +46,7 @@ public final class PartOptions {
         for (int i = 0; i < types.size(); i++) {
             Objects.requireNonNull(types.get(i), "failJobOn[" + i + "]");
         }
-        return new PartOptions(List.copyOf(types), null);
+        return new PartOptions(List.copyOf(types), null, false);
     }
 
     /**
@@ -53,7 +56,20 @@ public final class PartOptions {
      * @throws NullPointerException if {@code reduce} is null
      */
     public PartOptions whenLast(Runnable reduce) {
-        return new PartOptions(failJobOn, Objects.requireNonNull(reduce, "whenLast"));
+        return new PartOptions(failJobOn, Objects.requireNonNull(reduce, "whenLast"), rerunCompleted);
+    }
+
+    /**
+     * @return a copy under which a part that already succeeded runs its work again when delivered again (watchbot's
+     *     behaviour; the completion that follows changes nothing). For work whose side effects must be redone.
+     */
+    public PartOptions rerunCompleted() {
+        return new PartOptions(failJobOn, whenLast, true);
+    }
+
+    /** @return whether a part that already succeeded runs again */
+    boolean rerunsCompleted() {
+        return rerunCompleted;
     }
 
     /** Runs the {@link #whenLast} action, if any. */

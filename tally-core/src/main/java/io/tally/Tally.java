@@ -2,6 +2,7 @@ package io.tally;
 
 import io.tally.internal.Ids;
 import io.tally.internal.Json;
+import io.tally.internal.Periodic;
 import io.tally.internal.Urls;
 import io.tally.internal.Validation;
 import io.tally.store.JobRecord;
@@ -15,6 +16,7 @@ import io.tally.store.RecordedProgress;
 import io.tally.store.SweepKind;
 import io.tally.store.Transition;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -31,6 +33,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Tally's entry point: creates and finds jobs, records parts, lists jobs, delivers events and sweeps.
@@ -43,8 +47,14 @@ import java.util.stream.StreamSupport;
  * }</pre>
  *
  * Thread-safe; open one per store and share it.
+ *
+ * <p>Heartbeat leases, deadlines and retention are enforced by a sweep ({@link #sweep()}). A Tally built with
+ * {@link Builder#sweepEvery} sweeps in the background; by default it does not, as a library Tally is often one of many
+ * processes on a store, or a test on a controlled clock that decides when to sweep: one sweeping process (any number
+ * is safe) is enough, and {@code tally serve} is one.
  */
 public final class Tally implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Tally.class);
     private static final int ROLLUP_MAX_JOBS = 100_000;
     private static final int SWEEP_BATCH = 500;
 
@@ -52,12 +62,15 @@ public final class Tally implements AutoCloseable {
     private final Clock clock;
     private final boolean closeStore;
     private final EventBus events;
+    private final Periodic sweeper;
 
-    private Tally(JobStore store, Clock clock, boolean closeStore) {
+    private Tally(JobStore store, Clock clock, boolean closeStore, Duration sweepEvery) {
         this.store = store;
         this.clock = clock;
         this.closeStore = closeStore;
         this.events = new EventBus(store, e -> EventBus.toEvent(e, this::snapshotOf));
+        this.sweeper =
+                sweepEvery == null ? null : Periodic.start("tally-sweeper", sweepEvery, this::sweep, log, "sweep");
     }
 
     /**
@@ -288,9 +301,10 @@ public final class Tally implements AutoCloseable {
      * {@link JobFinishedException} without running; on success completes the part and, if that settled the job, runs
      * {@link PartOptions#whenLast} (the reduce); on an exception listed in {@code options} fails the
      * job ({@code part_failed}) and rethrows; on any other exception rethrows and records nothing, leaving the part for
-     * a retry.
+     * a retry. A part that already succeeded (a redelivery) is not run again and null is returned, unless
+     * {@link PartOptions#rerunCompleted()}.
      *
-     * @return the work's result
+     * @return the work's result, or null if the part had succeeded before and its work was skipped
      */
     public <T, E extends Exception> T runPart(String jobId, int part, PartOptions options, PartWork<T, E> work)
             throws E {
@@ -305,6 +319,11 @@ public final class Tally implements AutoCloseable {
         }
         if (part >= r.parts()) {
             throw new InvalidInputException("part", "must be below " + r.parts() + ", was " + part);
+        }
+        if (!options.rerunsCompleted()
+                && store.parts(jobId, PartStatus.SUCCEEDED, part - 1, 1).contains(part)) {
+            log.debug("part {} of job {} succeeded before: its work is not run again", part, jobId);
+            return null;
         }
         T result;
         try {
@@ -406,6 +425,9 @@ public final class Tally implements AutoCloseable {
     /** Stops event delivery and, unless built with {@code closeStore(false)}, closes the store. */
     @Override
     public void close() {
+        if (sweeper != null) {
+            sweeper.close();
+        }
         events.close();
         if (closeStore) {
             store.close();
@@ -465,6 +487,7 @@ public final class Tally implements AutoCloseable {
         private JobStore store;
         private Clock clock;
         private boolean closeStore = true;
+        private Duration sweepEvery;
 
         private Builder() {}
 
@@ -504,6 +527,21 @@ public final class Tally implements AutoCloseable {
         }
 
         /**
+         * @param every how often the Tally sweeps ({@link Tally#sweep()}) on a daemon thread of its own, from one
+         *     interval after it is built until it is closed; null for never (the default). Many processes may sweep
+         *     one store: each job is re-checked atomically. A sweep that fails (the store is down) is logged and
+         *     retried at the next interval.
+         * @throws IllegalArgumentException if it is shorter than 10 ms
+         */
+        public Builder sweepEvery(Duration every) {
+            if (every != null && every.toMillis() < 10) {
+                throw new IllegalArgumentException("sweepEvery must be at least 10 ms, was " + every);
+            }
+            this.sweepEvery = every;
+            return this;
+        }
+
+        /**
          * @return the Tally
          * @throws IllegalStateException unless exactly one of {@link #url} and {@link #store} was given
          * @throws InvalidInputException if no store on the class path takes the URL
@@ -513,10 +551,10 @@ public final class Tally implements AutoCloseable {
                 throw new IllegalStateException("give exactly one of url(…) and store(…)");
             }
             if (store != null) {
-                return new Tally(store, clock == null ? store.clock() : clock, closeStore);
+                return new Tally(store, clock == null ? store.clock() : clock, closeStore, sweepEvery);
             }
             Clock c = clock == null ? Clock.systemUTC() : clock;
-            return new Tally(providerFor(url).open(url, c), c, true);
+            return new Tally(providerFor(url).open(url, c), c, true, sweepEvery);
         }
 
         private static JobStoreProvider providerFor(String url) {

@@ -2,10 +2,8 @@ package io.tally.server;
 
 import io.tally.SweepResult;
 import io.tally.Tally;
+import io.tally.internal.Periodic;
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +17,7 @@ final class Sweeper implements AutoCloseable {
 
     private final Tally tally;
     private final ServerMetrics metrics;
-    private ScheduledExecutorService timer;
+    private Periodic timer;
 
     Sweeper(Tally tally, ServerMetrics metrics) {
         this.tally = tally;
@@ -35,28 +33,13 @@ final class Sweeper implements AutoCloseable {
 
     /** Sweeps every {@code interval} (first after one interval) on a daemon thread, until {@link #close}. */
     synchronized void startEvery(Duration interval) {
-        timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "tally-sweeper");
-            t.setDaemon(true);
-            return t;
-        });
-        long ms = interval.toMillis();
-        timer.scheduleWithFixedDelay(this::sweepQuietly, ms, ms, TimeUnit.MILLISECONDS);
-    }
-
-    private void sweepQuietly() {
-        try {
-            sweep();
-        } catch (RuntimeException e) {
-            // The next run retries; a store outage must not kill the sweeper thread.
-            log.warn("sweep failed: {}", e.toString());
-        }
+        timer = Periodic.start("tally-sweeper", interval, this::sweep, log, "sweep");
     }
 
     @Override
     public synchronized void close() {
         if (timer != null) {
-            timer.shutdownNow();
+            timer.close();
         }
     }
 }

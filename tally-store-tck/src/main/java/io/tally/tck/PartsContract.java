@@ -206,6 +206,26 @@ public interface PartsContract extends StoreFixture {
     }
 
     @Test
+    default void runPartSkipsTheWorkOfAPartThatSucceededBeforeUnlessAskedToRerun() {
+        Job job = parts(3);
+        AtomicInteger ran = new AtomicInteger();
+        assertThat(tally().runPart(job.id(), 1, PartOptions.defaults(), ran::incrementAndGet))
+                .isEqualTo(1);
+        assertThat(tally().runPart(job.id(), 1, PartOptions.defaults(), ran::incrementAndGet))
+                .as("a redelivery")
+                .isNull();
+        assertThat(ran).hasValue(1);
+        assertThat(tally().runPart(job.id(), 1, PartOptions.defaults().rerunCompleted(), ran::incrementAndGet))
+                .isEqualTo(2);
+        tally().failPart(job.id(), 0, "flaky", false);
+        assertThat(tally().runPart(job.id(), 0, PartOptions.defaults(), ran::incrementAndGet))
+                .as("a failed part is retried")
+                .isEqualTo(3);
+        assertThat(job.snapshot().succeeded()).isEqualTo(2);
+        assertThat(tally().pendingParts(job.id())).containsExactly(2);
+    }
+
+    @Test
     default void runPartWithAFatalExceptionFailsTheJobAndLaterPartsDoNotRun() {
         Job job = parts(3);
         PartOptions options = PartOptions.failJobOn(IOException.class);

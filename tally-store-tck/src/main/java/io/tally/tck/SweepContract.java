@@ -1,18 +1,54 @@
 package io.tally.tck;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.tally.FailureReason;
 import io.tally.Job;
 import io.tally.JobSpec;
 import io.tally.JobState;
 import io.tally.SweepResult;
+import io.tally.Tally;
 import io.tally.store.SweepKind;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** Heartbeat leases, execution deadlines and retention, enforced by {@code sweep()} with a controlled clock. */
 public interface SweepContract extends StoreFixture {
+
+    @Test
+    default void aTallyBuiltWithSweepEveryEnforcesLeasesAndDeadlinesByItself() {
+        Job stalled = tally().create(JobSpec.builder()
+                .name("stalls")
+                .start(true)
+                .heartbeat(Duration.ofSeconds(30))
+                .build());
+        Job late = tally().create(JobSpec.builder()
+                .name("late")
+                .start(true)
+                .timeout(Duration.ofMinutes(1))
+                .build());
+        Job fine = tally().create(JobSpec.builder()
+                .name("fine")
+                .start(true)
+                .timeout(Duration.ofHours(1))
+                .build());
+        try (Tally sweeping = Tally.builder()
+                .store(tally().storeSpi())
+                .clock(clock())
+                .closeStore(false)
+                .sweepEvery(Duration.ofMillis(20))
+                .build()) {
+            clock().advance(Duration.ofMinutes(2));
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                assertThat(stalled.snapshot().error())
+                        .hasValueSatisfying(e -> assertThat(e.reason()).isEqualTo(FailureReason.STALLED));
+                assertThat(late.snapshot().error())
+                        .hasValueSatisfying(e -> assertThat(e.reason()).isEqualTo(FailureReason.TIMEOUT));
+            });
+            assertThat(fine.snapshot().state()).isEqualTo(JobState.RUNNING);
+        }
+    }
 
     @Test
     default void aLapsedLeaseFailsTheJobAsStalled() {
