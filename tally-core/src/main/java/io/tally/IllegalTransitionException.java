@@ -1,7 +1,8 @@
 package io.tally;
 
 /**
- * A state change that the transition table forbids, such as finishing a cancelled job. The job is unchanged.
+ * A state change that the transition table forbids, such as finishing a cancelled job, or a terminal transition
+ * repeated with another outcome (a job that SUCCEEDED finished again with a different result). The job is unchanged.
  *
  * @see JobState#canTransition(JobState, JobState)
  */
@@ -17,7 +18,20 @@ public class IllegalTransitionException extends TallyException {
      * @param to the state that was asked for
      */
     public IllegalTransitionException(String jobId, JobState from, JobState to) {
-        super("job " + jobId + " cannot go from " + from + " to " + to);
+        this(jobId, from, to, null);
+    }
+
+    /**
+     * @param jobId the job
+     * @param from its stored state
+     * @param to the state that was asked for
+     * @param why what made it illegal beyond the two states (e.g. "with a different result"), or null
+     */
+    public IllegalTransitionException(String jobId, JobState from, JobState to, String why) {
+        super(
+                from == to
+                        ? "job " + jobId + " is already " + from + (why == null ? "" : " " + why)
+                        : "job " + jobId + " cannot go from " + from + " to " + to + (why == null ? "" : " " + why));
         this.jobId = jobId;
         this.from = from;
         this.to = to;

@@ -9,6 +9,7 @@ import io.tally.JobFinishedException;
 import io.tally.JobNotFoundException;
 import io.tally.JobState;
 import io.tally.Outcome;
+import io.tally.internal.Json;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -16,6 +17,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 
@@ -165,6 +167,48 @@ public final class JobRules {
     }
 
     /** @return {@code t + d}, or null when {@code d} is null (the setting is off) */
+    /**
+     * A move to the state the job is in already: a no-op if it repeats the job's outcome, refused otherwise. For a
+     * store whose own engine answers "already there" (Redis), checked on the job it answers: a terminal job never
+     * changes, so checking after the fact is as good as inside the step.
+     *
+     * @throws IllegalTransitionException if {@code t} is terminal and its outcome differs from the stored one
+     */
+    public static void checkRepeat(JobRecord stored, Transition.Move t) {
+        String conflict = t.target().isTerminal() ? conflictingOutcome(stored, t) : null;
+        if (conflict != null) {
+            throw new IllegalTransitionException(stored.id(), stored.state(), t.target(), conflict);
+        }
+    }
+
+    /**
+     * Repeating a terminal transition is a no-op only with the same outcome: a job that SUCCEEDED with one result
+     * cannot succeed again with another, nor fail again with another error (message and type; the stack may
+     * differ). A cancel or a skip is the same whatever its reason: the first stands.
+     *
+     * @return why {@code t} conflicts with the job's stored outcome, or null if it repeats it
+     */
+    private static String conflictingOutcome(JobRecord r, Transition.Move t) {
+        if (t.target() == JobState.SUCCEEDED && !sameJson(r.resultJson(), t.resultJson())) {
+            return "with a different result";
+        }
+        if (t.target() == JobState.FAILED && !sameError(r.error(), t.error())) {
+            return "with a different error";
+        }
+        return null;
+    }
+
+    private static boolean sameJson(String a, String b) {
+        // (compared as JSON: a store may keep its own spelling of the same value)
+        return a == null || b == null ? a == b : Json.tree(a).equals(Json.tree(b));
+    }
+
+    private static boolean sameError(JobError a, JobError b) {
+        return a == null || b == null
+                ? a == b
+                : Objects.equals(a.message(), b.message()) && Objects.equals(a.type(), b.type());
+    }
+
     static Instant plus(Instant t, Duration d) {
         return d == null ? null : t.plus(d);
     }
@@ -313,7 +357,8 @@ public final class JobRules {
         TransitionResult move(Transition.Move t) {
             JobRecord r = current;
             if (r.state() == t.target()) {
-                return new TransitionResult(r, false);
+                checkRepeat(r, t);
+                return new TransitionResult(r, false); // the same transition again
             }
             if (!JobState.canTransition(r.state(), t.target())) {
                 throw new IllegalTransitionException(r.id(), r.state(), t.target());

@@ -220,7 +220,7 @@ public final class RedisJobStore implements JobStore {
         a.add(t.error() == null || t.error().stack() == null ? "0" : "1");
         a.add(t.error() == null ? "" : Objects.requireNonNullElse(t.error().stack(), ""));
         a.add(t.error() == null ? "" : t.error().reason().code());
-        return Replies.moved(id, t.target(), call(Functions.TRANSITION, keys.common(id), a));
+        return Replies.moved(id, t, call(Functions.TRANSITION, keys.common(id), a));
     }
 
     private JobRecord heartbeat(String id) {

@@ -14,6 +14,7 @@ import io.tally.store.LogEntry;
 import io.tally.store.PartsOutcome;
 import io.tally.store.RecordedProgress;
 import io.tally.store.StoredItem;
+import io.tally.store.Transition;
 import io.tally.store.TransitionResult;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -71,12 +72,19 @@ final class Replies {
         };
     }
 
-    /** @return the job after a move to {@code target}, and whether it moved ({@code same}: it was there already) */
-    static TransitionResult moved(String id, JobState target, List<Object> r) {
+    /**
+     * @return the job after move {@code t}, and whether it moved ({@code same}: it was there already, which the rules
+     *     refuse if {@code t} has another outcome than the stored one)
+     */
+    static TransitionResult moved(String id, Transition.Move t, List<Object> r) {
         return switch (status(r)) {
             case "notfound" -> throw new JobNotFoundException(id);
-            case "illegal" -> throw new IllegalTransitionException(id, JobState.valueOf((String) r.get(1)), target);
-            case "same" -> new TransitionResult(job(r, 1), false);
+            case "illegal" -> throw new IllegalTransitionException(id, JobState.valueOf((String) r.get(1)), t.target());
+            case "same" -> {
+                JobRecord stored = job(r, 1);
+                JobRules.checkRepeat(stored, t);
+                yield new TransitionResult(stored, false);
+            }
             default -> new TransitionResult(job(r, 1), true);
         };
     }

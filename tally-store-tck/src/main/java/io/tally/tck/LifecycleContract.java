@@ -173,11 +173,42 @@ public interface LifecycleContract extends StoreFixture {
     }
 
     @Test
-    default void finishingTwiceKeepsTheFirstResult() {
+    default void finishingAgainWithTheSameResultIsANoOpAndWithAnotherIsRefused() {
         Job job = running(0);
-        job.finish("first");
-        job.finish("second");
-        assertThat(job.snapshot().result(String.class)).contains("first");
+        job.finish(Map.of("rows", 42));
+        var finishedAt = job.snapshot().finishedAt();
+        assertThat(job.finish(Map.of("rows", 42)).state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(job.snapshot().finishedAt()).as("unchanged").isEqualTo(finishedAt);
+        assertThatThrownBy(() -> job.finish(Map.of("rows", 43)))
+                .isInstanceOfSatisfying(IllegalTransitionException.class, e -> {
+                    assertThat(e.from()).isEqualTo(JobState.SUCCEEDED);
+                    assertThat(e.to()).isEqualTo(JobState.SUCCEEDED);
+                })
+                .hasMessageContaining("different result");
+        assertThatThrownBy(job::finish).isInstanceOf(IllegalTransitionException.class);
+        assertThat(job.snapshot().result(Map.class)).contains(Map.of("rows", 42));
+    }
+
+    @Test
+    default void failingAgainWithTheSameErrorIsANoOpAndWithAnotherIsRefused() {
+        Job job = running(0);
+        job.fail("disk full");
+        assertThat(job.fail("disk full").state()).isEqualTo(JobState.FAILED);
+        assertThatThrownBy(() -> job.fail("out of memory"))
+                .isInstanceOf(IllegalTransitionException.class)
+                .hasMessageContaining("different error");
+        assertThat(job.snapshot().error().orElseThrow().message()).isEqualTo("disk full");
+    }
+
+    @Test
+    default void cancellingACancelledJobAgainIsANoOpWhateverTheReason() {
+        Job job = running(0);
+        job.cancel("user asked");
+        assertThat(job.cancel("someone else asked").state()).isEqualTo(JobState.CANCELLED);
+        assertThat(job.snapshot().error().orElseThrow().message())
+                .as("the first stands")
+                .isEqualTo("user asked");
+        assertThatThrownBy(job::skip).isInstanceOf(IllegalTransitionException.class);
     }
 
     @Test

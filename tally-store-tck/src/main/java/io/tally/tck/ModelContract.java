@@ -40,6 +40,7 @@ public interface ModelContract extends StoreFixture {
         long succeeded;
         long failed;
         boolean settled;
+        String error; // the message of a FAILED job's error: failing it again with another is refused
         final Map<String, Outcome> items = new HashMap<>();
         final Outcome[] partOutcomes;
 
@@ -102,6 +103,7 @@ public interface ModelContract extends StoreFixture {
             }
             if (outcome == Outcome.FAILURE && failJob) {
                 state = JobState.FAILED;
+                error = "bad";
                 return "";
             }
             if (!settled && succeeded + failed == parts && failed <= tolerated) {
@@ -112,14 +114,19 @@ public interface ModelContract extends StoreFixture {
             return "";
         }
 
-        void transition(JobState to) {
+        /** @param message the error message of a move to FAILED */
+        void transition(JobState to, String message) {
             if (state == to) {
+                if (to == JobState.FAILED && !message.equals(error)) {
+                    throw new IllegalTransitionException("model", state, to, "with a different error");
+                }
                 return;
             }
             if (!JobState.canTransition(state, to)) {
                 throw new IllegalTransitionException("model", state, to);
             }
             state = to;
+            error = message;
         }
     }
 
@@ -168,15 +175,15 @@ public interface ModelContract extends StoreFixture {
                 case 5, 6, 7 -> model.part(part, Outcome.SUCCESS, false);
                 case 8 -> model.part(part, Outcome.FAILURE, failJob);
                 case 9 -> {
-                    model.transition(JobState.RUNNING);
+                    model.transition(JobState.RUNNING, null);
                     yield "ok";
                 }
                 case 10 -> {
-                    model.transition(JobState.SUCCEEDED);
+                    model.transition(JobState.SUCCEEDED, null);
                     yield "ok";
                 }
                 default -> {
-                    model.transition(cancel ? JobState.CANCELLED : JobState.FAILED);
+                    model.transition(cancel ? JobState.CANCELLED : JobState.FAILED, cancel ? null : "f");
                     yield "ok";
                 }
             });
