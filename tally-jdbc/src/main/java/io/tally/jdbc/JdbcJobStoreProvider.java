@@ -106,7 +106,12 @@ public final class JdbcJobStoreProvider implements JobStoreProvider {
             try {
                 Connection c = DriverManager.getConnection("jdbc:sqlite::memory:", props);
                 SingleConnectionDataSource ds = new SingleConnectionDataSource(c);
-                return b.dataSource(ds).readsUnderWriteLock(true).onClose(ds).build();
+                // (no other process can open a private in-memory database: no events table to write)
+                return b.dataSource(ds)
+                        .readsUnderWriteLock(true)
+                        .crossProcessEvents(false)
+                        .onClose(ds)
+                        .build();
             } catch (SQLException e) {
                 throw new StoreUnavailableException("cannot open " + url + ": " + e.getMessage(), e);
             }

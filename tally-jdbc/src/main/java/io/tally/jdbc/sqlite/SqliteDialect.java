@@ -1,8 +1,10 @@
 package io.tally.jdbc.sqlite;
 
 import io.tally.jdbc.Dialect;
+import io.tally.jdbc.EventChannel;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.List;
 
 /**
  * SQLite: one writer at a time. Write transactions start with {@code BEGIN IMMEDIATE}, which takes the database's
@@ -38,6 +40,19 @@ public final class SqliteDialect extends Dialect {
     @Override
     public String migrationFolder() {
         return "io/tally/jdbc/sqlite";
+    }
+
+    @Override
+    public List<Migration> migrations() {
+        return List.of(
+                new Migration(1, "jobs, items, parts, logs and their indexes", "V1__schema.sql"),
+                new Migration(2, "the events table other processes read", "V2__events.sql"));
+    }
+
+    /** Events for other processes on the same file: rows of an events table (see {@link SqliteChannel}). */
+    @Override
+    public EventChannel eventChannel(String namespace) {
+        return new SqliteChannel(namespace + "events");
     }
 
     @Override
