@@ -13,6 +13,10 @@ import io.tally.ReportPolicy;
 import io.tally.Reporter;
 import io.tally.Subscription;
 import io.tally.Tally;
+import io.tally.runner.Build;
+import io.tally.runner.BuildOptions;
+import io.tally.runner.Definition;
+import io.tally.runner.Runner;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
@@ -48,6 +52,7 @@ public final class QuickStart {
         jobberTrack();
         watchbot();
         redisProgress();
+        jobcontrol();
     }
 
     /** JobProgress: a job with metadata and an amount; successes, failures, items; query by state. */
@@ -155,6 +160,26 @@ public final class QuickStart {
                     s.total(),
                     s.startedAt().orElseThrow(),
                     s.finishedAt().orElseThrow());
+        }
+    }
+
+    /**
+     * jobcontrol: definitions with dependencies; building C builds A and B first, results flow A → B → C, and a new
+     * build of A makes B and C outdated.
+     */
+    void jobcontrol() {
+        out.println("== jobcontrol: definitions with dependencies, results, outdated builds");
+        try (Runner runner = Runner.builder(tally)
+                .define("A", ctx -> 1)
+                .define("B", ctx -> ctx.dependencyResult("A", Integer.class) * 10 + 2, Definition.dependsOn("A"))
+                .define("C", ctx -> ctx.dependencyResult("B", Integer.class) * 10 + 3, Definition.dependsOn("B"))
+                .build()) {
+            Build c = runner.build("C", BuildOptions.defaults().buildDependencies(true))
+                    .await();
+            out.println(
+                    "C " + c.state() + " with result " + c.result(Integer.class).orElseThrow());
+            runner.build("A").await();
+            out.println("outdated after a new build of A: " + runner.outdated());
         }
     }
 }

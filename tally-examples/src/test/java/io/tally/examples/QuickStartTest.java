@@ -24,6 +24,8 @@ class QuickStartTest {
                 .contains("finished with data: some data to store")
                 .contains("pending parts: [], state SUCCEEDED, settled true")
                 .contains("reduce ran 1 time(s)")
-                .containsPattern("SUCCEEDED percent=100 count=100000 total=100000");
+                .containsPattern("SUCCEEDED percent=100 count=100000 total=100000")
+                .contains("C SUCCEEDED with result 123")
+                .contains("outdated after a new build of A: [B, C]");
     }
 }
