@@ -51,7 +51,7 @@ public final class Json {
         }
     }
 
-    /** @return {@code json} if it is at most 64 KiB of UTF-8 */
+    /** @return {@code json} if it is at most 64 KiB of UTF-8, without NUL characters or lone surrogates */
     public static String checkSize(String field, String json) {
         int bytes = json.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > Validation.MAX_JSON_BYTES) {
@@ -60,6 +60,10 @@ public final class Json {
         }
         if (json.contains("\\u0000")) {
             throw new InvalidInputException(field, "must not contain NUL characters");
+        }
+        if (Validation.hasLoneSurrogate(json)) {
+            // (the JSON writer passes one through as it is; stored, it would become '?')
+            throw new InvalidInputException(field, "contains invalid Unicode (a lone surrogate)");
         }
         return json;
     }

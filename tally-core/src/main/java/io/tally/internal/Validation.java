@@ -42,8 +42,9 @@ public final class Validation {
     }
 
     /**
-     * @return {@code text} (may be null) if at most {@code max} characters and free of NUL characters (which
-     *     PostgreSQL cannot store, so no store accepts them)
+     * @return {@code text} (may be null) if at most {@code max} characters, free of NUL characters (which PostgreSQL
+     *     cannot store, so no store accepts them) and of lone surrogates (invalid Unicode, which a store would keep as
+     *     {@code ?}: not what was sent)
      */
     public static String optionalText(String field, String text, int max) {
         if (text == null) {
@@ -55,7 +56,23 @@ public final class Validation {
         if (text.indexOf('\0') >= 0) {
             throw new InvalidInputException(field, "must not contain NUL characters");
         }
+        if (hasLoneSurrogate(text)) {
+            throw new InvalidInputException(field, "contains invalid Unicode (a lone surrogate)");
+        }
         return text;
+    }
+
+    /** @return true if {@code s} holds a UTF-16 surrogate that is not half of a pair (no valid UTF-8 encodes it) */
+    public static boolean hasLoneSurrogate(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** @return {@code n} if it is ≥ 0 */

@@ -48,9 +48,9 @@ final class EventRoutes implements RouteGroup {
      */
     private void events(Context ctx) throws IOException {
         Input.onlyParams(ctx, "job", "scope", "parent", "lastEventId");
-        String job = Input.blankToNull(ctx.queryParam("job"));
-        String scope = Input.blankToNull(ctx.queryParam("scope"));
-        String parent = Input.blankToNull(ctx.queryParam("parent"));
+        String job = Input.nonBlankParam(ctx, "job");
+        String scope = Input.nonBlankParam(ctx, "scope");
+        String parent = Input.nonBlankParam(ctx, "parent");
         if ((job != null ? 1 : 0) + (scope != null ? 1 : 0) + (parent != null ? 1 : 0) > 1) {
             throw ApiException.invalid("give at most one of job, scope and parent");
         }
@@ -59,6 +59,7 @@ final class EventRoutes implements RouteGroup {
         }
         if (parent != null) {
             EventFilter.parent(parent); // validates the id
+            tally.snapshot(parent).orElseThrow(() -> new JobNotFoundException(parent));
         }
         if (hub.clientCount() >= maxStreams) {
             // Each stream holds a request thread; past the cap, refuse rather than starve the API.

@@ -1,17 +1,26 @@
 package io.tally.server;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.http.Context;
+import io.tally.internal.Validation;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Iterator;
+import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Reads request input strictly: bounded bodies, JSON objects with known fields only, typed values, known query
@@ -58,13 +67,22 @@ final class Input {
         return new ApiException(413, "too_large", "request body larger than " + max + " bytes");
     }
 
+    // Strict JSON: nothing after the value (`{"name":"x"} xx` is an error, not a job named x), and a key given twice
+    // is refused rather than silently taking the last.
+    private static final ObjectReader STRICT = JobJson.MAPPER
+            .reader()
+            .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    private static final Pattern PART_NUMBER = Pattern.compile("[0-9]{1,10}");
+    private static final Pattern INTEGER = Pattern.compile("-?[0-9]{1,10}");
+
     /**
      * @param required false to accept an empty body as {@code {}}
      * @return the body as a JSON object
      */
     static ObjectNode object(Context ctx, long max, boolean required, String... fields) {
         byte[] raw = body(ctx, max);
-        String text = new String(raw, StandardCharsets.UTF_8);
+        String text = utf8(raw);
         if (text.isBlank()) {
             if (required) {
                 throw ApiException.invalid("a JSON object body is required");
@@ -73,13 +91,14 @@ final class Input {
         }
         JsonNode node;
         try {
-            node = JobJson.MAPPER.readTree(text);
+            node = STRICT.readTree(text);
         } catch (JsonProcessingException e) {
             throw ApiException.invalid("malformed JSON: " + e.getOriginalMessage());
         }
         if (node == null || !node.isObject()) {
             throw ApiException.invalid("the body must be a JSON object");
         }
+        checkUnicode(node, "");
         ObjectNode o = (ObjectNode) node;
         Set<String> known = Set.of(fields);
         for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) {
@@ -89,6 +108,47 @@ final class Input {
             }
         }
         return o;
+    }
+
+    /** @return the bytes as UTF-8; 400 if they are not valid UTF-8 (never replaced by U+FFFD behind the client's back) */
+    private static String utf8(byte[] raw) {
+        try {
+            return StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(raw))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw ApiException.invalid("the body is not valid UTF-8");
+        }
+    }
+
+    /**
+     * Refuses a lone surrogate anywhere in the tree (a JSON escape such as {@code "\ud800"} decodes to one): it cannot
+     * be stored as what the client sent, so the field is named rather than the text silently changed.
+     */
+    private static void checkUnicode(JsonNode node, String path) {
+        if (node.isTextual()) {
+            if (Validation.hasLoneSurrogate(node.textValue())) {
+                throw ApiException.invalid(
+                        (path.isEmpty() ? "body" : path) + ": contains invalid Unicode (a lone " + "surrogate)");
+            }
+        } else if (node.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> f = it.next();
+                String at = path.isEmpty() ? f.getKey() : path + "." + f.getKey();
+                if (Validation.hasLoneSurrogate(f.getKey())) {
+                    throw ApiException.invalid(
+                            (path.isEmpty() ? "body" : path) + ": a key contains invalid Unicode (a lone surrogate)");
+                }
+                checkUnicode(f.getValue(), at);
+            }
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                checkUnicode(node.get(i), path + "[" + i + "]");
+            }
+        }
     }
 
     /** @return the field's text, or null when absent or null */
@@ -166,7 +226,10 @@ final class Input {
             return dflt;
         }
         try {
-            int n = Integer.parseInt(v.trim());
+            if (!INTEGER.matcher(v).matches()) {
+                throw new NumberFormatException(); // ASCII digits only: no '+', no other scripts' digits
+            }
+            int n = Integer.parseInt(v);
             if (n < min || n > max) {
                 throw ApiException.invalid(name + ": must be between " + min + " and " + max + ", was " + n);
             }
@@ -179,14 +242,14 @@ final class Input {
     /** @return the path parameter as a part number (≥ 0) */
     static int partParam(Context ctx) {
         String v = ctx.pathParam("n");
+        // ASCII digits only: Integer.parseInt would take "+1" and digits of other scripts (１, ١) as 1.
+        if (!PART_NUMBER.matcher(v).matches()) {
+            throw ApiException.invalid("part: must be a non-negative integer in ASCII digits, was '" + clip(v) + "'");
+        }
         try {
-            int n = Integer.parseInt(v);
-            if (n < 0) {
-                throw ApiException.invalid("part: must not be negative, was " + n);
-            }
-            return n;
+            return Integer.parseInt(v);
         } catch (NumberFormatException e) {
-            throw ApiException.invalid("part: must be a non-negative integer, was '" + clip(v) + "'");
+            throw ApiException.invalid("part: out of range, was '" + clip(v) + "'");
         }
     }
 
@@ -194,6 +257,15 @@ final class Input {
     static String clip(String s) {
         String c = s.length() > 60 ? s.substring(0, 60) + "…" : s;
         return c.replaceAll("\\p{Cntrl}", "?");
+    }
+
+    /** @return the query parameter, or null when absent; 400 when given empty ({@code ?job=} is not "every job") */
+    static String nonBlankParam(Context ctx, String name) {
+        String v = ctx.queryParam(name);
+        if (v != null && v.isBlank()) {
+            throw ApiException.invalid(name + ": must not be empty (leave it out for no filter)");
+        }
+        return v;
     }
 
     /** @return {@code s}, or null when it is null or blank: an empty query parameter means "not given" */

@@ -87,6 +87,9 @@ public final class TallyServer implements AutoCloseable {
             // Javalin's own compression would buffer the event stream; API answers are small.
             config.http.disableCompression();
             config.router.ignoreTrailingSlashes = true;
+            // Errors Jetty answers itself (bad URI encoding, too long a URI) in the API's JSON shape, not HTML.
+            config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
+            config.jetty.modifyServletContextHandler(handler -> handler.setErrorHandler(new JsonErrorHandler()));
         });
         install(app);
         app.start(host, requestedPort);
@@ -105,6 +108,7 @@ public final class TallyServer implements AutoCloseable {
         });
         // The dashboard's files and /health stay open: a page must load before it can ask for a token.
         app.before("/api/*", auth::authorize);
+        app.before("/api/*", CrossSiteGuard::check);
         app.before("/metrics", auth::authorize);
         app.after(metrics::recordTiming);
         ExceptionStatuses.install(app);

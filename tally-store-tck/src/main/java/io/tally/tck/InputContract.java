@@ -71,6 +71,34 @@ public interface InputContract extends StoreFixture {
     }
 
     @Test
+    default void invalidUnicodeIsRefusedNamingTheFieldAndPairedSurrogatesAreKept() {
+        String lone = "a\ud800b";
+        assertThatThrownBy(() -> JobSpec.builder().name(lone).build())
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("name")
+                .hasMessageContaining("invalid Unicode");
+        assertThatThrownBy(() -> tally().create(JobSpec.builder()
+                        .name("m")
+                        .metadata(Map.of("k", lone))
+                        .build()))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("metadata");
+        Job job = tally().create(JobSpec.builder()
+                .name("rocket \ud83d\ude80")
+                .start(true)
+                .build());
+        assertThatThrownBy(() -> job.recordSuccess("item \udc00"))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("item");
+        assertThatThrownBy(() -> job.finish(Map.of("r", lone)))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("result");
+        assertThat(job.snapshot().name()).isEqualTo("rocket 🚀");
+        assertThat(job.snapshot().state()).isEqualTo(JobState.RUNNING);
+        assertThat(job.snapshot().succeeded()).isZero();
+    }
+
+    @Test
     default void idsAtTheLimitsAreAccepted() {
         String longest = "a".repeat(128);
         Job job = tally().create(JobSpec.builder().id(longest).name("n").build());
