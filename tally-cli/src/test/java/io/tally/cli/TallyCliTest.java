@@ -261,11 +261,16 @@ class TallyCliTest {
         assertThat(ls.code()).isZero();
         assertThat(ls.out()).contains("Usage: tally ls").contains("--state");
         assertThat(tally("info", "--version").out()).contains("tally 0.1.0");
+        // Registered alone, a command still gets the inherited options and the help texts of help.properties.
+        assertThat(tally("serve", "--help").out()).contains("job definitions (YAML or JSON) to list and build at");
+        Run all = tally("--help");
+        assertThat(all.out()).contains("progress", "finish", "logs", "stats", "worker");
+        assertThat(tally("help", "progress").out()).contains("Usage: tally progress");
     }
 
     @Test
     void every_option_and_parameter_has_help_text() {
-        CommandLine root = new CommandLine(new TallyCli(null));
+        CommandLine root = TallyCli.commandLine(null);
         List<String> missing = new ArrayList<>();
         for (CommandLine sub : root.getSubcommands().values()) {
             CommandSpec spec = sub.getCommandSpec();
