@@ -1,10 +1,12 @@
 package io.tally.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tally.JobState;
 import io.tally.Tally;
 import io.tally.runner.Build;
 import io.tally.runner.BuildOptions;
 import io.tally.runner.Runner;
+import io.tally.server.JobJson;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -13,7 +15,8 @@ import picocli.CommandLine.Parameters;
 /** {@code tally build DEF}. */
 @Command(
         name = "build",
-        description = "Build a definition and wait for it: prints the build id, then its final state. "
+        description = "Build a definition and wait for it: prints the build id at once, then its final state "
+                + "(JSON: two lines, {\"id\",\"definition\"} then the finished build). "
                 + "Exit 0 if it SUCCEEDED, 1 otherwise.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -44,10 +47,17 @@ final class BuildCommand extends TallyCommand {
             DefinitionsOption.requireDefinition(runner, definition);
             Build b = runner.build(
                     definition, BuildOptions.defaults().buildDependencies(deps).buildDependents(dependents));
-            if (!json()) {
+            // The id first, flushed, in either format: a script (or a pipe, where the output is JSON) can follow the
+            // build with tally watch or tally logs while this command waits for it.
+            if (json()) {
+                ObjectNode started = JobJson.MAPPER.createObjectNode();
+                started.put("id", b.id());
+                started.put("definition", definition);
+                print(started);
+            } else {
                 println(b.id());
-                console.out().flush();
             }
+            console.out().flush();
             b.await();
             output().finishedBuild(definition, b);
             JobState state = b.state();

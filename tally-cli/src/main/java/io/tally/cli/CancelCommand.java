@@ -12,10 +12,13 @@ import picocli.CommandLine.Parameters;
 /** {@code tally cancel ID}. */
 @Command(name = "cancel", description = "Cancel a job.")
 final class CancelCommand extends TallyCommand {
-    @Parameters(paramLabel = "ID")
+    @Parameters(paramLabel = "ID", description = "the job id")
     String id;
 
-    @Option(names = "--reason")
+    @Option(
+            names = "--reason",
+            paramLabel = "TEXT",
+            description = "why, stored as the error message (default: cancelled)")
     String reason;
 
     @Override

@@ -14,10 +14,10 @@ import picocli.CommandLine.Parameters;
         description = "Mark a part done; prints {\"first\":…,\"remaining\":…,\"last\":…}. "
                 + "Exactly one call per job ever prints \"last\":true: run the reduce on it.")
 final class CompleteCommand extends TallyCommand {
-    @Parameters(index = "0", paramLabel = "ID")
+    @Parameters(index = "0", paramLabel = "ID", description = "the job id")
     String id;
 
-    @Parameters(index = "1", paramLabel = "PART")
+    @Parameters(index = "1", paramLabel = "PART", description = "the part number, 0 to parts-1")
     int part;
 
     @Override

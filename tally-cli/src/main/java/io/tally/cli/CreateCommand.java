@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -23,16 +24,16 @@ import picocli.CommandLine.Option;
 /** {@code tally create}. */
 @Command(name = "create", description = "Create a job and print its id.")
 final class CreateCommand extends TallyCommand {
-    @Option(names = "--name", required = true)
+    @Option(names = "--name", required = true, description = "what the job is, e.g. import (required)")
     String name;
 
     @Option(names = "--total", description = "amount of work (default: unknown, or the number of parts)")
     Long total;
 
-    @Option(names = "--scope")
+    @Option(names = "--scope", description = "who or what the job belongs to, e.g. user:3421 (tally ls --scope)")
     String scope;
 
-    @Option(names = "--parent")
+    @Option(names = "--parent", paramLabel = "ID", description = "the parent job: its info rolls up this job's counts")
     String parent;
 
     @Option(names = "--id", description = "the job id (default: a new UUIDv7)")
@@ -49,6 +50,39 @@ final class CreateCommand extends TallyCommand {
             paramLabel = "FILE|-",
             description = "part payloads: a JSON array of objects, or one JSON object per line; - reads stdin")
     String parts;
+
+    @Option(
+            names = "--timeout",
+            paramLabel = "DURATION",
+            converter = DurationConverter.class,
+            description = "execution deadline from the start; past it tally sweep (or a server's sweeper) fails the "
+                    + "job as timeout: PT30S, 30 (seconds), 30s, 5m, 2h, 7d (default: none)")
+    Duration timeout;
+
+    @Option(
+            names = "--heartbeat",
+            paramLabel = "DURATION",
+            converter = DurationConverter.class,
+            description = "lease of a RUNNING job, renewed by every tally progress (or tally start): a job silent for "
+                    + "this long is failed as stalled by the sweep (default: no lease)")
+    Duration heartbeat;
+
+    @Option(
+            names = "--retain-for",
+            paramLabel = "DURATION",
+            converter = DurationConverter.class,
+            description = "keep the job this long after it finishes, then the sweep deletes it (default: forever)")
+    Duration retainFor;
+
+    @Option(
+            names = "--tolerated-failures",
+            paramLabel = "N",
+            description = "with --parts: failed parts that still let the job succeed when no part is left pending "
+                    + "(default 0: a failed part waits for its retry)")
+    Integer toleratedFailures;
+
+    @Option(names = "--message", paramLabel = "TEXT", description = "an initial status line")
+    String message;
 
     /** Where {@code --parts -} reads from; tests replace it. */
     static volatile InputStream stdin = System.in;
@@ -70,6 +104,25 @@ final class CreateCommand extends TallyCommand {
         }
         if (metadata != null) {
             spec.metadataJson(metadata);
+        }
+        if (timeout != null) {
+            spec.timeout(timeout);
+        }
+        if (heartbeat != null) {
+            spec.heartbeat(heartbeat);
+        }
+        if (retainFor != null) {
+            spec.retainFor(retainFor);
+        }
+        if (toleratedFailures != null) {
+            if (parts == null) {
+                // Without parts nothing would ever read it: say so rather than store a setting that does nothing.
+                throw new InvalidInputException("--tolerated-failures", "needs --parts");
+            }
+            spec.toleratedFailures(toleratedFailures);
+        }
+        if (message != null) {
+            spec.message(message);
         }
         if (parts != null) {
             spec.parts(readParts(parts));

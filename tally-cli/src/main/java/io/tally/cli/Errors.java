@@ -37,6 +37,7 @@ final class Errors {
                 || e instanceof JobExistsException
                 || e instanceof JobNotFoundException
                 || e instanceof NotFoundException
+                || e instanceof RefusedException
                 || e instanceof InvalidInputException
                 || e instanceof StoreUnavailableException) {
             return m;

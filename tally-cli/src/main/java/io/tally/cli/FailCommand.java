@@ -13,13 +13,17 @@ import picocli.CommandLine.Parameters;
 /** {@code tally fail ID}. */
 @Command(name = "fail", description = "Fail a part (with --part) or the whole job.")
 final class FailCommand extends TallyCommand {
-    @Parameters(paramLabel = "ID")
+    @Parameters(paramLabel = "ID", description = "the job id")
     String id;
 
-    @Option(names = "--part", paramLabel = "N")
+    @Option(names = "--part", paramLabel = "N", description = "fail this part (0 to parts-1) instead of the job")
     Integer part;
 
-    @Option(names = "--reason", required = true)
+    @Option(
+            names = "--reason",
+            paramLabel = "TEXT",
+            required = true,
+            description = "why: the job's error message, or the part's reason (required)")
     String reason;
 
     @Option(names = "--fail-job", description = "with --part: fail the whole job (reason part_failed)")

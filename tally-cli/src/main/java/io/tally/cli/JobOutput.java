@@ -10,6 +10,7 @@ import io.tally.Progress;
 import io.tally.runner.Build;
 import io.tally.server.DefinitionJson;
 import io.tally.server.JobJson;
+import io.tally.store.LogEntry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -46,8 +47,22 @@ final class JobOutput {
         }
     }
 
-    /** A page of jobs ({@code ls}), with the command that shows the next page. */
-    void jobs(Page<JobSnapshot> page) {
+    /** A job after a progress update ({@code progress}): its JSON, or "ID STATE progress". */
+    void progress(JobSnapshot s) {
+        if (json) {
+            print(JobJson.job(s, false));
+        } else {
+            console.out().println(s.id() + " " + s.state() + " " + Text.progress(s));
+        }
+    }
+
+    /**
+     * A page of jobs ({@code ls}), with the command that shows the next page.
+     *
+     * @param nextCommand the command line that lists the same jobs (filters, page size), to which the next page's
+     *     {@code --cursor} is appended, so that "more:" continues the same listing
+     */
+    void jobs(Page<JobSnapshot> page, String nextCommand) {
         if (json) {
             ObjectNode o = JobJson.MAPPER.createObjectNode();
             ArrayNode jobs = o.putArray("jobs");
@@ -68,15 +83,37 @@ final class JobOutput {
                     s.createdAt().toString()));
         }
         table(List.of("ID", "NAME", "STATE", "PROGRESS", "RATE", "ETA", "CREATED"), rows, "(no jobs)");
-        page.next().ifPresent(n -> console.out().println("more: tally ls --cursor " + n));
+        page.next().ifPresent(n -> console.out().println("more: " + nextCommand + " --cursor " + Text.shellWord(n)));
     }
 
-    /** One job in full ({@code info}): every field that is set, one "field: value" per line. */
-    void job(JobSnapshot s) {
+    /**
+     * One job in full ({@code info}): every field that is set, one "field: value" per line, then the reduce job of a
+     * map-reduce job and the last records of the log. JSON: the job with its {@code rollup}, plus {@code reduce} (the
+     * reduce job, or null) and {@code logs} (the last records, oldest first).
+     *
+     * @param reduce the child job {@code <id>:reduce} the map-reduce convention runs the reduce as, if there is one
+     * @param logs the last log records, oldest first
+     * @param logCount how many log records were asked for (0: none shown)
+     */
+    void job(JobSnapshot s, Optional<JobSnapshot> reduce, List<LogEntry> logs, int logCount) {
         if (json) {
-            print(JobJson.job(s, true));
+            ObjectNode o = JobJson.job(s, true);
+            o.set("reduce", reduce.<JsonNode>map(r -> JobJson.job(r, false)).orElse(null));
+            if (logCount > 0) {
+                ArrayNode arr = o.putArray("logs");
+                logs.forEach(e -> arr.add(JobJson.log(e)));
+            }
+            print(o);
             return;
         }
+        fields(s, reduce);
+        if (logCount > 0) {
+            console.out().println(logs.isEmpty() ? "logs:          (none)" : "logs (last " + logCount + "):");
+            logs.forEach(e -> console.out().println("  " + JobLogs.line(e)));
+        }
+    }
+
+    private void fields(JobSnapshot s, Optional<JobSnapshot> reduce) {
         Progress p = s.progress();
         List<List<String>> rows = new ArrayList<>();
         rows.add(List.of("id", s.id()));
@@ -111,6 +148,11 @@ final class JobOutput {
                     "with children",
                     r.done() + (r.total() > 0 ? "/" + r.total() + " " + Text.percent(r.percent()) : "")));
         }
+        reduce.ifPresent(red -> {
+            rows.add(List.of("reduce", red.id() + " " + red.state()));
+            red.resultJson().ifPresent(v -> rows.add(List.of("reduce result", Text.clip(v, 500))));
+            red.error().ifPresent(e -> rows.add(List.of("reduce error", Text.clip(e.message(), 300))));
+        });
         for (List<String> row : rows) {
             console.out().println(Text.pad(row.get(0) + ":", 15) + row.get(1));
         }

@@ -12,7 +12,7 @@ import picocli.CommandLine.Parameters;
 /** {@code tally pending ID}. */
 @Command(name = "pending", description = "Print the pending part numbers, one per line.")
 final class PendingCommand extends TallyCommand {
-    @Parameters(paramLabel = "ID")
+    @Parameters(paramLabel = "ID", description = "the job id")
     String id;
 
     @Option(names = "--array", description = "print one JSON array instead")

@@ -18,24 +18,6 @@ import picocli.CommandLine.Command;
         scope = CommandLine.ScopeType.INHERIT,
         version = "tally 0.1.0",
         description = "Track the progress of long-running and distributed jobs.",
-        subcommands = {
-            ServeCommand.class,
-            LsCommand.class,
-            InfoCommand.class,
-            PendingCommand.class,
-            WatchCommand.class,
-            CreateCommand.class,
-            CompleteCommand.class,
-            FailCommand.class,
-            CancelCommand.class,
-            SweepCommand.class,
-            MigrateCommand.class,
-            DefsCommand.class,
-            BuildCommand.class,
-            BuildsCommand.class,
-            WorkerCommand.class,
-            CommandLine.HelpCommand.class
-        },
         // Per-command help of options declared once in a mixin (see DefinitionsOption); inherited by subcommands.
         resourceBundle = "io.tally.cli.help",
         exitCodeListHeading = "%nExit codes:%n",
@@ -60,6 +42,35 @@ public final class TallyCli implements Callable<Integer> {
     /** The store used when neither {@code --store} nor {@code TALLY_STORE} is given. */
     public static final String DEFAULT_STORE = "sqlite:tally.db";
 
+    /**
+     * The subcommands, in the order {@code tally --help} lists them. Registered on demand (see {@link
+     * #commandLine}) rather than in the {@code @Command} annotation, because picocli reads every registered command's
+     * annotations at start-up, and this is a command people run from shell loops.
+     */
+    static final List<Class<?>> COMMANDS = List.of(
+            ServeCommand.class,
+            LsCommand.class,
+            InfoCommand.class,
+            PendingCommand.class,
+            WatchCommand.class,
+            CreateCommand.class,
+            StartCommand.class,
+            ProgressCommand.class,
+            LogsCommand.class,
+            FinishCommand.class,
+            CompleteCommand.class,
+            FailCommand.class,
+            CancelCommand.class,
+            DeleteCommand.class,
+            StatsCommand.class,
+            SweepCommand.class,
+            MigrateCommand.class,
+            DefsCommand.class,
+            BuildCommand.class,
+            BuildsCommand.class,
+            WorkerCommand.class,
+            CommandLine.HelpCommand.class);
+
     private final Console console;
 
     /** @param console where the commands read and write */
@@ -78,8 +89,7 @@ public final class TallyCli implements Callable<Integer> {
      * @return the exit code
      */
     public static int run(Console console, String... args) {
-        TallyCli cli = new TallyCli(console);
-        CommandLine cmd = new CommandLine(cli, new ConsoleFactory(console));
+        CommandLine cmd = commandLine(console, args);
         cmd.setOut(console.out());
         cmd.setErr(console.err());
         cmd.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
@@ -103,9 +113,30 @@ public final class TallyCli implements Callable<Integer> {
         return code;
     }
 
+    /**
+     * @return the command line for {@code args}: when the first argument names a subcommand, only that one is
+     *     registered (the others' annotations are never read); otherwise ({@code --help}, {@code help}, nothing, a
+     *     typo that picocli answers with suggestions) all of them
+     */
+    static CommandLine commandLine(Console console, String... args) {
+        CommandLine cmd = new CommandLine(new TallyCli(console), new ConsoleFactory(console));
+        String first = args.length > 0 ? args[0] : "";
+        Class<?> only = null;
+        for (Class<?> c : COMMANDS) {
+            if (c != CommandLine.HelpCommand.class
+                    && c.getAnnotation(Command.class).name().equals(first)) {
+                only = c;
+            }
+        }
+        for (Class<?> c : only != null ? List.of(only) : COMMANDS) {
+            cmd.addSubcommand(c);
+        }
+        return cmd;
+    }
+
     @Override
     public Integer call() {
-        new CommandLine(this).usage(console.out());
+        commandLine(console).usage(console.out());
         return USAGE;
     }
 }

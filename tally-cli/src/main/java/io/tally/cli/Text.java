@@ -33,6 +33,17 @@ final class Text {
         return sb.toString();
     }
 
+    /**
+     * @return {@code s} as one word for a POSIX shell: unchanged when it only holds characters no shell treats
+     *     specially, else in single quotes
+     */
+    static String shellWord(String s) {
+        if (!s.isEmpty() && s.matches("[A-Za-z0-9._:/@%+=,-]+")) {
+            return s;
+        }
+        return "'" + s.replace("'", "'\\''") + "'";
+    }
+
     static String pad(String s, int n) {
         return s.length() >= n ? s : s + " ".repeat(n - s.length());
     }

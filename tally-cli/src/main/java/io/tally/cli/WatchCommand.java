@@ -8,6 +8,8 @@ import io.tally.JobSnapshot;
 import io.tally.JobState;
 import io.tally.Tally;
 import io.tally.server.JobJson;
+import java.io.PrintStream;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -22,7 +24,7 @@ import picocli.CommandLine.Parameters;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:SUCCEEDED", "1:FAILED, CANCELLED or SKIPPED", "3:not found", "4:store unavailable"})
 final class WatchCommand extends TallyCommand {
-    @Parameters(paramLabel = "ID")
+    @Parameters(paramLabel = "ID", description = "the job id")
     String id;
 
     @Option(
@@ -30,6 +32,9 @@ final class WatchCommand extends TallyCommand {
             defaultValue = "500",
             description = "milliseconds between reads (default ${DEFAULT-VALUE})")
     long intervalMillis;
+
+    /** Where the progress bar is drawn; null: progressbar's own choice (stderr, redrawn in place on a terminal). */
+    static volatile PrintStream barStream;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -61,24 +66,33 @@ final class WatchCommand extends TallyCommand {
         }
     }
 
+    /** @return the text after the bar: state, counts and the job's own rate, each separated by a space */
+    static String barMessage(JobSnapshot s) {
+        return s.state() + " ok " + s.succeeded() + " failed " + s.failed() + " rate "
+                + Text.rate(s.progress().rate());
+    }
+
     private JobSnapshot bar(Tally tally, JobSnapshot first) throws InterruptedException {
         JobSnapshot[] cur = {first};
-        try (ProgressBar pb = new ProgressBarBuilder()
+        // No showSpeed(): progressbar's own speed (units per second since this watch began) was a second rate beside
+        // the job's smoothed one, and was printed glued to the text after it ("1.6/sRUNNING").
+        ProgressBarBuilder builder = new ProgressBarBuilder()
                 .setTaskName(Text.clip(first.name(), 24))
                 .setInitialMax(first.total() > 0 ? first.total() : -1)
                 .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
                 .setUpdateIntervalMillis(200)
-                .showSpeed()
-                .setEtaFunction(state -> cur[0].progress().eta())
-                .build()) {
+                .setEtaFunction(state -> cur[0].progress().eta());
+        if (barStream != null) {
+            builder.setConsumer(new ConsoleProgressBarConsumer(barStream));
+        }
+        try (ProgressBar pb = builder.build()) {
             while (true) {
                 JobSnapshot s = cur[0];
                 if (s.total() > 0) {
                     pb.maxHint(s.total());
                 }
                 pb.stepTo(s.succeeded() + s.failed());
-                pb.setExtraMessage(s.state() + " ok " + s.succeeded() + " failed " + s.failed() + " "
-                        + Text.rate(s.progress().rate()));
+                pb.setExtraMessage(barMessage(s));
                 if (s.state().isTerminal()) {
                     pb.refresh();
                     return s;

@@ -32,6 +32,11 @@ class RunnerCommandsTest {
             return ctx.dependencyResult("A", Integer.class) * 10 + 2;
         }
 
+        public static int careful(BuildContext ctx) {
+            ctx.log().warn("careful with {}", "the tiles");
+            return 7;
+        }
+
         public static int boom() {
             throw new IllegalStateException("boom on purpose");
         }
@@ -52,6 +57,16 @@ class RunnerCommandsTest {
         JsonNode json() {
             try {
                 return JobJson.MAPPER.readTree(out);
+            } catch (Exception e) {
+                throw new AssertionError("not JSON: " + out + " / " + err, e);
+            }
+        }
+
+        /** The last line as JSON: {@code build} prints two, its id at once and the finished build at the end. */
+        JsonNode last() {
+            String[] lines = out.strip().split("\n");
+            try {
+                return JobJson.MAPPER.readTree(lines[lines.length - 1]);
             } catch (Exception e) {
                 throw new AssertionError("not JSON: " + out + " / " + err, e);
             }
@@ -81,6 +96,8 @@ class RunnerCommandsTest {
                     dependsOn: [A]
                   - id: boom
                     function: io.tally.cli.RunnerCommandsTest$Jobs#boom
+                  - id: careful
+                    function: io.tally.cli.RunnerCommandsTest$Jobs#careful
                 """);
         defs = file.toString();
     }
@@ -105,7 +122,7 @@ class RunnerCommandsTest {
         assertThat(r.code()).as(r.err()).isZero();
         List<String> ids = new ArrayList<>();
         r.json().get("definitions").forEach(d -> ids.add(d.get("id").asText()));
-        assertThat(ids).containsExactlyInAnyOrder("A", "B", "boom");
+        assertThat(ids).containsExactlyInAnyOrder("A", "B", "boom", "careful");
         assertThat(ids.indexOf("A")).isLessThan(ids.indexOf("B"));
         JsonNode a = def(r, "A");
         assertThat(a.get("title").asText()).isEqualTo("Step A");
@@ -119,7 +136,7 @@ class RunnerCommandsTest {
         assertThat(table.code()).isZero();
         assertThat(table.out()).contains("ID", "STATUS", "OUTDATED", "Step A", "NOT_BUILT");
         terminal = false;
-        assertThat(tally("defs", "--json").json().get("definitions")).hasSize(3);
+        assertThat(tally("defs", "--json").json().get("definitions")).hasSize(4);
     }
 
     @Test
@@ -140,13 +157,17 @@ class RunnerCommandsTest {
         terminal = false;
         Run boom = tally("build", "boom", "--definitions", defs);
         assertThat(boom.code()).isEqualTo(1);
-        assertThat(boom.json().get("state").asText()).isEqualTo("FAILED");
-        assertThat(boom.json().get("error").get("message").asText()).contains("boom on purpose");
+        assertThat(boom.out().lines()).hasSize(2);
+        assertThat(boom.json().get("definition").asText()).isEqualTo("boom");
+        assertThat(boom.json().get("id").asText())
+                .isEqualTo(boom.last().get("id").asText());
+        assertThat(boom.last().get("state").asText()).isEqualTo("FAILED");
+        assertThat(boom.last().get("error").get("message").asText()).contains("boom on purpose");
 
         Run a = tally("build", "A", "--definitions", defs);
         assertThat(a.code()).isZero();
-        assertThat(a.json().get("state").asText()).isEqualTo("SUCCEEDED");
-        assertThat(a.json().get("result").asInt()).isEqualTo(1);
+        assertThat(a.last().get("state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(a.last().get("result").asInt()).isEqualTo(1);
         // A newer A: B is outdated until A is built with its dependents.
         Run d = tally("defs", "--definitions", defs);
         assertThat(def(d, "B").get("status").asText()).isEqualTo("OUTDATED");
@@ -162,11 +183,34 @@ class RunnerCommandsTest {
     }
 
     @Test
+    void a_builds_log_reaches_stderr_without_the_runners_internal_marker() throws Exception {
+        // The CLI's SLF4J provider is CliLogProvider: first on the test class path, alone in the shaded jar.
+        assertThat(org.slf4j.LoggerFactory.getILoggerFactory().getLogger("x"))
+                .isInstanceOf(CliLogProvider.WithoutCapturedMarker.class);
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        Run r;
+        try {
+            r = tally("build", "careful", "--definitions", defs);
+        } finally {
+            System.setErr(stderr);
+        }
+        assertThat(r.code()).as(r.err()).isZero();
+        String err = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(err).contains("WARN").contains("careful with the tiles").doesNotContain("TALLY_CAPTURED");
+        // The record is stored with the build all the same.
+        String id = r.last().get("id").asText();
+        assertThat(shared.get(id).logs(0, 10))
+                .anySatisfy(e -> assertThat(e.message()).isEqualTo("careful with the tiles"));
+    }
+
+    @Test
     void builds_lists_a_definitions_builds_newest_first() {
         Run first = tally("build", "A", "--definitions", defs);
         Run second = tally("build", "A", "--definitions", defs);
-        String id1 = first.json().get("id").asText();
-        String id2 = second.json().get("id").asText();
+        String id1 = first.last().get("id").asText();
+        String id2 = second.last().get("id").asText();
         // A job named like a definition but not made by the runner is not a build.
         shared.create(io.tally.JobSpec.builder().name("A").build());
 

@@ -42,6 +42,10 @@ import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** Runs the picocli command line in-process over one shared {@code memory:} store, capturing stdout and stderr. */
 class TallyCliTest {
@@ -172,7 +176,19 @@ class TallyCliTest {
                 .contains("0/10 0.0%");
         assertThat(tally("ls", "--json").out()).startsWith("{");
         Run paged = tally("ls", "--limit", "1");
-        assertThat(paged.out()).contains("more: tally ls --cursor ");
+        assertThat(paged.out()).contains("more: tally ls --limit 1 --cursor ");
+        Run filtered = tally("ls", "--state", "pending", "--name", "two words", "--limit", "1");
+        assertThat(filtered.out()).doesNotContain("more:");
+        tally("create", "--name", "two words");
+        tally("create", "--name", "two words");
+        assertThat(tally("ls", "--state", "pending", "--name", "two words", "--limit", "1", "--store", "memory:")
+                        .out())
+                .contains("more: tally ls --state PENDING --name 'two words' --limit 1 --store memory: --cursor ");
+        // A store URL with a password is not printed: the user's TALLY_STORE or --store has to be given again.
+        assertThat(tally("ls", "--limit", "1", "--store", "redis://:secret@127.0.0.1:6379")
+                        .out())
+                .contains("more: tally ls --limit 1 --cursor ")
+                .doesNotContain("secret");
     }
 
     @Test
@@ -245,6 +261,58 @@ class TallyCliTest {
         assertThat(ls.code()).isZero();
         assertThat(ls.out()).contains("Usage: tally ls").contains("--state");
         assertThat(tally("info", "--version").out()).contains("tally 0.1.0");
+        // Registered alone, a command still gets the inherited options and the help texts of help.properties.
+        assertThat(tally("serve", "--help").out()).contains("job definitions (YAML or JSON) to list and build at");
+        Run all = tally("--help");
+        assertThat(all.out()).contains("progress", "finish", "logs", "stats", "worker");
+        assertThat(tally("help", "progress").out()).contains("Usage: tally progress");
+    }
+
+    @Test
+    void every_option_and_parameter_has_help_text() {
+        CommandLine root = TallyCli.commandLine(null);
+        List<String> missing = new ArrayList<>();
+        for (CommandLine sub : root.getSubcommands().values()) {
+            CommandSpec spec = sub.getCommandSpec();
+            if (spec.usageMessage().description().length == 0) {
+                missing.add(spec.qualifiedName());
+            }
+            for (OptionSpec o : spec.options()) {
+                if (o.description().length == 0 || o.description()[0].isBlank()) {
+                    missing.add(spec.qualifiedName() + " " + o.longestName());
+                }
+            }
+            for (PositionalParamSpec p : spec.positionalParameters()) {
+                if (p.description().length == 0 || p.description()[0].isBlank()) {
+                    missing.add(spec.qualifiedName() + " " + p.paramLabel());
+                }
+            }
+        }
+        assertThat(missing).isEmpty();
+        assertThat(root.getSubcommands().keySet())
+                .contains("start", "progress", "finish", "fail", "cancel", "logs", "delete", "stats");
+    }
+
+    @Test
+    void watch_shows_one_rate_apart_from_the_state() throws Exception {
+        Job job = shared.create(JobSpec.builder().name("w").total(4).start(true).build());
+        job.recordSuccess();
+        assertThat(WatchCommand.barMessage(job.snapshot())).isEqualTo("RUNNING ok 1 failed 0 rate -");
+        job.recordSuccess();
+        job.finish();
+        java.io.ByteArrayOutputStream bar = new java.io.ByteArrayOutputStream();
+        WatchCommand.barStream = new java.io.PrintStream(bar, true, StandardCharsets.UTF_8);
+        try {
+            terminal = true;
+            Run r = tally("watch", job.id());
+            assertThat(r.code()).as(r.err()).isZero();
+        } finally {
+            WatchCommand.barStream = null;
+        }
+        String drawn = bar.toString(StandardCharsets.UTF_8);
+        // One rate (the job's), after the ETA and a space: no progressbar speed such as ".6/sRUNNING".
+        assertThat(drawn).contains(") SUCCEEDED ok 2 failed 0 rate ");
+        assertThat(drawn).doesNotContainPattern("/s[A-Z]");
     }
 
     @Test
