@@ -287,9 +287,13 @@ abstract class JobCommandsContract {
     void finished_jobs_refuse_what_would_change_them() {
         String id = ok("create", "--name", "n", "--start").out().trim();
         ok("finish", id, "--result", "1");
-        // Finishing again is the same terminal transition: a no-op that keeps the first result.
-        assertThat(ok("finish", id, "--result", "2").json().get("result").asInt())
+        // Finishing again with the same result is a no-op; with another, a conflict that keeps the first.
+        assertThat(ok("finish", id, "--result", "1").json().get("result").asInt())
                 .isEqualTo(1);
+        Run conflicting = tally("finish", id, "--result", "2");
+        assertThat(conflicting.code()).isEqualTo(TallyCli.JOB_FAILED);
+        assertThat(conflicting.err()).startsWith("tally: ").contains("different result");
+        assertThat(job(id).resultJson()).contains("1");
         Run progress = tally("progress", id, "--succeeded", "1");
         assertThat(progress.code()).isEqualTo(TallyCli.JOB_FAILED);
         assertThat(progress.err()).startsWith("tally: ").contains("SUCCEEDED");
