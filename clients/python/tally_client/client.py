@@ -4,6 +4,7 @@ import datetime
 import http.client
 import json
 import re
+import socket
 import ssl
 import threading
 import time
@@ -456,15 +457,17 @@ class TallyClient:
             conn = self._connection(read_to)
             try:
                 conn.request("GET", path, headers=headers)
+                handle = _StreamConnection(conn)
                 resp = conn.getresponse()
             except (OSError, http.client.HTTPException) as e:
                 conn.close()
                 raise TallyConnectionError("GET %s: %s" % (path, e))
+            handle.response = resp
             if resp.status != 200:
                 raw = resp.read()
-                conn.close()
+                handle.close()
                 raise error_for(resp.status, _parse(raw))
-            return conn, resp
+            return handle, resp
 
         stream = EventStream(
             opener,
@@ -540,6 +543,26 @@ class TallyClient:
         if not 200 <= resp.status < 300:
             raise error_for(resp.status, parsed)
         return parsed
+
+
+class _StreamConnection:
+    """An event stream's connection. ``close()`` may come from another thread while the stream's thread is blocked in
+    a read: it shuts the socket down first, which wakes that read at once (closing alone would not)."""
+
+    def __init__(self, conn: http.client.HTTPConnection) -> None:
+        self._conn = conn
+        self._sock = conn.sock  # kept: getresponse() may hand the socket to the response and clear conn.sock
+        self.response = None  # type: Any
+
+    def close(self) -> None:
+        if self._sock is not None:
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._conn.close()
+        if self.response is not None:
+            self.response.close()
 
 
 def _parse(raw: bytes) -> Any:
