@@ -469,8 +469,12 @@ export class Reporter {
     this.writes = 0;
   }
 
-  /** Adds units; resolves to the job when this tick wrote, else to null. */
-  async tick(succeeded = 1, failed = 0) {
+  /**
+   * Adds units: `tick()` one success, `tick(5)` five, `tick(0, 1)` one failure. Resolves to the job when this tick
+   * wrote, else to null.
+   */
+  async tick(succeeded, failed = 0) {
+    if (succeeded === undefined) succeeded = failed ? 0 : 1;
     count(succeeded, 'succeeded');
     count(failed, 'failed');
     this.#succeeded += succeeded;

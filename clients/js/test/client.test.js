@@ -133,11 +133,21 @@ describe('RedisProgress flow', () => {
     assert.equal(rep.writes, 2);
     job = await tally.getJob(id);
     assert.deepEqual([job.succeeded, job.failed, job.pending, job.percent], [10, 0, 0, 100]);
+    // The total may grow; a failure-only tick counts no success.
+    assert.equal((await tally.recordProgress(id, { addTotal: 3 })).pending, 3);
+    const more = tally.reporter(id, { everyMs: 2000, now: () => now });
+    await more.tick(0, 1);
+    await more.tick(2);
+    await more.close();
+    assert.equal(more.writes, 1);
+    job = await tally.getJob(id);
+    assert.deepEqual([job.succeeded, job.failed, job.total, job.pending], [12, 1, 13, 0]);
 
     const done = await tally.finishJob(id, { rows: 10, file: 'out.csv' });
     assert.equal(done.state, 'SUCCEEDED');
     assert.deepEqual(done.result, { rows: 10, file: 'out.csv' });
     assert.ok(done.finishedAt);
+    assert.deepEqual([done.total, done.pending], [13, 0]);
     const listed = await tally.listJobs({ scope });
     assert.deepEqual(listed.jobs.map((j) => j.id), [id]);
     assert.equal(listed.jobs[0].percent, 100);

@@ -599,8 +599,11 @@ class Reporter:
         self._last = clock()
         self.writes = 0
 
-    def tick(self, succeeded: int = 1, failed: int = 0) -> Optional[Dict[str, Any]]:
-        """Adds units; writes when the interval passed. Returns the job when it wrote, else None."""
+    def tick(self, succeeded: Optional[int] = None, failed: int = 0) -> Optional[Dict[str, Any]]:
+        """Adds units: ``tick()`` one success, ``tick(5)`` five, ``tick(failed=1)`` one failure (no success).
+        Writes when the interval passed; returns the job when it wrote, else None."""
+        if succeeded is None:
+            succeeded = 0 if failed else 1
         _count(succeeded, "succeeded")
         _count(failed, "failed")
         with self._lock:

@@ -177,12 +177,21 @@ class RedisProgressFlowTest(unittest.TestCase):
         self.assertEqual(rep.writes, 2)
         job = tally.get_job(jid)
         self.assertEqual((job["succeeded"], job["failed"], job["pending"], job["percent"]), (10, 0, 0, 100.0))
+        # The total may grow; a failure-only tick counts no success.
+        self.assertEqual(tally.record_progress(jid, add_total=3)["pending"], 3)
+        with tally.reporter(jid, every=2.0, clock=lambda: now[0]) as rep:
+            rep.tick(failed=1)
+            rep.tick(2)
+        self.assertEqual(rep.writes, 1)
+        job = tally.get_job(jid)
+        self.assertEqual((job["succeeded"], job["failed"], job["total"], job["pending"]), (12, 1, 13, 0))
 
         done = tally.finish_job(jid, result={"rows": 10, "file": "out.csv"})
         self.assertEqual(done["state"], "SUCCEEDED")
         self.assertEqual(done["result"], {"rows": 10, "file": "out.csv"})
         self.assertIsNotNone(done["finishedAt"])
         # jobs(scope: ...): the user's jobs with their progress.
+        self.assertEqual((done["total"], done["pending"]), (13, 0))
         listed = tally.list_jobs(scope=scope)
         self.assertEqual([j["id"] for j in listed["jobs"]], [jid])
         self.assertEqual(listed["jobs"][0]["percent"], 100.0)
