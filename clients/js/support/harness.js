@@ -77,7 +77,8 @@ export async function startServer({ timeoutMs = 90000 } = {}) {
 /**
  * A TCP relay to `target` on a free port. `cut()` destroys every open connection; while `hold()` is in effect, new
  * connections are accepted but not forwarded until `release()`. `requests` holds the first bytes each connection sent
- * (its HTTP request head); `waitForConnections(n)` resolves once n connections were accepted.
+ * (its HTTP request head); `waitForConnections(n)` resolves once n connections were accepted, `waitForRequests(n)` once
+ * n requests were forwarded.
  */
 export async function startRelay(targetUrl) {
   const target = new URL(targetUrl);
@@ -87,6 +88,7 @@ export async function startRelay(targetUrl) {
   let waiting = [];
   let accepted = 0;
   let watchers = [];
+  let requestWatchers = [];
   const server = net.createServer((client) => {
     accepted++;
     watchers = watchers.filter((w) => (accepted >= w.n ? (w.resolve(), false) : true));
@@ -98,6 +100,7 @@ export async function startRelay(targetUrl) {
       if (first) {
         requests.push(d.toString('latin1'));
         first = false;
+        requestWatchers = requestWatchers.filter((w) => (requests.length >= w.n ? (w.resolve(), false) : true));
       }
     });
     client.pause();
@@ -133,6 +136,10 @@ export async function startRelay(targetUrl) {
     },
     cut() {
       for (const s of open) s.destroy();
+    },
+    /** Resolves once n requests went through (fetch may open a TCP connection it never sends on: count requests). */
+    waitForRequests(n) {
+      return requests.length >= n ? Promise.resolve() : new Promise((resolve) => requestWatchers.push({ n, resolve }));
     },
     waitForConnections(n) {
       return accepted >= n ? Promise.resolve() : new Promise((resolve) => watchers.push({ n, resolve }));

@@ -417,7 +417,7 @@ class TallyClient:
         job: Optional[str] = None,
         scope: Optional[str] = None,
         parent: Optional[str] = None,
-        last_event_id: Optional[str] = None,
+        last_event_id: Union[None, str, int] = None,
         reconnect: bool = True,
         retry_delay: Optional[float] = None,
         max_reconnects: Optional[int] = None,
@@ -441,6 +441,8 @@ class TallyClient:
         if parent is not None:
             q["parent"] = _job_id(parent, "parent")
         if last_event_id is not None:
+            if isinstance(last_event_id, int) and not isinstance(last_event_id, bool):
+                last_event_id = str(last_event_id)
             last_event_id = str(_text(last_event_id, "last_event_id"))
             if any(c in last_event_id for c in "\r\n\0"):
                 raise ValueError("last_event_id: must not contain line breaks")
