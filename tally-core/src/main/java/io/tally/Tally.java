@@ -565,11 +565,24 @@ public final class Tally implements AutoCloseable {
                 }
                 schemes.addAll(p.schemes());
             }
-            String hint = url.startsWith("sqlite:") || url.startsWith("postgresql:") || url.startsWith("mariadb:")
-                    ? " (add the io.tally:tally-jdbc artifact)"
-                    : url.startsWith("redis") ? " (add the io.tally:tally-redis artifact)" : "";
+            String hint = storeArtifact(url)
+                    .map(a -> " (add the Maven artifact " + a + ")")
+                    .orElse("");
             throw new InvalidInputException(
                     "url", "no store for '" + Urls.mask(url) + "'" + hint + "; schemes on the class path: " + schemes);
+        }
+
+        /** @return the artifact that brings the store of {@code url}, with its driver */
+        private static Optional<String> storeArtifact(String url) {
+            String scheme = url.contains(":") ? url.substring(0, url.indexOf(':')) : url;
+            return Optional.ofNullable(
+                    switch (scheme) {
+                        case "sqlite" -> "io.tally:tally-sqlite";
+                        case "postgresql", "postgres" -> "io.tally:tally-postgresql";
+                        case "mariadb", "mysql" -> "io.tally:tally-mariadb";
+                        case "redis", "rediss", "redis-sentinel" -> "io.tally:tally-redis";
+                        default -> null;
+                    });
         }
     }
 }

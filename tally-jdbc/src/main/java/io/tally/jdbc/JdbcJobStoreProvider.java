@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.tally.InvalidInputException;
 import io.tally.StoreUnavailableException;
+import io.tally.internal.OptionalDependency;
 import io.tally.internal.Urls;
 import io.tally.jdbc.mariadb.MariaDbDialect;
 import io.tally.jdbc.postgres.PostgresDialect;
@@ -71,13 +72,11 @@ public final class JdbcJobStoreProvider implements JobStoreProvider {
         throw new InvalidInputException("url", "not a SQL store URL: " + Urls.mask(url));
     }
 
+    /** A missing driver names the store's artifact ({@code io.tally:tally-postgresql}), which brings it. */
     private static void requireDriver(Dialect d) {
-        try {
-            Class.forName(d.driverClass(), false, JdbcJobStoreProvider.class.getClassLoader());
-        } catch (ClassNotFoundException e) {
-            throw new StoreUnavailableException("the " + d.name() + " store needs its JDBC driver " + d.driverClass()
-                    + ": add the Maven artifact " + d.driverArtifact() + " to the class path");
-        }
+        OptionalDependency.of("the " + d.name() + " store", d.driverClass(), "io.tally:tally-" + d.name())
+                .orElse("its JDBC driver " + d.driverArtifact() + " beside io.tally:tally-jdbc")
+                .require(JdbcJobStoreProvider.class, StoreUnavailableException::new);
     }
 
     private static JobStore openSqlite(String url, Clock clock) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tally.InvalidInputException;
+import io.tally.internal.OptionalDependency;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -164,14 +165,27 @@ final class DefinitionsFile {
         }
     }
 
+    private static final OptionalDependency YAML = OptionalDependency.of(
+                    "reading a YAML definitions file",
+                    "com.fasterxml.jackson.dataformat.yaml.YAMLFactory",
+                    "com.fasterxml.jackson.dataformat:jackson-dataformat-yaml")
+            .orElse("write the file as JSON");
+
     private static ObjectMapper yamlMapper() {
-        try {
+        YAML.require(DefinitionsFile.class, message -> new InvalidInputException("definitions", message));
+        return YamlMapper.create();
+    }
+
+    /**
+     * The only code that names jackson-dataformat-yaml's classes, in a class of its own: when the optional dependency
+     * is missing, {@link #YAML}'s check answers with a message before this class is loaded (loading it would fail with
+     * a bare {@link NoClassDefFoundError}, as would loading {@link DefinitionsFile} if this code were in it).
+     */
+    private static final class YamlMapper {
+        private YamlMapper() {}
+
+        static ObjectMapper create() {
             return new ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).findAndRegisterModules();
-        } catch (LinkageError missing) {
-            throw new InvalidInputException(
-                    "definitions",
-                    "reading YAML needs com.fasterxml.jackson.dataformat:jackson-dataformat-yaml on the class path"
-                            + " (or write the file as JSON)");
         }
     }
 

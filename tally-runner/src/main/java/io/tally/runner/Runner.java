@@ -82,7 +82,7 @@ public final class Runner implements AutoCloseable {
         this.executor = b.executor != null ? b.executor : Executors.newCachedThreadPool(daemon("tally-build"));
         this.retention = b.retention;
         this.heartbeat = b.heartbeat;
-        this.capturingLogs = b.captureLogs && installCapture();
+        this.capturingLogs = b.captureLogs && LogCapture.install();
         // One scheduler thread for the runner's short periodic work: log flushes, heartbeats, watching workers.
         this.flusher = Executors.newSingleThreadScheduledExecutor(daemon("tally-log-flush"));
         this.flusher.scheduleWithFixedDelay(
@@ -295,20 +295,6 @@ public final class Runner implements AutoCloseable {
         return new Build(this, buildId, definitionId, null, null);
     }
 
-    private static boolean installCapture() {
-        try {
-            boolean ok = LogCapture.install();
-            if (!ok) {
-                log.info("SLF4J's backend is not Logback: only ctx.log() records are stored with builds");
-            }
-            return ok;
-        } catch (LinkageError noLogback) {
-            log.info("ch.qos.logback:logback-classic is not on the class path: only ctx.log() records are stored"
-                    + " with builds");
-            return false;
-        }
-    }
-
     static ThreadFactory daemon(String prefix) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
@@ -338,7 +324,9 @@ public final class Runner implements AutoCloseable {
      * <tr><td>{@code logBatchSize}</td><td>200 records per {@code appendLogs}</td></tr>
      * <tr><td>{@code logFlushInterval}</td><td>1 s: buffered records are written at least this often</td></tr>
      * <tr><td>{@code heartbeat}</td><td>1 min lease, renewed every 20 s while a build runs</td></tr>
-     * <tr><td>{@code captureLogs}</td><td>true: attach a {@link TallyLogAppender} to Logback's root logger</td></tr>
+     * <tr><td>{@code captureLogs}</td><td>true: attach a {@link TallyLogAppender} to Logback's root logger when Logback
+     * is the application's SLF4J backend (otherwise builds keep their {@code ctx.log()} records only, and the first
+     * runner says so in one INFO line)</td></tr>
      * </table>
      */
     public static final class Builder {
@@ -520,7 +508,11 @@ public final class Runner implements AutoCloseable {
             return this;
         }
 
-        /** @param capture false to leave Logback's configuration alone (configure {@link TallyLogAppender} yourself) */
+        /**
+         * @param capture false to leave Logback's configuration alone (configure {@link TallyLogAppender} yourself), or
+         *     to silence the notice given when the application's SLF4J backend is not Logback
+         * @return this builder
+         */
         public Builder captureLogs(boolean capture) {
             this.captureLogs = capture;
             return this;
