@@ -2,8 +2,8 @@
 // status and the server's JSON error fields ({"error": {"code", "message"}}). Bad input caught by the client before
 // anything is sent is a TypeError or RangeError.
 
-// The server's 409 body has only code and message; the state is read from the message it writes
-// ("job X is already FAILED", "job X cannot go from SUCCEEDED to CANCELLED").
+// The server's 409 body carries "state" (and "target" for a refused state change); a server before those fields is
+// read from the message it writes ("job X is already FAILED", "job X cannot go from SUCCEEDED to CANCELLED").
 const ALREADY = /\bis already ([A-Z]+)\b/;
 const TRANSITION = /\bcannot go from ([A-Z]+) to ([A-Z]+)\b/;
 
@@ -43,6 +43,11 @@ export class TallyConflictError extends TallyError {
     super(status, code, message, body);
     this.state = null;
     this.target = null;
+    if (body && typeof body === 'object' && typeof body.state === 'string') {
+      this.state = body.state;
+      this.target = typeof body.target === 'string' ? body.target : null;
+      return;
+    }
     const t = TRANSITION.exec(message ?? '');
     if (t) {
       this.state = t[1];

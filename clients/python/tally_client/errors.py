@@ -19,8 +19,8 @@ __all__ = [
     "error_for",
 ]
 
-# The server's 409 body has only code and message; the state is read from the message it writes
-# ("job X is already FAILED", "job X cannot go from SUCCEEDED to CANCELLED").
+# The server's 409 body carries "state" (and "target" for a refused state change); a server before those fields
+# is read from the message it writes ("job X is already FAILED", "job X cannot go from SUCCEEDED to CANCELLED").
 _ALREADY = re.compile(r"\bis already ([A-Z]+)\b")
 _TRANSITION = re.compile(r"\bcannot go from ([A-Z]+) to ([A-Z]+)\b")
 
@@ -72,6 +72,10 @@ class TallyConflictError(TallyError):
         super().__init__(status, code, message, body)
         self.state = None  # type: Optional[str]
         self.target = None  # type: Optional[str]
+        if isinstance(body, dict) and isinstance(body.get("state"), str):
+            self.state = body["state"]
+            self.target = body.get("target") if isinstance(body.get("target"), str) else None
+            return
         m = _TRANSITION.search(message or "")
         if m:
             self.state, self.target = m.group(1), m.group(2)

@@ -33,7 +33,12 @@ final class ExceptionStatuses {
                 JobNotFoundException.class, (e, ctx) -> JsonResponses.error(ctx, 404, "not_found", e.getMessage()));
         app.exception(
                 IllegalTransitionException.class,
-                (e, ctx) -> JsonResponses.error(ctx, 409, "conflict", e.getMessage()));
+                (e, ctx) -> JsonResponses.send(
+                        ctx,
+                        409,
+                        JsonResponses.errorBody("conflict", e.getMessage())
+                                .put("state", e.from().name())
+                                .put("target", e.to().name())));
         app.exception(JobExistsException.class, (e, ctx) -> JsonResponses.error(ctx, 409, "conflict", e.getMessage()));
         // The job's state beside the error: a worker in any language stops on "CANCELLED".
         app.exception(

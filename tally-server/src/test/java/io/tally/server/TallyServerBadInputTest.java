@@ -233,6 +233,9 @@ class TallyServerBadInputTest {
         http.post("/api/jobs/" + id + "/cancel", null);
         expect(409, "conflict", "POST", "/api/jobs/" + id + "/finish", null);
         expect(409, "conflict", "POST", "/api/jobs/" + id + "/start", null);
+        JsonNode refused = http.post("/api/jobs/" + id + "/finish", null).json();
+        assertThat(refused.path("state").asText()).isEqualTo("CANCELLED");
+        assertThat(refused.path("target").asText()).isEqualTo("SUCCEEDED");
         expect(409, "finished", "POST", "/api/jobs/" + id + "/progress", "{\"succeeded\":1}");
         expect(409, "finished", "POST", "/api/jobs/" + id + "/heartbeat", null);
     }
