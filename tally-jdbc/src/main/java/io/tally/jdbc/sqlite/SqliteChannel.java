@@ -1,5 +1,6 @@
 package io.tally.jdbc.sqlite;
 
+import io.tally.jdbc.ChannelListener;
 import io.tally.jdbc.EventChannel;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -81,66 +82,40 @@ final class SqliteChannel implements EventChannel {
 
     @Override
     public AutoCloseable listen(DataSource dataSource, Consumer<String> payloads) {
-        Listener l = new Listener(dataSource, payloads);
-        Thread t = new Thread(l, "tally-sqlite-events-" + table);
-        t.setDaemon(true);
-        l.thread = t;
-        t.start();
-        return l;
+        return new Listener(dataSource, payloads).start("tally-sqlite-events-" + table);
     }
 
-    private final class Listener implements Runnable, AutoCloseable {
-        private final DataSource dataSource;
+    private final class Listener extends ChannelListener {
         private final Consumer<String> payloads;
-        private volatile boolean closed;
-        private volatile Thread thread;
         private long last = -1; // the last seq delivered; -1 until the listener has looked (then: events from now on)
 
         Listener(DataSource dataSource, Consumer<String> payloads) {
-            this.dataSource = dataSource;
+            super(dataSource, table, log);
             this.payloads = payloads;
         }
 
         @Override
-        public void run() {
-            long pause = 100;
-            while (!closed) {
-                try (Connection c = dataSource.getConnection()) {
-                    c.setAutoCommit(true);
-                    if (last < 0) {
-                        last = maxSeq(c);
-                    }
-                    long version = -1;
-                    pause = 100;
-                    while (!closed) {
-                        long v = dataVersion(c);
-                        if (v != version) {
-                            version = v;
-                            deliverAfter(c);
-                        }
-                        TimeUnit.MILLISECONDS.sleep(POLL_MILLIS);
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                } catch (SQLException | RuntimeException e) {
-                    if (closed) {
-                        break;
-                    }
-                    if (e instanceof SQLException sql && missingTable(sql)) {
-                        pause = 5000; // until someone migrates
-                    } else {
-                        log.warn("reading events of {} failed, again in {} ms: {}", table, pause, e.toString());
-                    }
-                    try {
-                        TimeUnit.MILLISECONDS.sleep(pause);
-                    } catch (InterruptedException ie) {
-                        Thread.currentThread().interrupt();
-                        break;
-                    }
-                    pause = Math.min(5000, pause * 2);
-                }
+        protected void listen(Connection c) throws SQLException, InterruptedException {
+            if (last < 0) {
+                last = maxSeq(c);
             }
+            long version = -1;
+            while (!closed()) {
+                long v = dataVersion(c);
+                if (v != version) {
+                    version = v;
+                    deliverAfter(c);
+                }
+                TimeUnit.MILLISECONDS.sleep(POLL_MILLIS);
+            }
+        }
+
+        @Override
+        protected long failed(Exception e, long pause) {
+            if (e instanceof SQLException sql && missingTable(sql)) {
+                return 5000; // until someone migrates
+            }
+            return super.failed(e, pause);
         }
 
         private long maxSeq(Connection c) throws SQLException {
@@ -161,7 +136,7 @@ final class SqliteChannel implements EventChannel {
 
         private void deliverAfter(Connection c) throws SQLException {
             boolean more = true;
-            while (more && !closed) {
+            while (more && !closed()) {
                 more = false;
                 try (PreparedStatement ps = c.prepareStatement(
                         "SELECT seq, payload FROM " + table + " WHERE seq > ? ORDER BY seq LIMIT 1000")) {
@@ -180,20 +155,6 @@ final class SqliteChannel implements EventChannel {
                         }
                         more = n == 1000;
                     }
-                }
-            }
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-            Thread t = thread;
-            if (t != null && t != Thread.currentThread()) {
-                t.interrupt();
-                try {
-                    t.join(2000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
                 }
             }
         }
