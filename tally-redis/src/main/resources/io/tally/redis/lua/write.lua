@@ -83,6 +83,16 @@ do
         end
     end
 
+    -- The first call of a run that applies: auto-start of a PENDING job, then where the run's fold()s start from: the
+    -- rate, rateAt and rateAcc, and the rate (false if none) and rateAt as stored, to tell at the end what moved.
+    local function open_run(j, now, events)
+        if j.state == 'PENDING' then
+            start(j, now, events)
+        end
+        local rate, rate_at, acc = rate_state(j)
+        return rate, rate_at, acc, j.rate or false, rate_at
+    end
+
     -- Writes the run's changes to the job: its fields, its due sets and state index (from: its state when read),
     -- then publishes the run's events with the job as stored.
     local function close_job(j, from, events, channel)
@@ -335,11 +345,7 @@ do
                 replies[i] = {'hasparts'}
             else
                 if not applied then
-                    if j.state == 'PENDING' then
-                        start(j, now, events)
-                    end
-                    rate, rate_at, acc = rate_state(j)
-                    rate_s, rate_at_was = j.rate or false, rate_at
+                    rate, rate_at, acc, rate_s, rate_at_was = open_run(j, now, events)
                 end
                 succeeded, failed, total = succeeded + du_s, failed + du_f, total + more
                 local newly = du_s + du_f
@@ -507,11 +513,7 @@ do
                 end
             else
                 if not applied then
-                    if j.state == 'PENDING' then
-                        start(j, now, events)
-                    end
-                    rate, rate_at, acc = rate_state(j)
-                    rate_s, rate_at_was = j.rate or false, rate_at
+                    rate, rate_at, acc, rate_s, rate_at_was = open_run(j, now, events)
                 end
                 local changed, newly, fails_job = 0, 0, nil
                 for p = first, stop, PART_WIDTH do
