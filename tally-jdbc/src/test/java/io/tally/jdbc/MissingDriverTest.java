@@ -30,11 +30,4 @@ class MissingDriverTest {
                                 + " path: add the Maven artifact io.tally:tally-sqlite, or its JDBC driver org.xerial:sqlite-jdbc"
                                 + " beside io.tally:tally-jdbc");
     }
-
-    @Test
-    void anotherStoresDriverIsNotNeeded() throws Exception {
-        assertThat(ClassPathWithout.artifacts("postgresql", "mariadb-java-client")
-                        .call(OpenSqlite.class))
-                .isEqualTo("opened");
-    }
 }
