@@ -20,8 +20,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Runs job definitions as tracked builds (jobcontrol's model) and map-reduce jobs through a {@link Dispatcher}
@@ -59,7 +57,6 @@ import org.slf4j.LoggerFactory;
  * (publishing, watching and claiming builds run by workers), {@link JobWatcher} and {@link MapReduces}.
  */
 public final class Runner implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(Runner.class);
 
     private final Tally tally;
     private final DefinitionGraph graph;

@@ -58,7 +58,7 @@ final class ExceptionStatuses {
                 JsonProcessingException.class, (e, ctx) -> JsonResponses.error(ctx, 400, "invalid", "malformed JSON"));
         app.exception(HttpResponseException.class, (e, ctx) -> {
             int st = e.getStatus();
-            String code = st == 404 ? "not_found" : st == 413 ? "too_large" : st == 401 ? "unauthorized" : "invalid";
+            String code = JsonResponses.codeFor(st);
             String msg =
                     st == 404 ? "no such endpoint: " + ctx.method() + " " + Input.clip(ctx.path()) : e.getMessage();
             // A wrong method on a known path reads to a client as a missing endpoint: one status for both.

@@ -37,16 +37,7 @@ final class JsonErrorHandler extends ErrorHandler {
     }
 
     private static byte[] body(int status, String reason) {
-        String code = switch (status) {
-            case 400 -> "invalid";
-            case 404 -> "not_found";
-            case 413 -> "too_large";
-            case 414 -> "uri_too_long";
-            case 415 -> "unsupported_media_type";
-            case 431 -> "headers_too_large";
-            case 503 -> "unavailable";
-            default -> status >= 500 ? "internal" : "invalid";
-        };
+        String code = JsonResponses.codeFor(status);
         String message = reason == null || reason.isBlank() ? "bad request (" + status + ")" : Input.clip(reason);
         return JsonResponses.errorBody(code, message).toString().getBytes(StandardCharsets.UTF_8);
     }

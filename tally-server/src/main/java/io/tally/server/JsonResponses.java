@@ -18,6 +18,20 @@ final class JsonResponses {
         send(ctx, status, errorBody(code, message));
     }
 
+    /** @return the error code of an HTTP status that no handler named more precisely (Jetty's, Javalin's own) */
+    static String codeFor(int status) {
+        return switch (status) {
+            case 401 -> "unauthorized";
+            case 404 -> "not_found";
+            case 413 -> "too_large";
+            case 414 -> "uri_too_long";
+            case 415 -> "unsupported_media_type";
+            case 431 -> "headers_too_large";
+            case 503 -> "unavailable";
+            default -> status >= 500 ? "internal" : "invalid";
+        };
+    }
+
     /** @return the error shape, for an answer that adds fields beside {@code error} */
     static ObjectNode errorBody(String code, String message) {
         ObjectNode o = JobJson.MAPPER.createObjectNode();
