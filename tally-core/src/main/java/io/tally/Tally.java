@@ -63,8 +63,18 @@ public final class Tally implements AutoCloseable {
     private final boolean closeStore;
     private final EventBus events;
     private final Periodic sweeper;
+    private final List<Instrumentation> instrumentation;
 
-    private Tally(JobStore store, Clock clock, boolean closeStore, Duration sweepEvery) {
+    private Tally(
+            JobStore store,
+            Clock clock,
+            boolean closeStore,
+            Duration sweepEvery,
+            List<Instrumentation> instrumentation) {
+        this.instrumentation = List.copyOf(instrumentation);
+        for (int i = this.instrumentation.size() - 1; i >= 0; i--) { // the first added ends up outermost
+            store = Objects.requireNonNull(this.instrumentation.get(i).decorate(store), "decorate() returned null");
+        }
         this.store = store;
         this.clock = clock;
         this.closeStore = closeStore;
@@ -327,7 +337,7 @@ public final class Tally implements AutoCloseable {
         }
         T result;
         try {
-            result = work.run();
+            result = instrumented(r, part, work, 0);
         } catch (Exception e) {
             if (options.failsJob(e)) {
                 try {
@@ -342,6 +352,14 @@ public final class Tally implements AutoCloseable {
             options.settled();
         }
         return result;
+    }
+
+    /** Runs {@code work} inside the {@link Instrumentation#aroundPart} of every instrumentation, first outermost. */
+    private <T, E extends Exception> T instrumented(JobRecord job, int part, PartWork<T, E> work, int from) throws E {
+        if (from == instrumentation.size()) {
+            return work.run();
+        }
+        return instrumentation.get(from).aroundPart(job, part, () -> instrumented(job, part, work, from + 1));
     }
 
     /**
@@ -488,6 +506,7 @@ public final class Tally implements AutoCloseable {
         private Clock clock;
         private boolean closeStore = true;
         private Duration sweepEvery;
+        private final List<Instrumentation> instrumentation = new ArrayList<>();
 
         private Builder() {}
 
@@ -542,6 +561,15 @@ public final class Tally implements AutoCloseable {
         }
 
         /**
+         * @param added a metrics or tracing module's hooks; several may be added, the first added is the outermost
+         * @throws NullPointerException if it is null
+         */
+        public Builder instrumentation(Instrumentation added) {
+            instrumentation.add(Objects.requireNonNull(added, "instrumentation"));
+            return this;
+        }
+
+        /**
          * @return the Tally
          * @throws IllegalStateException unless exactly one of {@link #url} and {@link #store} was given
          * @throws InvalidInputException if no store on the class path takes the URL
@@ -551,10 +579,10 @@ public final class Tally implements AutoCloseable {
                 throw new IllegalStateException("give exactly one of url(…) and store(…)");
             }
             if (store != null) {
-                return new Tally(store, clock == null ? store.clock() : clock, closeStore, sweepEvery);
+                return new Tally(store, clock == null ? store.clock() : clock, closeStore, sweepEvery, instrumentation);
             }
             Clock c = clock == null ? Clock.systemUTC() : clock;
-            return new Tally(providerFor(url).open(url, c), c, true, sweepEvery);
+            return new Tally(providerFor(url).open(url, c), c, true, sweepEvery, instrumentation);
         }
 
         private static JobStoreProvider providerFor(String url) {
