@@ -286,8 +286,8 @@ export class TallyClient {
   // ---- parts (map-reduce) ----
 
   /**
-   * Marks a part succeeded: `{first, remaining, last}`. Exactly one call per job gets `last: true`: run the reduce on
-   * it. A redelivered part answers `first: false, last: false`.
+   * Marks a part succeeded: `{changed, remaining, last}`. Exactly one call per job gets `last: true`: run the reduce on
+   * it. A redelivered part answers `changed: false, last: false`.
    */
   async completePart(id, part) {
     const path = `${this.#jobPath(id)}/parts/${count(part, 'part')}/complete`;
@@ -440,7 +440,7 @@ export class TallyClient {
 }
 
 function completion(body) {
-  return { first: Boolean(body.first), remaining: Number(body.remaining), last: Boolean(body.last) };
+  return { changed: Boolean(body.changed), remaining: Number(body.remaining), last: Boolean(body.last) };
 }
 
 /**

@@ -30,12 +30,12 @@ class PartCompletion(NamedTuple):
     """The answer to completing or failing a part.
 
     Attributes:
-        first: True when this call recorded the part's outcome (False for a redelivery of the same outcome)
+        changed: True when this call recorded the part's outcome (False for a redelivery of the same outcome)
         remaining: parts still pending after this call
         last: True for exactly one call per job: the one that left no part pending (run the reduce on it)
     """
 
-    first: bool
+    changed: bool
     remaining: int
     last: bool
 
@@ -356,7 +356,7 @@ class TallyClient:
 
     def complete_part(self, job_id: str, part: int) -> PartCompletion:
         """Marks part ``part`` succeeded. Exactly one call per job gets ``last=True``: run the reduce on it. A
-        redelivered part answers ``first=False, last=False``."""
+        redelivered part answers ``changed=False, last=False``."""
         path = "%s/parts/%d/complete" % (self._job_path(job_id), _part(part))
         return self._completion(self._request("POST", path))
 
@@ -496,7 +496,7 @@ class TallyClient:
 
     @staticmethod
     def _completion(body: Dict[str, Any]) -> PartCompletion:
-        return PartCompletion(bool(body["first"]), int(body["remaining"]), bool(body["last"]))
+        return PartCompletion(bool(body["changed"]), int(body["remaining"]), bool(body["last"]))
 
     def _job_path(self, job_id: str) -> str:
         return "/api/jobs/" + urllib.parse.quote(_job_id(job_id), safe="")

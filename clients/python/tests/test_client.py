@@ -71,6 +71,12 @@ def collect(stream, until, limit_seconds=30.0):
         watchdog.cancel()
 
 
+
+def event_number(event_id):
+    """The number in an event id ``<stream>-<number>``: increasing within one server's stream."""
+    return int(event_id.rsplit("-", 1)[1])
+
+
 class WatchbotFlowTest(unittest.TestCase):
     """watchbot-progress: create_job(parts), parts completed concurrently, exactly one reduce."""
 
@@ -101,7 +107,7 @@ class WatchbotFlowTest(unittest.TestCase):
             self.assertEqual(errors, [])
             self.assertTrue(all(isinstance(a, PartCompletion) for a in answers))
             self.assertEqual(sum(1 for a in answers if a.last), 1, answers)
-            self.assertTrue(all(a.first for a in answers), answers)
+            self.assertTrue(all(a.changed for a in answers), answers)
             self.assertEqual(sorted(a.remaining for a in answers), [0, 1, 2])
             done = tally.get_job(job["id"])
             self.assertEqual(done["state"], "SUCCEEDED")
@@ -111,7 +117,7 @@ class WatchbotFlowTest(unittest.TestCase):
             self.assertEqual(tally.parts(job["id"], "succeeded")["parts"], [0, 1, 2])
             # A redelivered part is not a second reduce.
             again = tally.complete_part(job["id"], 1)
-            self.assertEqual(again, PartCompletion(first=False, remaining=0, last=False))
+            self.assertEqual(again, PartCompletion(changed=False, remaining=0, last=False))
 
     def test_fail_job_on_a_part_fails_the_job_and_later_parts_are_refused(self):
         tally = client()
@@ -122,7 +128,7 @@ class WatchbotFlowTest(unittest.TestCase):
         self.assertFalse(failed.last)
         got = tally.get_job(job["id"])
         self.assertEqual(got["state"], "FAILED")
-        self.assertEqual(got["error"]["reason"], "part_failed")
+        self.assertEqual(got["error"]["reason"], "PART_FAILED")
         self.assertEqual(got["error"]["message"], "corrupt tile")
         with self.assertRaises(TallyConflictError) as cm:
             tally.complete_part(job["id"], 2)
@@ -387,7 +393,7 @@ class EventsTest(unittest.TestCase):
         self.assertEqual(types[-1], "finished")
         self.assertEqual(seen[-1].job["result"], {"ok": True})
         self.assertEqual(seen[-1].data["type"], "FINISHED")
-        ids = [int(e.id) for e in seen]
+        ids = [event_number(e.id) for e in seen]
         self.assertEqual(ids, sorted(ids))
         self.assertEqual(len(set(ids[1:])), len(ids) - 1)
 
@@ -456,7 +462,7 @@ class EventsTest(unittest.TestCase):
         self.assertEqual(got[0].event, "started")  # replayed, not a new snapshot
         self.assertNotIn("snapshot", [e.event for e in got])
         self.assertEqual(got[-1].job["result"], 7)
-        self.assertTrue(all(int(e.id) > int(snap.id) for e in got))
+        self.assertTrue(all(event_number(e.id) > event_number(snap.id) for e in got))
 
     def test_a_silent_connection_is_replaced_without_losing_or_repeating_events(self):
         # read_timeout far below the server's 15 s heartbeat: every quiet moment looks like a dead connection.
@@ -495,7 +501,7 @@ class EventsTest(unittest.TestCase):
         self.assertGreaterEqual(stream.connections, 3)
         self.assertTrue(any("Last-Event-ID: " in r for r in relay.requests[1:]))
         self.assertNotIn("snapshot", [e.event for e in got])
-        ids = [int(e.id) for e in got]
+        ids = [event_number(e.id) for e in got]
         self.assertEqual(len(ids), len(set(ids)), "an event came twice")
         self.assertEqual(ids, sorted(ids))
         self.assertEqual([e.event for e in got][0], "started")

@@ -2,7 +2,7 @@ package io.tally;
 
 import java.util.Locale;
 
-/** Why a job is FAILED (or CANCELLED). Stored and shown as the lower-case {@link #code()}. */
+/** Why a job is FAILED (or CANCELLED). Shown as {@link #name()} (JSON, CLI, dashboard); stored as {@link #code()}. */
 public enum FailureReason {
     /** The job's code reported an error ({@code job.fail(…)}). */
     ERROR,
@@ -15,7 +15,10 @@ public enum FailureReason {
     /** The job was cancelled. */
     CANCELLED;
 
-    /** @return the stored form: {@code error}, {@code timeout}, {@code stalled}, {@code part_failed}, {@code cancelled} */
+    /**
+     * @return the form the stores keep: {@code error}, {@code timeout}, {@code stalled}, {@code part_failed},
+     *     {@code cancelled}. Everything a user reads (JSON, the CLI, the dashboard) spells a reason as {@link #name()}.
+     */
     public String code() {
         return name().toLowerCase(Locale.ROOT);
     }

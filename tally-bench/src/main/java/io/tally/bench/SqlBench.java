@@ -657,7 +657,7 @@ public final class SqlBench {
                 }
                 c = tally.completeParts(job[caller], parts);
             }
-            if (!c.first()) {
+            if (!c.changed()) {
                 throw new IllegalStateException("part " + from + " of job " + job[caller] + " was already done");
             }
             return step;

@@ -141,7 +141,7 @@ final class JobOutput {
         s.error()
                 .ifPresent(e -> rows.add(List.of(
                         "error",
-                        "[" + e.reason().code() + "] " + (e.type() == null ? "" : e.type() + ": ") + e.message())));
+                        "[" + e.reason().name() + "] " + (e.type() == null ? "" : e.type() + ": ") + e.message())));
         Progress r = s.rollup();
         if (r.total() != p.total() || r.done() != p.done()) {
             rows.add(List.of(

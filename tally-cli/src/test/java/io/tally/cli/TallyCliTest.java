@@ -115,7 +115,7 @@ class TallyCliTest {
             Run r = f.get(30, TimeUnit.SECONDS);
             assertThat(r.code()).as(r.err()).isZero();
             JsonNode j = r.json();
-            assertThat(j.has("first")).isTrue();
+            assertThat(j.has("changed")).isTrue();
             assertThat(j.has("remaining")).isTrue();
             if (j.get("last").asBoolean()) {
                 lasts++;

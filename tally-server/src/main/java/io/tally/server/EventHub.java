@@ -5,6 +5,7 @@ import io.tally.EventFilter;
 import io.tally.JobEvent;
 import io.tally.Subscription;
 import io.tally.Tally;
+import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,9 +24,13 @@ import java.util.function.Predicate;
 /**
  * The server's one subscription to the store's events, shared by every SSE client.
  *
- * <p>How it works: each event of the store becomes an {@link Emitted} with the next id of a per-server sequence and is
- * kept in a ring buffer of the most recent ones, so a client that reconnects with {@code Last-Event-ID} gets what it
- * missed. PROGRESS and PART events are coalesced here, once for all clients, to at most one per job per
+ * <p>How it works: each event of the store becomes an {@link Emitted} with the next number of a per-server sequence
+ * and is kept in a ring buffer of the most recent ones, so a client that reconnects with {@code Last-Event-ID} gets
+ * what it missed. The id a client sees is {@code <stream>-<number>}, where the stream names this hub: an id from
+ * before a restart or from another server behind the same balancer is not mistaken for one of ours (its numbers mean
+ * other events), and that client gets a fresh snapshot instead, which holds the whole state. Why not a sequence kept
+ * by the store: it would cost every write on every store one more update, for what a snapshot already gives a client
+ * that changed servers. PROGRESS and PART events are coalesced here, once for all clients, to at most one per job per
  * {@link #COALESCE_NANOS}: a burst keeps only its latest snapshot, flushed by a timer when the window ends. Any other
  * event of that job drops the held one, since it carries a newer snapshot. Each client has its own bounded queue; a
  * client that falls too far behind is dropped and, being an EventSource, reconnects and resumes from the buffer.
@@ -40,7 +45,7 @@ final class EventHub implements AutoCloseable {
     /**
      * One event as sent: {@code id}, SSE event name, and the JSON {@code data} line.
      *
-     * @param id increasing per server
+     * @param id increasing per hub (sent as {@link #eventId})
      * @param type lower-case event type
      * @param jobId the job
      * @param scope the job's scope, for filtering
@@ -85,6 +90,7 @@ final class EventHub implements AutoCloseable {
     private final Map<String, Long> lastSent = new HashMap<>();
     private final ScheduledExecutorService timer;
     private final Subscription subscription;
+    private final String stream = Long.toString(new SecureRandom().nextLong() & Long.MAX_VALUE, 36);
     private long seq;
     private volatile boolean closed;
 
@@ -117,10 +123,11 @@ final class EventHub implements AutoCloseable {
      * Registers a client. Atomically with it, returns what it missed: the buffered events after {@code lastEventId}, or
      * empty if that id is older than the buffer (then the caller sends a fresh snapshot).
      *
-     * @param lastEventId the id the client saw last, or -1 for a new client
+     * @param lastEventIdHeader the {@code Last-Event-ID} the client sent, or null for a new client
      * @return the events to replay, and the id the snapshot stands for
      */
-    Registration register(Predicate<Emitted> filter, long lastEventId) {
+    Registration register(Predicate<Emitted> filter, String lastEventIdHeader) {
+        long lastEventId = sequenceOf(lastEventIdHeader);
         Client c = new Client(filter);
         synchronized (lock) {
             clients.add(c);
@@ -138,16 +145,33 @@ final class EventHub implements AutoCloseable {
                 }
                 replay = Optional.of(missed);
             }
-            return new Registration(c, replay, seq);
+            return new Registration(c, replay, eventId(seq));
         }
+    }
+
+    /** @return the id a client sees for the event numbered {@code n} */
+    String eventId(long n) {
+        return stream + "-" + n;
+    }
+
+    /** @return the number in one of this hub's ids, or -1 for none, another hub's or a malformed one */
+    private long sequenceOf(String id) {
+        String prefix = stream + "-";
+        if (id == null || !id.startsWith(prefix)) {
+            return -1;
+        }
+        String n = id.substring(prefix.length());
+        return n.isEmpty() || n.length() > 18 || !n.chars().allMatch(ch -> ch >= '0' && ch <= '9')
+                ? -1
+                : Long.parseLong(n);
     }
 
     /**
      * @param client the client
      * @param replay the missed events, or empty when a snapshot must be sent
-     * @param snapshotId the last event id included in a snapshot read after registering
+     * @param snapshotId the id of the last event included in a snapshot read after registering
      */
-    record Registration(Client client, Optional<List<Emitted>> replay, long snapshotId) {}
+    record Registration(Client client, Optional<List<Emitted>> replay, String snapshotId) {}
 
     void unregister(Client c) {
         clients.remove(c);

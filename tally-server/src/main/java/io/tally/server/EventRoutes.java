@@ -65,8 +65,7 @@ final class EventRoutes implements RouteGroup {
             // Each stream holds a request thread; past the cap, refuse rather than starve the API.
             throw new ApiException(503, "unavailable", "too many event streams (" + maxStreams + ")");
         }
-        long lastId = lastEventId(ctx);
-        EventHub.Registration reg = hub.register(EventHub.filter(job, scope, parent), lastId);
+        EventHub.Registration reg = hub.register(EventHub.filter(job, scope, parent), lastEventId(ctx));
         try {
             ctx.status(200);
             ctx.res().setContentType("text/event-stream; charset=utf-8");
@@ -104,19 +103,10 @@ final class EventRoutes implements RouteGroup {
         }
     }
 
-    private static long lastEventId(Context ctx) {
+    /** @return the header, or the query parameter for clients that cannot set headers; null if neither */
+    private static String lastEventId(Context ctx) {
         String v = ctx.header("Last-Event-ID");
-        if (v == null) {
-            v = ctx.queryParam("lastEventId");
-        }
-        if (v == null || v.isBlank()) {
-            return -1;
-        }
-        try {
-            return Long.parseLong(v.trim());
-        } catch (NumberFormatException e) {
-            return -1; // an id from another server: start over with a snapshot
-        }
+        return v == null ? ctx.queryParam("lastEventId") : v.trim();
     }
 
     private ObjectNode snapshotEvent(String job, String scope, String parent) {
@@ -138,8 +128,8 @@ final class EventRoutes implements RouteGroup {
         return o;
     }
 
-    private static void send(OutputStream out, EventHub.Emitted e) throws IOException {
-        write(out, "id: " + e.id() + "\nevent: " + e.type() + "\ndata: " + e.data() + "\n\n");
+    private void send(OutputStream out, EventHub.Emitted e) throws IOException {
+        write(out, "id: " + hub.eventId(e.id()) + "\nevent: " + e.type() + "\ndata: " + e.data() + "\n\n");
     }
 
     private static void write(OutputStream out, String s) throws IOException {

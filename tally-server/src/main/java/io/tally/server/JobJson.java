@@ -92,20 +92,24 @@ public final class JobJson {
         }
     }
 
-    /** @return the error object: message, type, stack, reason */
+    /** @return the error object: message, type, stack, reason (spelt as in Java and as states are: {@code TIMEOUT}) */
     public static ObjectNode error(JobError e) {
         ObjectNode o = MAPPER.createObjectNode();
         o.put("message", e.message());
         o.put("type", e.type());
         o.put("stack", e.stack());
-        o.put("reason", e.reason().code());
+        o.put("reason", e.reason().name());
         return o;
     }
 
-    /** @return {@code {"first":…,"remaining":…,"last":…}} */
+    /**
+     * @return {@code {"changed":…,"remaining":…,"last":…}}, and {@code first}: the name of {@code changed} until 0.2,
+     *     sent as well so clients written against it keep working (deprecated in the OpenAPI document)
+     */
     public static ObjectNode completion(PartCompletion c) {
         ObjectNode o = MAPPER.createObjectNode();
-        o.put("first", c.first());
+        o.put("changed", c.changed());
+        o.put("first", c.changed());
         o.put("remaining", c.remaining());
         o.put("last", c.last());
         return o;

@@ -91,6 +91,11 @@ class EventStreamTest {
         return q;
     }
 
+    /** @return the number in an event id {@code <stream>-<number>} */
+    static long number(String id) {
+        return Long.parseLong(id.substring(id.lastIndexOf('-') + 1));
+    }
+
     static Sse next(BlockingQueue<Sse> q, String event) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
@@ -120,7 +125,7 @@ class EventStreamTest {
         job.finish();
         Sse finished = next(q, "finished");
         assertThat(finished.data().get("job").get("state").asText()).isEqualTo("SUCCEEDED");
-        assertThat(Long.parseLong(finished.id())).isGreaterThan(Long.parseLong(created.id()));
+        assertThat(number(finished.id())).isGreaterThan(number(created.id()));
     }
 
     @Test
@@ -165,25 +170,53 @@ class EventStreamTest {
     }
 
     @Test
-    void resumes_from_last_event_id() throws Exception {
+    void a_client_that_missed_three_events_gets_exactly_those_three_on_reconnect() throws Exception {
         BlockingQueue<Sse> q = connect("", null);
         next(q, "snapshot");
         Job a = tally.create(JobSpec.builder().name("a").build());
         Sse created = next(q, "created");
         open.forEach(Stream::close);
         // Missed while disconnected:
+        Job b = tally.create(JobSpec.builder().name("b").build());
         a.start();
         a.cancel("stop");
 
         BlockingQueue<Sse> resumed = connect("", created.id());
-        Sse first = resumed.poll(10, TimeUnit.SECONDS);
-        assertThat(first.event()).isEqualTo("started");
-        assertThat(next(resumed, "cancelled").data().get("job").get("id").asText())
-                .isEqualTo(a.id());
+        List<Sse> replayed = new ArrayList<>();
+        while (replayed.size() < 3) {
+            Sse e = resumed.poll(10, TimeUnit.SECONDS);
+            assertThat(e).as("a replayed event within 10 s").isNotNull();
+            if (!e.event().equals(":")) {
+                replayed.add(e);
+            }
+        }
+        assertThat(replayed).extracting(Sse::event).containsExactly("created", "started", "cancelled");
+        assertThat(replayed)
+                .extracting(e -> e.data().get("job").get("id").asText())
+                .containsExactly(b.id(), a.id(), a.id());
+        // Nothing else was replayed: the next event is a new one.
+        Job c = tally.create(JobSpec.builder().name("c").build());
+        Sse next = next(resumed, "created");
+        assertThat(next.data().get("job").get("id").asText()).isEqualTo(c.id());
+    }
 
-        // An id older than the buffer (or from another server) gets a fresh snapshot instead.
-        BlockingQueue<Sse> fresh = connect("", "999999");
-        assertThat(fresh.poll(10, TimeUnit.SECONDS).event()).isEqualTo("snapshot");
+    @Test
+    void an_id_this_server_did_not_give_gets_a_fresh_snapshot() throws Exception {
+        BlockingQueue<Sse> q = connect("", null);
+        Sse snapshot = next(q, "snapshot");
+        tally.create(JobSpec.builder().name("a").build());
+        String ours = next(q, "created").id();
+        assertThat(ours).startsWith(snapshot.id().substring(0, snapshot.id().indexOf('-') + 1));
+
+        // Another server's (or this one's before a restart) ids number other events: replaying by number would be
+        // wrong.
+        String number = ours.substring(ours.indexOf('-') + 1);
+        for (String foreign : List.of("zzz-" + number, "0", number, "999999", ours + "x", "-1", "")) {
+            BlockingQueue<Sse> fresh = connect("", foreign);
+            assertThat(next(fresh, "snapshot").data().get("type").asText())
+                    .as("Last-Event-ID %s", foreign)
+                    .isEqualTo("SNAPSHOT");
+        }
     }
 
     @Test

@@ -146,7 +146,7 @@ class TallyServerTest {
         Http.Res failed = http.post("/api/jobs/" + f + "/fail", "{\"error\":\"disk full\"}");
         assertThat(failed.json().get("state").asText()).isEqualTo("FAILED");
         assertThat(failed.json().get("error").get("message").asText()).isEqualTo("disk full");
-        assertThat(failed.json().get("error").get("reason").asText()).isEqualTo("error");
+        assertThat(failed.json().get("error").get("reason").asText()).isEqualTo("ERROR");
 
         String c = http.post("/api/jobs", "{\"name\":\"c\",\"start\":true}")
                 .json()
@@ -154,7 +154,7 @@ class TallyServerTest {
                 .asText();
         Http.Res cancelled = http.post("/api/jobs/" + c + "/cancel", "{\"reason\":\"user asked\"}");
         assertThat(cancelled.json().get("state").asText()).isEqualTo("CANCELLED");
-        assertThat(cancelled.json().get("error").get("reason").asText()).isEqualTo("cancelled");
+        assertThat(cancelled.json().get("error").get("reason").asText()).isEqualTo("CANCELLED");
         // The same terminal transition again is a no-op, not an error.
         assertThat(http.post("/api/jobs/" + c + "/cancel", null).status()).isEqualTo(200);
     }
@@ -187,7 +187,10 @@ class TallyServerTest {
                 .isEmpty();
         assertThat(http.get("/api/jobs/" + id).json().get("state").asText()).isEqualTo("SUCCEEDED");
         Http.Res dup = http.post("/api/jobs/" + id + "/parts/0/complete", null);
-        assertThat(dup.json().get("first").asBoolean()).isFalse();
+        assertThat(dup.json().get("changed").asBoolean()).isFalse();
+        assertThat(dup.json().get("first").asBoolean())
+                .as("the deprecated name, still sent")
+                .isFalse();
         assertThat(dup.json().get("remaining").asLong()).isZero();
     }
 
@@ -200,7 +203,7 @@ class TallyServerTest {
         http.post("/api/jobs/" + id + "/parts/0/fail", "{\"reason\":\"bad\",\"failJob\":true}");
         JsonNode j = http.get("/api/jobs/" + id).json();
         assertThat(j.get("state").asText()).isEqualTo("FAILED");
-        assertThat(j.get("error").get("reason").asText()).isEqualTo("part_failed");
+        assertThat(j.get("error").get("reason").asText()).isEqualTo("PART_FAILED");
     }
 
     @Test
@@ -329,6 +332,6 @@ class TallyServerTest {
                 .until(() ->
                         http.get("/api/jobs/" + id).json().get("state").asText().equals("FAILED"));
         assertThat(http.get("/api/jobs/" + id).json().get("error").get("reason").asText())
-                .isEqualTo("timeout");
+                .isEqualTo("TIMEOUT");
     }
 }
