@@ -6,7 +6,11 @@ import java.net.Socket;
 import java.net.URI;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
@@ -67,6 +71,35 @@ public final class TestServices {
         }
         p.setProperty("connectTimeout", scheme.equals("postgresql") ? "3" : "3000");
         return DriverManager.getConnection("jdbc:" + scheme + "://" + uri.getHost() + ":" + port + uri.getPath(), p);
+    }
+
+    /**
+     * Drops the tables whose names start with {@code prefix} (a test's {@code tablePrefix=}) in the database of a
+     * Tally SQL store URL, so test runs leave no tables behind.
+     *
+     * @param tallyUrl a {@code postgresql://} or {@code mariadb://} URL of the server (its query is ignored)
+     * @param prefix the table prefix, letters, digits and {@code _} only
+     */
+    public static void dropTables(String tallyUrl, String prefix) throws SQLException {
+        if (!prefix.matches("[A-Za-z0-9_]+")) {
+            throw new IllegalArgumentException("prefix: letters, digits and _ only, was " + prefix);
+        }
+        boolean postgres = !tallyUrl.startsWith("mariadb") && !tallyUrl.startsWith("mysql");
+        try (Connection c = connect(tallyUrl.replaceFirst("\\?.*$", ""));
+                Statement s = c.createStatement()) {
+            List<String> tables = new ArrayList<>();
+            try (ResultSet rs =
+                    s.executeQuery("SELECT table_name FROM information_schema.tables WHERE table_name LIKE '"
+                            + prefix.replace("_", "\\_") + "%' AND table_schema = "
+                            + (postgres ? "current_schema()" : "database()"))) {
+                while (rs.next()) {
+                    tables.add(rs.getString(1));
+                }
+            }
+            for (String t : tables) {
+                s.execute("DROP TABLE IF EXISTS " + (postgres ? "\"" + t + "\" CASCADE" : "`" + t + "`"));
+            }
+        }
     }
 
     private static String env(String name, String dflt) {
