@@ -22,6 +22,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * OpenTelemetry tracing for a {@link io.tally.Tally}: install it with
@@ -49,6 +51,8 @@ import java.util.function.Supplier;
  * <p>Thread-safe; one instance may serve several {@code Tally}s.
  */
 public final class TallyTracing implements Instrumentation {
+    private static final Logger log = LoggerFactory.getLogger(TallyTracing.class);
+
     /** The instrumentation scope name of the tracer. */
     public static final String INSTRUMENTATION_NAME = "io.tally.opentelemetry";
     /** The name of the span around a part's work. */
@@ -126,7 +130,15 @@ public final class TallyTracing implements Instrumentation {
 
     private SpanBuilder spanFor(String name, JobRecord job) {
         Context current = Context.current();
-        Context stored = W3C.extract(current, TraceMetadata.read(job.metadataJson()), GETTER);
+        Map<String, String> carrier = TraceMetadata.read(job.metadataJson());
+        Context stored = W3C.extract(current, carrier, GETTER);
+        if (stored == current && !carrier.isEmpty()) {
+            // Never an error: the work must run. Debug, so a wrong traceparent can be found without flooding the log.
+            log.debug(
+                    "job {} has a traceparent that is not W3C ({}): its spans are not in the creating trace",
+                    job.id(),
+                    carrier.get(TraceMetadata.TRACEPARENT));
+        }
         SpanBuilder span = tracer.spanBuilder(name)
                 .setParent(stored)
                 .setSpanKind(SpanKind.CONSUMER)
