@@ -78,6 +78,28 @@ class RunnerTracingTest {
     }
 
     @Test
+    void aDispatchedBuildClaimedByAWorkerThreadRunsInTheTraceOfTheThreadThatStartedIt() {
+        List<String> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (Runner runner = Runner.builder(tally)
+                .dispatchBuilds(true)
+                .define("fetch", ctx -> threads.add(Thread.currentThread().getName()))
+                .build()) {
+            Tracing.Traced<Build> request = tracing.inSpan("request", () -> runner.build("fetch"));
+
+            Build build = request.value().await();
+
+            assertThat(build.state()).isEqualTo(JobState.SUCCEEDED);
+            assertThat(threads).singleElement().satisfies(t -> assertThat(t).startsWith("tally-worker"));
+            assertThat(tracing.spans()).hasSize(2);
+            assertThat(tracing.spans(TallyTracing.WORK_SPAN).get(0))
+                    .hasTraceId(request.traceId())
+                    .hasParentSpanId(request.spanId())
+                    .hasAttribute(TallyTracing.JOB_ID, build.id())
+                    .hasAttribute(TallyTracing.JOB_NAME, "fetch");
+        }
+    }
+
+    @Test
     void aFailedBuildsSpanIsAnErrorAndASkippedOnesIsNot() {
         try (Runner runner = Runner.builder(tally)
                 .define("broken", ctx -> {
