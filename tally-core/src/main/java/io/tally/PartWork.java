@@ -1,7 +1,7 @@
 package io.tally;
 
 /**
- * The work of one part, for {@link Tally#runPart}.
+ * The work of one part, for {@link Tally#runPart}, or of a whole job, for {@link Tally#runWork}.
  *
  * @param <T> the result type
  * @param <E> the checked exception it may throw

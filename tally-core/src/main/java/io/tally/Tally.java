@@ -31,6 +31,7 @@ import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.slf4j.Logger;
@@ -352,6 +353,48 @@ public final class Tally implements AutoCloseable {
             options.settled();
         }
         return result;
+    }
+
+    /**
+     * Runs work done for a whole job outside {@link #runPart} (a runner's build function, a reduce) inside the
+     * {@link Instrumentation#aroundWork} of every instrumentation, first outermost. It records nothing: the caller
+     * stores the work's outcome. Without instrumentation it only reads the job (one store read, so a missing job is
+     * found whether or not instrumentation is installed) and runs the work.
+     *
+     * @return what the work returned
+     * @throws JobNotFoundException if there is no such job (the work is not run)
+     * @throws E what the work threw
+     */
+    public <T, E extends Exception> T runWork(String jobId, PartWork<T, E> work) throws E {
+        Validation.id("jobId", jobId);
+        if (work == null) {
+            throw new InvalidInputException("work", "must not be null");
+        }
+        JobRecord r = store.find(jobId).orElseThrow(() -> new JobNotFoundException(jobId));
+        return aroundWork(r, work, 0);
+    }
+
+    private <T, E extends Exception> T aroundWork(JobRecord job, PartWork<T, E> work, int from) throws E {
+        if (from == instrumentation.size()) {
+            return work.run();
+        }
+        return instrumentation.get(from).aroundWork(job, () -> aroundWork(job, work, from + 1));
+    }
+
+    /**
+     * Wraps a task made on this thread that will run on another, through every instrumentation's
+     * {@link Instrumentation#carry} (first outermost), so that what this thread carries (a trace context) is current
+     * when it runs: a runner wraps the creation of a build's job, which runs on its executor.
+     *
+     * @return the task to hand to the other thread; {@code task} itself without instrumentation
+     */
+    public <T> Supplier<T> carry(Supplier<T> task) {
+        Objects.requireNonNull(task, "task");
+        Supplier<T> wrapped = task;
+        for (int i = instrumentation.size() - 1; i >= 0; i--) {
+            wrapped = Objects.requireNonNull(instrumentation.get(i).carry(wrapped), "carry() returned null");
+        }
+        return wrapped;
     }
 
     /** Runs {@code work} inside the {@link Instrumentation#aroundPart} of every instrumentation, first outermost. */

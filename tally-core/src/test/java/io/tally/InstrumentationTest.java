@@ -10,7 +10,9 @@ import java.lang.reflect.Proxy;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 class InstrumentationTest {
@@ -40,6 +42,25 @@ class InstrumentationTest {
                 } finally {
                     seen.add(name + ":after part " + part);
                 }
+            }
+
+            @Override
+            public <T, E extends Exception> T aroundWork(JobRecord job, PartWork<T, E> work) throws E {
+                seen.add(name + ":before work of " + job.name());
+                try {
+                    return work.run();
+                } finally {
+                    seen.add(name + ":after work");
+                }
+            }
+
+            @Override
+            public <T> Supplier<T> carry(Supplier<T> task) {
+                String madeOn = Thread.currentThread().getName();
+                return () -> {
+                    seen.add(name + ":carried from " + madeOn);
+                    return task.get();
+                };
             }
         };
     }
@@ -71,6 +92,62 @@ class InstrumentationTest {
                             "a:after part 0");
             assertThat(seen).containsSubsequence("a:recordParts", "b:recordParts");
             assertThat(job.snapshot().state()).isEqualTo(JobState.SUCCEEDED);
+        }
+    }
+
+    @Test
+    void jobWorkRunsInsideEachHookFirstOutermostAndRecordsNothing() throws Exception {
+        try (Tally tally = Tally.builder()
+                .store(new MemoryJobStore(Clock.systemUTC()))
+                .instrumentation(counting("a"))
+                .instrumentation(counting("b"))
+                .build()) {
+            Job job = tally.create(JobSpec.builder().name("build").start(true).build());
+            seen.clear();
+
+            int result = tally.runWork(job.id(), () -> {
+                seen.add("work");
+                return 42;
+            });
+
+            assertThat(result).isEqualTo(42);
+            assertThat(seen.stream().filter(s -> s.contains(" work") || s.equals("work")))
+                    .containsExactly(
+                            "a:before work of build", "b:before work of build", "work", "b:after work", "a:after work");
+            assertThat(job.snapshot().state()).isEqualTo(JobState.RUNNING);
+            assertThatThrownBy(() -> tally.runWork("no-such-job", () -> 1)).isInstanceOf(JobNotFoundException.class);
+        }
+    }
+
+    @Test
+    void aCarriedTaskRunsOnAnotherThreadThroughEachHookFirstOutermost() {
+        try (Tally tally = Tally.builder()
+                .store(new MemoryJobStore(Clock.systemUTC()))
+                .instrumentation(counting("a"))
+                .instrumentation(counting("b"))
+                .build()) {
+            String here = Thread.currentThread().getName();
+            Supplier<String> task = tally.carry(() -> {
+                seen.add("task");
+                return Thread.currentThread().getName();
+            });
+
+            String ranOn = CompletableFuture.supplyAsync(task).join();
+
+            assertThat(ranOn).isNotEqualTo(here);
+            assertThat(seen).containsExactly("a:carried from " + here, "b:carried from " + here, "task");
+        }
+    }
+
+    @Test
+    void withoutInstrumentationWorkAndCarriedTasksRunAsGiven() throws Exception {
+        try (Tally tally =
+                Tally.builder().store(new MemoryJobStore(Clock.systemUTC())).build()) {
+            Job job = tally.create(JobSpec.builder().name("build").build());
+            Supplier<String> task = () -> "same";
+
+            assertThat(tally.carry(task)).isSameAs(task);
+            assertThat(tally.runWork(job.id(), () -> "ran")).isEqualTo("ran");
         }
     }
 

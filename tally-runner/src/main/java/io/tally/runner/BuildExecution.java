@@ -59,7 +59,19 @@ final class BuildExecution {
         boolean skipped = false;
         ScheduledFuture<?> watch = watcher.start(job, lease, cancel);
         try {
-            result = LogContext.withBuild(job.id(), () -> def.function().run(ctx));
+            // Through runWork, so instrumentation (a tracing module's span) sees the build's function. A skip is
+            // handed out as a value, since it is no error for the instrumentation to record.
+            Object ran = tally.runWork(job.id(), () -> {
+                try {
+                    return LogContext.withBuild(job.id(), () -> def.function().run(ctx));
+                } catch (SkipBuild s) {
+                    return s;
+                }
+            });
+            if (ran instanceof SkipBuild s) {
+                throw s;
+            }
+            result = ran;
         } catch (SkipBuild s) {
             skipped = true;
             ctx.log().info("build skipped: {}", s.getMessage());

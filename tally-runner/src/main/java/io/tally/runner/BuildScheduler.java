@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,8 +92,10 @@ final class BuildScheduler {
             CompletableFuture<Build.Outcome> f = new CompletableFuture<>();
             futures.put(id, f);
             inFlight.put(id, f);
+            // Carried: the job is created on the executor, but belongs to the request made on this thread (its trace).
+            Supplier<CompletableFuture<Build.Outcome>> node = tally.carry(() -> runNode(id, buildId, override, deps));
             CompletableFuture.allOf(deps.values().toArray(new CompletableFuture<?>[0]))
-                    .handleAsync((ignored, error) -> runNode(id, buildId, override, deps), executor)
+                    .handleAsync((ignored, error) -> node.get(), executor)
                     .thenCompose(outcome -> outcome)
                     .whenComplete((o, e) -> {
                         inFlight.remove(id, f);

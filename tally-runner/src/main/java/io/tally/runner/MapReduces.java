@@ -210,7 +210,7 @@ final class MapReduces {
                         new BuildLogger("io.tally.runner.reduce." + spec.name(), reduceLog));
                 Object result;
                 try {
-                    result = spec.reduceFn().reduce(ctx);
+                    result = tally.runWork(reduceId, () -> spec.reduceFn().reduce(ctx));
                 } catch (Exception | Error e) {
                     ctx.log().error("reduce failed: {}", String.valueOf(e));
                     reduceLog.close();

@@ -20,6 +20,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * Runs job definitions as tracked builds (jobcontrol's model) and map-reduce jobs through a {@link Dispatcher}
@@ -130,20 +131,26 @@ public final class Runner implements AutoCloseable {
         Map<String, CompletableFuture<Build.Outcome>> futures =
                 scheduler.schedule(plan, Map.of(definitionId, buildId), Map.of(definitionId, options.params()));
         CompletableFuture<Build.Outcome> target = futures.get(definitionId);
-        CompletableFuture<?> request = target.thenCompose(o -> {
-            if (o.state() != JobState.SUCCEEDED || !options.buildDependents()) {
-                return CompletableFuture.completedFuture(null);
-            }
-            List<String> downstream = graph.transitiveDependents(definitionId);
-            if (downstream.isEmpty()) {
-                return CompletableFuture.completedFuture(null);
-            }
-            Set<String> next = planner.plan(downstream, options.buildDependencies());
-            next.remove(definitionId);
-            return CompletableFuture.allOf(
-                    scheduler.schedule(next, Map.of(), Map.of()).values().toArray(new CompletableFuture<?>[0]));
-        });
+        // Carried, like each build's job: the dependents are scheduled on the thread that ended the build, but belong
+        // to this request.
+        Supplier<CompletableFuture<Void>> dependents = tally.carry(() -> buildDependents(definitionId, options));
+        CompletableFuture<?> request =
+                target.thenCompose(o -> o.state() == JobState.SUCCEEDED && options.buildDependents()
+                        ? dependents.get()
+                        : CompletableFuture.<Void>completedFuture(null));
         return new Build(this, buildId, definitionId, target, request);
+    }
+
+    /** Schedules builds of every transitive dependent of a successful build. */
+    private CompletableFuture<Void> buildDependents(String definitionId, BuildOptions options) {
+        List<String> downstream = graph.transitiveDependents(definitionId);
+        if (downstream.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        Set<String> next = planner.plan(downstream, options.buildDependencies());
+        next.remove(definitionId);
+        return CompletableFuture.allOf(
+                scheduler.schedule(next, Map.of(), Map.of()).values().toArray(new CompletableFuture<?>[0]));
     }
 
     /** @return the definition's status, read from the store (and this runner's in-flight builds) */
