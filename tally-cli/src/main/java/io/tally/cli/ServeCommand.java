@@ -29,6 +29,12 @@ final class ServeCommand extends TallyCommand {
     @Option(names = "--demo", description = "create sample jobs that make progress live")
     boolean demo;
 
+    @Option(
+            names = "--max-event-streams",
+            defaultValue = "1000",
+            description = "most concurrent /api/events streams; past it 503 (default ${DEFAULT-VALUE})")
+    int maxEventStreams;
+
     /** --definitions and --classpath; their help here comes from help.properties (tally.serve.*). */
     @Mixin
     DefinitionsOption definitionsOption;
@@ -45,6 +51,9 @@ final class ServeCommand extends TallyCommand {
         }
         if (host.isBlank()) {
             throw new InvalidInputException("--host", "must not be blank");
+        }
+        if (maxEventStreams < 1 || maxEventStreams > 100_000) {
+            throw new InvalidInputException("--max-event-streams", "must be 1–100000, was " + maxEventStreams);
         }
         String url = storeUrl();
         Tally tally;
@@ -78,6 +87,7 @@ final class ServeCommand extends TallyCommand {
                 .token(tok)
                 .readToken(readTok)
                 .runner(runner)
+                .maxEventStreams(maxEventStreams)
                 .build()
                 .start();
         Demo demoJobs = demo ? Demo.start(tally) : null;

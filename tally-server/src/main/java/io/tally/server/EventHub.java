@@ -5,7 +5,9 @@ import io.tally.EventFilter;
 import io.tally.JobEvent;
 import io.tally.Subscription;
 import io.tally.Tally;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,7 +18,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -32,55 +33,39 @@ import java.util.function.Predicate;
  * by the store: it would cost every write on every store one more update, for what a snapshot already gives a client
  * that changed servers. PROGRESS and PART events are coalesced here, once for all clients, to at most one per job per
  * {@link #COALESCE_NANOS}: a burst keeps only its latest snapshot, flushed by a timer when the window ends. Any other
- * event of that job drops the held one, since it carries a newer snapshot. Each client has its own bounded queue; a
- * client that falls too far behind is dropped and, being an EventSource, reconnects and resumes from the buffer.
+ * event of that job drops the held one, since it carries a newer snapshot. Each event's frame is encoded once and
+ * handed to every client's {@link Sink}, which queues it for its connection (a client that falls too far behind is
+ * dropped there and, being an EventSource, reconnects and resumes from the buffer). The same timer sends each client
+ * a comment line every heartbeat, which keeps idle connections open and finds the ones that are gone.
  */
 final class EventHub implements AutoCloseable {
     /** At most 10 progress events per job per second. */
     static final long COALESCE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
-    private static final int CLIENT_QUEUE = 10_000;
-    private static final Emitted CLOSE = new Emitted(-1, "close", "", null, null, "");
+    private static final byte[] HEARTBEAT = ": heartbeat\n\n".getBytes(StandardCharsets.UTF_8);
 
     /**
-     * One event as sent: {@code id}, SSE event name, and the JSON {@code data} line.
+     * One event as sent.
      *
      * @param id increasing per hub (sent as {@link #eventId})
-     * @param type lower-case event type
      * @param jobId the job
      * @param scope the job's scope, for filtering
      * @param parent the job's parent, for filtering
-     * @param data the JSON text of the event
+     * @param frame the whole SSE frame ({@code id}, {@code event}, {@code data}), encoded once for every client
      */
-    record Emitted(long id, String type, String jobId, String scope, String parent, String data) {}
+    record Emitted(long id, String jobId, String scope, String parent, byte[] frame) {}
 
-    /** A connected client: its filter and its queue. */
-    static final class Client {
-        private final Predicate<Emitted> filter;
-        private final LinkedBlockingQueue<Emitted> queue = new LinkedBlockingQueue<>(CLIENT_QUEUE);
-        private volatile boolean overflowed;
+    /** Where a client's events go: its connection. Called under the hub's lock, so it must not block. */
+    interface Sink {
+        /** Queues bytes for the connection. */
+        void send(byte[] frame);
 
-        Client(Predicate<Emitted> filter) {
-            this.filter = filter;
-        }
-
-        /** @return the next event, null after {@code timeoutMillis} with none, {@link #CLOSE} when it must end */
-        Emitted poll(long timeoutMillis) throws InterruptedException {
-            return queue.poll(timeoutMillis, TimeUnit.MILLISECONDS);
-        }
-
-        boolean overflowed() {
-            return overflowed;
-        }
-
-        private void offer(Emitted e) {
-            if (!queue.offer(e)) {
-                overflowed = true;
-                queue.clear();
-                queue.offer(CLOSE);
-            }
-        }
+        /** Ends the connection once what is queued is written. */
+        void finish();
     }
+
+    /** A connected client: its filter and its sink. */
+    record Client(Predicate<Emitted> filter, Sink sink) {}
 
     private final Object lock = new Object();
     private final ArrayDeque<Emitted> ring = new ArrayDeque<>();
@@ -94,7 +79,7 @@ final class EventHub implements AutoCloseable {
     private long seq;
     private volatile boolean closed;
 
-    EventHub(Tally tally, int capacity) {
+    EventHub(Tally tally, int capacity, Duration heartbeat) {
         this.capacity = capacity;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tally-sse-coalescer");
@@ -103,6 +88,8 @@ final class EventHub implements AutoCloseable {
         });
         this.subscription = tally.subscribe(EventFilter.all(), this::onEvent);
         timer.scheduleWithFixedDelay(this::flushHeld, 50, 50, TimeUnit.MILLISECONDS);
+        long beat = heartbeat.toMillis();
+        timer.scheduleWithFixedDelay(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
     }
 
     /** Predicate for clients: all events, one job's, a scope's, or a parent's children. */
@@ -126,13 +113,13 @@ final class EventHub implements AutoCloseable {
      * @param lastEventIdHeader the {@code Last-Event-ID} the client sent, or null for a new client
      * @return the events to replay, and the id the snapshot stands for
      */
-    Registration register(Predicate<Emitted> filter, String lastEventIdHeader) {
+    Registration register(Predicate<Emitted> filter, String lastEventIdHeader, Sink sink) {
         long lastEventId = sequenceOf(lastEventIdHeader);
-        Client c = new Client(filter);
+        Client c = new Client(filter, sink);
         synchronized (lock) {
             clients.add(c);
             if (closed) {
-                c.offer(CLOSE);
+                sink.finish();
             }
             Optional<List<Emitted>> replay = Optional.empty();
             long oldest = ring.isEmpty() ? seq + 1 : ring.peekFirst().id();
@@ -167,7 +154,7 @@ final class EventHub implements AutoCloseable {
     }
 
     /**
-     * @param client the client
+     * @param client the client, to {@link #unregister} when its stream ends
      * @param replay the missed events, or empty when a snapshot must be sent
      * @param snapshotId the id of the last event included in a snapshot read after registering
      */
@@ -199,6 +186,14 @@ final class EventHub implements AutoCloseable {
         }
     }
 
+    private void heartbeat() {
+        synchronized (lock) {
+            for (Client c : clients) {
+                c.sink().send(HEARTBEAT);
+            }
+        }
+    }
+
     private void flushHeld() {
         long now = System.nanoTime();
         synchronized (lock) {
@@ -222,28 +217,25 @@ final class EventHub implements AutoCloseable {
             data.put("part", e.part().getAsInt());
         }
         data.set("job", JobJson.job(e.snapshot(), false));
+        long id = ++seq;
+        String frame = "id: " + eventId(id) + "\nevent: " + e.type().name().toLowerCase(Locale.ROOT) + "\ndata: " + data
+                + "\n\n";
         Emitted out = new Emitted(
-                ++seq,
-                e.type().name().toLowerCase(Locale.ROOT),
+                id,
                 e.jobId(),
                 e.snapshot().scope().orElse(null),
                 e.snapshot().parent().orElse(null),
-                data.toString());
+                frame.getBytes(StandardCharsets.UTF_8));
         lastSent.put(e.jobId(), now);
         ring.addLast(out);
         if (ring.size() > capacity) {
             ring.removeFirst();
         }
         for (Client c : clients) {
-            if (c.filter.test(out)) {
-                c.offer(out);
+            if (c.filter().test(out)) {
+                c.sink().send(out.frame());
             }
         }
-    }
-
-    /** @return true for the marker that ends a client's stream */
-    static boolean isClose(Emitted e) {
-        return e == CLOSE;
     }
 
     @Override
@@ -251,8 +243,7 @@ final class EventHub implements AutoCloseable {
         synchronized (lock) {
             closed = true;
             for (Client c : clients) {
-                c.queue.clear();
-                c.queue.offer(CLOSE);
+                c.sink().finish();
             }
         }
         subscription.close();

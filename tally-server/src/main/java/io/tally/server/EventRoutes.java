@@ -11,12 +11,9 @@ import io.tally.JobQuery;
 import io.tally.JobSnapshot;
 import io.tally.Page;
 import io.tally.Tally;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.function.BooleanSupplier;
 
 /**
  * {@code GET /api/events}: server-sent events from the {@link EventHub}, for one job, a scope, a parent's children or
@@ -25,16 +22,12 @@ import java.util.function.BooleanSupplier;
 final class EventRoutes implements RouteGroup {
     private final Tally tally;
     private final EventHub hub;
-    private final Duration heartbeat;
     private final int maxStreams;
-    private final BooleanSupplier serverStopped;
 
-    EventRoutes(Tally tally, EventHub hub, Duration heartbeat, int maxStreams, BooleanSupplier serverStopped) {
+    EventRoutes(Tally tally, EventHub hub, int maxStreams) {
         this.tally = tally;
         this.hub = hub;
-        this.heartbeat = heartbeat;
         this.maxStreams = maxStreams;
-        this.serverStopped = serverStopped;
     }
 
     @Override
@@ -43,10 +36,11 @@ final class EventRoutes implements RouteGroup {
     }
 
     /**
-     * Streams events. The handler holds its request thread for the life of the stream: simple, and a dashboard has few
-     * viewers. It registers with the hub before reading the snapshot, so nothing falls between the two.
+     * Opens a stream. The checks and the first read (snapshot or replay) happen on the request's thread; then the
+     * request turns asynchronous and the {@link SseStream} writes without holding any thread. The client is
+     * registered with the hub before the snapshot is read, so nothing falls between the two.
      */
-    private void events(Context ctx) throws IOException {
+    private void events(Context ctx) {
         Input.onlyParams(ctx, "job", "scope", "parent", "lastEventId");
         String job = Input.nonBlankParam(ctx, "job");
         String scope = Input.nonBlankParam(ctx, "scope");
@@ -62,45 +56,48 @@ final class EventRoutes implements RouteGroup {
             tally.snapshot(parent).orElseThrow(() -> new JobNotFoundException(parent));
         }
         if (hub.clientCount() >= maxStreams) {
-            // Each stream holds a request thread; past the cap, refuse rather than starve the API.
             throw new ApiException(503, "unavailable", "too many event streams (" + maxStreams + ")");
         }
-        EventHub.Registration reg = hub.register(EventHub.filter(job, scope, parent), lastEventId(ctx));
+        EventHub.Client[] registered = new EventHub.Client[1];
+        SseStream stream = new SseStream(() -> hub.unregister(registered[0]));
+        EventHub.Registration reg = hub.register(EventHub.filter(job, scope, parent), lastEventId(ctx), stream);
+        registered[0] = reg.client();
+        byte[] head;
         try {
-            ctx.status(200);
-            ctx.res().setContentType("text/event-stream; charset=utf-8");
-            ctx.res().setHeader("Cache-Control", "no-store");
-            ctx.res().setHeader("X-Accel-Buffering", "no");
-            OutputStream out = ctx.res().getOutputStream();
-            write(out, "retry: 2000\n\n");
-            if (reg.replay().isPresent()) {
-                for (EventHub.Emitted e : reg.replay().get()) {
-                    send(out, e);
-                }
-            } else {
-                ObjectNode snap = snapshotEvent(job, scope, parent);
-                write(out, "id: " + reg.snapshotId() + "\nevent: snapshot\ndata: " + snap + "\n\n");
-            }
-            out.flush();
-            long beat = heartbeat.toMillis();
-            while (!serverStopped.getAsBoolean()) {
-                EventHub.Emitted e = reg.client().poll(beat);
-                if (e == null) {
-                    write(out, ": heartbeat\n\n");
-                } else if (EventHub.isClose(e)) {
-                    break;
-                } else {
-                    send(out, e);
-                }
-                out.flush();
-            }
-        } catch (IOException | UncheckedIOException e) {
-            // The client went away: the normal end of a stream.
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
+            head = head(reg, job, scope, parent);
+        } catch (RuntimeException e) {
             hub.unregister(reg.client());
+            throw e;
         }
+        ctx.status(200);
+        ctx.res().setContentType("text/event-stream; charset=utf-8");
+        ctx.res().setHeader("Cache-Control", "no-store");
+        ctx.res().setHeader("X-Accel-Buffering", "no");
+        ctx.future(() -> {
+            try {
+                stream.attach(ctx.res().getOutputStream(), head);
+            } catch (IOException | RuntimeException e) {
+                stream.finish();
+            }
+            return stream.ended();
+        });
+    }
+
+    /** @return the first bytes of a stream: the retry advice, then the missed events or a snapshot */
+    private byte[] head(EventHub.Registration reg, String job, String scope, String parent) {
+        StringBuilder head = new StringBuilder("retry: 2000\n\n");
+        if (reg.replay().isEmpty()) {
+            head.append("id: ")
+                    .append(reg.snapshotId())
+                    .append("\nevent: snapshot\ndata: ")
+                    .append(snapshotEvent(job, scope, parent))
+                    .append("\n\n");
+            return head.toString().getBytes(StandardCharsets.UTF_8);
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(head.toString().getBytes(StandardCharsets.UTF_8));
+        reg.replay().get().forEach(e -> out.writeBytes(e.frame()));
+        return out.toByteArray();
     }
 
     /** @return the header, or the query parameter for clients that cannot set headers; null if neither */
@@ -126,13 +123,5 @@ final class EventRoutes implements RouteGroup {
         page.items().forEach(s -> jobs.add(JobJson.job(s, false)));
         o.set("stats", JobJson.stats(tally.stats()));
         return o;
-    }
-
-    private void send(OutputStream out, EventHub.Emitted e) throws IOException {
-        write(out, "id: " + hub.eventId(e.id()) + "\nevent: " + e.type() + "\ndata: " + e.data() + "\n\n");
-    }
-
-    private static void write(OutputStream out, String s) throws IOException {
-        out.write(s.getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -79,7 +79,7 @@ public final class TallyServer implements AutoCloseable {
         if (app != null) {
             throw new IllegalStateException("already started");
         }
-        hub = new EventHub(tally, eventBuffer);
+        hub = new EventHub(tally, eventBuffer, sseHeartbeat);
         metrics.watchEventClients(hub);
         app = Javalin.create(config -> {
             config.showJavalinBanner = false;
@@ -118,7 +118,7 @@ public final class TallyServer implements AutoCloseable {
                 new JobRoutes(tally, maxBodyBytes),
                 new PartRoutes(tally, maxBodyBytes),
                 new ItemAndLogRoutes(tally),
-                new EventRoutes(tally, hub, sseHeartbeat, maxEventStreams, () -> stopped),
+                new EventRoutes(tally, hub, maxEventStreams),
                 new DefinitionRoutes(runner, maxBodyBytes));
         groups.forEach(g -> g.register(app));
     }
@@ -180,7 +180,7 @@ public final class TallyServer implements AutoCloseable {
         private Duration sweepInterval = Duration.ofSeconds(5);
         private Duration sseHeartbeat = Duration.ofSeconds(15);
         private int eventBuffer = 10_000;
-        private int maxEventStreams = 100;
+        private int maxEventStreams = 1_000;
 
         private Builder() {}
 
@@ -290,13 +290,14 @@ public final class TallyServer implements AutoCloseable {
         }
 
         /**
-         * @param streams most concurrent {@code /api/events} streams (default 100); each holds a request thread, so
-         *     past this the server answers 503
-         * @throws IllegalArgumentException if it is not 1–200
+         * @param streams most concurrent {@code /api/events} streams (default 1,000); past this the server answers 503.
+         *     A stream holds no thread, only its connection and up to {@value SseStream#MAX_PENDING_BYTES} bytes
+         *     waiting for a slow client.
+         * @throws IllegalArgumentException if it is not 1–100,000
          */
         public Builder maxEventStreams(int streams) {
-            if (streams < 1 || streams > 200) {
-                throw new IllegalArgumentException("maxEventStreams must be 1–200, was " + streams);
+            if (streams < 1 || streams > 100_000) {
+                throw new IllegalArgumentException("maxEventStreams must be 1–100,000, was " + streams);
             }
             this.maxEventStreams = streams;
             return this;

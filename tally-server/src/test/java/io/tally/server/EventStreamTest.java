@@ -6,10 +6,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tally.Job;
 import io.tally.JobSpec;
 import io.tally.Tally;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -218,6 +222,81 @@ class EventStreamTest {
                     .isEqualTo("SNAPSHOT");
         }
     }
+
+    @Test
+    void more_streams_than_the_server_has_threads_are_held_and_each_gets_every_event() throws Exception {
+        int streams = 300; // Jetty's pool here has at most 250 threads: a stream must not hold one
+        List<Socket> sockets = new ArrayList<>();
+        try {
+            for (int i = 0; i < streams; i++) {
+                Socket s = new Socket("127.0.0.1", server.port());
+                s.setSoTimeout(10_000);
+                s.getOutputStream()
+                        .write(("GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII));
+                sockets.add(s);
+            }
+            for (Socket s : sockets) {
+                readUntil(s, "event: snapshot");
+            }
+            Job job = tally.create(JobSpec.builder().name("seen by all").build());
+            for (Socket s : sockets) {
+                assertThat(readUntil(s, "event: created")).contains(job.id());
+            }
+            assertThat(http().get("/health").status()).isEqualTo(200);
+        } finally {
+            for (Socket s : sockets) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
+    void a_client_that_goes_away_frees_its_slot_by_the_next_heartbeat() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.getOutputStream()
+                    .write("GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            readUntil(s, "event: snapshot");
+            assertThat(streamsOpen()).isEqualTo(1);
+        }
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> streamsOpen() == 0);
+    }
+
+    private Http http() {
+        return new Http(server.url());
+    }
+
+    /** @return the server's count of open event streams, from /metrics */
+    private long streamsOpen() {
+        return http().get("/metrics")
+                .body()
+                .lines()
+                .filter(l -> l.startsWith("tally_sse_clients "))
+                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
+                .findFirst()
+                .orElseThrow();
+    }
+
+    /** @return what the socket delivered up to and including the line after {@code marker} (an event's data) */
+    private static String readUntil(Socket s, String marker) throws Exception {
+        BufferedReader in = readers.computeIfAbsent(s, k -> {
+            try {
+                return new BufferedReader(new InputStreamReader(k.getInputStream(), StandardCharsets.UTF_8));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        StringBuilder seen = new StringBuilder();
+        for (String line = in.readLine(); line != null; line = in.readLine()) {
+            seen.append(line).append('\n');
+            if (line.equals(marker)) {
+                return seen.append(in.readLine()).toString();
+            }
+        }
+        throw new AssertionError("the stream ended before '" + marker + "': " + seen);
+    }
+
+    private static final java.util.Map<Socket, BufferedReader> readers = new java.util.concurrent.ConcurrentHashMap<>();
 
     @Test
     void too_many_streams_get_503() throws Exception {
