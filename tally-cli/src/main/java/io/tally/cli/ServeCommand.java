@@ -59,7 +59,7 @@ final class ServeCommand extends TallyCommand {
         Tally tally;
         if (url.startsWith("sqlite:") && !Stores.hasProvider(url)) {
             console.err()
-                    .println("tally: the SQLite store is not in this build (module tally-jdbc is missing); "
+                    .println("tally: the SQLite store is not in this build (add io.tally:tally-sqlite); "
                             + "serving from memory: instead, so jobs are lost when the server stops. "
                             + "Pass --store to choose another store.");
             console.err().flush();

@@ -11,12 +11,12 @@ final class Stores {
 
     /**
      * Opens the store at {@code url} with the console's opener. The default URL is SQLite, so a build without
-     * tally-jdbc would otherwise fail with "no store for sqlite:" and no hint how to go on.
+     * tally-sqlite would otherwise fail with "no store for sqlite:" and no hint how to go on.
      */
     static Tally open(Console console, String url) {
         if (url.startsWith("sqlite:") && !hasProvider(url)) {
             throw new StoreUnavailableException("the SQLite store (" + url + ") is not in this build "
-                    + "(module tally-jdbc is missing); pass --store memory: or set TALLY_STORE");
+                    + "(add io.tally:tally-sqlite); pass --store memory: or set TALLY_STORE");
         }
         return console.opener().apply(url);
     }

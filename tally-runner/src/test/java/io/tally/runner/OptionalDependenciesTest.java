@@ -70,6 +70,29 @@ class OptionalDependenciesTest {
         }
     }
 
+    /** Builds a Redis Streams dispatcher and answers what happened. */
+    public static class BuildRedisDispatcher implements Callable<String> {
+        @Override
+        public String call() {
+            try (RedisStreamsDispatcher d =
+                    RedisStreamsDispatcher.builder("redis://127.0.0.1:1").build()) {
+                return "built";
+            } catch (RuntimeException | LinkageError e) {
+                return e.getClass().getSimpleName() + ": " + e.getMessage();
+            }
+        }
+    }
+
+    @Test
+    void aRedisStreamsDispatcherWithoutLettuceNamesTheArtifactToAdd() throws Exception {
+        String answer = ClassPathWithout.artifacts("lettuce-core").call(BuildRedisDispatcher.class);
+
+        assertThat(answer)
+                .isEqualTo(
+                        "IllegalStateException: the Redis Streams dispatcher needs io.lettuce.core.RedisClient, which"
+                                + " is not on the class path: add the Maven artifact io.lettuce:lettuce-core");
+    }
+
     @Test
     void aYamlFileWithoutTheYamlReaderNamesTheArtifactToAdd() throws Exception {
         String answer = ClassPathWithout.artifacts("jackson-dataformat-yaml", "snakeyaml")
