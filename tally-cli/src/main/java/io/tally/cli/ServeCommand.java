@@ -30,6 +30,13 @@ final class ServeCommand extends TallyCommand {
     boolean demo;
 
     @Option(
+            names = "--allowed-host",
+            paramLabel = "NAME",
+            description = "a further host name the server is reached by (repeatable); other Host headers get 421."
+                    + " Default: the loopback and the bound address")
+    java.util.List<String> allowedHosts = new java.util.ArrayList<>();
+
+    @Option(
             names = "--max-event-streams",
             defaultValue = "1000",
             description = "most concurrent /api/events streams; past it 503 (default ${DEFAULT-VALUE})")
@@ -51,6 +58,11 @@ final class ServeCommand extends TallyCommand {
         }
         if (host.isBlank()) {
             throw new InvalidInputException("--host", "must not be blank");
+        }
+        for (String h : allowedHosts) {
+            if (!h.matches("[A-Za-z0-9.\\-:\\[\\]]{1,255}")) {
+                throw new InvalidInputException("--allowed-host", "must be a host name or address, was '" + h + "'");
+            }
         }
         if (maxEventStreams < 1 || maxEventStreams > 100_000) {
             throw new InvalidInputException("--max-event-streams", "must be 1–100000, was " + maxEventStreams);
@@ -88,6 +100,7 @@ final class ServeCommand extends TallyCommand {
                 .readToken(readTok)
                 .runner(runner)
                 .maxEventStreams(maxEventStreams)
+                .allowedHosts(allowedHosts)
                 .build()
                 .start();
         Demo demoJobs = demo ? Demo.start(tally) : null;

@@ -338,6 +338,9 @@ class TallyCliTest {
         assertThat(badPort.code()).isEqualTo(2);
         assertThat(badPort.err().trim()).isEqualTo("tally: --port: must be 0–65535, was 70000");
         assertThat(tally("serve", "--host", " ").code()).isEqualTo(2);
+        Run badHost = tally("serve", "--allowed-host", "a b");
+        assertThat(badHost.code()).isEqualTo(2);
+        assertThat(badHost.err().trim()).isEqualTo("tally: --allowed-host: must be a host name or address, was 'a b'");
         Run badStreams = tally("serve", "--max-event-streams", "0");
         assertThat(badStreams.code()).isEqualTo(2);
         assertThat(badStreams.err().trim()).isEqualTo("tally: --max-event-streams: must be 1–100000, was 0");

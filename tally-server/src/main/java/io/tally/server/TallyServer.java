@@ -4,8 +4,11 @@ import io.javalin.Javalin;
 import io.tally.Tally;
 import io.tally.runner.Runner;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +40,7 @@ public final class TallyServer implements AutoCloseable {
     private final String host;
     private final int requestedPort;
     private final TokenAuth auth;
+    private final HostGuard hostGuard;
     private final long maxBodyBytes;
     private final Duration sweepInterval;
     private final Duration sseHeartbeat;
@@ -55,6 +59,7 @@ public final class TallyServer implements AutoCloseable {
         this.host = b.host;
         this.requestedPort = b.port;
         this.auth = new TokenAuth(b.token, b.readToken);
+        this.hostGuard = new HostGuard(b.host, b.allowedHosts);
         this.maxBodyBytes = b.maxBodyBytes;
         this.sweepInterval = b.sweepInterval;
         this.sseHeartbeat = b.sseHeartbeat;
@@ -106,6 +111,7 @@ public final class TallyServer implements AutoCloseable {
             ServerMetrics.startTiming(ctx);
             SecurityHeaders.apply(ctx);
         });
+        app.before(hostGuard::check);
         // The dashboard's files and /health stay open: a page must load before it can ask for a token.
         app.before("/api/*", auth::authorize);
         app.before("/api/*", CrossSiteGuard::check);
@@ -173,6 +179,7 @@ public final class TallyServer implements AutoCloseable {
         private Tally tally;
         private Runner runner;
         private String host = "127.0.0.1";
+        private Set<String> allowedHosts = Set.of();
         private int port = 8080;
         private String token;
         private String readToken;
@@ -213,6 +220,25 @@ public final class TallyServer implements AutoCloseable {
                 throw new IllegalArgumentException("host must not be blank");
             }
             this.host = host;
+            return this;
+        }
+
+        /**
+         * @param hosts further names the server may be reached by (its machine's name, a proxy's), besides the
+         *     loopback and the bound address; a request naming any other {@code Host} gets 421 (DNS rebinding). A
+         *     server bound to every interface takes any host until some are given here.
+         * @throws NullPointerException if it or a name is null
+         * @throws IllegalArgumentException if a name is blank or holds characters no host name has
+         */
+        public Builder allowedHosts(Collection<String> hosts) {
+            Set<String> names = new LinkedHashSet<>();
+            for (String h : Objects.requireNonNull(hosts, "hosts")) {
+                if (!Objects.requireNonNull(h, "host").matches("[A-Za-z0-9.\\-:\\[\\]]{1,255}")) {
+                    throw new IllegalArgumentException("allowed host must be a host name or address, was '" + h + "'");
+                }
+                names.add(h);
+            }
+            this.allowedHosts = Set.copyOf(names);
             return this;
         }
 
