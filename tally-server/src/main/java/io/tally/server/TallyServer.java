@@ -120,6 +120,7 @@ public final class TallyServer implements AutoCloseable {
         ExceptionStatuses.install(app);
         List<RouteGroup> groups = List.of(
                 new OperationsRoutes(tally, metrics, sweeper, maxBodyBytes),
+                auth,
                 new DashboardRoutes(),
                 new JobRoutes(tally, maxBodyBytes),
                 new PartRoutes(tally, maxBodyBytes),

@@ -241,6 +241,33 @@ class DashboardIT {
         assertThat(overflow).isEqualTo(false);
     }
 
+    @Test
+    void with_a_read_token_the_page_asks_for_it_streams_live_and_no_script_can_read_it() throws Exception {
+        try (TallyServer guarded = TallyServer.builder()
+                .tally(tally)
+                .port(0)
+                .token("writer-token")
+                .readToken("reader-token")
+                .build()
+                .start()) {
+            driver.manage().window().setSize(new Dimension(1280, 1000));
+            driver.get(guarded.url() + "/");
+            waitUpTo(20).until(d -> d.findElement(By.id("auth")).isDisplayed());
+            driver.findElement(By.id("auth-token")).sendKeys("reader-token");
+            driver.findElement(By.cssSelector("#auth button[type=submit]")).click();
+            waitUpTo(20).until(d -> d.findElement(By.id("live")).getText().equals("live"));
+
+            // The event stream, which cannot send headers, reads with the server's cookie: a new job appears live.
+            String id = create("{\"name\":\"seen-with-a-token\"}");
+            assertThat(row(id).findElement(By.cssSelector(".name")).getText()).isEqualTo("seen-with-a-token");
+            assertThat(((JavascriptExecutor) driver).executeScript("return document.cookie;"))
+                    .as("the token cookie is HttpOnly")
+                    .isEqualTo("");
+        } finally {
+            driver.manage().deleteAllCookies();
+        }
+    }
+
     private static WebElement node(String id) {
         return driver.findElement(By.cssSelector("#dep-graph g.gnode[data-id='" + id + "']"));
     }

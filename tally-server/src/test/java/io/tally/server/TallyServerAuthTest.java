@@ -83,4 +83,34 @@ class TallyServerAuthTest {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(writeViaCookie.statusCode()).isEqualTo(401);
     }
+
+    @Test
+    void a_session_sets_an_http_only_read_cookie_from_either_token_and_a_wrong_one_gets_none() throws Exception {
+        Http http = start("writer", "reader");
+        http.token = "reader";
+        Http.Res session = http.post("/api/session", null);
+        assertThat(session.status()).isEqualTo(204);
+        assertThat(session.raw().headers().allValues("Set-Cookie"))
+                .containsExactly("tally_token=reader; Path=/api; HttpOnly; SameSite=Strict");
+        http.token = "writer";
+        assertThat(http.post("/api/session", null).raw().headers().firstValue("Set-Cookie"))
+                .hasValue("tally_token=writer; Path=/api; HttpOnly; SameSite=Strict");
+
+        http.token = "nope";
+        Http.Res wrong = http.post("/api/session", null);
+        assertThat(wrong.status()).isEqualTo(401);
+        assertThat(wrong.raw().headers().firstValue("Set-Cookie")).isEmpty();
+
+        http.token = "reader";
+        assertThat(http.delete("/api/session").raw().headers().firstValue("Set-Cookie"))
+                .hasValue("tally_token=; Path=/api; HttpOnly; SameSite=Strict; Max-Age=0");
+    }
+
+    @Test
+    void without_tokens_a_session_sets_no_cookie() {
+        Http http = start(null, null);
+        Http.Res session = http.post("/api/session", null);
+        assertThat(session.status()).isEqualTo(204);
+        assertThat(session.raw().headers().firstValue("Set-Cookie")).isEmpty();
+    }
 }

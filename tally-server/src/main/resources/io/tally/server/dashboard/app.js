@@ -774,17 +774,26 @@ function init() {
         e.preventDefault();
         ui.token = $('auth-token').value.trim();
         localStorage.setItem('tallyToken', ui.token);
-        // EventSource cannot send headers; the server accepts this cookie for reads only.
-        if (/^[A-Za-z0-9._~+\/=-]+$/.test(ui.token)) {
-            document.cookie = 'tally_token=' + ui.token + '; path=/; SameSite=Strict';
-        }
         $('auth').hidden = true;
         ui.view = null;
-        route();
+        openSession().then(route);
     });
     window.addEventListener('hashchange', route);
     window.addEventListener('resize', () => debounce('chart', 200, drawChart));
-    route();
+    openSession().then(route);
+}
+
+/**
+ * EventSource cannot send headers, so reads over it carry a cookie: the server sets it (HttpOnly, so no script, here or
+ * on another page of this host, can read it) from the token this page holds. Without a token there is nothing to do.
+ */
+async function openSession() {
+    if (!ui.token) return;
+    try {
+        await api('/api/session', { method: 'POST' });
+    } catch (e) {
+        // A wrong token: the next read answers 401 and shows the token form.
+    }
 }
 
 document.addEventListener('DOMContentLoaded', init);
