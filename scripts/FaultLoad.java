@@ -56,7 +56,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.stream.Collectors;
 
 public class FaultLoad {
     static final List<String> SCENARIOS = List.of("kill-sqlite", "kill-postgresql", "sse", "slow", "two-servers");
@@ -66,6 +65,7 @@ public class FaultLoad {
     static final AtomicBoolean CLEANED = new AtomicBoolean();
     /** Correctness failures (exit 1) and missed service targets (exit 3). */
     static final List<String> FAILURES = new CopyOnWriteArrayList<>();
+
     static final List<String> MISSED = new CopyOnWriteArrayList<>();
     static final List<Table> TABLES = new ArrayList<>();
 
@@ -112,7 +112,8 @@ public class FaultLoad {
         if (chosen.isEmpty()) {
             chosen.addAll(SCENARIOS);
         }
-        jar = Path.of(System.getProperty("tally.jar", "tally-cli/target/tally.jar")).toAbsolutePath();
+        jar = Path.of(System.getProperty("tally.jar", "tally-cli/target/tally.jar"))
+                .toAbsolutePath();
         if (!Files.isRegularFile(jar)) {
             System.err.println("fault-load: " + jar + " is missing; build it (scripts/fault-load.sh does)");
             System.exit(2);
@@ -169,22 +170,22 @@ public class FaultLoad {
     }
 
     static void usage() {
-        System.out.println(
-                """
-                Usage: scripts/fault-load.sh [options] [scenario…]
-                Scenarios (default: all): kill-sqlite kill-postgresql sse slow two-servers
-                  --secs=10          writers' run time in the kill scenarios
-                  --writers=64       concurrent HTTP writers in the kill scenarios
-                  --kill-at=6        seconds into the run when the server is killed with SIGKILL
-                  --streams=500      event streams to open (also passed as --max-event-streams when the jar has it)
-                  --slow=200         slow half-open connections
-                  --slow-bodies=50   how many of them send their headers and part of a body (the rest part of a head)
-                  --health-secs=10   how long /health is polled under the slow connections
-                  --health-rate=5    /health polls per second
-                  --pg=URL           PostgreSQL store URL (default $TALLY_TEST_POSTGRES_URL or
-                                     postgresql://postgres@127.0.0.1:5432/test); tables get a unique prefix, dropped after
-                  --markdown         also print the tables as markdown rows for docs/fault-and-load.md
-                Exit: 0 all passed, 1 a correctness check failed, 2 usage/set-up error, 3 a service target missed.""");
+        System.out.println("""
+            Usage: scripts/fault-load.sh [options] [scenario…]
+            Scenarios (default: all): kill-sqlite kill-postgresql sse slow two-servers
+              --secs=10          writers' run time in the kill scenarios
+              --writers=64       concurrent HTTP writers in the kill scenarios
+              --kill-at=6        seconds into the run when the server is killed with SIGKILL
+              --streams=500      event streams to open (also passed as --max-event-streams when the jar has it)
+              --slow=200         slow half-open connections
+              --slow-bodies=50   how many of them send their headers and part of a body (the rest part of a head)
+              --health-secs=10   how long /health is polled under the slow connections
+              --health-rate=5    /health polls per second
+              --pg=URL           PostgreSQL store URL (default $TALLY_TEST_POSTGRES_URL or
+                                 postgresql://postgres@127.0.0.1:5432/test); tables get a unique prefix, dropped after
+              --markdown         also print the tables as markdown rows for docs/fault-and-load.md
+            Exit: 0 all passed, 1 a correctness check failed, 2 usage/set-up error, 3 a service target missed.\
+            """);
     }
 
     static void option(String a) {
@@ -247,7 +248,8 @@ public class FaultLoad {
             try (Connection c = DriverManager.getConnection(jdbc)) {
                 c.isValid(2);
             } catch (Exception e) {
-                fail("kill-" + label + ": PostgreSQL at " + pgBase + " does not answer: " + e.getMessage());
+                String masked = pgBase.replaceFirst("//([^:@/]*):[^@/]*@", "//$1:***@");
+                fail("kill-" + label + ": PostgreSQL at " + masked + " does not answer: " + e.getMessage());
                 return;
             }
             CLEANUPS.add(() -> dropTables(jdbc, prefix));
@@ -288,7 +290,8 @@ public class FaultLoad {
                                     : "{\"succeeded\":1}";
                             cc.sent.increment();
                             inFlight.incrementAndGet();
-                            Res r = call(server.url("/api/jobs/" + (isKeyed ? keyed : job) + "/progress"), "POST", body);
+                            Res r = call(
+                                    server.url("/api/jobs/" + (isKeyed ? keyed : job) + "/progress"), "POST", body);
                             inFlight.decrementAndGet();
                             if (r.ok()) {
                                 cc.acked.increment();
@@ -353,8 +356,8 @@ public class FaultLoad {
                         + a + ", stored " + s + ")");
             }
             if (jobExtra > u) {
-                fail("kill-" + label + ": job " + e.getKey() + " stored " + jobExtra + " more than acknowledged, but only "
-                        + u + " requests went unanswered");
+                fail("kill-" + label + ": job " + e.getKey() + " stored " + jobExtra
+                        + " more than acknowledged, but only " + u + " requests went unanswered");
             }
             sent += c.sent.sum();
             acked += a;
@@ -367,7 +370,8 @@ public class FaultLoad {
         }
         long keyedStored = succeeded(server, keyed);
         if (keyedStored != keys.size()) {
-            fail("kill-" + label + ": keyed job holds " + keyedStored + " items, " + keys.size() + " distinct keys sent");
+            fail("kill-" + label + ": keyed job holds " + keyedStored + " items, " + keys.size()
+                    + " distinct keys sent");
         }
         if (extra > inFlightAtKill) {
             fail("kill-" + label + ": " + extra + " stored without an answer, more than the " + inFlightAtKill
@@ -382,16 +386,38 @@ public class FaultLoad {
             }
         }
         long keyedSent = keyedCounts.sent.sum();
-        table("kill -9 under load",
-                        "store", "writers", "increments sent", "acknowledged", "refused", "no answer", "in flight at kill",
-                        "stored", "lost", "extra", "keyed: sent / acked / retried / distinct / stored", "restart",
-                        "acked after restart", "integrity")
-                .row(label, writers + " × " + secs + " s", fmt(sent), fmt(acked), fmt(refused),
+        table(
+                        "kill -9 under load",
+                        "store",
+                        "writers",
+                        "increments sent",
+                        "acknowledged",
+                        "refused",
+                        "no answer",
+                        "in flight at kill",
+                        "stored",
+                        "lost",
+                        "extra",
+                        "keyed: sent / acked / retried / distinct / stored",
+                        "restart",
+                        "acked after restart",
+                        "integrity")
+                .row(
+                        label,
+                        writers + " × " + secs + " s",
+                        fmt(sent),
+                        fmt(acked),
+                        fmt(refused),
                         fmt(unanswered + notConnected) + " (" + fmt(notConnected) + " refused connection)",
-                        String.valueOf(inFlightAtKill), fmt(stored), String.valueOf(lost), String.valueOf(extra),
-                        fmt(keyedSent) + " / " + fmt(keyedCounts.acked.sum()) + " / " + retried + " / " + fmt(keys.size())
-                                + " / " + fmt(keyedStored),
-                        String.format("%.1f s", restart), fmt(ackedAfterRestart.sum()), integrity);
+                        String.valueOf(inFlightAtKill),
+                        fmt(stored),
+                        String.valueOf(lost),
+                        String.valueOf(extra),
+                        fmt(keyedSent) + " / " + fmt(keyedCounts.acked.sum()) + " / " + retried + " / "
+                                + fmt(keys.size()) + " / " + fmt(keyedStored),
+                        String.format("%.1f s", restart),
+                        fmt(ackedAfterRestart.sum()),
+                        integrity);
     }
 
     static long succeeded(Server s, String id) throws IOException {
@@ -420,7 +446,8 @@ public class FaultLoad {
     // 2. SSE clients
 
     static void sseClients() throws Exception {
-        Server server = new Server("sse", "sqlite:" + tmp.resolve("sse.db"), List.of("--max-event-streams", "" + streams));
+        Server server =
+                new Server("sse", "sqlite:" + tmp.resolve("sse.db"), List.of("--max-event-streams", "" + streams));
         String flag = "--max-event-streams " + streams;
         try {
             server.start();
@@ -428,7 +455,8 @@ public class FaultLoad {
             if (!e.log.contains("max-event-streams")) {
                 throw e;
             }
-            System.out.println("   tally serve refused " + flag + " (" + tail(e.log) + "); serving with the default cap");
+            System.out.println(
+                    "   tally serve refused " + flag + " (" + tail(e.log) + "); serving with the default cap");
             flag = e.log.contains("Unknown option") ? "none: not in this jar (default cap)" : "refused: default cap";
             server = new Server("sse", "sqlite:" + tmp.resolve("sse.db"), List.of());
             server.start();
@@ -460,7 +488,9 @@ public class FaultLoad {
                 && list.stream().anyMatch(s -> !s.done.get() && !(s.status.get() == 200 && s.snapshot.get()))) {
             sleep(100);
         }
-        long held = list.stream().filter(s -> s.status.get() == 200 && s.snapshot.get() && !s.done.get()).count();
+        long held = list.stream()
+                .filter(s -> s.status.get() == 200 && s.snapshot.get() && !s.done.get())
+                .count();
         long refused = list.stream().filter(s -> s.status.get() == 503).count();
         long other = streams - held - refused;
         // The API keeps answering while they are held: creates and progress from 8 threads for 5 s.
@@ -503,8 +533,12 @@ public class FaultLoad {
                 && list.stream().anyMatch(s -> s.status.get() == 200 && !s.done.get() && !s.marker.get())) {
             sleep(100);
         }
-        long receiving = list.stream().filter(s -> s.status.get() == 200 && s.marker.get()).count();
-        long stillOpen = list.stream().filter(s -> s.status.get() == 200 && !s.done.get()).count();
+        long receiving = list.stream()
+                .filter(s -> s.status.get() == 200 && s.marker.get())
+                .count();
+        long stillOpen = list.stream()
+                .filter(s -> s.status.get() == 200 && !s.done.get())
+                .count();
         String errorSample = list.stream()
                 .map(s -> s.error.get())
                 .filter(e -> e != null)
@@ -526,11 +560,33 @@ public class FaultLoad {
                     + " other" + (errorSample.isEmpty() ? "" : " (e.g. " + errorSample + ")"));
         }
         Lat l = new Lat(latencies);
-        table("SSE clients held while the API answers",
-                        "streams asked", "server flag", "held (200)", "refused (503)", "other", "got the `created` event",
-                        "still open", "API calls", "API non-2xx", "API p50", "API p99", "API max")
-                .row("" + streams, "`" + flag + "`", "" + held, "" + refused, "" + other, "" + receiving,
-                        "" + stillOpen, fmt(calls.sum()), "" + errors.sum(), l.p(50), l.p(99), l.max());
+        table(
+                        "SSE clients held while the API answers",
+                        "streams asked",
+                        "server flag",
+                        "held (200)",
+                        "refused (503)",
+                        "other",
+                        "got the `created` event",
+                        "still open",
+                        "API calls",
+                        "API non-2xx",
+                        "API p50",
+                        "API p99",
+                        "API max")
+                .row(
+                        "" + streams,
+                        "`" + flag + "`",
+                        "" + held,
+                        "" + refused,
+                        "" + other,
+                        "" + receiving,
+                        "" + stillOpen,
+                        fmt(calls.sum()),
+                        "" + errors.sum(),
+                        l.p(50),
+                        l.p(99),
+                        l.max());
     }
 
     /** One event stream: its status, the opening snapshot, the marker job's `created` event. */
@@ -673,12 +729,29 @@ public class FaultLoad {
         if (after != 200) {
             fail("slow: /health answered " + after + " after the slow connections closed");
         }
-        table("slow half-open connections",
-                        "slow connections", "open at the end", "/health polls", "answered 200", "failed (5 s)",
-                        "over 1 s", "p50", "p99", "max", "after they close")
-                .row(slow + " (" + heads + " partial heads, " + slowBodies + " partial bodies)", "" + open,
-                        polls + " (" + healthRate + "/s × " + healthSecs + " s)", "" + latencies.size(),
-                        "" + failed.sum(), "" + slowAnswers.sum(), l.p(50), l.p(99), l.max(), "" + after);
+        table(
+                        "slow half-open connections",
+                        "slow connections",
+                        "open at the end",
+                        "/health polls",
+                        "answered 200",
+                        "failed (5 s)",
+                        "over 1 s",
+                        "p50",
+                        "p99",
+                        "max",
+                        "after they close")
+                .row(
+                        slow + " (" + heads + " partial heads, " + slowBodies + " partial bodies)",
+                        "" + open,
+                        polls + " (" + healthRate + "/s × " + healthSecs + " s)",
+                        "" + latencies.size(),
+                        "" + failed.sum(),
+                        "" + slowAnswers.sum(),
+                        l.p(50),
+                        l.p(99),
+                        l.max(),
+                        "" + after);
     }
 
     /** @return the status of a GET on a new connection that asks to be closed, or -1 on a time-out or error */
@@ -810,11 +883,13 @@ public class FaultLoad {
                 JsonNode job = JSON.readTree(call(s.url("/api/jobs/" + id), "GET", null).body);
                 Res pending = call(s.url("/api/jobs/" + id + "/parts?state=pending"), "GET", null);
                 int pendingParts = JSON.readTree(pending.body).path("parts").size();
-                if (job.path("succeeded").asLong() != parts || !job.path("state").asText().equals("SUCCEEDED")
+                if (job.path("succeeded").asLong() != parts
+                        || !job.path("state").asText().equals("SUCCEEDED")
                         || pendingParts != 0) {
                     allGood = false;
                     fail("two-servers: job " + id + " read from " + s.name + ": succeeded "
-                            + job.path("succeeded").asLong() + ", state " + job.path("state").asText() + ", "
+                            + job.path("succeeded").asLong() + ", state "
+                            + job.path("state").asText() + ", "
                             + pendingParts + " pending parts");
                 }
             }
@@ -822,7 +897,9 @@ public class FaultLoad {
         }
         long countA = succeeded(a, counter);
         long countB = succeeded(b, counter);
-        if (countA != incrementsAcked.sum() || countB != incrementsAcked.sum() || incrementsAcked.sum() != increments.sum()) {
+        if (countA != incrementsAcked.sum()
+                || countB != incrementsAcked.sum()
+                || incrementsAcked.sum() != increments.sum()) {
             fail("two-servers: increments sent " + increments.sum() + ", acknowledged " + incrementsAcked.sum()
                     + ", stored " + countA + " (server a) / " + countB + " (server b)");
         }
@@ -835,15 +912,27 @@ public class FaultLoad {
         if (!integrity.equals("ok")) {
             fail("two-servers: integrity_check: " + integrity);
         }
-        table("two servers on one SQLite file",
-                        "jobs × parts", "completions (each part twice, both servers)", "2xx", "parts changed",
-                        "jobs with exactly one `last`", "jobs SUCCEEDED, 0 pending (read on both)",
-                        "increments sent / acked / stored a / stored b", "took", "integrity")
-                .row(jobs + " × " + parts, fmt(completions.sum()), fmt(ok.sum()),
-                        fmt(changed.values().stream().mapToLong(LongAdder::sum).sum()), exactlyOne + " of " + jobs,
+        table(
+                        "two servers on one SQLite file",
+                        "jobs × parts",
+                        "completions (each part twice, both servers)",
+                        "2xx",
+                        "parts changed",
+                        "jobs with exactly one `last`",
+                        "jobs SUCCEEDED, 0 pending (read on both)",
+                        "increments sent / acked / stored a / stored b",
+                        "took",
+                        "integrity")
+                .row(
+                        jobs + " × " + parts,
+                        fmt(completions.sum()),
+                        fmt(ok.sum()),
+                        fmt(changed.values().stream().mapToLong(LongAdder::sum).sum()),
+                        exactlyOne + " of " + jobs,
                         settled + " of " + jobs,
                         increments.sum() + " / " + incrementsAcked.sum() + " / " + countA + " / " + countB,
-                        String.format("%.1f s", took), integrity);
+                        String.format("%.1f s", took),
+                        integrity);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -1003,8 +1092,8 @@ public class FaultLoad {
     /** postgresql://user:pass@host:port/db?… → the JDBC URL the driver in the jar takes. */
     static String jdbcPostgres(String url) {
         URI u = URI.create(url.replaceFirst("^postgres(ql)?://", "http://"));
-        StringBuilder j = new StringBuilder("jdbc:postgresql://" + u.getHost() + ":" + (u.getPort() < 0 ? 5432 : u.getPort())
-                + u.getPath());
+        StringBuilder j = new StringBuilder(
+                "jdbc:postgresql://" + u.getHost() + ":" + (u.getPort() < 0 ? 5432 : u.getPort()) + u.getPath());
         String info = u.getUserInfo();
         if (info != null) {
             String[] up = info.split(":", 2);
@@ -1120,7 +1209,9 @@ public class FaultLoad {
         }
 
         static String ms(long nanos) {
-            return nanos >= 1_000_000_000L ? String.format("%.2f s", nanos / 1e9) : String.format("%.1f ms", nanos / 1e6);
+            return nanos >= 1_000_000_000L
+                    ? String.format("%.2f s", nanos / 1e9)
+                    : String.format("%.1f ms", nanos / 1e6);
         }
     }
 
