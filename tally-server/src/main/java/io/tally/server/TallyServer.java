@@ -3,12 +3,15 @@ package io.tally.server;
 import io.javalin.Javalin;
 import io.tally.Tally;
 import io.tally.runner.Runner;
+import jakarta.servlet.DispatcherType;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import org.eclipse.jetty.servlet.FilterHolder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +37,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class TallyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TallyServer.class);
+    /** The slowest a request body may arrive; slower, Jetty ends the request (408). */
+    static final long MIN_BODY_BYTES_PER_SECOND = 1024;
+    /** The longest a request's body may stop arriving before the request is ended. */
+    static final Duration BODY_IDLE_TIMEOUT = Duration.ofSeconds(5);
 
     private final Tally tally;
     private final Runner runner;
@@ -46,6 +53,7 @@ public final class TallyServer implements AutoCloseable {
     private final Duration sseHeartbeat;
     private final int eventBuffer;
     private final int maxEventStreams;
+    private final int maxConcurrentBodies;
     private final ServerMetrics metrics;
     private final Sweeper sweeper;
 
@@ -65,6 +73,7 @@ public final class TallyServer implements AutoCloseable {
         this.sseHeartbeat = b.sseHeartbeat;
         this.eventBuffer = b.eventBuffer;
         this.maxEventStreams = b.maxEventStreams;
+        this.maxConcurrentBodies = b.maxConcurrentBodies;
         this.metrics = new ServerMetrics(tally);
         this.sweeper = new Sweeper(tally, metrics);
     }
@@ -94,7 +103,19 @@ public final class TallyServer implements AutoCloseable {
             config.router.ignoreTrailingSlashes = true;
             // Errors Jetty answers itself (bad URI encoding, too long a URI) in the API's JSON shape, not HTML.
             config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
-            config.jetty.modifyServletContextHandler(handler -> handler.setErrorHandler(new JsonErrorHandler()));
+            config.jetty.modifyServletContextHandler(handler -> {
+                handler.setErrorHandler(new JsonErrorHandler());
+                handler.addFilter(
+                        new FilterHolder(new BodyBulkhead(maxConcurrentBodies)),
+                        "/*",
+                        EnumSet.of(DispatcherType.REQUEST));
+            });
+            // A body that trickles in slower than the minimum rate, or stops for the idle timeout, is ended: it
+            // would hold its thread for as long as it likes. Far below any real client's upload rate.
+            config.jetty.modifyHttpConfiguration(http -> {
+                http.setMinRequestDataRate(MIN_BODY_BYTES_PER_SECOND);
+                http.setIdleTimeout(BODY_IDLE_TIMEOUT.toMillis());
+            });
         });
         install(app);
         app.start(host, requestedPort);
@@ -186,9 +207,10 @@ public final class TallyServer implements AutoCloseable {
         private String readToken;
         private long maxBodyBytes = 1024 * 1024;
         private Duration sweepInterval = Duration.ofSeconds(5);
-        private Duration sseHeartbeat = Duration.ofSeconds(15);
+        private Duration sseHeartbeat = Duration.ofSeconds(2);
         private int eventBuffer = 10_000;
         private int maxEventStreams = 1_000;
+        private int maxConcurrentBodies = 128;
 
         private Builder() {}
 
@@ -292,7 +314,7 @@ public final class TallyServer implements AutoCloseable {
         }
 
         /**
-         * @param interval how often an idle event stream gets a heartbeat comment (default 15 s)
+         * @param interval how often an idle event stream gets a heartbeat comment (default 2 s: a client that went away is found by the second write after it left, so its slot is free within about 4 s)
          * @throws NullPointerException if it is null
          * @throws IllegalArgumentException if it is zero or negative
          */
@@ -313,6 +335,20 @@ public final class TallyServer implements AutoCloseable {
                 throw new IllegalArgumentException("eventBuffer must be positive, was " + events);
             }
             this.eventBuffer = events;
+            return this;
+        }
+
+        /**
+         * @param requests most requests with a body handled at once (default 128, of the server's 250 threads); one
+         *     more gets 503 {@code busy}. Slow or stalled bodies cannot then take the threads that answer reads and
+         *     {@code /health}.
+         * @throws IllegalArgumentException if it is not 1–200
+         */
+        public Builder maxConcurrentBodies(int requests) {
+            if (requests < 1 || requests > 200) {
+                throw new IllegalArgumentException("maxConcurrentBodies must be 1–200, was " + requests);
+            }
+            this.maxConcurrentBodies = requests;
             return this;
         }
 
