@@ -13,6 +13,12 @@ public final class Validation {
     public static final int MAX_JSON_BYTES = 64 * 1024;
     /** Longest status line. */
     public static final int MAX_MESSAGE = 4096;
+    /**
+     * Largest counter ({@code succeeded}, {@code failed}, {@code total}) and largest count one call may add:
+     * 2<sup>53</sup> − 1. Every store holds it exactly (Redis's Lua numbers are doubles, exact only up to it) and so
+     * does every JSON reader (JavaScript reads numbers as doubles); the job's rules refuse a step past it.
+     */
+    public static final long MAX_COUNT = (1L << 53) - 1;
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1," + MAX_ID + "}");
 
@@ -73,6 +79,14 @@ public final class Validation {
             }
         }
         return false;
+    }
+
+    /** @return {@code n} if it is a count: 0 to {@link #MAX_COUNT} */
+    public static long count(String field, long n) {
+        if (n > MAX_COUNT) {
+            throw new InvalidInputException(field, "must be at most " + MAX_COUNT + " (2^53 - 1), was " + n);
+        }
+        return nonNegative(field, n);
     }
 
     /** @return {@code n} if it is ≥ 0 */
