@@ -1,6 +1,10 @@
 package io.tally.internal;
 
 import io.tally.InvalidInputException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
 
 /** Checks shared by every edge (API, HTTP, CLI): each failure names the field and writes nothing. */
@@ -66,6 +70,23 @@ public final class Validation {
             throw new InvalidInputException(field, "contains invalid Unicode (a lone surrogate)");
         }
         return text;
+    }
+
+    /**
+     * @return {@code bytes} decoded as UTF-8, refused naming the field if they are not UTF-8 (an overlong form, a byte
+     *     no UTF-8 has, a cut sequence): never replaced by U+FFFD behind the sender's back
+     */
+    public static String utf8(String field, byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw new InvalidInputException(field, "is not valid UTF-8");
+        }
     }
 
     /** @return true if {@code s} holds a UTF-16 surrogate that is not half of a pair (no valid UTF-8 encodes it) */

@@ -55,6 +55,9 @@ public interface InputContract extends StoreFixture {
         rejects("metadata", () -> JobSpec.builder().metadataJson("[1,2]"));
         rejects("metadata", () -> JobSpec.builder().metadataJson("\"text\""));
         rejects("metadata", () -> JobSpec.builder().metadataJson("{not json"));
+        rejects("metadata", () -> JobSpec.builder().metadataJson("{\"a\":1} trailing"));
+        rejects("metadata", () -> JobSpec.builder().metadataJson("{\"a\":1}{\"b\":2}"));
+        rejects("metadata", () -> JobSpec.builder().metadataJson("{\"a\":1,\"a\":2}"));
         rejects("metadata", () -> JobSpec.builder().metadata(Map.of("big", "x".repeat(70_000))));
         rejects("parts", () -> JobSpec.builder().parts(List.of()));
         rejects("parts", () -> JobSpec.builder().parts(java.util.Arrays.asList(Map.of(), null)));
