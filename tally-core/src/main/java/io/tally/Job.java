@@ -80,6 +80,9 @@ public final class Job {
      * Records counts, items, a total increase and a status line in one atomic step.
      *
      * @return the progress after it
+     * @throws InvalidInputException for a negative count or one past 2^53 − 1 (naming it), or when a counter would
+     *     pass 2^53 − 1 ({@link io.tally.internal.Validation#MAX_COUNT}; naming {@code succeeded}, {@code failed} or
+     *     {@code total}); nothing of the update is written then
      */
     public Progress record(ProgressUpdate update) {
         JobStore store = tally.storeSpi();
@@ -126,9 +129,9 @@ public final class Job {
 
     /** @return {@code update} after checking what can be checked without the store; throws for bad input */
     private static ProgressUpdate checked(ProgressUpdate update) {
-        Validation.nonNegative("succeeded", update.succeeded());
-        Validation.nonNegative("failed", update.failed());
-        Validation.nonNegative("addTotal", update.addTotal());
+        Validation.count("succeeded", update.succeeded());
+        Validation.count("failed", update.failed());
+        Validation.count("addTotal", update.addTotal());
         Validation.optionalText("message", update.message(), Validation.MAX_MESSAGE);
         for (ItemUpdate i : update.items()) {
             key(i.key());
@@ -140,11 +143,19 @@ public final class Job {
         return update;
     }
 
-    /** Adds to the total (which may grow while the job runs). @return the progress after it */
+    /**
+     * Adds to the total (which may grow while the job runs).
+     *
+     * @param n how much to add, 1 to 2^53 − 1
+     * @return the progress after it
+     * @throws InvalidInputException ({@code n}) if {@code n} is out of range, ({@code total}) if the total would pass
+     *     2^53 − 1 ({@link io.tally.internal.Validation#MAX_COUNT}); nothing is written then
+     */
     public Progress addTotal(long n) {
         if (n <= 0) {
             throw new InvalidInputException("n", "must be positive, was " + n);
         }
+        Validation.count("n", n);
         return record(new ProgressUpdate(0, 0, List.of(), n, null));
     }
 

@@ -202,11 +202,12 @@ public final class JobSpec {
         }
 
         /**
-         * @param total the amount of work, ≥ 0 (0: unknown); it may grow later with {@code job.addTotal}
-         * @throws InvalidInputException if it is negative
+         * @param total the amount of work, 0 to {@link io.tally.internal.Validation#MAX_COUNT} (2^53 − 1; 0: unknown); it
+         *     may grow later with {@code job.addTotal}, up to the same limit
+         * @throws InvalidInputException if it is negative or past the limit
          */
         public Builder total(long total) {
-            this.total = Validation.nonNegative("total", total);
+            this.total = Validation.count("total", total);
             return this;
         }
 

@@ -2,11 +2,13 @@ package io.tally.cli;
 
 import static io.tally.cli.TallyCli.OK;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tally.InvalidInputException;
 import io.tally.JobSpec;
 import io.tally.Tally;
-import io.tally.server.JobJson;
+import io.tally.internal.Json;
+import io.tally.internal.Validation;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -137,10 +139,10 @@ final class CreateCommand extends TallyCommand {
     static List<JsonNode> readParts(String source) throws IOException {
         String text;
         if (source.equals("-")) {
-            text = new String(stdin.readAllBytes(), StandardCharsets.UTF_8);
+            text = Validation.utf8("--parts", stdin.readAllBytes());
         } else {
             try {
-                text = Files.readString(Path.of(source));
+                text = Validation.utf8("--parts", Files.readAllBytes(Path.of(source)));
             } catch (NoSuchFileException e) {
                 throw new InvalidInputException("parts", "no such file: " + source);
             }
@@ -149,7 +151,7 @@ final class CreateCommand extends TallyCommand {
         String trimmed = text.strip();
         try {
             if (trimmed.startsWith("[")) {
-                JsonNode arr = JobJson.MAPPER.readTree(trimmed);
+                JsonNode arr = Json.STRICT.readTree(trimmed);
                 arr.forEach(out::add);
             } else {
                 BufferedReader r = new BufferedReader(new InputStreamReader(
@@ -161,14 +163,17 @@ final class CreateCommand extends TallyCommand {
                     n++;
                     if (!line.isBlank()) {
                         try {
-                            out.add(JobJson.MAPPER.readTree(line));
+                            out.add(Json.STRICT.readTree(line));
                         } catch (IOException e) {
-                            throw new InvalidInputException("parts", "line " + n + " is not JSON");
+                            throw new InvalidInputException(
+                                    "parts",
+                                    "line " + n + " is not one JSON value: "
+                                            + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e));
                         }
                     }
                 }
             }
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new InvalidInputException("parts", "not a JSON array: " + e.getOriginalMessage());
         }
         for (int i = 0; i < out.size(); i++) {

@@ -4,6 +4,7 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
+import java.util.regex.Pattern;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
@@ -15,6 +16,9 @@ import picocli.CommandLine.TypeConversionException;
  * 2) before the store is opened.
  */
 final class DurationConverter implements ITypeConverter<Duration> {
+    /** A number as the HTTP API takes one: ASCII digits, a '-' (refused after as not positive), a decimal point. */
+    private static final Pattern ASCII_NUMBER = Pattern.compile("-?[0-9]+(\\.[0-9]+)?");
+
     /** What every refusal says, so the user sees the accepted forms at once. */
     static final String FORMS = "a positive duration: PT30S, 30 (seconds), 500ms, 30s, 5m, 2h or 7d";
 
@@ -49,6 +53,9 @@ final class DurationConverter implements ITypeConverter<Duration> {
                 seconds = new BigDecimal(u[1]);
                 break;
             }
+        }
+        if (!ASCII_NUMBER.matcher(number.strip()).matches()) {
+            return null; // BigDecimal would take '+1' and the digits of other scripts (١); the HTTP API does not
         }
         try {
             BigDecimal n = new BigDecimal(number.strip());

@@ -6,7 +6,11 @@ import io.tally.JobExistsException;
 import io.tally.JobFinishedException;
 import io.tally.JobNotFoundException;
 import io.tally.StoreUnavailableException;
+import java.util.Locale;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** How an exception thrown by a command becomes an exit code and the one line printed on stderr. */
 final class Errors {
@@ -27,10 +31,17 @@ final class Errors {
     }
 
     /**
+     * @param command the command that ran: a field of an {@link InvalidInputException} is named as its option or
+     *     parameter there ({@code total} as {@code --total}, {@code addTotal} as {@code --add-total}, {@code part} as
+     *     {@code PART}), which is what the user typed
      * @return the message alone for the exceptions that are written for users; other exceptions are bugs or surprises,
      *     so their class name is kept to say what went wrong
      */
-    static String message(Throwable e) {
+    static String message(Throwable e, CommandSpec command) {
+        if (e instanceof InvalidInputException invalid && e.getMessage().startsWith(invalid.field() + ":")) {
+            return optionOf(invalid.field(), command)
+                    + e.getMessage().substring(invalid.field().length());
+        }
         String m = e.getMessage();
         if (e instanceof IllegalTransitionException
                 || e instanceof JobFinishedException
@@ -43,5 +54,27 @@ final class Errors {
             return m;
         }
         return m == null ? e.toString() : e.getClass().getSimpleName() + ": " + m;
+    }
+
+    /** @return the option or positional parameter of {@code command} that {@code field} names, else {@code field} */
+    private static String optionOf(String field, CommandSpec command) {
+        if (field.startsWith("-") || command == null) {
+            return field;
+        }
+        String own = command.userObject() instanceof TallyCommand c ? c.optionFor(field) : null;
+        if (own != null) {
+            return own;
+        }
+        OptionSpec option = command.findOption(
+                "--" + field.replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT));
+        if (option != null) {
+            return option.longestName();
+        }
+        for (PositionalParamSpec p : command.positionalParameters()) {
+            if (p.paramLabel().equalsIgnoreCase(field)) {
+                return p.paramLabel();
+            }
+        }
+        return field;
     }
 }

@@ -30,6 +30,11 @@ final class FailCommand extends TallyCommand {
     boolean failJob;
 
     @Override
+    String optionFor(String field) {
+        return field.equals("error") ? "--reason" : null; // the job's error message is the reason given
+    }
+
+    @Override
     public Integer call() {
         try (Tally tally = open()) {
             if (part != null) {

@@ -3,15 +3,14 @@ package io.tally.cli;
 import static io.tally.cli.TallyCli.OK;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tally.InvalidInputException;
 import io.tally.Job;
 import io.tally.Tally;
-import io.tally.server.JobJson;
+import io.tally.internal.Json;
+import io.tally.internal.Validation;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -47,7 +46,7 @@ final class FinishCommand extends TallyCommand {
     }
 
     private static String read() throws IOException {
-        return new String(stdin.readAllBytes(), StandardCharsets.UTF_8);
+        return Validation.utf8("--result", stdin.readAllBytes());
     }
 
     /** @return the JSON value; a bare word such as {@code done} is refused rather than guessed to be a string */
@@ -56,10 +55,7 @@ final class FinishCommand extends TallyCommand {
             throw new InvalidInputException("--result", "is empty");
         }
         try {
-            return JobJson.MAPPER
-                    .reader()
-                    .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-                    .readTree(text);
+            return Json.STRICT.readTree(text);
         } catch (JsonProcessingException e) {
             throw new InvalidInputException(
                     "--result", "not JSON (quote a string: '\"done\"'): " + e.getOriginalMessage());

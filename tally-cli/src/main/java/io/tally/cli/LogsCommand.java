@@ -14,6 +14,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -110,6 +112,14 @@ final class LogsCommand extends TallyCommand {
         return OK;
     }
 
+    private static String readLine(BufferedReader in) throws IOException {
+        try {
+            return in.readLine();
+        } catch (CharacterCodingException e) {
+            throw new InvalidInputException("--append", "stdin is not valid UTF-8");
+        }
+    }
+
     private Integer append() throws IOException {
         if (tail != null) {
             throw new InvalidInputException("--tail", "cannot be used with --append");
@@ -122,10 +132,17 @@ final class LogsCommand extends TallyCommand {
                 job.log(List.of(entry(tally, append)));
                 return OK;
             }
-            BufferedReader in = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8));
+            // Strict UTF-8: a line that is not is refused rather than stored with U+FFFD in it. Lines are appended as
+            // they come (stdin may be a long-running pipe), so those before a bad one stay.
+            BufferedReader in = new BufferedReader(new InputStreamReader(
+                    stdin,
+                    StandardCharsets.UTF_8
+                            .newDecoder()
+                            .onMalformedInput(CodingErrorAction.REPORT)
+                            .onUnmappableCharacter(CodingErrorAction.REPORT)));
             List<LogEntry> batch = new ArrayList<>();
             String line;
-            while ((line = in.readLine()) != null) {
+            while ((line = readLine(in)) != null) {
                 batch.add(entry(tally, line));
                 if (batch.size() == APPEND_BATCH) {
                     job.log(batch);

@@ -6,6 +6,7 @@ import io.tally.InvalidInputException;
 import io.tally.Job;
 import io.tally.Outcome;
 import io.tally.Tally;
+import io.tally.internal.Validation;
 import io.tally.store.ItemUpdate;
 import io.tally.store.ProgressUpdate;
 import java.util.ArrayList;
@@ -66,9 +67,9 @@ final class ProgressCommand extends TallyCommand {
 
     /** The update, checked before the store is opened: bad input changes nothing. */
     ProgressUpdate update() {
-        nonNegative("--succeeded", succeeded);
-        nonNegative("--failed", failed);
-        nonNegative("--add-total", addTotal);
+        Validation.count("--succeeded", succeeded);
+        Validation.count("--failed", failed);
+        Validation.count("--add-total", addTotal);
         if (reason != null && failedItems.isEmpty()) {
             throw new InvalidInputException("--reason", "needs --failed-item");
         }
@@ -82,11 +83,5 @@ final class ProgressCommand extends TallyCommand {
                             + "--add-total or --message");
         }
         return new ProgressUpdate(succeeded, failed, updates, addTotal, message);
-    }
-
-    private static void nonNegative(String option, long n) {
-        if (n < 0) {
-            throw new InvalidInputException(option, "must not be negative, was " + n);
-        }
     }
 }

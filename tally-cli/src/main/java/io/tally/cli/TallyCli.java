@@ -95,7 +95,7 @@ public final class TallyCli implements Callable<Integer> {
         cmd.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             boolean verbose = List.of(args).contains("--verbose");
             int code = Errors.exitCode(e);
-            console.err().println("tally: " + Errors.message(e));
+            console.err().println("tally: " + Errors.message(e, commandLine.getCommandSpec()));
             if (verbose) {
                 e.printStackTrace(console.err());
             }
@@ -104,7 +104,11 @@ public final class TallyCli implements Callable<Integer> {
         });
         cmd.setParameterExceptionHandler((e, args2) -> {
             console.err().println("tally: " + e.getMessage());
-            console.err().println("Try 'tally " + e.getCommandLine().getCommandName() + " --help'.");
+            if (e.getArgSpec() == null || e.getValue() == null) {
+                // the command line's shape (an unknown option, a missing parameter): point at the help; a bad value
+                // of a known option is one line that names it, as every other refusal
+                console.err().println("Try 'tally " + e.getCommandLine().getCommandName() + " --help'.");
+            }
             console.err().flush();
             return USAGE;
         });
@@ -131,6 +135,7 @@ public final class TallyCli implements Callable<Integer> {
         for (Class<?> c : only != null ? List.of(only) : COMMANDS) {
             cmd.addSubcommand(c);
         }
+        IntegerConverter.registerOn(cmd); // (after the subcommands: picocli copies converters to those it has)
         return cmd;
     }
 

@@ -47,6 +47,14 @@ abstract class TallyCommand implements Callable<Integer> {
         console.out().println(node.toString());
     }
 
+    /**
+     * @return the option that gives the API field {@code field} when it is not {@code --field} (so that a refusal of
+     *     the field names what the user typed: {@link Errors#message}), or null
+     */
+    String optionFor(String field) {
+        return null;
+    }
+
     /** Prints one line of text. */
     void println(String s) {
         console.out().println(s);

@@ -512,7 +512,7 @@ class TallyCliTest {
         Run memory = tally("migrate", "--store", "memory:");
         assertThat(memory.code()).isEqualTo(TallyCli.USAGE);
         assertThat(memory.err().lines())
-                .containsExactly("tally: store: memory: has no schema to migrate; tally migrate is for the SQL "
+                .containsExactly("tally: --store: memory: has no schema to migrate; tally migrate is for the SQL "
                         + "stores (sqlite:, postgresql://, mariadb://)");
         assertThat(memory.out()).isEmpty();
         Run redis = tally("migrate", "--status", "--store", "redis://:secret@127.0.0.1:1");

@@ -1,9 +1,12 @@
 package io.tally.internal;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tally.InvalidInputException;
@@ -15,6 +18,14 @@ public final class Json {
     /** Shared mapper; thread-safe once configured. */
     public static final ObjectMapper MAPPER =
             new ObjectMapper().findAndRegisterModules().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+
+    /**
+     * The reader of JSON input at every edge: nothing may follow the value ({@code {"a":1} xx} is an error, not
+     * {@code {"a":1}}) and a key given twice is refused rather than silently taking the last.
+     */
+    public static final ObjectReader STRICT = MAPPER.reader()
+            .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
 
@@ -38,10 +49,10 @@ public final class Json {
         return checkSize(field, node.toString());
     }
 
-    /** @return {@code json} parsed, or an {@link InvalidInputException} naming the field */
+    /** @return {@code json} parsed strictly ({@link #STRICT}), or an {@link InvalidInputException} naming the field */
     public static JsonNode parse(String field, String json) {
         try {
-            JsonNode node = MAPPER.readTree(json);
+            JsonNode node = STRICT.readTree(json);
             if (node == null || node.isMissingNode()) {
                 throw new InvalidInputException(field, "is empty, expected JSON");
             }

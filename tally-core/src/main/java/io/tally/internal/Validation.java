@@ -1,6 +1,10 @@
 package io.tally.internal;
 
 import io.tally.InvalidInputException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
 
 /** Checks shared by every edge (API, HTTP, CLI): each failure names the field and writes nothing. */
@@ -13,6 +17,12 @@ public final class Validation {
     public static final int MAX_JSON_BYTES = 64 * 1024;
     /** Longest status line. */
     public static final int MAX_MESSAGE = 4096;
+    /**
+     * Largest counter ({@code succeeded}, {@code failed}, {@code total}) and largest count one call may add:
+     * 2<sup>53</sup> − 1. Every store holds it exactly (Redis's Lua numbers are doubles, exact only up to it) and so
+     * does every JSON reader (JavaScript reads numbers as doubles); the job's rules refuse a step past it.
+     */
+    public static final long MAX_COUNT = (1L << 53) - 1;
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1," + MAX_ID + "}");
 
@@ -62,6 +72,23 @@ public final class Validation {
         return text;
     }
 
+    /**
+     * @return {@code bytes} decoded as UTF-8, refused naming the field if they are not UTF-8 (an overlong form, a byte
+     *     no UTF-8 has, a cut sequence): never replaced by U+FFFD behind the sender's back
+     */
+    public static String utf8(String field, byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw new InvalidInputException(field, "is not valid UTF-8");
+        }
+    }
+
     /** @return true if {@code s} holds a UTF-16 surrogate that is not half of a pair (no valid UTF-8 encodes it) */
     public static boolean hasLoneSurrogate(String s) {
         for (int i = 0; i < s.length(); i++) {
@@ -73,6 +100,14 @@ public final class Validation {
             }
         }
         return false;
+    }
+
+    /** @return {@code n} if it is a count: 0 to {@link #MAX_COUNT} */
+    public static long count(String field, long n) {
+        if (n > MAX_COUNT) {
+            throw new InvalidInputException(field, "must be at most " + MAX_COUNT + " (2^53 - 1), was " + n);
+        }
+        return nonNegative(field, n);
     }
 
     /** @return {@code n} if it is ≥ 0 */

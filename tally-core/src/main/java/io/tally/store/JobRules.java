@@ -10,6 +10,7 @@ import io.tally.JobNotFoundException;
 import io.tally.JobState;
 import io.tally.Outcome;
 import io.tally.internal.Json;
+import io.tally.internal.Validation;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -35,7 +36,8 @@ import java.util.function.IntFunction;
  *   <li><b>Progress</b> ({@link ProgressUpdate}): refused on a finished job ({@link JobFinishedException}) and, with
  *       counts, items or a total, on a job with parts. A PENDING job starts (auto-start). Anonymous counts add up;
  *       a keyed item has one outcome: recorded again with the same outcome it changes no count, with the other it
- *       moves and the counters move with it. The newly done units fold into the rate ({@link RateEstimator}) and renew
+ *       moves and the counters move with it. A call that would take a counter past 2^53 − 1 is refused whole
+ *       ({@link #countLimit}). The newly done units fold into the rate ({@link RateEstimator}) and renew
  *       the lease: progress is a sign of life. Events: STARTED (when it started the job), PROGRESS.
  *   <li><b>Parts</b> ({@link PartsWrite}): a part number outside {@code 0..parts-1} refuses the whole call. On a
  *       finished job a call that would change nothing is answered {@code changed = 0} (a redelivery); one that would
@@ -166,7 +168,30 @@ public final class JobRules {
                 parts == 0 ? "job " + id + " has no parts" : "must be between 0 and " + (parts - 1) + ", was " + part);
     }
 
-    /** @return {@code t + d}, or null when {@code d} is null (the setting is off) */
+    /**
+     * The counter limit: no counter passes {@link Validation#MAX_COUNT} (2^53 − 1). The deltas of a call are at most
+     * that limit (checked at the edge) and a stored counter too, so the sums cannot wrap a {@code long}; the Redis
+     * store's Lua keeps the same rule ({@code lib.lua}: {@code over_limit}).
+     *
+     * @throws InvalidInputException naming the first counter past the limit
+     */
+    private static void checkCounts(JobChange m) {
+        if (Math.max(m.total, Math.max(m.succeeded, m.failed)) > Validation.MAX_COUNT) {
+            throw countLimit(
+                    m.succeeded > Validation.MAX_COUNT
+                            ? "succeeded"
+                            : m.failed > Validation.MAX_COUNT ? "failed" : "total");
+        }
+    }
+
+    /** @return the refusal of a call that would take counter {@code field} past 2^53 − 1 (see {@link #checkCounts}) */
+    public static InvalidInputException countLimit(String field) {
+        return new InvalidInputException(
+                field,
+                "would pass " + Validation.MAX_COUNT + " (2^53 - 1), the largest count every store and JSON reader "
+                        + "holds exactly; nothing was written");
+    }
+
     /**
      * A move to the state the job is in already: a no-op if it repeats the job's outcome, refused otherwise. For a
      * store whose own engine answers "already there" (Redis), checked on the job it answers: a terminal job never
@@ -209,6 +234,7 @@ public final class JobRules {
                 : Objects.equals(a.message(), b.message()) && Objects.equals(a.type(), b.type());
     }
 
+    /** @return {@code t + d}, or null when {@code d} is null (the setting is off) */
     static Instant plus(Instant t, Duration d) {
         return d == null ? null : t.plus(d);
     }
@@ -267,14 +293,22 @@ public final class JobRules {
             m.succeeded += u.succeeded();
             m.failed += u.failed();
             long newlyDone = u.succeeded() + u.failed();
+            // this call's item outcomes, kept apart until the limit check passed: a refused call leaves no trace
+            Map<String, Outcome> mine = u.items().isEmpty() ? Map.of() : new HashMap<>();
             for (ItemUpdate i : u.items()) {
-                Outcome before = items.containsKey(i.key()) ? items.get(i.key()) : storedItems.apply(i.key());
-                items.put(i.key(), i.outcome());
-                itemWrites.remove(i.key()); // re-inserted: the map's order is the order of last writes
-                itemWrites.put(i.key(), i);
+                Outcome before = mine.containsKey(i.key())
+                        ? mine.get(i.key())
+                        : items.containsKey(i.key()) ? items.get(i.key()) : storedItems.apply(i.key());
+                mine.put(i.key(), i.outcome());
                 newlyDone += m.move(before, i.outcome());
             }
             m.total += u.addTotal();
+            checkCounts(m);
+            items.putAll(mine);
+            for (ItemUpdate i : u.items()) {
+                itemWrites.remove(i.key()); // re-inserted: the map's order is the order of last writes
+                itemWrites.put(i.key(), i);
+            }
             if (u.message() != null) {
                 m.message = u.message();
             }

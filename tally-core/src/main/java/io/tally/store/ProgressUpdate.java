@@ -6,10 +6,13 @@ import java.util.List;
  * Increments to apply to a job in one atomic step. All fields are deltas (never absolute values) so that several
  * writers on one job add up.
  *
- * @param succeeded anonymous successes to add, ≥ 0
- * @param failed anonymous failures to add, ≥ 0
+ * <p>Each count is 0 to {@link io.tally.internal.Validation#MAX_COUNT} (checked at the edge, {@code Job.record}); a
+ * counter the update would take past that limit refuses the whole update ({@link JobRules}).
+ *
+ * @param succeeded anonymous successes to add, 0 to 2^53 − 1
+ * @param failed anonymous failures to add, 0 to 2^53 − 1
  * @param items keyed items, idempotent by key
- * @param addTotal amount to add to the total, ≥ 0
+ * @param addTotal amount to add to the total, 0 to 2^53 − 1
  * @param message new status line, nullable (unchanged)
  */
 public record ProgressUpdate(long succeeded, long failed, List<ItemUpdate> items, long addTotal, String message)

@@ -58,6 +58,7 @@ final class Replies {
             case "hasparts" ->
                 throw new InvalidInputException(
                         "part", "job " + id + " has parts: record them with completePart/failPart");
+            case "limit" -> throw JobRules.countLimit((String) r.get(1));
             default -> Records.progress(r, 1);
         };
     }

@@ -331,6 +331,70 @@ class WriteBatcherIT {
         }
     }
 
+    /**
+     * A call in a batch that would take a counter past 2^53 − 1 (write.lua learns it only while applying the run) is
+     * refused and the rest of its run applied call by call: answers, jobs and items as the memory store's. Runs of one
+     * item key over several calls (its outcome written before the run is applied), of several keys, of counts and
+     * totals, and lone calls.
+     */
+    @Test
+    void aCallPastTheCounterLimitInABatchIsRefusedAloneAsTheReferenceStoreRefusesIt() throws Exception {
+        long max = io.tally.internal.Validation.MAX_COUNT;
+        MemoryJobStore memory = new MemoryJobStore(clock);
+        List<String> ids = List.of("one-key", "keys", "counts", "lone-item", "lone-count");
+        // (in two windows of the rate: Lua's rateAcc, the units of the open window, is a double too, and one window
+        // of more than 2^53 units would be rounded there)
+        for (JobStore s : List.of(store, memory)) {
+            for (String id : ids) {
+                s.create(job(id, 0));
+                s.await(s.record(id, new ProgressUpdate(max - 2, 0, List.of(), max - 1, null)));
+            }
+        }
+        clock.advance(Duration.ofSeconds(2));
+        for (JobStore s : List.of(store, memory)) {
+            for (String id : ids) {
+                s.await(s.record(id, ProgressUpdate.counts(0, id.equals("lone-item") ? max : max - 1)));
+            }
+        }
+        clock.advance(Duration.ofSeconds(2));
+        List<Object[]> calls = new ArrayList<>();
+        calls.add(new Object[] {"one-key", ProgressUpdate.counts(0, 1)});
+        // (one-key: the run's last value of k is F, refused, yet what write.lua writes first)
+        for (String[] c : new String[][] {
+            {"one-key", "k", "F"},
+            {"one-key", "k", "S"},
+            {"one-key", "k", "F"},
+            {"keys", "a", "S"},
+            {"keys", "b", "F"},
+            {"keys", "c", "S"},
+            {"keys", "d", "S"},
+            {"keys", "a", "S"},
+            {"lone-item", "x", "F"}
+        }) {
+            Outcome o = c[2].equals("S") ? Outcome.SUCCESS : Outcome.FAILURE;
+            calls.add(new Object[] {c[0], ProgressUpdate.item(new io.tally.store.ItemUpdate(c[1], o, "why"))});
+        }
+        calls.add(new Object[] {"counts", ProgressUpdate.counts(1, 0)});
+        calls.add(new Object[] {"counts", new ProgressUpdate(0, 0, List.of(), 2, "past the total")});
+        calls.add(new Object[] {"counts", new ProgressUpdate(1, 0, List.of(), 1, "to the limit")});
+        calls.add(new Object[] {"counts", ProgressUpdate.counts(0, 1)});
+        calls.add(new Object[] {"counts", ProgressUpdate.counts(0, 1)});
+        calls.add(new Object[] {"lone-count", ProgressUpdate.counts(3, 0)});
+        List<Object> answers = sendAsOneBatchAndCompare(calls, memory, "past the limit");
+        assertThat(answers)
+                .as("refusals among the answers")
+                .filteredOn(a -> a instanceof String s && s.contains("would pass " + max))
+                .hasSize(7);
+        for (String id : ids) {
+            assertThat(store.find(id)).as(id).isEqualTo(memory.find(id));
+            for (Outcome o : Outcome.values()) {
+                assertThat(store.items(id, o, null, 100))
+                        .as("%s %s items", id, o)
+                        .isEqualTo(memory.items(id, o, null, 100));
+            }
+        }
+    }
+
     @Test
     void manyThreadsOnFewJobsLoseNoCall() throws Exception {
         // Several batches are drained at once when several function calls are in flight; every call must land in

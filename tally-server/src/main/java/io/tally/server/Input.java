@@ -1,19 +1,14 @@
 package io.tally.server;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.http.Context;
+import io.tally.internal.Json;
 import io.tally.internal.Validation;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -39,6 +34,46 @@ final class Input {
                         + (allowed.length == 0 ? "" : "; allowed: " + String.join(", ", allowed)));
             }
         }
+    }
+
+    /**
+     * Refuses a request whose path or query string holds a malformed percent-encoding: a {@code %} not followed by two
+     * hex digits, an encoded NUL, or encoded bytes that are not UTF-8 (an overlong form such as {@code %C0%AF},
+     * {@code %FF}, a cut sequence). Jetty refuses some of these itself and decodes the rest leniently (into U+FFFD),
+     * which a handler could not tell from what was sent, so every {@code /api/} route gets the same 400 here, before
+     * any handler runs.
+     */
+    static void uriEncoding(Context ctx) {
+        percentEncoded("path", ctx.req().getRequestURI());
+        percentEncoded("query", ctx.req().getQueryString());
+    }
+
+    private static void percentEncoded(String part, String raw) {
+        if (raw == null || raw.indexOf('%') < 0) {
+            return; // nothing encoded: the common request pays one scan
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length());
+        int literal = 0;
+        for (int i = 0; i < raw.length(); i++) {
+            if (raw.charAt(i) != '%') {
+                continue;
+            }
+            bytes.writeBytes(raw.substring(literal, i).getBytes(StandardCharsets.UTF_8));
+            int hi = i + 2 < raw.length() ? Character.digit(raw.charAt(i + 1), 16) : -1;
+            int lo = hi < 0 ? -1 : Character.digit(raw.charAt(i + 2), 16);
+            if (lo < 0) {
+                throw ApiException.invalid(part + ": a malformed percent-encoding ('%' must be followed by two hex "
+                        + "digits) in '" + clip(raw) + "'");
+            }
+            if (hi == 0 && lo == 0) {
+                throw ApiException.invalid(part + ": must not contain an encoded NUL (%00)");
+            }
+            bytes.write(hi * 16 + lo);
+            i += 2;
+            literal = i + 1;
+        }
+        bytes.writeBytes(raw.substring(literal).getBytes(StandardCharsets.UTF_8));
+        Validation.utf8(part, bytes.toByteArray()); // (an InvalidInputException: 400 invalid, naming the part)
     }
 
     /** @return the body, read up to {@code max} bytes; 413 past that */
@@ -67,12 +102,6 @@ final class Input {
         return new ApiException(413, "too_large", "request body larger than " + max + " bytes");
     }
 
-    // Strict JSON: nothing after the value (`{"name":"x"} xx` is an error, not a job named x), and a key given twice
-    // is refused rather than silently taking the last.
-    private static final ObjectReader STRICT = JobJson.MAPPER
-            .reader()
-            .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     private static final Pattern PART_NUMBER = Pattern.compile("[0-9]{1,10}");
     private static final Pattern INTEGER = Pattern.compile("-?[0-9]{1,10}");
 
@@ -82,7 +111,7 @@ final class Input {
      */
     static ObjectNode object(Context ctx, long max, boolean required, String... fields) {
         byte[] raw = body(ctx, max);
-        String text = utf8(raw);
+        String text = Validation.utf8("body", raw);
         if (text.isBlank()) {
             if (required) {
                 throw ApiException.invalid("a JSON object body is required");
@@ -91,7 +120,7 @@ final class Input {
         }
         JsonNode node;
         try {
-            node = STRICT.readTree(text);
+            node = Json.STRICT.readTree(text); // nothing after the value, no key twice
         } catch (JsonProcessingException e) {
             throw ApiException.invalid("malformed JSON: " + e.getOriginalMessage());
         }
@@ -108,20 +137,6 @@ final class Input {
             }
         }
         return o;
-    }
-
-    /** @return the bytes as UTF-8; 400 if they are not valid UTF-8 (never replaced by U+FFFD behind the client's back) */
-    private static String utf8(byte[] raw) {
-        try {
-            return StandardCharsets.UTF_8
-                    .newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(raw))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            throw ApiException.invalid("the body is not valid UTF-8");
-        }
     }
 
     /**

@@ -58,6 +58,9 @@ public final class TallyServer implements AutoCloseable {
     private final Sweeper sweeper;
 
     private Javalin app;
+    /** "METHOD path" of every route registered, as Javalin announced it: the list tests walk. */
+    private final List<String> routes = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     private EventHub hub;
     private volatile boolean stopped;
 
@@ -101,6 +104,11 @@ public final class TallyServer implements AutoCloseable {
             // Javalin's own compression would buffer the event stream; API answers are small.
             config.http.disableCompression();
             config.router.ignoreTrailingSlashes = true;
+            config.events(events -> events.handlerAdded(h -> {
+                if (h.getHttpMethod().isHttpMethod()) {
+                    routes.add(h.getHttpMethod() + " " + h.getPath());
+                }
+            }));
             // Errors Jetty answers itself (bad URI encoding, too long a URI) in the API's JSON shape, not HTML.
             config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
             config.jetty.modifyServletContextHandler(handler -> {
@@ -134,6 +142,7 @@ public final class TallyServer implements AutoCloseable {
         });
         app.before(hostGuard::check);
         // The dashboard's files and /health stay open: a page must load before it can ask for a token.
+        app.before("/api/*", Input::uriEncoding);
         app.before("/api/*", auth::authorize);
         app.before("/api/*", CrossSiteGuard::check);
         app.before("/metrics", auth::authorize);
@@ -149,6 +158,14 @@ public final class TallyServer implements AutoCloseable {
                 new EventRoutes(tally, hub, maxEventStreams),
                 new DefinitionRoutes(runner, maxBodyBytes));
         groups.forEach(g -> g.register(app));
+    }
+
+    /**
+     * @return every route the server registered, as {@code "METHOD /path/{param}"}, in the order registered: what a
+     *     test that must cover every route walks, so that a route added later is covered without editing a list
+     */
+    List<String> routes() {
+        return List.copyOf(routes);
     }
 
     /** @return the bound port (the real one when built with port 0) */

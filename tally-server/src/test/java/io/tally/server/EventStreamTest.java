@@ -1,6 +1,7 @@
 package io.tally.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tally.Job;
@@ -315,6 +316,33 @@ class EventStreamTest {
             Http.Res second = new Http(small.url()).get("/api/events");
             assertThat(second.status()).isEqualTo(503);
             assertThat(second.errorCode()).isEqualTo("unavailable");
+        }
+    }
+
+    /**
+     * The cap counts open streams, not streams ever opened: one that its client closed frees its slot (noticed at the
+     * stream's next write, a heartbeat comment at the latest), so a reconnecting client is not locked out.
+     */
+    @Test
+    void a_closed_stream_frees_its_slot_under_the_cap() throws Exception {
+        try (TallyServer small = TallyServer.builder()
+                .tally(tally)
+                .port(0)
+                .maxEventStreams(1)
+                .sseHeartbeat(Duration.ofMillis(100))
+                .build()
+                .start()) {
+            HttpRequest events = HttpRequest.newBuilder(URI.create(small.url() + "/api/events"))
+                    .build();
+            HttpResponse<Stream<String>> first = client.send(events, HttpResponse.BodyHandlers.ofLines());
+            assertThat(first.statusCode()).isEqualTo(200);
+            assertThat(new Http(small.url()).get("/api/events").status()).isEqualTo(503);
+            first.body().close();
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                HttpResponse<Stream<String>> again = client.send(events, HttpResponse.BodyHandlers.ofLines());
+                open.add(again.body());
+                assertThat(again.statusCode()).isEqualTo(200);
+            });
         }
     }
 }

@@ -7,8 +7,15 @@ import io.tally.Tally;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.MatchResult;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -144,12 +151,96 @@ class HostileInputTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"/api/jobs/%ZZ/start", "/api/jobs/%/start", "/api/jobs/a%00b", "/api/events?job=%ZZ"})
+    @ValueSource(
+            strings = {
+                "/api/jobs/%ZZ/start",
+                "/api/jobs/%/start",
+                "/api/jobs/a%00b",
+                "/api/events?job=%ZZ",
+                "/api/jobs?scope=%C0%AF",
+                "/api/jobs?name=a%FF",
+                "/api/jobs?scope=%00",
+                "/api/jobs?name=%E2%82"
+            })
     void malformedPercentEncodingGetsTheJsonErrorShape(String target) throws Exception {
-        Raw r = raw("POST", target, null, new byte[0]);
-        assertThat(r.status()).isBetween(400, 404);
-        assertThat(r.json()).as("JSON, not " + r.body()).isNotNull();
-        assertThat(r.json().path("error").path("code").asText()).isNotBlank();
+        Raw r = raw(target.contains("?") ? "GET" : "POST", target, null, new byte[0]);
+        refused(r, 400, "invalid");
+    }
+
+    /**
+     * Every route the server registers (as Javalin announced them: a route added later is walked too), each of its
+     * path parameters in turn given a malformed percent-encoding while the others hold valid values: a bad hex digit, a
+     * lone {@code %} (alone and at the end), an encoded NUL, an overlong UTF-8 encoding of {@code /}, bytes that are no
+     * UTF-8 at all and a truncated sequence. Each answers 400 in the JSON error shape, writes nothing and logs no stack
+     * trace.
+     */
+    @Test
+    void everyRouteRefusesAMalformedPercentEncodingInEachPathParameterAndWritesNothing() throws Exception {
+        tally.get(parts).log("INFO", "kept");
+        List<String> bad = List.of("%ZZ", "%", "a%", "%00", "%C0%AF", "%FF", "%E2%82");
+        Map<String, String> valid = Map.of("id", parts, "n", "0");
+        String before = stored();
+        PrintStream err = System.err;
+        ByteArrayOutputStream logged = new ByteArrayOutputStream();
+        List<String> walked = new ArrayList<>();
+        System.setErr(new PrintStream(logged, true, StandardCharsets.UTF_8));
+        try {
+            for (String route : server.routes()) {
+                String method = route.substring(0, route.indexOf(' '));
+                String path = route.substring(route.indexOf(' ') + 1);
+                List<String> params = PATH_PARAM
+                        .matcher(path)
+                        .results()
+                        .map(MatchResult::group)
+                        .toList();
+                for (String param : params) {
+                    for (String segment : bad) {
+                        String target = PATH_PARAM
+                                .matcher(path)
+                                .replaceAll(m -> m.group().equals(param)
+                                        ? Matcher.quoteReplacement(segment)
+                                        : valid.get(m.group().replaceAll("[{}<>]", "")));
+                        Raw r = raw(method, target, null, new byte[0]);
+                        assertThat(r.status())
+                                .as("%s %s: %s", method, target, r.body())
+                                .isEqualTo(400);
+                        assertThat(r.json())
+                                .as("%s %s: JSON, not %s", method, target, r.body())
+                                .isNotNull();
+                        assertThat(r.json().path("error").path("code").asText()).isEqualTo("invalid");
+                        assertThat(r.json().path("error").path("message").asText())
+                                .isNotBlank();
+                        walked.add(method + " " + target);
+                    }
+                }
+            }
+        } finally {
+            System.setErr(err);
+        }
+        assertThat(walked)
+                .as("routes with path parameters, walked")
+                .anyMatch(w -> w.startsWith("POST /api/jobs/%ZZ/progress"))
+                .anyMatch(w -> w.startsWith("DELETE /api/jobs/%FF"))
+                .anyMatch(w -> w.equals("POST /api/jobs/" + parts + "/parts/%C0%AF/complete"));
+        assertThat(stored()).as("nothing written").isEqualTo(before);
+        assertThat(logged.toString(StandardCharsets.UTF_8))
+                .as("no stack trace logged")
+                .doesNotContain("\tat ", "Exception");
+    }
+
+    /** A path parameter of a route as Javalin writes it: {@code {id}} or {@code <path>}. */
+    private static final Pattern PATH_PARAM = Pattern.compile("\\{[^}/]+}|<[^>/]+>");
+
+    /** @return every job as stored, with its items and logs: what a refused request must leave as it was */
+    private String stored() {
+        StringBuilder out = new StringBuilder();
+        for (var j :
+                tally.query(io.tally.JobQuery.builder().limit(1000).build()).items()) {
+            out.append(j.record())
+                    .append(tally.get(j.id()).items())
+                    .append(tally.get(j.id()).logs(0, 1000));
+        }
+        return out.toString();
     }
 
     @Test

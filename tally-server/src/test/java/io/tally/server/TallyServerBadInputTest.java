@@ -150,6 +150,40 @@ class TallyServerBadInputTest {
     }
 
     @Test
+    void a_counter_past_2_to_the_53_is_400_naming_it_and_nothing_is_written() {
+        String max = "9007199254740991";
+        String big = http.post("/api/jobs", "{\"name\":\"big\",\"start\":true,\"total\":" + max + "}")
+                .json()
+                .get("id")
+                .asText();
+        String progress = "/api/jobs/" + big + "/progress";
+        JsonNode full = http.post(progress, "{\"succeeded\":" + max + "}").json();
+        assertThat(full.get("succeeded").asText()).as("read back exactly").isEqualTo(max);
+        String[][] refused = {
+            {"succeeded", "{\"succeeded\":1}"},
+            {"succeeded", "{\"items\":[{\"key\":\"x\",\"outcome\":\"SUCCESS\"}],\"message\":\"m\"}"},
+            {"total", "{\"addTotal\":1}"},
+            {"succeeded", "{\"succeeded\":9007199254740992}"},
+            {"addTotal", "{\"addTotal\":9223372036854775807}"}
+        };
+        for (String[] r : refused) {
+            String before = strip(http.get("/api/jobs/" + big).json())
+                    + http.get("/api/jobs/" + big + "/items").body();
+            Http.Res res = http.post(progress, r[1]);
+            assertThat(res.status()).as(r[1] + " -> " + res.body()).isEqualTo(400);
+            assertThat(res.errorCode()).isEqualTo("invalid");
+            assertThat(res.json().path("error").path("message").asText())
+                    .startsWith(r[0] + ":")
+                    .contains(max);
+            assertThat(strip(http.get("/api/jobs/" + big).json())
+                            + http.get("/api/jobs/" + big + "/items").body())
+                    .as("nothing written by " + r[1])
+                    .isEqualTo(before);
+        }
+        expect(400, "invalid", "POST", "/api/jobs", "{\"name\":\"x\",\"total\":9007199254740992}");
+    }
+
+    @Test
     void huge_bodies_get_413() {
         String big = "{\"name\":\"" + "x".repeat(10_000) + "\"}";
         expect(413, "too_large", "POST", "/api/jobs", big);

@@ -74,6 +74,21 @@ local function recount(prior, outcome, succeeded, failed)
     return new, succeeded, failed
 end
 
+-- JobRules.checkCounts: no counter passes 2^53 - 1 (Validation.MAX_COUNT), the largest integer a Lua number (a double)
+-- holds exactly. A sum past it rounds to a double that is still past it, so the comparison is exact. Returns the name of
+-- the first counter past it (the refusal's field), or nil.
+local MAX_COUNT = 9007199254740991
+local function over_limit(succeeded, failed, total)
+    if succeeded > MAX_COUNT then
+        return 'succeeded'
+    elseif failed > MAX_COUNT then
+        return 'failed'
+    elseif total > MAX_COUNT then
+        return 'total'
+    end
+    return nil
+end
+
 -- Part outcomes: a bitfield of u2 per part (0 pending, 1 succeeded, 2 failed) and a hash of the failed parts' reasons.
 local CODE, BITS = {[1] = 'S', [2] = 'F'}, {S = 1, F = 2}
 

@@ -15,7 +15,8 @@
 -- a value is 'S' or 'F', followed by '|' and the reason if there is one; a kind prefixed with '=' is a call on the
 -- job of the call before it, of the same sort (record or parts), sent without keys.
 -- Reply: one per call, in order. Records: {'ok', state, total, succeeded, failed, startedAt, updatedAt, rate,
--- rateAt, rateAcc} (false for a field the job does not have), or {'notfound'}, {'finished', state}, {'hasparts'}.
+-- rateAt, rateAcc} (false for a field the job does not have), or {'notfound'}, {'finished', state}, {'hasparts'},
+-- {'limit', counter} (the call would take the counter past 2^53 - 1: lib.lua's over_limit).
 -- Parts: {'ok', changed, remaining, last}, or {'notfound'}, {'finished', state}, {'range', parts, part}.
 -- The settle is claimed once, by the call that records the last part: it stores its token in 'settledBy', so that
 -- the same call retried after a lost reply is answered last = 1 again.
@@ -276,6 +277,13 @@ do
         local newly = 0
         if stored ~= outcome then
             newly, succeeded, failed = recount(stored, outcome, succeeded, failed)
+            local over = over_limit(succeeded, failed, 0)
+            if over then
+                -- refused whole: the item stored_item() just added is taken back
+                redis.call('ZREM', items_of(outcome), key)
+                replies[c] = {'limit', over}
+                return
+            end
         end
         local rate, rate_at_was, acc = rate_state(j)
         local rate_at, folded
@@ -307,10 +315,32 @@ do
         end
     end
 
+    local run_records
+
+    -- Call i of the run of 'count' record calls from ARGV[at] (the first being call c) would take a counter past the
+    -- limit (JobRules.checkCounts), which the run only learns as it applies the calls in order: nothing of the run is
+    -- kept (nothing is written before the last call but the item stored_items() wrote, taken back here); a lone call is
+    -- refused, a longer run applied again one call at a time, so that each call is answered as it would be alone.
+    local function refuse_over_limit(ARGV, at, count, c, i, over, replies, now, channel, heard, written, stored, final)
+        if written and stored[written] ~= outcome_of(final[written]) then
+            redis.call('ZREM', items_of(outcome_of(final[written])), written)
+        end
+        if count == 1 then
+            replies[i] = {'limit', over}
+            return
+        end
+        for k = c, c + count - 1 do
+            dirty = clean()
+            run_records(ARGV, at, 1, k, replies, now, channel, heard)
+            at = next_call(ARGV, at)
+        end
+    end
+
     -- A run of 'count' record calls on the job of K, the first at ARGV[at] and being call c. The counters and the
     -- rate are kept in locals while the calls are applied in order, and the job's fields written once after the last
     -- (setting a field or formatting a number per call would cost as much as the call's own work: docs/benchmarks.md).
-    local function run_records(ARGV, at, count, c, replies, now, channel, heard)
+    function run_records(ARGV, at, count, c, replies, now, channel, heard)
+        local run_at = at
         local j = read_job(K[KEY_JOB], RECORD_FIELDS)
         local refusal = j == nil and {'notfound'} or TERMINAL[j.state] and {'finished', j.state}
         if refusal then
@@ -358,6 +388,11 @@ do
                         newly = newly + new
                         cur[key] = outcome
                     end
+                end
+                local over = over_limit(succeeded, failed, total)
+                if over then
+                    return refuse_over_limit(ARGV, run_at, count, c, i, over, replies, now, channel, heard,
+                        written, stored, final)
                 end
                 message = said or message
                 rate, rate_at, acc, folded = fold(rate, rate_at, acc, newly, now)
@@ -491,6 +526,7 @@ do
         -- cur: the outcomes the calls so far gave parts, over those the run found stored
         local cur, moved = {}, {}
         local from, events, applied = j.state, heard and {} or nil, false
+        -- (no counter limit to check here: a job with parts counts at most its parts, an int)
         local succeeded, failed = tonumber(j.succeeded), tonumber(j.failed)
         local rate, rate_at, rate_at_was, acc, rate_s, folded
         for i = 1, #calls do
