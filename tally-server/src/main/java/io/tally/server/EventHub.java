@@ -111,12 +111,18 @@ final class EventHub implements AutoCloseable {
      * empty if that id is older than the buffer (then the caller sends a fresh snapshot).
      *
      * @param lastEventIdHeader the {@code Last-Event-ID} the client sent, or null for a new client
+     * @param sink where the client's events go
+     * @param maxClients the most clients at once
+     * @throws ApiException 503 when {@code maxClients} are registered already
      * @return the events to replay, and the id the snapshot stands for
      */
-    Registration register(Predicate<Emitted> filter, String lastEventIdHeader, Sink sink) {
+    Registration register(Predicate<Emitted> filter, String lastEventIdHeader, Sink sink, int maxClients) {
         long lastEventId = sequenceOf(lastEventIdHeader);
         Client c = new Client(filter, sink);
         synchronized (lock) {
+            if (clients.size() >= maxClients) { // checked and added under one lock: two connects cannot pass it
+                throw new ApiException(503, "unavailable", "too many event streams (" + maxClients + ")");
+            }
             clients.add(c);
             if (closed) {
                 sink.finish();

@@ -55,12 +55,10 @@ final class EventRoutes implements RouteGroup {
             EventFilter.parent(parent); // validates the id
             tally.snapshot(parent).orElseThrow(() -> new JobNotFoundException(parent));
         }
-        if (hub.clientCount() >= maxStreams) {
-            throw new ApiException(503, "unavailable", "too many event streams (" + maxStreams + ")");
-        }
         EventHub.Client[] registered = new EventHub.Client[1];
         SseStream stream = new SseStream(() -> hub.unregister(registered[0]));
-        EventHub.Registration reg = hub.register(EventHub.filter(job, scope, parent), lastEventId(ctx), stream);
+        EventHub.Registration reg =
+                hub.register(EventHub.filter(job, scope, parent), lastEventId(ctx), stream, maxStreams);
         registered[0] = reg.client();
         byte[] head;
         try {
