@@ -37,6 +37,12 @@ final class ServeCommand extends TallyCommand {
     java.util.List<String> allowedHosts = new java.util.ArrayList<>();
 
     @Option(
+            names = "--max-parts",
+            defaultValue = "10000",
+            description = "most parts a job created over HTTP may have (default ${DEFAULT-VALUE})")
+    int maxParts;
+
+    @Option(
             names = "--max-event-streams",
             defaultValue = "1000",
             description = "most concurrent /api/events streams; past it 503 (default ${DEFAULT-VALUE})")
@@ -63,6 +69,10 @@ final class ServeCommand extends TallyCommand {
             if (!h.matches("[A-Za-z0-9.\\-:\\[\\]]{1,255}")) {
                 throw new InvalidInputException("--allowed-host", "must be a host name or address, was '" + h + "'");
             }
+        }
+        if (maxParts < 1 || maxParts > io.tally.JobSpec.MAX_PARTS) {
+            throw new InvalidInputException(
+                    "--max-parts", "must be 1–" + io.tally.JobSpec.MAX_PARTS + ", was " + maxParts);
         }
         if (maxEventStreams < 1 || maxEventStreams > 100_000) {
             throw new InvalidInputException("--max-event-streams", "must be 1–100000, was " + maxEventStreams);
@@ -100,6 +110,7 @@ final class ServeCommand extends TallyCommand {
                 .readToken(readTok)
                 .runner(runner)
                 .maxEventStreams(maxEventStreams)
+                .maxParts(maxParts)
                 .allowedHosts(allowedHosts)
                 .build()
                 .start();

@@ -46,10 +46,16 @@ final class JobRoutes implements RouteGroup {
 
     private final Tally tally;
     private final long maxBodyBytes;
+    private final int maxParts;
 
-    JobRoutes(Tally tally, long maxBodyBytes) {
+    /**
+     * @param maxParts most parts a job created here may have: each is a stored row or entry of its own, so a body of
+     *     1 MiB could otherwise ask for 350,000 of them and grow the store 150 times its size
+     */
+    JobRoutes(Tally tally, long maxBodyBytes, int maxParts) {
         this.tally = tally;
         this.maxBodyBytes = maxBodyBytes;
+        this.maxParts = maxParts;
     }
 
     @Override
@@ -133,6 +139,10 @@ final class JobRoutes implements RouteGroup {
         if (parts != null && !parts.isNull()) {
             if (!parts.isArray()) {
                 throw ApiException.invalid("parts: must be an array of JSON objects");
+            }
+            if (parts.size() > maxParts) {
+                throw ApiException.invalid("parts: at most " + maxParts + " parts per job on this server (--max-parts),"
+                        + " was " + parts.size());
             }
             List<Object> list = new ArrayList<>(parts.size());
             for (int i = 0; i < parts.size(); i++) {

@@ -54,6 +54,7 @@ public final class TallyServer implements AutoCloseable {
     private final int eventBuffer;
     private final int maxEventStreams;
     private final int maxConcurrentBodies;
+    private final int maxParts;
     private final ServerMetrics metrics;
     private final Sweeper sweeper;
 
@@ -77,6 +78,7 @@ public final class TallyServer implements AutoCloseable {
         this.eventBuffer = b.eventBuffer;
         this.maxEventStreams = b.maxEventStreams;
         this.maxConcurrentBodies = b.maxConcurrentBodies;
+        this.maxParts = b.maxParts;
         this.metrics = new ServerMetrics(tally);
         this.sweeper = new Sweeper(tally, metrics);
     }
@@ -152,7 +154,7 @@ public final class TallyServer implements AutoCloseable {
                 new OperationsRoutes(tally, metrics, sweeper, maxBodyBytes),
                 auth,
                 new DashboardRoutes(),
-                new JobRoutes(tally, maxBodyBytes),
+                new JobRoutes(tally, maxBodyBytes, maxParts),
                 new PartRoutes(tally, maxBodyBytes),
                 new ItemAndLogRoutes(tally),
                 new EventRoutes(tally, hub, maxEventStreams),
@@ -228,6 +230,7 @@ public final class TallyServer implements AutoCloseable {
         private int eventBuffer = 10_000;
         private int maxEventStreams = 1_000;
         private int maxConcurrentBodies = 128;
+        private int maxParts = 10_000;
 
         private Builder() {}
 
@@ -352,6 +355,21 @@ public final class TallyServer implements AutoCloseable {
                 throw new IllegalArgumentException("eventBuffer must be positive, was " + events);
             }
             this.eventBuffer = events;
+            return this;
+        }
+
+        /**
+         * @param parts most parts a job created over HTTP may have (default 10,000): a part is stored as a row or entry
+         *     of its own, so this bounds what one request can make the store hold (the Java API allows
+         *     {@value io.tally.JobSpec#MAX_PARTS})
+         * @throws IllegalArgumentException if it is not 1 to {@value io.tally.JobSpec#MAX_PARTS}
+         */
+        public Builder maxParts(int parts) {
+            if (parts < 1 || parts > io.tally.JobSpec.MAX_PARTS) {
+                throw new IllegalArgumentException(
+                        "maxParts must be 1–" + io.tally.JobSpec.MAX_PARTS + ", was " + parts);
+            }
+            this.maxParts = parts;
             return this;
         }
 
