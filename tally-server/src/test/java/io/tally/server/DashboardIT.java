@@ -268,6 +268,17 @@ class DashboardIT {
         }
     }
 
+    @Test
+    void a_malformed_job_link_renders_an_error_message() {
+        driver.manage().window().setSize(new Dimension(1280, 1000));
+        driver.get(server.url() + "/#/jobs/%E0%A4%A");
+        waitUpTo(20).until(d -> d.findElement(By.id("job-missing")).isDisplayed());
+        assertThat(driver.findElement(By.id("job-missing")).getText()).isEqualTo("No job with id %E0%A4%A");
+        // The page still works: the list is one click away.
+        driver.findElement(By.id("nav-jobs")).click();
+        waitUpTo(20).until(d -> d.findElement(By.id("list-view")).isDisplayed());
+    }
+
     private static WebElement node(String id) {
         return driver.findElement(By.cssSelector("#dep-graph g.gnode[data-id='" + id + "']"));
     }

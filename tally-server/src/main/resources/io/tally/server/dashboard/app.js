@@ -707,8 +707,17 @@ function route() {
         return;
     }
     $('defs-view').hidden = true;
+    let id = null;
     if (m) {
-        const id = decodeURIComponent(m[1]);
+        try {
+            id = decodeURIComponent(m[1]);
+        } catch (e) {
+            // A hand-edited or truncated link (#/jobs/%E0%A4%A): ask for it as it stands, so the server's answer
+            // (not a valid id) is shown where the job would be, instead of a page that stops rendering.
+            id = m[1];
+        }
+    }
+    if (m) {
         const changed = ui.view !== 'job' || ui.jobId !== id;
         ui.view = 'job';
         $('list-view').hidden = true;
