@@ -12,10 +12,13 @@ import io.tally.store.PartsOutcome;
 import io.tally.store.ProgressUpdate;
 import io.tally.store.SweepKind;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.EnumMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -36,6 +39,7 @@ final class WriteCounts {
     private final LongAdder settles = new LongAdder();
     private final Map<SweepKind, LongAdder> swept = new EnumMap<>(SweepKind.class);
     private final List<Map<JobState, Timer>> durations = new CopyOnWriteArrayList<>();
+    private final Set<MeterRegistry> bound = Collections.newSetFromMap(new IdentityHashMap<>());
 
     WriteCounts() {
         for (SweepKind k : SweepKind.values()) {
@@ -98,7 +102,10 @@ final class WriteCounts {
     }
 
     /** Registers the counters and this registry's duration timers. */
-    void bindTo(MeterRegistry registry) {
+    synchronized void bindTo(MeterRegistry registry) {
+        if (!bound.add(registry)) {
+            return; // bound twice (a framework and the application): one set of timers, or each duration counts twice
+        }
         String records = "progress units this process recorded (anonymous counts and keyed items)";
         counter(registry, "tally.records", recordedSucceeded, "outcome", "succeeded", records);
         counter(registry, "tally.records", recordedFailed, "outcome", "failed", records);

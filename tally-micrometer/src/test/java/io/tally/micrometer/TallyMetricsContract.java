@@ -142,6 +142,17 @@ abstract class TallyMetricsContract {
     }
 
     @Test
+    void bindingTwiceToOneRegistryCountsOnce() {
+        metrics.bindTo(registry);
+        Job job = tally.create(JobSpec.builder().name("a").start(true).build());
+        clock.advance(Duration.ofSeconds(1));
+        job.finish();
+
+        assertThat(timer(JobState.SUCCEEDED).count()).isEqualTo(1);
+        assertThat(registry.find("tally.jobs").gauges()).hasSize(JobState.values().length);
+    }
+
+    @Test
     void durationsOfTheJobsThisProcessFinished() {
         Job done = tally.create(JobSpec.builder().name("a").start(true).build());
         Job failed = tally.create(JobSpec.builder().name("b").build());
