@@ -2,6 +2,7 @@ package io.tally.spring;
 
 import io.tally.Tally;
 import io.tally.internal.Urls;
+import java.util.Objects;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.HealthIndicator;
 
@@ -16,9 +17,10 @@ public class TallyHealthIndicator implements HealthIndicator {
     /**
      * @param tally the Tally to check
      * @param url the store URL to show (masked here), null to show none (a Tally the application built itself)
+     * @throws NullPointerException if {@code tally} is null
      */
     public TallyHealthIndicator(Tally tally, String url) {
-        this.tally = tally;
+        this.tally = Objects.requireNonNull(tally, "tally");
         this.store = Urls.mask(url);
     }
 
