@@ -24,9 +24,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,15 +47,18 @@ final class MeteredJobStore implements JobStore {
 
     private final JobStore store;
     private final WriteCounts counts;
-    private final ExecutorService finishedReads = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "tally-metrics");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ThreadPoolExecutor finishedReads;
 
     MeteredJobStore(JobStore store, WriteCounts counts) {
         this.store = store;
         this.counts = counts;
+        // One thread, ended when idle: a Tally built with closeStore(false) never closes this decorator.
+        this.finishedReads = new ThreadPoolExecutor(1, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "tally-metrics");
+            t.setDaemon(true);
+            return t;
+        });
+        finishedReads.allowCoreThreadTimeOut(true);
     }
 
     @Override

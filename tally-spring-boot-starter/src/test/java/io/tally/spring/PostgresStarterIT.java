@@ -13,9 +13,10 @@ import org.springframework.boot.actuate.health.Status;
 
 /**
  * The starter on PostgreSQL (skipped when none answers, failed with {@code TALLY_REQUIRE_SERVICES=1}): the Tally, its
- * health and its meters. Each run writes tables of its own prefix, so other runs on the database do not disturb it.
+ * health and its meters. Each run writes to a schema of its own, dropped after, so other runs on the database do not
+ * disturb it.
  */
-class PostgresStarterTest {
+class PostgresStarterIT {
     @Test
     void tallyHealthAndMetersOnPostgres() {
         String prefix =
