@@ -5,6 +5,7 @@ import static io.tally.cli.TallyCli.OK;
 import io.tally.InvalidInputException;
 import io.tally.Tally;
 import io.tally.internal.Urls;
+import io.tally.micrometer.TallyMetrics;
 import io.tally.server.TallyServer;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
@@ -47,7 +48,6 @@ final class ServeCommand extends TallyCommand {
             throw new InvalidInputException("--host", "must not be blank");
         }
         String url = storeUrl();
-        Tally tally;
         if (url.startsWith("sqlite:") && !Stores.hasProvider(url)) {
             console.err()
                     .println("tally: the SQLite store is not in this build (module tally-jdbc is missing); "
@@ -56,7 +56,20 @@ final class ServeCommand extends TallyCommand {
             console.err().flush();
             url = "memory:";
         }
-        tally = console.opener().apply(url);
+        Tally opened = console.opener().apply(url);
+        // Instrumentation is given when a Tally is built, and the opener hands a built one: the served Tally is a
+        // second one on the opened store, with the job meters of /metrics around it (what it writes and sweeps).
+        TallyMetrics metrics = new TallyMetrics();
+        Tally tally = Tally.builder()
+                .store(opened.storeSpi())
+                .clock(opened.clock())
+                .closeStore(false)
+                .instrumentation(metrics)
+                .build();
+        Runnable closeTallies = () -> {
+            tally.close();
+            opened.close();
+        };
         io.tally.runner.Runner runner = null;
         Path defs = definitionsOption.file(console, false);
         if (defs != null) {
@@ -64,7 +77,7 @@ final class ServeCommand extends TallyCommand {
                 definitionsOption.useClasspath(console);
                 runner = io.tally.runner.Runner.builder(tally).definitions(defs).build();
             } catch (RuntimeException e) {
-                tally.close();
+                closeTallies.run();
                 throw e;
             }
         }
@@ -73,6 +86,7 @@ final class ServeCommand extends TallyCommand {
         String readTok = readToken != null ? readToken : console.env().get("TALLY_READ_TOKEN");
         TallyServer server = TallyServer.builder()
                 .tally(tally)
+                .metrics(metrics)
                 .host(host)
                 .port(port)
                 .token(tok)
@@ -89,7 +103,7 @@ final class ServeCommand extends TallyCommand {
             if (defsRunner != null) {
                 defsRunner.close();
             }
-            tally.close();
+            closeTallies.run();
         });
         Runtime.getRuntime().addShutdownHook(hook);
         console.out()
@@ -111,7 +125,7 @@ final class ServeCommand extends TallyCommand {
         if (runner != null) {
             runner.close();
         }
-        tally.close();
+        closeTallies.run();
         return OK;
     }
 }
