@@ -5,6 +5,7 @@ import static io.tally.cli.TallyCli.OK;
 import io.tally.InvalidInputException;
 import io.tally.Tally;
 import io.tally.internal.Urls;
+import io.tally.micrometer.TallyMetrics;
 import io.tally.server.TallyServer;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
@@ -78,7 +79,6 @@ final class ServeCommand extends TallyCommand {
             throw new InvalidInputException("--max-event-streams", "must be 1–100000, was " + maxEventStreams);
         }
         String url = storeUrl();
-        Tally tally;
         if (url.startsWith("sqlite:") && !Stores.hasProvider(url)) {
             console.err()
                     .println("tally: the SQLite store is not in this build (add io.tally:tally-sqlite); "
@@ -87,7 +87,20 @@ final class ServeCommand extends TallyCommand {
             console.err().flush();
             url = "memory:";
         }
-        tally = console.opener().apply(url);
+        Tally opened = console.opener().apply(url);
+        // Instrumentation is given when a Tally is built, and the opener hands a built one: the served Tally is a
+        // second one on the opened store, with the job meters of /metrics around it (what it writes and sweeps).
+        TallyMetrics metrics = new TallyMetrics();
+        Tally tally = Tally.builder()
+                .store(opened.storeSpi())
+                .clock(opened.clock())
+                .closeStore(false)
+                .instrumentation(metrics)
+                .build();
+        Runnable closeTallies = () -> {
+            tally.close();
+            opened.close();
+        };
         io.tally.runner.Runner runner = null;
         Path defs = definitionsOption.file(console, false);
         if (defs != null) {
@@ -95,7 +108,7 @@ final class ServeCommand extends TallyCommand {
                 definitionsOption.useClasspath(console);
                 runner = io.tally.runner.Runner.builder(tally).definitions(defs).build();
             } catch (RuntimeException e) {
-                tally.close();
+                closeTallies.run();
                 throw e;
             }
         }
@@ -104,6 +117,7 @@ final class ServeCommand extends TallyCommand {
         String readTok = readToken != null ? readToken : console.env().get("TALLY_READ_TOKEN");
         TallyServer server = TallyServer.builder()
                 .tally(tally)
+                .metrics(metrics)
                 .host(host)
                 .port(port)
                 .token(tok)
@@ -123,7 +137,7 @@ final class ServeCommand extends TallyCommand {
             if (defsRunner != null) {
                 defsRunner.close();
             }
-            tally.close();
+            closeTallies.run();
         });
         Runtime.getRuntime().addShutdownHook(hook);
         console.out()
@@ -145,7 +159,7 @@ final class ServeCommand extends TallyCommand {
         if (runner != null) {
             runner.close();
         }
-        tally.close();
+        closeTallies.run();
         return OK;
     }
 }

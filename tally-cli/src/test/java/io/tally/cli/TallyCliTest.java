@@ -405,6 +405,20 @@ class TallyCliTest {
                 JsonNode jobs = JobJson.MAPPER.readTree(r.body()).get("jobs");
                 return jobs.size() >= 8 && jobs.toString().contains("\"succeeded\":") && anyProgress(jobs);
             });
+            // The served Tally counts what it writes: the demo's progress shows in /metrics.
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> {
+                String metrics = http.send(
+                                HttpRequest.newBuilder(URI.create(base + "/metrics"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body();
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                                "(?m)^tally_records_total\\{outcome=\"succeeded\"} (\\S+)$")
+                        .matcher(metrics);
+                return metrics.contains("tally_sweeps_total{kind=\"stalled\"}")
+                        && m.find()
+                        && Double.parseDouble(m.group(1)) > 0;
+            });
             HttpResponse<String> write = http.send(
                     HttpRequest.newBuilder(URI.create(base + "/api/jobs"))
                             .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"x\"}"))

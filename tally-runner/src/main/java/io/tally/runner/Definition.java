@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
 /**
  * A job definition (jobcontrol's "job"): a function, its default JSON parameters, the definitions it depends on, an
  * optional cleanup, a title, tags, an optional timeout and a version. Immutable; made by
- * {@link Runner.Builder#define(String, BuildFunction, DefinitionOptions)}.
+ * {@link Runner.Builder#define(String, BuildFunction, DefinitionOptions)}, or on its own by {@link #of} (a definition
+ * declared apart from its runner, e.g. a Spring bean) and given to {@link Runner.Builder#define(Definition)}.
  */
 public final class Definition {
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
@@ -44,6 +45,22 @@ public final class Definition {
         this.timeout = o.timeout;
         this.version = o.version;
         this.interruptOnCancel = o.interruptOnCancel;
+    }
+
+    /**
+     * A definition on its own, for {@link Runner.Builder#define(Definition)}: the same checks as
+     * {@link Runner.Builder#define(String, BuildFunction, DefinitionOptions)} but those against the runner's other
+     * definitions (a taken id, a cycle), which {@code define} makes.
+     *
+     * @param id the definition id (1–128 of {@code A-Z a-z 0-9 . _ : -})
+     * @param function the work
+     * @param options dependencies, parameters, cleanup, title, tags, timeout, version
+     * @return the definition
+     * @throws NullPointerException if {@code function} or {@code options} is null
+     * @throws InvalidInputException if the id is not a valid id, or the definition depends on itself
+     */
+    public static Definition of(String id, BuildFunction function, DefinitionOptions options) {
+        return new Definition(id, function, Objects.requireNonNull(options, "options"));
     }
 
     /**

@@ -369,8 +369,17 @@ public final class Runner implements AutoCloseable {
          *     cycle
          */
         public Builder define(String id, BuildFunction function, DefinitionOptions options) {
-            Objects.requireNonNull(options, "options");
-            Definition d = new Definition(id, function, options);
+            return define(Definition.of(id, function, options));
+        }
+
+        /**
+         * Adds a definition made on its own ({@link Definition#of}).
+         *
+         * @throws NullPointerException if {@code d} is null
+         * @throws InvalidInputException if its id is taken, or it closes a dependency cycle
+         */
+        public Builder define(Definition d) {
+            String id = Objects.requireNonNull(d, "definition").id();
             if (definitions.containsKey(id)) {
                 throw new InvalidInputException("id", "definition " + id + " is already defined");
             }

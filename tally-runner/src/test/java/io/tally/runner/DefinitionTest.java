@@ -47,6 +47,25 @@ class DefinitionTest extends RunnerTestSupport {
     }
 
     @Test
+    void aDefinitionMadeOnItsOwnIsDefinedWithTheSameChecks() {
+        Definition base = Definition.of("base", NOP, Definition.options().title("Base"));
+        Definition top = Definition.of("top", NOP, Definition.dependsOn("base"));
+        assertThatThrownBy(() -> Definition.of("bad id", NOP, Definition.options()))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("id: ");
+        assertThatThrownBy(() -> Definition.of("self", NOP, Definition.dependsOn("self")))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("cannot depend on itself");
+        assertThatThrownBy(() -> runner().define(base).define(base))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("already defined");
+
+        Runner r = track(runner().define(top).define(base).build());
+        assertThat(r.definitions()).extracting(Definition::id).containsExactly("base", "top");
+        assertThat(r.definition("base").orElseThrow().title()).isEqualTo("Base");
+    }
+
+    @Test
     void optionsAreKept() {
         Runner r = track(runner().define("base", NOP)
                 .define(

@@ -1,43 +1,33 @@
 package io.tally.server;
 
 import io.javalin.http.Context;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.tally.JobState;
-import io.tally.SweepResult;
-import io.tally.Tally;
+import io.tally.micrometer.TallyMetrics;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The server's Prometheus registry: request timings per route, jobs per state, swept jobs, event-stream clients and
- * the JVM's memory and threads. One per server, closed with it.
+ * The server's Prometheus registry: request timings per route, event-stream clients and the JVM's memory and threads,
+ * beside the job meters of {@link TallyMetrics} (jobs per state, and when the Tally was built with it, what this
+ * process wrote and swept). One per server, closed with it.
  */
 final class ServerMetrics implements AutoCloseable {
     private static final String START_ATTRIBUTE = "tally.start";
 
-    private final Tally tally;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final Counter sweptJobs;
+    // Held here: the registry holds a binder's gauges' objects weakly.
+    private final TallyMetrics jobMeters;
 
-    ServerMetrics(Tally tally) {
-        this.tally = tally;
-        this.sweptJobs = Counter.builder("tally.sweep.jobs")
-                .description("jobs failed or deleted by the sweeper")
-                .register(registry);
+    /** @param jobMeters the job meters of the served Tally, bound to this registry */
+    ServerMetrics(TallyMetrics jobMeters) {
+        this.jobMeters = jobMeters;
+        jobMeters.bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
-        for (JobState st : JobState.values()) {
-            // A gauge holds its object weakly: this, which the server holds, not a lambda's capture.
-            Gauge.builder("tally.jobs", this, m -> m.countOf(st))
-                    .tag("state", st.name())
-                    .description("jobs in each state")
-                    .register(registry);
-        }
     }
 
     /** Counts the connected event-stream clients of {@code hub} (the server holds it, as the gauge does not). */
@@ -45,10 +35,6 @@ final class ServerMetrics implements AutoCloseable {
         Gauge.builder("tally.sse.clients", hub, EventHub::clientCount)
                 .description("connected event-stream clients")
                 .register(registry);
-    }
-
-    void countSwept(SweepResult r) {
-        sweptJobs.increment(r.total());
     }
 
     /** A before-handler: notes when the request began, for {@link #recordTiming}. */
@@ -74,15 +60,6 @@ final class ServerMetrics implements AutoCloseable {
     /** @return the Prometheus text exposition */
     String scrape() {
         return registry.scrape();
-    }
-
-    private double countOf(JobState st) {
-        try {
-            return tally.stats().getOrDefault(st, 0L);
-        } catch (RuntimeException e) {
-            // A scrape during a store outage shows a gap, not an error page.
-            return Double.NaN;
-        }
     }
 
     @Override

@@ -9,26 +9,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs {@link Tally#sweep()} on a timer (timeouts, stalled heartbeats, expired retention) and on request ({@code POST
- * /api/sweep}), counting what each run swept in {@link ServerMetrics}.
+ * /api/sweep}). What it swept is counted by the Tally's {@code TallyMetrics} ({@code tally.sweeps}), when it has one.
  */
 final class Sweeper implements AutoCloseable {
     // Logs under the server's name, as before the split, so existing logging configuration still applies.
     private static final Logger log = LoggerFactory.getLogger(TallyServer.class);
 
     private final Tally tally;
-    private final ServerMetrics metrics;
     private Periodic timer;
 
-    Sweeper(Tally tally, ServerMetrics metrics) {
+    Sweeper(Tally tally) {
         this.tally = tally;
-        this.metrics = metrics;
     }
 
     /** Sweeps now; the store's exceptions go to the caller. */
     SweepResult sweep() {
-        SweepResult r = tally.sweep();
-        metrics.countSwept(r);
-        return r;
+        return tally.sweep();
     }
 
     /** Sweeps every {@code interval} (first after one interval) on a daemon thread, until {@link #close}. */

@@ -2,6 +2,7 @@ package io.tally.server;
 
 import io.javalin.Javalin;
 import io.tally.Tally;
+import io.tally.micrometer.TallyMetrics;
 import io.tally.runner.Runner;
 import jakarta.servlet.DispatcherType;
 import java.time.Duration;
@@ -20,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * {@code /}, {@code /health} and Prometheus {@code /metrics}. It also runs the sweeper every {@code sweepInterval}.
  *
  * <pre>{@code
- * try (TallyServer server = TallyServer.builder().tally(Tally.open("sqlite:tally.db")).port(8080).build().start()) {
+ * TallyMetrics metrics = new TallyMetrics(); // the job meters of /metrics
+ * Tally tally = Tally.builder().url("sqlite:tally.db").instrumentation(metrics).build();
+ * try (TallyServer server = TallyServer.builder().tally(tally).metrics(metrics).port(8080).build().start()) {
  *     server.join();
  * }
  * }</pre>
@@ -79,8 +82,13 @@ public final class TallyServer implements AutoCloseable {
         this.maxEventStreams = b.maxEventStreams;
         this.maxConcurrentBodies = b.maxConcurrentBodies;
         this.maxParts = b.maxParts;
-        this.metrics = new ServerMetrics(tally);
-        this.sweeper = new Sweeper(tally, metrics);
+        if (b.metrics == null) {
+            log.debug(
+                    "/metrics shows tally.jobs only: build the Tally with instrumentation(metrics) and give the server"
+                            + " metrics(metrics) for the counters of what it writes and sweeps");
+        }
+        this.metrics = new ServerMetrics(b.metrics != null ? b.metrics : TallyMetrics.jobsOnly(tally));
+        this.sweeper = new Sweeper(tally);
     }
 
     /** @return a builder; only {@link Builder#tally} is required */
@@ -219,6 +227,7 @@ public final class TallyServer implements AutoCloseable {
     public static final class Builder {
         private Tally tally;
         private Runner runner;
+        private TallyMetrics metrics;
         private String host = "127.0.0.1";
         private Set<String> allowedHosts = Set.of();
         private int port = 8080;
@@ -250,6 +259,18 @@ public final class TallyServer implements AutoCloseable {
          */
         public Builder runner(Runner runner) {
             this.runner = runner;
+            return this;
+        }
+
+        /**
+         * @param metrics the job meters {@code /metrics} shows: the {@link TallyMetrics} the {@link #tally} was built
+         *     with ({@code Tally.builder().instrumentation(metrics)}), so what the server writes and sweeps is counted
+         *     ({@code tally.records}, {@code tally.sweeps}, …). Default: {@link TallyMetrics#jobsOnly}, the jobs per
+         *     state alone, since the writes of a Tally built without one cannot be counted.
+         * @throws NullPointerException if it is null
+         */
+        public Builder metrics(TallyMetrics metrics) {
+            this.metrics = Objects.requireNonNull(metrics, "metrics");
             return this;
         }
 
