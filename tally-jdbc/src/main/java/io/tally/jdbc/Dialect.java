@@ -107,6 +107,15 @@ public abstract class Dialect {
         return state != null && (state.equals("40001") || state.equals("40P01"));
     }
 
+    /**
+     * @return true if {@code e} says the connection to the database was lost (SQLSTATE class 08; a dialect adds its
+     *     database's own codes): what was sent last may or may not have been applied
+     */
+    public boolean isConnectionLost(SQLException e) {
+        String state = e.getSQLState();
+        return state != null && state.startsWith("08");
+    }
+
     /** @return true if {@code e} says a value cannot be stored (such as a NUL character), i.e. bad input */
     public boolean isUnstorableText(SQLException e) {
         return false;

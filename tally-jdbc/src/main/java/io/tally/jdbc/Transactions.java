@@ -1,6 +1,7 @@
 package io.tally.jdbc;
 
 import io.tally.InvalidInputException;
+import io.tally.OutcomeUnknownException;
 import io.tally.StoreUnavailableException;
 import io.tally.TallyException;
 import io.tally.store.StoreEvent;
@@ -150,7 +151,19 @@ final class Transactions {
                         if (!tx.events.isEmpty()) {
                             publisher.beforeCommit(c, tx.events);
                         }
-                        dialect.commit(c);
+                        try {
+                            dialect.commit(c);
+                        } catch (SQLException e) {
+                            if (dialect.isConnectionLost(e) || !isValid(c)) {
+                                // The COMMIT was sent: whether it took effect is known only to the database.
+                                throw new OutcomeUnknownException(
+                                        dialect.name() + " store " + description + " lost its connection while"
+                                                + " committing (" + what + "): the write may or may not have been"
+                                                + " applied",
+                                        e);
+                            }
+                            throw e;
+                        }
                         committed = true;
                         emitted = tx.events;
                     } finally {
@@ -251,6 +264,15 @@ final class Transactions {
             return "";
         }
         return secret == null || secret.isEmpty() ? message : message.replace(secret, "***");
+    }
+
+    /** @return whether {@code c} still answers (false after its server ended it, as when killed mid-commit) */
+    private static boolean isValid(Connection c) {
+        try {
+            return c.isValid(1);
+        } catch (SQLException e) {
+            return false;
+        }
     }
 
     private void rollbackQuietly(Connection c) {

@@ -6,6 +6,7 @@ import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.protocol.CommandArgs;
+import io.tally.OutcomeUnknownException;
 import io.tally.StoreUnavailableException;
 import java.time.Clock;
 import java.time.Duration;
@@ -164,11 +165,11 @@ final class FunctionRunner implements AutoCloseable {
                         return CompletableFuture.completedFuture(RawReplyOutput.strings(reply));
                     }
                     RedisException e = redisException(failure);
-                    if (e.getCause() instanceof TimeoutException) {
-                        writes.withdraw(c); // timed out in the queue: never sent
-                    }
-                    if (!retryable(e, idempotent) || System.nanoTime() - deadline > 0 || closed) {
-                        return CompletableFuture.<List<Object>>failedFuture(unavailable(what, e));
+                    // Timed out still in the queue: never sent.
+                    boolean unsent = neverSent(e) || (e.getCause() instanceof TimeoutException && writes.withdraw(c));
+                    if (!retryable(e, idempotent || unsent) || System.nanoTime() - deadline > 0 || closed) {
+                        return CompletableFuture.<List<Object>>failedFuture(
+                                unsent || isServerError(e) ? unavailable(what, e) : outcomeUnknown(what, e));
                     }
                     return CompletableFuture.runAsync(() -> {}, RETRY_DELAY)
                             .thenCompose(x -> write(what, call, idempotent, deadline));
@@ -300,6 +301,14 @@ final class FunctionRunner implements AutoCloseable {
     StoreUnavailableException unavailable(String what, RedisException e) {
         return new StoreUnavailableException(
                 what.toLowerCase(Locale.ROOT) + " failed on " + description + ": " + e.getMessage(), e);
+    }
+
+    /** @return the exception for a write that was sent and not answered: it may or may not have been applied */
+    private OutcomeUnknownException outcomeUnknown(String what, RedisException e) {
+        return new OutcomeUnknownException(
+                what.toLowerCase(Locale.ROOT) + " was sent to " + description + " and not answered (" + e.getMessage()
+                        + "): it may or may not have been applied",
+                e);
     }
 
     /** Fails every later call at once and closes the connection. */

@@ -551,6 +551,27 @@ class RedisStoreBehaviourIT {
     }
 
     @Test
+    void aCountSentAndNotAnsweredIsAnOutcomeUnknownAndMayWellHaveBeenApplied() throws Exception {
+        String ns = RedisTestSupport.freshNamespace();
+        RedisJobStore s = (RedisJobStore) new RedisJobStoreProvider()
+                .open(TestServices.withOption(REDIS, "namespace=" + ns + "&timeout=300ms"), clock);
+        namespaces.add(new String[] {REDIS, ns});
+        open.add(s);
+        s.create(job("j", "n", 0));
+        try {
+            client("PAUSE", "1500", "WRITE"); // Redis holds the write: it is sent, its answer does not come in time
+            assertThatThrownBy(() -> s.await(s.record("j", ProgressUpdate.counts(1, 0))))
+                    .isInstanceOf(io.tally.OutcomeUnknownException.class)
+                    .hasMessageContaining("may or may not have been applied");
+        } finally {
+            client("UNPAUSE");
+        }
+        // Here it was applied once Redis went on: which is why the caller is told "unknown", not "failed".
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> s.find("j").orElseThrow().succeeded() == 1);
+    }
+
+    @Test
     void aBlockingCallInACallbackOfAnAsyncCallIsRefusedAtOnceInsteadOfWaitingForItself() throws Exception {
         // The callbacks of an async call run on the connection's I/O thread: a blocking call there would wait for a
         // reply only that thread can deliver, until the store's timeout (here a minute). It is refused at once.

@@ -8,6 +8,7 @@ import io.tally.InvalidInputException;
 import io.tally.JobExistsException;
 import io.tally.JobFinishedException;
 import io.tally.JobNotFoundException;
+import io.tally.OutcomeUnknownException;
 import io.tally.StoreUnavailableException;
 import io.tally.TallyException;
 import org.slf4j.Logger;
@@ -16,12 +17,23 @@ import org.slf4j.LoggerFactory;
 /**
  * The one place exceptions become HTTP statuses, so handlers just call {@code Tally} and let its exceptions through:
  * invalid 400, not found 404, illegal transition or taken id 409 {@code conflict}, finished job 409
- * {@code finished}, store down 503. Javalin's own 404/405 are rewritten as the same JSON error; anything else is a
- * bug: 500, logged with its stack.
+ * {@code finished}, store down 503 {@code unavailable}, a write sent and not answered 503 {@code outcome_unknown}.
+ * Javalin's own 404/405 are rewritten as the same JSON error; anything else is a bug: 500, logged with its stack.
+ *
+ * <p>A store's own words (a driver's message: SQL text, a host name, the store URL) go to the log, never into an answer:
+ * {@link #STORE_DOWN} and {@link #OUTCOME_UNKNOWN} are all a client is told.
  */
 final class ExceptionStatuses {
     // Logs under the server's name, as before the split, so existing logging configuration still applies.
     private static final Logger log = LoggerFactory.getLogger(TallyServer.class);
+
+    /** What a client is told when the store does not answer. */
+    static final String STORE_DOWN = "the store is unavailable; the server's log has the details";
+
+    /** What a client is told when a write was sent and its answer lost. */
+    static final String OUTCOME_UNKNOWN = "the store lost the connection after this was sent: it may or may not have"
+            + " been applied; a retry is safe for keyed calls (items, parts, state changes), not for anonymous counts;"
+            + " read the job to see where it stands";
 
     private ExceptionStatuses() {}
 
@@ -48,9 +60,13 @@ final class ExceptionStatuses {
                         409,
                         JsonResponses.errorBody("finished", e.getMessage())
                                 .put("state", e.state().name())));
+        app.exception(OutcomeUnknownException.class, (e, ctx) -> {
+            log.warn("outcome unknown on {} {}: {}", ctx.method(), ctx.path(), e.toString());
+            JsonResponses.error(ctx, 503, "outcome_unknown", OUTCOME_UNKNOWN);
+        });
         app.exception(StoreUnavailableException.class, (e, ctx) -> {
             log.warn("store unavailable: {}", e.toString());
-            JsonResponses.error(ctx, 503, "unavailable", e.getMessage());
+            JsonResponses.error(ctx, 503, "unavailable", STORE_DOWN);
         });
         // The base class of the ones above: Javalin picks the handler of the closest superclass, so this gets the rest.
         app.exception(TallyException.class, (e, ctx) -> JsonResponses.error(ctx, 400, "invalid", e.getMessage()));

@@ -5,12 +5,15 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.tally.StoreUnavailableException;
 import io.tally.Tally;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The routes about the server and store as a whole: {@code GET /health}, {@code GET /metrics}, {@code GET /api/stats}
  * and {@code POST /api/sweep}.
  */
 final class OperationsRoutes implements RouteGroup {
+    private static final Logger log = LoggerFactory.getLogger(TallyServer.class);
     private final Tally tally;
     private final ServerMetrics metrics;
     private final Sweeper sweeper;
@@ -50,8 +53,9 @@ final class OperationsRoutes implements RouteGroup {
             o.put("status", "ok");
             JsonResponses.send(ctx, 200, o);
         } catch (StoreUnavailableException e) {
+            log.warn("health: store unavailable: {}", e.toString());
             o.put("status", "unavailable");
-            o.put("message", e.getMessage());
+            o.put("message", ExceptionStatuses.STORE_DOWN);
             JsonResponses.send(ctx, 503, o);
         }
     }
