@@ -41,7 +41,7 @@ final class BuildsCommand extends TallyCommand {
             throw new InvalidInputException("--limit", "must be 1–1000, was " + limit);
         }
         Path file = definitionsOption.file(console, false);
-        try (Tally tally = open()) {
+        try (Tally tally = openForReading()) {
             List<JobSnapshot> builds = new ArrayList<>();
             if (file != null) {
                 definitionsOption.useClasspath(console);

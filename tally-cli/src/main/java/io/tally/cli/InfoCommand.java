@@ -37,7 +37,7 @@ final class InfoCommand extends TallyCommand {
         if (logs < 0 || logs > 1000) {
             throw new InvalidInputException("--logs", "must be 0–1000, was " + logs);
         }
-        try (Tally tally = open()) {
+        try (Tally tally = openForReading()) {
             JobSnapshot s = tally.snapshot(id).orElseThrow(() -> new JobNotFoundException(id));
             Optional<JobSnapshot> reduce = s.parts() > 0 ? reduceOf(tally, id) : Optional.empty();
             List<LogEntry> tail = logs > 0 ? JobLogs.tail(tally.get(id), logs) : List.of();

@@ -87,7 +87,7 @@ final class LogsCommand extends TallyCommand {
         if (after < 0) {
             throw new InvalidInputException("--after", "must not be negative, was " + after);
         }
-        try (Tally tally = open()) {
+        try (Tally tally = openForReading()) {
             Job job = tally.get(id);
             List<LogEntry> logs = tail != null ? JobLogs.tail(job, tail) : job.logs(after, limit);
             boolean full = tail == null && logs.size() == limit;

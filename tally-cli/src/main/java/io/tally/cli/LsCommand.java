@@ -53,7 +53,7 @@ final class LsCommand extends TallyCommand {
                         "state", "must be one of PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED, SKIPPED");
             }
         }
-        try (Tally tally = open()) {
+        try (Tally tally = openForReading()) {
             Page<JobSnapshot> page = tally.query(q.build());
             output().jobs(page, nextCommand());
         }

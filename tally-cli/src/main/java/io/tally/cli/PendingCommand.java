@@ -20,7 +20,7 @@ final class PendingCommand extends TallyCommand {
 
     @Override
     public Integer call() {
-        try (Tally tally = open()) {
+        try (Tally tally = openForReading()) {
             if (array) {
                 print(JobJson.MAPPER.valueToTree(tally.pendingParts(id).collect(Collectors.toList())));
             } else {

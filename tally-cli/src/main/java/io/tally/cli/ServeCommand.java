@@ -31,6 +31,23 @@ final class ServeCommand extends TallyCommand {
     boolean demo;
 
     @Option(
+            names = "--token-file",
+            paramLabel = "FILE",
+            description = "read the write token from FILE (its first line), kept out of the process list")
+    Path tokenFile;
+
+    @Option(
+            names = "--read-token-file",
+            paramLabel = "FILE",
+            description = "read the read token from FILE (its first line)")
+    Path readTokenFile;
+
+    @Option(
+            names = "--insecure",
+            description = "allow binding an address other machines reach (--host) without a write token")
+    boolean insecure;
+
+    @Option(
             names = "--allowed-host",
             paramLabel = "NAME",
             description = "a further host name the server is reached by (repeatable); other Host headers get 421."
@@ -53,6 +70,45 @@ final class ServeCommand extends TallyCommand {
     @Mixin
     DefinitionsOption definitionsOption;
 
+    /**
+     * @return the token from the option, else its file's first line, else the environment; null for none. A token
+     *     on the command line works, with a warning: any user of the machine can read it in the process list.
+     */
+    private String token(String option, String value, String fileOption, Path file, String env) {
+        if (value != null && file != null) {
+            throw new InvalidInputException(option, "give " + option + " or " + fileOption + ", not both");
+        }
+        if (value != null) {
+            console.err()
+                    .println("tally: warning: " + option + " shows the token to every user of this machine (the"
+                            + " process list); prefer " + env + " or " + fileOption);
+            return value.isEmpty() ? null : value;
+        }
+        if (file != null) {
+            String first;
+            try {
+                first = java.nio.file.Files.readAllLines(file).stream()
+                        .findFirst()
+                        .orElse("")
+                        .strip();
+            } catch (java.io.IOException | java.io.UncheckedIOException e) {
+                throw new InvalidInputException(fileOption, "cannot read " + file + ": " + e.getMessage());
+            }
+            if (first.isEmpty()) {
+                throw new InvalidInputException(fileOption, file + " holds no token on its first line");
+            }
+            return first;
+        }
+        String fromEnv = console.env().get(env);
+        return fromEnv == null || fromEnv.isEmpty() ? null : fromEnv;
+    }
+
+    /** @return whether {@code host} is an address only this machine reaches */
+    private static boolean isLoopback(String host) {
+        String h = host.strip();
+        return h.equals("localhost") || h.equals("::1") || h.equals("[::1]") || h.startsWith("127.");
+    }
+
     /** Set by tests to stop the server; the real command runs until the process ends. */
     static volatile java.util.function.Consumer<TallyServer> started = s -> {};
 
@@ -74,6 +130,14 @@ final class ServeCommand extends TallyCommand {
         if (maxParts < 1 || maxParts > io.tally.JobSpec.MAX_PARTS) {
             throw new InvalidInputException(
                     "--max-parts", "must be 1–" + io.tally.JobSpec.MAX_PARTS + ", was " + maxParts);
+        }
+        String tok = token("--token", token, "--token-file", tokenFile, "TALLY_TOKEN");
+        String readTok = token("--read-token", readToken, "--read-token-file", readTokenFile, "TALLY_READ_TOKEN");
+        if (!isLoopback(host) && tok == null && readTok == null && !insecure) {
+            throw new InvalidInputException(
+                    "--host",
+                    "binding " + host + " lets other machines reach the API, which then takes writes from anyone:"
+                            + " set a token (TALLY_TOKEN or --token-file) or pass --insecure");
         }
         if (maxEventStreams < 1 || maxEventStreams > 100_000) {
             throw new InvalidInputException("--max-event-streams", "must be 1–100000, was " + maxEventStreams);
@@ -113,8 +177,6 @@ final class ServeCommand extends TallyCommand {
             }
         }
         io.tally.runner.Runner defsRunner = runner;
-        String tok = token != null ? token : console.env().get("TALLY_TOKEN");
-        String readTok = readToken != null ? readToken : console.env().get("TALLY_READ_TOKEN");
         TallyServer server = TallyServer.builder()
                 .tally(tally)
                 .metrics(metrics)

@@ -19,7 +19,7 @@ final class StatsCommand extends TallyCommand {
     @Override
     public Integer call() {
         ObjectNode o;
-        try (Tally tally = open()) {
+        try (Tally tally = openForReading()) {
             o = JobJson.stats(tally.stats());
         }
         if (json()) {

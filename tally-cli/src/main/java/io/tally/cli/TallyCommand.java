@@ -37,6 +37,11 @@ abstract class TallyCommand implements Callable<Integer> {
         return Stores.open(console, storeUrl());
     }
 
+    /** Opens the store given by {@link #storeUrl()} for a command that only reads: it creates no SQLite file. */
+    Tally openForReading() {
+        return Stores.openExisting(console, storeUrl());
+    }
+
     /** @return how this command prints jobs and builds, in the format {@link #json()} chose */
     JobOutput output() {
         return new JobOutput(console, json());

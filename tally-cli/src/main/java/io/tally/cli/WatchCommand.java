@@ -3,6 +3,7 @@ package io.tally.cli;
 import static io.tally.cli.TallyCli.JOB_FAILED;
 import static io.tally.cli.TallyCli.OK;
 
+import io.tally.InvalidInputException;
 import io.tally.JobNotFoundException;
 import io.tally.JobSnapshot;
 import io.tally.JobState;
@@ -38,8 +39,11 @@ final class WatchCommand extends TallyCommand {
 
     @Override
     public Integer call() throws InterruptedException {
-        // Polls the store rather than subscribing: another process's writes to SQLite reach no in-process channel.
-        try (Tally tally = open()) {
+        if (intervalMillis < 50 || intervalMillis > 3_600_000) {
+            throw new InvalidInputException("--interval", "must be 50–3600000 milliseconds, was " + intervalMillis);
+        }
+        // Polls the store: one read per interval, the same on every store and whatever process writes.
+        try (Tally tally = openForReading()) {
             JobSnapshot s = tally.snapshot(id).orElseThrow(() -> new JobNotFoundException(id));
             if (json()) {
                 String last = "";
@@ -54,7 +58,7 @@ final class WatchCommand extends TallyCommand {
                     if (s.state().isTerminal()) {
                         break;
                     }
-                    Thread.sleep(Math.max(50, intervalMillis));
+                    Thread.sleep(intervalMillis);
                     s = tally.snapshot(id).orElseThrow(() -> new JobNotFoundException(id));
                 }
             } else {
@@ -97,7 +101,7 @@ final class WatchCommand extends TallyCommand {
                     pb.refresh();
                     return s;
                 }
-                Thread.sleep(Math.max(50, intervalMillis));
+                Thread.sleep(intervalMillis);
                 cur[0] = tally.snapshot(id).orElseThrow(() -> new JobNotFoundException(id));
             }
         }

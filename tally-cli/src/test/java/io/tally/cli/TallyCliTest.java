@@ -375,12 +375,53 @@ class TallyCliTest {
         assertThat(urls).containsExactly("memory:", "memory:?from-env");
         env.remove("TALLY_STORE");
         urls.clear();
-        Run r = tally("ls");
+        Run r = tally("create", "--name", "on-the-default-store"); // (a read would want the file to exist)
         if (Stores.hasProvider(TallyCli.DEFAULT_STORE)) {
             assertThat(urls).containsExactly("sqlite:tally.db");
         } else {
             assertThat(r.code()).isEqualTo(4);
         }
+    }
+
+    @Test
+    void a_read_creates_no_store_and_bad_intervals_public_binds_and_token_files_are_refused(@TempDir Path dir)
+            throws Exception {
+        Path missing = dir.resolve("new/dirs/x.db");
+        for (List<String> read : List.of(
+                List.of("ls"),
+                List.of("stats"),
+                List.of("info", "some-id"),
+                List.of("logs", "some-id"),
+                List.of("watch", "some-id"),
+                List.of("pending", "some-id"))) {
+            List<String> args = new ArrayList<>(read);
+            args.addAll(List.of("--store", "sqlite:" + missing));
+            Run r = tally(args.toArray(String[]::new));
+            assertThat(r.code()).as(read.toString()).isEqualTo(4);
+            assertThat(r.err()).as(read.toString()).contains("no Tally store at " + missing);
+        }
+        assertThat(dir.resolve("new")).doesNotExist();
+
+        Run badInterval = tally("watch", "some-id", "--interval", "-5");
+        assertThat(badInterval.code()).isEqualTo(2);
+        assertThat(badInterval.err().trim()).isEqualTo("tally: --interval: must be 50–3600000 milliseconds, was -5");
+
+        Run publicBind = tally("serve", "--host", "0.0.0.0", "--port", "0");
+        assertThat(publicBind.code()).isEqualTo(2);
+        assertThat(publicBind.err()).contains("--host").contains("--insecure");
+
+        Run noFile = tally(
+                "serve", "--port", "0", "--token-file", dir.resolve("none").toString());
+        assertThat(noFile.code()).isEqualTo(2);
+        assertThat(noFile.err()).startsWith("tally: --token-file: cannot read ");
+        Path empty = Files.writeString(dir.resolve("empty"), "\n");
+        assertThat(tally("serve", "--port", "0", "--token-file", empty.toString())
+                        .err())
+                .contains("holds no token on its first line");
+        Path file = Files.writeString(dir.resolve("token"), "s3cret\n");
+        Run both = tally("serve", "--port", "0", "--token", "x", "--token-file", file.toString());
+        assertThat(both.code()).isEqualTo(2);
+        assertThat(both.err()).contains("not both");
     }
 
     @Test

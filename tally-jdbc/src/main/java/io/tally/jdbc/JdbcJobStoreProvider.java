@@ -73,6 +73,29 @@ public final class JdbcJobStoreProvider implements JobStoreProvider {
     }
 
     /** A missing driver names the store's artifact ({@code io.tally:tally-postgresql}), which brings it. */
+    /** SQLite's files start with these 16 bytes ("SQLite format 3" and a NUL). */
+    private static final byte[] SQLITE_HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * Refuses at once a file that is not a SQLite database. The driver would only find out on the first statement,
+     * after the pool's connection attempts had waited and logged an error each.
+     */
+    private static void checkIsSqlite(Path path, String url) {
+        if (!Files.isRegularFile(path)) {
+            return; // none yet: it is created; a folder or a device fails on open with the driver's message
+        }
+        byte[] head = new byte[SQLITE_HEADER.length];
+        int n;
+        try (java.io.InputStream in = Files.newInputStream(path)) {
+            n = in.readNBytes(head, 0, head.length);
+        } catch (IOException e) {
+            throw new StoreUnavailableException("cannot read " + url + ": " + e.getMessage(), e);
+        }
+        if (n > 0 && (n < head.length || !java.util.Arrays.equals(head, SQLITE_HEADER))) {
+            throw new InvalidInputException("url", path + " is not a SQLite database (" + Urls.mask(url) + ")");
+        }
+    }
+
     private static void requireDriver(Dialect d) {
         OptionalDependency.of("the " + d.name() + " store", d.driverClass(), "io.tally:tally-" + d.name())
                 .orElse("its JDBC driver " + d.driverArtifact() + " beside io.tally:tally-jdbc")
@@ -116,6 +139,7 @@ public final class JdbcJobStoreProvider implements JobStoreProvider {
             }
         }
         Path path = Path.of(rest).toAbsolutePath();
+        checkIsSqlite(path, url);
         try {
             if (path.getParent() != null) {
                 Files.createDirectories(path.getParent());
