@@ -61,6 +61,18 @@ final class ServeCommand extends TallyCommand {
     int maxParts;
 
     @Option(
+            names = "--max-items",
+            defaultValue = "10000",
+            description = "most keyed items one progress request may carry (default ${DEFAULT-VALUE})")
+    int maxItems;
+
+    @Option(
+            names = "--max-metadata-bytes",
+            defaultValue = "65536",
+            description = "most bytes of a job's metadata as JSON (default and most: ${DEFAULT-VALUE})")
+    int maxMetadataBytes;
+
+    @Option(
             names = "--max-event-streams",
             defaultValue = "1000",
             description = "most concurrent /api/events streams; past it 503 (default ${DEFAULT-VALUE})")
@@ -131,6 +143,14 @@ final class ServeCommand extends TallyCommand {
             throw new InvalidInputException(
                     "--max-parts", "must be 1–" + io.tally.JobSpec.MAX_PARTS + ", was " + maxParts);
         }
+        if (maxItems < 1 || maxItems > 1_000_000) {
+            throw new InvalidInputException("--max-items", "must be 1–1000000, was " + maxItems);
+        }
+        if (maxMetadataBytes < 2 || maxMetadataBytes > io.tally.internal.Validation.MAX_JSON_BYTES) {
+            throw new InvalidInputException(
+                    "--max-metadata-bytes",
+                    "must be 2–" + io.tally.internal.Validation.MAX_JSON_BYTES + ", was " + maxMetadataBytes);
+        }
         String tok = token("--token", token, "--token-file", tokenFile, "TALLY_TOKEN");
         String readTok = token("--read-token", readToken, "--read-token-file", readTokenFile, "TALLY_READ_TOKEN");
         if (!isLoopback(host) && tok == null && readTok == null && !insecure) {
@@ -187,6 +207,8 @@ final class ServeCommand extends TallyCommand {
                 .runner(runner)
                 .maxEventStreams(maxEventStreams)
                 .maxParts(maxParts)
+                .maxItemsPerRequest(maxItems)
+                .maxMetadataBytes(maxMetadataBytes)
                 .allowedHosts(allowedHosts)
                 .build()
                 .start();

@@ -46,16 +46,13 @@ final class JobRoutes implements RouteGroup {
 
     private final Tally tally;
     private final long maxBodyBytes;
-    private final int maxParts;
+    private final StorageLimits limits;
 
-    /**
-     * @param maxParts most parts a job created here may have: each is a stored row or entry of its own, so a body of
-     *     1 MiB could otherwise ask for 350,000 of them and grow the store 150 times its size
-     */
-    JobRoutes(Tally tally, long maxBodyBytes, int maxParts) {
+    /** @param limits what one request may make the store hold */
+    JobRoutes(Tally tally, long maxBodyBytes, StorageLimits limits) {
         this.tally = tally;
         this.maxBodyBytes = maxBodyBytes;
-        this.maxParts = maxParts;
+        this.limits = limits;
     }
 
     @Override
@@ -133,16 +130,22 @@ final class JobRoutes implements RouteGroup {
             if (!metadata.isObject()) {
                 throw ApiException.invalid("metadata: must be a JSON object");
             }
-            spec.metadataJson(metadata.toString());
+            String json = metadata.toString();
+            int bytes = json.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            if (bytes > limits.maxMetadataBytes()) {
+                throw ApiException.invalid("metadata: at most " + limits.maxMetadataBytes()
+                        + " bytes of JSON on this server (--max-metadata-bytes), was " + bytes);
+            }
+            spec.metadataJson(json);
         }
         JsonNode parts = b.get("parts");
         if (parts != null && !parts.isNull()) {
             if (!parts.isArray()) {
                 throw ApiException.invalid("parts: must be an array of JSON objects");
             }
-            if (parts.size() > maxParts) {
-                throw ApiException.invalid("parts: at most " + maxParts + " parts per job on this server (--max-parts),"
-                        + " was " + parts.size());
+            if (parts.size() > limits.maxParts()) {
+                throw ApiException.invalid("parts: at most " + limits.maxParts()
+                        + " parts per job on this server (--max-parts), was " + parts.size());
             }
             List<Object> list = new ArrayList<>(parts.size());
             for (int i = 0; i < parts.size(); i++) {
@@ -204,8 +207,8 @@ final class JobRoutes implements RouteGroup {
         JsonResponses.send(ctx, 200, JobJson.job(job.snapshot(), false));
     }
 
-    /** @return the {@code items} of a progress body: objects {@code {key, outcome, reason}}, at most 10,000 */
-    private static List<ItemUpdate> items(JsonNode arr) {
+    /** @return the {@code items} of a progress body: objects {@code {key, outcome, reason}}, within the limit */
+    private List<ItemUpdate> items(JsonNode arr) {
         List<ItemUpdate> items = new ArrayList<>();
         if (arr == null || arr.isNull()) {
             return items;
@@ -213,8 +216,9 @@ final class JobRoutes implements RouteGroup {
         if (!arr.isArray()) {
             throw ApiException.invalid("items: must be an array");
         }
-        if (arr.size() > 10_000) {
-            throw ApiException.invalid("items: at most 10000 per request");
+        if (arr.size() > limits.maxItemsPerRequest()) {
+            throw ApiException.invalid("items: at most " + limits.maxItemsPerRequest()
+                    + " per request on this server (--max-items), was " + arr.size());
         }
         for (JsonNode it : arr) {
             if (!it.isObject()) {

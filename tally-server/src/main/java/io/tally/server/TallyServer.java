@@ -57,7 +57,7 @@ public final class TallyServer implements AutoCloseable {
     private final int eventBuffer;
     private final int maxEventStreams;
     private final int maxConcurrentBodies;
-    private final int maxParts;
+    private final StorageLimits limits;
     private final ServerMetrics metrics;
     private final Sweeper sweeper;
 
@@ -81,7 +81,7 @@ public final class TallyServer implements AutoCloseable {
         this.eventBuffer = b.eventBuffer;
         this.maxEventStreams = b.maxEventStreams;
         this.maxConcurrentBodies = b.maxConcurrentBodies;
-        this.maxParts = b.maxParts;
+        this.limits = new StorageLimits(b.maxParts, b.maxItemsPerRequest, b.maxMetadataBytes);
         if (b.metrics == null) {
             log.debug(
                     "/metrics shows tally.jobs only: build the Tally with instrumentation(metrics) and give the server"
@@ -162,7 +162,7 @@ public final class TallyServer implements AutoCloseable {
                 new OperationsRoutes(tally, metrics, sweeper, maxBodyBytes),
                 auth,
                 new DashboardRoutes(),
-                new JobRoutes(tally, maxBodyBytes, maxParts),
+                new JobRoutes(tally, maxBodyBytes, limits),
                 new PartRoutes(tally, maxBodyBytes),
                 new ItemAndLogRoutes(tally),
                 new EventRoutes(tally, hub, maxEventStreams),
@@ -239,7 +239,9 @@ public final class TallyServer implements AutoCloseable {
         private int eventBuffer = 10_000;
         private int maxEventStreams = 1_000;
         private int maxConcurrentBodies = 128;
-        private int maxParts = 10_000;
+        private int maxParts = StorageLimits.DEFAULTS.maxParts();
+        private int maxItemsPerRequest = StorageLimits.DEFAULTS.maxItemsPerRequest();
+        private int maxMetadataBytes = StorageLimits.DEFAULTS.maxMetadataBytes();
 
         private Builder() {}
 
@@ -391,6 +393,33 @@ public final class TallyServer implements AutoCloseable {
                         "maxParts must be 1–" + io.tally.JobSpec.MAX_PARTS + ", was " + parts);
             }
             this.maxParts = parts;
+            return this;
+        }
+
+        /**
+         * @param items most keyed items one progress request may carry (default 10,000); more is 400 naming
+         *     {@code items}
+         * @throws IllegalArgumentException if it is not 1–1,000,000
+         */
+        public Builder maxItemsPerRequest(int items) {
+            if (items < 1 || items > 1_000_000) {
+                throw new IllegalArgumentException("maxItemsPerRequest must be 1–1,000,000, was " + items);
+            }
+            this.maxItemsPerRequest = items;
+            return this;
+        }
+
+        /**
+         * @param bytes most bytes of a job's metadata as JSON (default and most: 64 KiB, what the core takes); more is
+         *     400 naming {@code metadata}
+         * @throws IllegalArgumentException if it is not 2 to 65,536
+         */
+        public Builder maxMetadataBytes(int bytes) {
+            if (bytes < 2 || bytes > io.tally.internal.Validation.MAX_JSON_BYTES) {
+                throw new IllegalArgumentException(
+                        "maxMetadataBytes must be 2–" + io.tally.internal.Validation.MAX_JSON_BYTES + ", was " + bytes);
+            }
+            this.maxMetadataBytes = bytes;
             return this;
         }
 

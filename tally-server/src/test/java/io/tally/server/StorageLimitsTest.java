@@ -57,6 +57,37 @@ class StorageLimitsTest {
         }
     }
 
+    @Test
+    void items_per_request_and_metadata_bytes_are_bounded_too_and_refusals_write_nothing() throws Exception {
+        try (Tally tally = Tally.open("memory:");
+                TallyServer server = TallyServer.builder()
+                        .tally(tally)
+                        .port(0)
+                        .maxItemsPerRequest(2)
+                        .maxMetadataBytes(20)
+                        .build()
+                        .start()) {
+            Http http = new Http(server.url());
+            Http.Res big = http.post("/api/jobs", "{\"name\":\"m\",\"metadata\":{\"k\":\"0123456789abcdef\"}}");
+            assertThat(big.status()).isEqualTo(400);
+            assertThat(big.json().path("error").path("message").asText()).startsWith("metadata: at most 20 bytes");
+            assertThat(http.get("/api/jobs").json().get("jobs")).isEmpty();
+
+            String id = http.post("/api/jobs", "{\"name\":\"m\",\"metadata\":{\"k\":\"v\"}}")
+                    .json()
+                    .get("id")
+                    .asText();
+            String three =
+                    "{\"items\":[{\"key\":\"a\",\"outcome\":\"SUCCESS\"},{\"key\":\"b\",\"outcome\":\"SUCCESS\"},"
+                            + "{\"key\":\"c\",\"outcome\":\"SUCCESS\"}]}";
+            Http.Res refused = http.post("/api/jobs/" + id + "/progress", three);
+            assertThat(refused.status()).isEqualTo(400);
+            assertThat(refused.json().path("error").path("message").asText())
+                    .startsWith("items: at most 2 per request");
+            assertThat(tally.get(id).progress().succeeded()).isZero();
+        }
+    }
+
     /** @return the bytes of the SQLite file and its write-ahead log */
     private long storeBytes() throws Exception {
         try (Stream<Path> files = Files.list(dir)) {
