@@ -146,7 +146,8 @@ class DashboardIT {
     void bars_move_live_job_page_cancel_and_escaping() throws Exception {
         String xssName = "<img src=x onerror=alert(1)>";
         String xss =
-                create("{\"name\":\"" + xssName + "\",\"scope\":\"<b>bold</b>\",\"message\":\"<script>x()</script>\"}");
+                create("{\"name\":\"" + xssName + "\",\"scope\":\"<b>bold</b>\",\"message\":\"<script>x()</script>\","
+                        + "\"metadata\":{\"note\":\"<svg onload=alert(2)>\"}}");
         driver.get(server.url() + "/");
         waitUpTo(20).until(d -> d.findElement(By.id("live")).getText().equals("live"));
         ((JavascriptExecutor) driver).executeScript("window.__noReload = 42;");
@@ -193,10 +194,18 @@ class DashboardIT {
         assertThat(driver.findElement(By.id("cancel-job")).isDisplayed()).isFalse();
         screenshot("dashboard-job.png");
 
-        // The XSS job's own page is text too.
+        // The XSS job's own page is text too: its metadata, error and log lines as well.
+        tally.get(xss).log("INFO", "<img src=x onerror=alert(3)>");
+        assertThat(http.post("/api/jobs/" + xss + "/fail", "{\"error\":\"<script>alert(4)</script>\"}")
+                        .status())
+                .isEqualTo(200);
         driver.get(server.url() + "/#/jobs/" + xss);
         waitUpTo(20).until(d -> d.findElement(By.id("job-name")).getText().equals(xssName));
-        assertThat(driver.findElements(By.cssSelector("#job-view img"))).isEmpty();
+        waitUpTo(20).until(d -> d.findElement(By.id("job-error")).getText().contains("<script>alert(4)</script>"));
+        waitUpTo(20).until(d -> d.findElement(By.id("logs")).getText().contains("<img src=x onerror=alert(3)>"));
+        assertThat(driver.findElement(By.id("job-metadata")).getText()).contains("<svg onload=alert(2)>");
+        assertThat(driver.findElements(By.cssSelector("#job-view img, #job-view script, #job-view svg")))
+                .isEmpty();
         assertThatThrownBy(() -> driver.switchTo().alert()).isInstanceOf(NoAlertPresentException.class);
 
         // Cancel from the UI (two clicks: the button, then the confirmation).
