@@ -18,10 +18,10 @@ export async function startServer({ timeoutMs = 90000 } = {}) {
   const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
   const dir = mkdtempSync(join(tmpdir(), 'tally-js-'));
   const token = `test-token-${randomBytes(6).toString('hex')}`;
-  const env = { ...process.env };
-  delete env.TALLY_TOKEN;
+  // The token through the environment: on the command line it would show in the process list.
+  const env = { ...process.env, TALLY_TOKEN: token };
   delete env.TALLY_READ_TOKEN;
-  const proc = spawn(java, ['-jar', jar, 'serve', '--port', '0', '--store', `sqlite:${join(dir, 'tally.db')}`, '--token', token], {
+  const proc = spawn(java, ['-jar', jar, 'serve', '--port', '0', '--store', `sqlite:${join(dir, 'tally.db')}`], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -41,7 +41,7 @@ export async function startServer({ timeoutMs = 90000 } = {}) {
     const timer = setTimeout(() => reject(new Error(`tally serve did not start:\n${output}`)), timeoutMs);
     const onData = (chunk) => {
       output += chunk;
-      const m = / on (http:\/\/[^/\s]+)\//.exec(output);
+      const m = /dashboard and API on (http:\/\/[^/\s]+)\//.exec(output);
       if (m) {
         clearTimeout(timer);
         resolveUrl(m[1]);

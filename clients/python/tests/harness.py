@@ -6,6 +6,7 @@ server prints) with a temporary SQLite store and a write token.
 """
 
 import os
+import re
 import select
 import shutil
 import socket
@@ -36,9 +37,9 @@ class TallyServer:
         java = os.path.join(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") else "java"
         self.dir = tempfile.mkdtemp(prefix="tally-py-")
         store = "sqlite:" + os.path.join(self.dir, "tally.db")
-        cmd = [java, "-jar", jar, "serve", "--port", "0", "--store", store, "--token", self.token]
+        cmd = [java, "-jar", jar, "serve", "--port", "0", "--store", store]
         env = dict(os.environ)
-        env.pop("TALLY_TOKEN", None)
+        env["TALLY_TOKEN"] = self.token  # (on the command line it would show in the process list)
         env.pop("TALLY_READ_TOKEN", None)
         self.proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True, bufsize=1
@@ -48,8 +49,10 @@ class TallyServer:
         def pump():
             for line in self.proc.stdout:
                 self.output.append(line)
-                if self.url is None and " on http://" in line:
-                    self.url = line.split(" on ", 1)[1].split("/ ", 1)[0].rstrip("/")
+                # The command's own line ("Tally dashboard and API on http://HOST:PORT/ (store …)"), not a log line.
+                address = re.search(r"dashboard and API on (http://[^\s/]+)", line)
+                if self.url is None and address:
+                    self.url = address.group(1)
                     found.set()
             found.set()
 

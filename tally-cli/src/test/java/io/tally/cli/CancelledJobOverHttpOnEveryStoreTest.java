@@ -39,7 +39,7 @@ class CancelledJobOverHttpOnEveryStoreTest {
     @ParameterizedTest
     @ValueSource(strings = {"sqlite", "postgresql", "mariadb", "redis"})
     void callsOnAJobCancelledElsewhereGet409WithItsState(String store) throws Exception {
-        String url = url(store);
+        String url = TestServices.isolatedUrl(store, dir, unique);
         try (Tally served = Tally.open(url);
                 Tally elsewhere = Tally.open(url);
                 TallyServer server =
@@ -71,11 +71,7 @@ class CancelledJobOverHttpOnEveryStoreTest {
             elsewhere.delete(job.id());
             elsewhere.delete(parts.id());
         } finally {
-            switch (store) {
-                case "postgresql" -> TestServices.dropTables(TestServices.postgresUrl(), unique + "_");
-                case "mariadb" -> TestServices.dropTables(TestServices.mariadbUrl(), unique + "_");
-                default -> {} // a temporary file; a Redis namespace emptied by the deletes
-            }
+            TestServices.dropIsolated(store, unique);
         }
     }
 
@@ -87,15 +83,5 @@ class CancelledJobOverHttpOnEveryStoreTest {
             b.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
         }
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private String url(String store) {
-        return switch (store) {
-            case "sqlite" -> "sqlite:" + dir.resolve("tally.db");
-            case "postgresql" -> TestServices.withOption(TestServices.postgresUrl(), "tablePrefix=" + unique + "_");
-            case "mariadb" -> TestServices.withOption(TestServices.mariadbUrl(), "tablePrefix=" + unique + "_");
-            case "redis" -> TestServices.withOption(TestServices.redisUrl(), "namespace=" + unique);
-            default -> throw new IllegalArgumentException(store);
-        };
     }
 }

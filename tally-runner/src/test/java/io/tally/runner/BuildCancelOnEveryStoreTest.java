@@ -32,7 +32,7 @@ class BuildCancelOnEveryStoreTest {
     @ParameterizedTest
     @ValueSource(strings = {"sqlite", "postgresql", "mariadb", "redis"})
     void aBuildCancelledFromAnotherTallyEndsCancelledWithNoErrorLogged(String store) throws Exception {
-        String url = url(store);
+        String url = TestServices.isolatedUrl(store, dir, unique);
         try (Tally tally = Tally.open(url);
                 Tally other = Tally.open(url)) {
             CountDownLatch started = new CountDownLatch(1);
@@ -64,25 +64,7 @@ class BuildCancelOnEveryStoreTest {
                 tally.delete(b.id());
             }
         } finally {
-            dropTables(store);
-        }
-    }
-
-    private String url(String store) {
-        return switch (store) {
-            case "sqlite" -> "sqlite:" + dir.resolve("tally.db");
-            case "postgresql" -> TestServices.withOption(TestServices.postgresUrl(), "tablePrefix=" + unique + "_");
-            case "mariadb" -> TestServices.withOption(TestServices.mariadbUrl(), "tablePrefix=" + unique + "_");
-            case "redis" -> TestServices.withOption(TestServices.redisUrl(), "namespace=" + unique);
-            default -> throw new IllegalArgumentException(store);
-        };
-    }
-
-    private void dropTables(String store) throws Exception {
-        switch (store) {
-            case "postgresql" -> TestServices.dropTables(TestServices.postgresUrl(), unique + "_");
-            case "mariadb" -> TestServices.dropTables(TestServices.mariadbUrl(), unique + "_");
-            default -> {} // a file in a temporary folder; a Redis namespace emptied by the delete
+            TestServices.dropIsolated(store, unique);
         }
     }
 }

@@ -74,6 +74,37 @@ public final class TestServices {
     }
 
     /**
+     * A store URL for a test that runs on every kind of store, in a place of its own: a file in {@code dir} for
+     * SQLite, tables prefixed {@code unique_} on PostgreSQL and MariaDB, the namespace {@code unique} on Redis. Several
+     * {@code Tally}s opened on it share the store, as processes would. {@link #dropIsolated} removes it.
+     *
+     * @param kind {@code sqlite}, {@code postgresql}, {@code mariadb} or {@code redis}
+     * @param dir a folder of the test's own (a JUnit {@code @TempDir})
+     * @param unique letters and digits, unique to the test
+     */
+    public static String isolatedUrl(String kind, java.nio.file.Path dir, String unique) {
+        return switch (kind) {
+            case "sqlite" -> "sqlite:" + dir.resolve("tally.db");
+            case "postgresql" -> withOption(postgresUrl(), "tablePrefix=" + unique + "_");
+            case "mariadb" -> withOption(mariadbUrl(), "tablePrefix=" + unique + "_");
+            case "redis" -> withOption(redisUrl(), "namespace=" + unique);
+            default -> throw new IllegalArgumentException("no store kind " + kind);
+        };
+    }
+
+    /**
+     * Removes what {@link #isolatedUrl} made on a SQL server (its tables). A SQLite file goes with its temporary
+     * folder; on Redis a test deletes its jobs (a namespace has no keys left then).
+     */
+    public static void dropIsolated(String kind, String unique) throws SQLException {
+        switch (kind) {
+            case "postgresql" -> dropTables(postgresUrl(), unique + "_");
+            case "mariadb" -> dropTables(mariadbUrl(), unique + "_");
+            default -> {}
+        }
+    }
+
+    /**
      * Drops the tables whose names start with {@code prefix} (a test's {@code tablePrefix=}) in the database of a
      * Tally SQL store URL, so test runs leave no tables behind.
      *
