@@ -6,12 +6,14 @@ import io.tally.internal.Periodic;
 import io.tally.internal.Urls;
 import io.tally.internal.Validation;
 import io.tally.store.JobRecord;
+import io.tally.store.JobStats;
 import io.tally.store.JobStore;
 import io.tally.store.JobStoreProvider;
 import io.tally.store.NewJob;
 import io.tally.store.PartStatus;
 import io.tally.store.PartUpdate;
 import io.tally.store.PartsOutcome;
+import io.tally.store.RateEstimator;
 import io.tally.store.RecordedProgress;
 import io.tally.store.SweepKind;
 import io.tally.store.Transition;
@@ -56,7 +58,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Tally implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Tally.class);
-    private static final int ROLLUP_MAX_JOBS = 100_000;
     private static final int SWEEP_BATCH = 500;
 
     private final JobStore store;
@@ -503,36 +504,19 @@ public final class Tally implements AutoCloseable {
         return JobSnapshot.progressOf(r, clock.instant());
     }
 
-    /** Sums the job's counters and rates with those of all its descendants, walking the parent index. */
+    /**
+     * Sums the job's counters and rates with those of all its descendants: the store adds them up in one step
+     * ({@link JobStore#stats}); the rates of the RUNNING ones are read here, at this instant, by the one rate rule.
+     */
     private Progress rollupOf(JobRecord root) {
         Instant now = clock.instant();
-        long total = 0;
-        long succeeded = 0;
-        long failed = 0;
+        JobStats s = store.stats(root.id());
         double rate = 0;
-        ArrayDeque<JobRecord> todo = new ArrayDeque<>();
-        todo.add(root);
-        int seen = 0;
-        while (!todo.isEmpty() && seen < ROLLUP_MAX_JOBS) {
-            JobRecord r = todo.poll();
-            seen++;
-            Progress p = JobSnapshot.progressOf(r, now);
-            total += p.total();
-            succeeded += p.succeeded();
-            failed += p.failed();
-            rate += p.rate();
-            JobQuery q =
-                    JobQuery.builder().parent(r.id()).limit(JobQuery.MAX_LIMIT).build();
-            while (true) {
-                Page<JobRecord> page = store.query(q);
-                todo.addAll(page.items());
-                if (page.next().isEmpty()) {
-                    break;
-                }
-                q = q.toBuilder().cursor(page.next().get()).build();
-            }
+        for (RateEstimator.State running : s.running()) {
+            rate += RateEstimator.read(running, now);
         }
-        return JobSnapshot.progressOf(total, succeeded, failed, rate, root.state(), root.startedAt(), root.updatedAt());
+        return JobSnapshot.progressOf(
+                s.total(), s.succeeded(), s.failed(), rate, root.state(), root.startedAt(), root.updatedAt());
     }
 
     private static int checkPart(int part) {

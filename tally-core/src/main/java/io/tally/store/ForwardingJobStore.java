@@ -1,13 +1,11 @@
 package io.tally.store;
 
 import io.tally.JobQuery;
-import io.tally.JobState;
 import io.tally.Outcome;
 import io.tally.Page;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -63,8 +61,8 @@ public abstract class ForwardingJobStore implements JobStore {
     }
 
     @Override
-    public Map<JobState, Long> countByState() {
-        return delegate.countByState();
+    public JobStats stats(String root) {
+        return delegate.stats(root);
     }
 
     @Override

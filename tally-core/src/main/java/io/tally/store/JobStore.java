@@ -79,8 +79,21 @@ public interface JobStore extends AutoCloseable {
     /** Lists jobs newest first, served by an index for every filter. */
     Page<JobRecord> query(JobQuery query);
 
-    /** @return jobs per state, for every state (0 included) */
-    Map<JobState, Long> countByState();
+    /**
+     * Counts and sums over a set of jobs. For every job in the store ({@code root} null): the counts by state only,
+     * which a store keeps indexed. For a job and all its descendants (the roll-up of {@link io.tally.JobSnapshot}):
+     * also the sums of their counters and the rate state of each RUNNING one, added up in the store in one step
+     * (a recursive query, a script) rather than read job by job.
+     *
+     * @param root the job whose subtree is counted (itself included), or null for every job
+     * @return the stats; those of no job when {@code root} does not exist
+     */
+    JobStats stats(String root);
+
+    /** @return jobs per state, for every state (0 included): {@code stats(null)}'s counts */
+    default Map<JobState, Long> countByState() {
+        return stats(null).byState();
+    }
 
     /**
      * Lists a job's items by key.

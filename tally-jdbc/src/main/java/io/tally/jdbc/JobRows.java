@@ -5,6 +5,7 @@ import io.tally.JobError;
 import io.tally.JobState;
 import io.tally.Outcome;
 import io.tally.store.JobRecord;
+import io.tally.store.RateEstimator;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -43,8 +44,7 @@ final class JobRows {
                         rs.getString("error_type"),
                         rs.getString("error_stack"),
                         FailureReason.ofCode(errorReason));
-        double rate = rs.getDouble("rate");
-        Double rateOrNull = rs.wasNull() ? null : rate;
+        RateEstimator.State rate = rateState(rs);
         return new JobRecord(
                 rs.getString("id"),
                 rs.getString("name"),
@@ -71,9 +71,9 @@ final class JobRows {
                 rs.getString("result"),
                 error,
                 rs.getString("message"),
-                rateOrNull,
-                instant(rs, "rate_at"),
-                rs.getLong("rate_acc"));
+                rate.rate(),
+                rate.rateAt(),
+                rate.acc());
     }
 
     /** Binds every column of {@code r}, in the order of {@link #COLS}, from parameter 1. */
@@ -142,6 +142,13 @@ final class JobRows {
         } else {
             ps.setLong(i, v.toMillis());
         }
+    }
+
+    /** @return the rate state in the row's {@code rate}, {@code rate_at} and {@code rate_acc} */
+    static RateEstimator.State rateState(ResultSet rs) throws SQLException {
+        double rate = rs.getDouble("rate");
+        Double rateOrNull = rs.wasNull() ? null : rate;
+        return new RateEstimator.State(rateOrNull, instant(rs, "rate_at"), rs.getLong("rate_acc"));
     }
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {

@@ -16,6 +16,7 @@ import io.tally.StoreUnavailableException;
 import io.tally.internal.Urls;
 import io.tally.store.Cursor;
 import io.tally.store.JobRecord;
+import io.tally.store.JobStats;
 import io.tally.store.JobStore;
 import io.tally.store.LogEntry;
 import io.tally.store.NewJob;
@@ -295,12 +296,12 @@ public final class RedisJobStore implements JobStore {
     }
 
     @Override
-    public Map<JobState, Long> countByState() {
+    public JobStats stats(String root) {
         List<String> k = new ArrayList<>(6);
         for (JobState s : JobState.values()) {
             k.add(keys.state(s));
         }
-        return Replies.counts(call(Functions.COUNT, k, List.of()));
+        return Replies.stats(call(Functions.COUNT, k, List.of(root == null ? "" : root, keys.prefix())));
     }
 
     @Override

@@ -308,4 +308,51 @@ public interface LifecycleContract extends StoreFixture {
         assertThat(parent.snapshot().progress().total()).isEqualTo(1);
         assertThat(grandchild.snapshot().rollup().total()).isEqualTo(4);
     }
+
+    @Test
+    default void theStoreSumsASubtreeInOneStepByStateWithTheRunningJobsRates() {
+        Job root = tally().create(JobSpec.builder().name("root").total(2).build());
+        Job running = tally().create(JobSpec.builder()
+                .name("r")
+                .parent(root.id())
+                .total(10)
+                .start(true)
+                .build());
+        Job done = tally().create(
+                        JobSpec.builder().name("d").parent(root.id()).total(3).build());
+        Job deep = tally().create(JobSpec.builder()
+                .name("g")
+                .parent(running.id())
+                .total(4)
+                .start(true)
+                .build());
+        Job gone = tally().create(
+                        JobSpec.builder().name("x").parent(root.id()).total(100).build());
+        Job other = tally().create(
+                        JobSpec.builder().name("not in the tree").total(1000).build());
+        running.recordSuccess();
+        running.recordFailure();
+        done.record(io.tally.store.ProgressUpdate.counts(3, 0));
+        done.finish();
+        deep.recordSuccess();
+        tally().delete(gone.id());
+
+        io.tally.store.JobStats s = tally().storeSpi().stats(root.id());
+
+        assertThat(s.byState())
+                .containsEntry(JobState.PENDING, 1L)
+                .containsEntry(JobState.RUNNING, 2L)
+                .containsEntry(JobState.SUCCEEDED, 1L)
+                .containsEntry(JobState.FAILED, 0L);
+        assertThat(s.total()).isEqualTo(2 + 10 + 3 + 4);
+        assertThat(s.succeeded()).isEqualTo(1 + 3 + 1);
+        assertThat(s.failed()).isEqualTo(1);
+        assertThat(s.running())
+                .hasSize(2)
+                .allSatisfy(r -> assertThat(r.rateAt()).isNotNull());
+        assertThat(tally().storeSpi().stats(deep.id()).total()).isEqualTo(4);
+        assertThat(tally().storeSpi().stats("no-such-job")).isEqualTo(io.tally.store.JobStats.none());
+        assertThat(tally().storeSpi().stats(null).byState()).isEqualTo(tally().stats());
+        assertThat(other.snapshot().rollup().total()).isEqualTo(1000);
+    }
 }

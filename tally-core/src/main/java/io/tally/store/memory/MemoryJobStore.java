@@ -12,6 +12,7 @@ import io.tally.store.Cursor;
 import io.tally.store.ItemUpdate;
 import io.tally.store.JobRecord;
 import io.tally.store.JobRules;
+import io.tally.store.JobStats;
 import io.tally.store.JobStore;
 import io.tally.store.JobWrite;
 import io.tally.store.LocalEventHub;
@@ -22,6 +23,7 @@ import io.tally.store.PartUpdate;
 import io.tally.store.PartsOutcome;
 import io.tally.store.PartsWrite;
 import io.tally.store.ProgressUpdate;
+import io.tally.store.RateEstimator;
 import io.tally.store.RecordedProgress;
 import io.tally.store.StoreEvent;
 import io.tally.store.StoredItem;
@@ -30,6 +32,7 @@ import io.tally.store.Transition;
 import io.tally.store.TransitionResult;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
@@ -407,24 +410,47 @@ public final class MemoryJobStore implements JobStore {
     /**
      * {@inheritDoc}
      *
-     * <p>Visits every job once, each under its monitor, and counts it in its stored state. The counts are not of one
-     * instant across jobs (there is no store-wide lock): a job created or deleted meanwhile may or may not be counted,
-     * which is all a dashboard needs.
+     * <p>Visits every job once (for a subtree: the root, then each job's children by the parent index), each under its
+     * monitor, and counts it in its stored state. The counts are not of one instant across jobs (there is no store-wide
+     * lock): a job created or deleted meanwhile may or may not be counted, which is all a dashboard or a roll-up needs.
      */
     @Override
-    public Map<JobState, Long> countByState() {
-        Map<JobState, Long> counts = new EnumMap<>(JobState.class);
-        for (JobState s : JobState.values()) {
-            counts.put(s, 0L);
-        }
-        for (Entry e : jobs.values()) {
-            synchronized (e) {
-                if (!e.deleted) {
-                    counts.merge(e.r.state(), 1L, Long::sum);
+    public JobStats stats(String root) {
+        Map<JobState, Long> counts = JobStats.zeros();
+        if (root == null) {
+            for (Entry e : jobs.values()) {
+                synchronized (e) {
+                    if (!e.deleted) {
+                        counts.merge(e.r.state(), 1L, Long::sum);
+                    }
                 }
             }
+            return new JobStats(counts, 0, 0, 0, List.of());
         }
-        return counts;
+        long total = 0;
+        long succeeded = 0;
+        long failed = 0;
+        List<RateEstimator.State> running = new ArrayList<>();
+        ArrayDeque<String> todo = new ArrayDeque<>(List.of(root));
+        while (!todo.isEmpty()) {
+            String id = todo.poll();
+            Optional<JobRecord> found = find(id);
+            if (found.isEmpty()) {
+                continue;
+            }
+            JobRecord r = found.get();
+            counts.merge(r.state(), 1L, Long::sum);
+            total += r.total();
+            succeeded += r.succeeded();
+            failed += r.failed();
+            if (r.state() == JobState.RUNNING) {
+                running.add(RecordedProgress.of(r).rate());
+            }
+            for (Key child : byParent.getOrDefault(id, new ConcurrentSkipListSet<>())) {
+                todo.add(child.id());
+            }
+        }
+        return new JobStats(counts, total, succeeded, failed, running);
     }
 
     /**
