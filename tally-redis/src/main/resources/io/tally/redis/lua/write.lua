@@ -47,7 +47,7 @@ do
     local PART_WIDTH = 3
 
     -- The fields a run reads up front: what its guards, counters and reply need (PARTS_FIELDS starts with
-    -- RECORD_FIELDS: read_job relies on it). The name, scope, parent and metadata never change and decide nothing; the
+    -- RECORD_FIELDS: job_of relies on it). The name, scope, parent and metadata never change and decide nothing; the
     -- fields a rarer step needs are read then (need(): starting, finishing, moving a due set). Each field read costs
     -- Redis a lookup and Lua a string.
     local RECORD_FIELDS = {'state', 'parts', 'total', 'succeeded', 'failed', 'startedAt', 'heartbeat', 'rate',
@@ -58,15 +58,14 @@ do
     local FINISHING = {'id', 'createdAt', 'retainFor'}
     local ID = {'id'}
 
-    -- The job of 'key' with the given fields, or nil if there is none. Written as one table constructor, which sizes
-    -- the table once (filled field by field, it would grow four times, rehashing each time); a field HMGET answers
-    -- false for is left out (nil), as the helpers expect.
-    local function read_job(key, fields)
-        local v = redis.call('HMGET', key, unpack(fields))
+    -- The job whose fields 'fields' HMGET answered as v (v[1] false: there is none), or nil if there is none. Written
+    -- as one table constructor, which sizes the table once (filled field by field, it would grow four times, rehashing
+    -- each time); a field HMGET answers false for is left out (nil), as the helpers expect.
+    local function job_of(v, fields)
         if not v[1] then -- every job has a state
             return nil
         end
-        if #fields == #RECORD_FIELDS then
+        if fields == RECORD_FIELDS then
             return {state = v[1], parts = v[2], total = v[3], succeeded = v[4], failed = v[5], startedAt = v[6] or nil,
                 heartbeat = v[7] or nil, rate = v[8] or nil, rateAt = v[9] or nil, rateAcc = v[10] or nil}
         end
@@ -90,7 +89,7 @@ do
         if j.state == 'PENDING' then
             start(j, now, events)
         end
-        local rate, rate_at, acc = rate_state(j)
+        local rate, rate_at, acc = rate_state(j.rate, j.rateAt, j.rateAcc)
         return rate, rate_at, acc, j.rate or false, rate_at
     end
 
@@ -139,18 +138,25 @@ do
         return t
     end
 
-    -- The stored outcome ('S', 'F'; nil if none) of the item 'key' whose value in the run is 'value', looked up only in
-    -- a set its counter says is not empty; ZADD NX into the set of that value's outcome both answers whether it was
-    -- there and writes it at once (a score as a string: no float formatting).
-    local function stored_item(key, value, succeeded, failed)
-        local own = outcome_of(value)
-        local other = own == 'S' and 'F' or 'S'
+    -- The stored outcome ('S', 'F'; nil if none) of the item 'key' whose outcome in the run is 'own', looked up only in
+    -- a set its counter says is not empty; ZADD NX into the set of that outcome both answers whether it was there and
+    -- writes it at once (a score as a string: no float formatting).
+    local function stored_item(key, own, succeeded, failed)
         local stored
-        if (own == 'S' and failed or succeeded) > 0 and redis.call('ZSCORE', items_of(other), key) then
-            stored = other
-        end
-        if redis.call('ZADD', items_of(own), 'NX', '0', key) == 0 then
-            stored = own
+        if own == 'S' then
+            if failed > 0 and redis.call('ZSCORE', K[13], key) then
+                stored = 'F'
+            end
+            if redis.call('ZADD', K[12], 'NX', '0', key) == 0 then
+                stored = 'S'
+            end
+        else
+            if succeeded > 0 and redis.call('ZSCORE', K[12], key) then
+                stored = 'S'
+            end
+            if redis.call('ZADD', K[13], 'NX', '0', key) == 0 then
+                stored = 'F'
+            end
         end
         return stored
     end
@@ -162,7 +168,7 @@ do
     local function stored_items(order, final, succeeded, failed)
         if #order == 1 then
             local key = order[1]
-            return {[key] = stored_item(key, final[key], succeeded, failed)}, key
+            return {[key] = stored_item(key, outcome_of(final[key]), succeeded, failed)}, key
         end
         local stored = {}
         for o = 1, 2 do
@@ -269,11 +275,13 @@ do
     -- A run of one call, recordSuccess(key) or recordFailure(key, reason) on a RUNNING job without parts (the common
     -- write): run_records' work without its tables for many calls and items, and the job's fields written with one
     -- HSET rather than through set() and save() (together a tenth of the call's instructions: docs/benchmarks.md).
-    local function record_one_item(ARGV, at, c, replies, now, channel, heard, j)
+    -- v: the job's RECORD_FIELDS as HMGET answered them (false for a field it does not have), read into no table.
+    local function record_one_item(ARGV, at, c, replies, now, channel, heard, v)
         local key, value = ARGV[at + ITEM_KEY], ARGV[at + ITEM_VALUE]
-        local succeeded, failed = tonumber(j.succeeded), tonumber(j.failed)
+        local succeeded, failed = tonumber(v[4]), tonumber(v[5])
         local failed_was = failed
-        local stored, outcome = stored_item(key, value, succeeded, failed), outcome_of(value)
+        local outcome = outcome_of(value)
+        local stored = stored_item(key, outcome, succeeded, failed)
         local newly = 0
         if stored ~= outcome then
             newly, succeeded, failed = recount(stored, outcome, succeeded, failed)
@@ -285,19 +293,18 @@ do
                 return
             end
         end
-        local rate, rate_at_was, acc = rate_state(j)
+        local rate, rate_at_was, acc = rate_state(v[8], v[9], v[10])
         local rate_at, folded
         rate, rate_at, acc, folded = fold(rate, rate_at_was, acc, newly, now)
         local rate_s = folded and fmt_rate(rate)
-        replies[c] = {'ok', 'RUNNING', j.total, succeeded, failed, j.startedAt or false, now, rate_s or j.rate or false,
-            rate_at or false, acc}
+        replies[c] = {'ok', 'RUNNING', v[3], succeeded, failed, v[6], now, rate_s or v[8], rate_at or false, acc}
         -- (sized for every field it may get: a table grown rehashes)
         local h = {'succeeded', fmt(succeeded), nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil}
         if failed ~= failed_was then
             h[3], h[4] = 'failed', fmt(failed)
         end
         local lease
-        h, lease = progress_fields(j, now, rate_s, rate_at ~= rate_at_was and rate_at, acc, h)
+        h, lease = progress_fields('RUNNING', v[7], now, rate_s, rate_at ~= rate_at_was and rate_at, acc, h)
         redis.call('HSET', K[KEY_JOB], unpack(h))
         if lease then
             redis.call('ZADD', K[KEY_LEASE], lease, redis.call('HGET', K[KEY_JOB], 'id'))
@@ -330,7 +337,6 @@ do
             return
         end
         for k = c, c + count - 1 do
-            dirty = clean()
             run_records(ARGV, at, 1, k, replies, now, channel, heard)
             at = next_call(ARGV, at)
         end
@@ -341,18 +347,22 @@ do
     -- (setting a field or formatting a number per call would cost as much as the call's own work: docs/benchmarks.md).
     function run_records(ARGV, at, count, c, replies, now, channel, heard)
         local run_at = at
-        local j = read_job(K[KEY_JOB], RECORD_FIELDS)
-        local refusal = j == nil and {'notfound'} or TERMINAL[j.state] and {'finished', j.state}
+        local v = redis.call('HMGET', K[KEY_JOB], 'state', 'parts', 'total', 'succeeded', 'failed', 'startedAt',
+            'heartbeat', 'rate', 'rateAt', 'rateAcc') -- (RECORD_FIELDS)
+        local state = v[1]
+        local refusal = not state and {'notfound'} or TERMINAL[state] and {'finished', state}
         if refusal then
             for i = c, c + count - 1 do
                 replies[i] = refusal
             end
             return
         end
-        local has_parts = j.parts ~= '0'
-        if count == 1 and j.state == 'RUNNING' and not has_parts and string.byte(ARGV[at], -1) == 105 then
-            return record_one_item(ARGV, at, c, replies, now, channel, heard, j)
+        local has_parts = v[2] ~= '0'
+        if count == 1 and state == 'RUNNING' and not has_parts and string.byte(ARGV[at], -1) == 105 then
+            return record_one_item(ARGV, at, c, replies, now, channel, heard, v)
         end
+        local j = job_of(v, RECORD_FIELDS)
+        dirty = clean()
         local succeeded_was, failed_was, total_was = tonumber(j.succeeded), tonumber(j.failed), tonumber(j.total)
         -- the distinct item keys and the last value of each (a job with parts takes no items)
         local order, final
@@ -420,7 +430,8 @@ do
         if message then
             set(j, 'message', message)
         end
-        set_all(j, progress_fields(j, now, rate_s ~= j.rate and rate_s, rate_at ~= rate_at_was and rate_at, acc))
+        set_all(j, progress_fields(j.state, j.heartbeat, now, rate_s ~= j.rate and rate_s, rate_at ~= rate_at_was
+            and rate_at, acc))
         if order then
             write_items(order, stored, final, written)
         end
@@ -496,7 +507,8 @@ do
     -- with one BITFIELD and written with one after the last call, each call checked and answered in order against the
     -- outcomes so far; the counters and the rate kept in locals as in run_records.
     local function run_parts(ARGV, at, count, c, replies, now, channel, heard)
-        local j = read_job(K[KEY_JOB], PARTS_FIELDS)
+        local j = job_of(redis.call('HMGET', K[KEY_JOB], unpack(PARTS_FIELDS)), PARTS_FIELDS)
+        dirty = clean()
         if j == nil then
             for i = c, c + count - 1 do
                 replies[i] = {'notfound'}
@@ -603,18 +615,25 @@ do
         if applied then
             set(j, 'succeeded', fmt(succeeded))
             set(j, 'failed', fmt(failed))
-            set_all(j, progress_fields(j, now, rate_s ~= j.rate and rate_s, rate_at ~= rate_at_was and rate_at, acc))
+            set_all(j, progress_fields(j.state, j.heartbeat, now, rate_s ~= j.rate and rate_s, rate_at ~= rate_at_was
+            and rate_at, acc))
             write_parts(order, stored, moved)
             close_job(j, from, events, channel)
         end
     end
 
+    -- The K of every call: K[1] and K[11..13] are the run's (point_keys), K[2..10] the SHARED keys (one table for the
+    -- library's life: Redis runs one function at a time).
+    local WK = {false, false, false, false, false, false, false, false, false, false, false, false, false}
+
     register('write', function(KEYS, ARGV)
         local now, channel, count = tonumber(ARGV[NOW]), ARGV[CHANNEL], tonumber(ARGV[CALLS])
         local heard = listening(channel)
         local replies = {}
-        -- K[1] and K[11..13] are the run's (point_keys), K[2..10] the SHARED keys
-        K = {false, KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], false, false, false}
+        K = WK
+        for i = 1, SHARED do
+            K[i + 1] = KEYS[i]
+        end
         local c, key_at, at = 1, SHARED + 1, FIRST_CALL
         while c <= count do
             -- the run: this call and the '=' calls after it (the same job, the same sort of write)
@@ -628,7 +647,6 @@ do
                 n = n + 1
                 at = next_call(ARGV, at)
             end
-            dirty = clean()
             if parts then
                 run_parts(ARGV, first, n, c, replies, now, channel, heard)
             else
@@ -637,5 +655,5 @@ do
             c = c + n
         end
         return replies
-    end)
+    end, false, true)
 end
