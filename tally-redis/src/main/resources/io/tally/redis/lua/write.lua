@@ -107,15 +107,12 @@ do
         end
     end
 
-    -- Points K at a run whose own keys start at KEYS[first]: K[1] its job hash, K[2..10] the shared keys (set once
-    -- per function call, as lib.lua expects), K[11..] the rest of the run's keys. One K serves every run of the call.
-    local function point_keys(KEYS, first, count)
-        K[1], K[SHARED + 2], K[SHARED + 3] = KEYS[first], KEYS[first + 1], KEYS[first + 2]
-        K[SHARED + 4] = count > 3 and KEYS[first + 3] or nil
-    end
+    -- The outcome of a value without a reason (most are), found without a call of string.sub.
+    local BARE = {S = 'S', F = 'F'}
 
+    -- The outcome ('S', 'F') of a value, nil for none.
     local function outcome_of(v)
-        return v and string.sub(v, 1, 1)
+        return v and (BARE[v] or string.sub(v, 1, 1))
     end
 
     -- ---- items ----
@@ -227,11 +224,12 @@ do
     end
 
     -- The ARGV index of the call after the one whose kind is at ARGV[at].
+    -- (kinds are compared as strings: Lua interns them, so == compares pointers, with no call of string.byte)
     local function next_call(ARGV, at)
-        local kind = string.byte(ARGV[at], -1)
-        if kind == 105 then -- 'i'
+        local kind = ARGV[at]
+        if kind == 'i' or kind == '=i' then
             return at + ITEM_CALL_WIDTH
-        elseif kind == 112 then -- 'p'
+        elseif kind == 'p' or kind == '=p' then
             return at + PARTS_FIRST + PART_WIDTH * tonumber(ARGV[at + PARTS_COUNT])
         end
         return at + RECORD_FIRST_ITEM + ITEM_WIDTH * tonumber(ARGV[at + RECORD_ITEMS])
@@ -240,7 +238,8 @@ do
     -- A record call at ARGV[at]: succeeded, failed, addTotal, the message (nil for none), and the ARGV index of its
     -- first item and how many it has.
     local function record_call(ARGV, at)
-        if string.byte(ARGV[at], -1) == 105 then -- 'i'
+        local kind = ARGV[at]
+        if kind == 'i' or kind == '=i' then
             return 0, 0, 0, nil, at + ITEM_KEY, 1
         end
         local message = nil
@@ -280,7 +279,7 @@ do
         local key, value = ARGV[at + ITEM_KEY], ARGV[at + ITEM_VALUE]
         local succeeded, failed = tonumber(v[4]), tonumber(v[5])
         local failed_was = failed
-        local outcome = outcome_of(value)
+        local outcome = BARE[value] or string.sub(value, 1, 1)
         local stored = stored_item(key, outcome, succeeded, failed)
         local newly = 0
         if stored ~= outcome then
@@ -358,7 +357,7 @@ do
             return
         end
         local has_parts = v[2] ~= '0'
-        if count == 1 and state == 'RUNNING' and not has_parts and string.byte(ARGV[at], -1) == 105 then
+        if count == 1 and state == 'RUNNING' and not has_parts and (ARGV[at] == 'i' or ARGV[at] == '=i') then
             return record_one_item(ARGV, at, c, replies, now, channel, heard, v)
         end
         local j = job_of(v, RECORD_FIELDS)
@@ -622,7 +621,10 @@ do
         end
     end
 
-    -- The K of every call: K[1] and K[11..13] are the run's (point_keys), K[2..10] the SHARED keys (one table for the
+    -- The kinds of the calls on the job of the call before them.
+    local SAME_JOB = {['=r'] = true, ['=i'] = true, ['=p'] = true}
+
+    -- The K of every call: K[1] and K[11..13] are the run's, K[2..10] the SHARED keys (one table for the
     -- library's life: Redis runs one function at a time).
     local WK = {false, false, false, false, false, false, false, false, false, false, false, false, false}
 
@@ -638,12 +640,16 @@ do
         while c <= count do
             -- the run: this call and the '=' calls after it (the same job, the same sort of write)
             local first, n = at, 1
-            local parts = string.byte(ARGV[at], -1) == 112 -- 'p'
-            local keys = parts and 3 or 4
-            point_keys(KEYS, key_at, keys)
-            key_at = key_at + keys
+            local parts = ARGV[at] == 'p' -- (a run's first call has no '=')
+            -- K at the run's keys: K[1] its job hash, K[11..] the rest (K[2..10]: the shared keys, set above)
+            K[1], K[SHARED + 2], K[SHARED + 3] = KEYS[key_at], KEYS[key_at + 1], KEYS[key_at + 2]
+            if parts then
+                K[SHARED + 4], key_at = nil, key_at + 3
+            else
+                K[SHARED + 4], key_at = KEYS[key_at + 3], key_at + 4
+            end
             at = next_call(ARGV, at)
-            while c + n <= count and string.byte(ARGV[at], 1) == 61 do -- '='
+            while c + n <= count and SAME_JOB[ARGV[at]] do
                 n = n + 1
                 at = next_call(ARGV, at)
             end
