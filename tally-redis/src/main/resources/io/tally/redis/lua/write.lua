@@ -3,10 +3,14 @@
 -- rules of JobRules (io.tally.store): the helpers of lib.lua keep the job-level ones (auto-start, progress, finish), this
 -- file the item and part moves, the recount and the settle.
 --
--- KEYS: the SHARED namespace keys (state indexes PENDING..SKIPPED, due:lease, due:deadline, due:retain), then, for
--- each run of calls on one job (a call and the '='-prefixed calls after it), the job's keys: a run of records: job
--- hash, item-reasons hash, items-ok zset, items-failed zset; a run of part calls: job hash, parts bitfield (u2 at
--- #part: 0 pending, 1 succeeded, 2 failed), part-errors hash.
+-- KEYS: the SHARED namespace keys a record may touch (due:lease, due:deadline, the state indexes PENDING and RUNNING:
+-- renewing a lease, auto-start), then, for each run of calls on one job (a call and the '='-prefixed calls after it),
+-- the job's keys: a run of records: job hash, item-reasons hash, items-ok zset, items-failed zset; a run of part calls:
+-- job hash, parts bitfield (u2 at #part: 0 pending, 1 succeeded, 2 failed), part-errors hash; then, only if the batch
+-- has a recordParts call, the SHARED_FINISH keys that finishing a job touches too (the state indexes SUCCEEDED,
+-- FAILED, CANCELLED, SKIPPED, due:retain). Records never finish a job, so a batch of records only is sent 5 keys
+-- fewer (each key costs Redis ~1,000 instructions: docs/benchmarks.md); on Redis Cluster every key a call touches is
+-- still declared.
 -- ARGV: the header (NOW, CHANNEL, CALLS), then each call: its kind and its arguments at the offsets named below, from
 -- the kind's index. WriteArgs (Java) writes this layout with the same names; WriteArgsTest checks that they agree.
 --   'r' record: succeeded, failed, addTotal, hasMessage ('1'/'0'), message, n, then n (key, value) items;
@@ -21,7 +25,8 @@
 -- The settle is claimed once, by the call that records the last part: it stores its token in 'settledBy', so that
 -- the same call retried after a lost reply is answered last = 1 again.
 do
-    local SHARED = 9
+    local SHARED = 4
+    local SHARED_FINISH = 5
     -- ARGV header
     local NOW = 1
     local CHANNEL = 2
@@ -624,8 +629,8 @@ do
     -- The kinds of the calls on the job of the call before them.
     local SAME_JOB = {['=r'] = true, ['=i'] = true, ['=p'] = true}
 
-    -- The K of every call: K[1] and K[11..13] are the run's, K[2..10] the SHARED keys (one table for the
-    -- library's life: Redis runs one function at a time).
+    -- The K of every call, as lib.lua names its indexes: K[1] and K[11..13] are the run's, K[2..10] the shared keys
+    -- (one table for the library's life: Redis runs one function at a time).
     local WK = {false, false, false, false, false, false, false, false, false, false, false, false, false}
 
     register('write', function(KEYS, ARGV)
@@ -633,20 +638,28 @@ do
         local heard = listening(channel)
         local replies = {}
         K = WK
-        for i = 1, SHARED do
-            K[i + 1] = KEYS[i]
-        end
+        -- the SHARED keys at due:lease, due:deadline, state PENDING, RUNNING; the SHARED_FINISH keys (state SUCCEEDED,
+        -- FAILED, CANCELLED, SKIPPED, due:retain) at the first recordParts run, if any: false until then (a key a
+        -- batch of records was not sent fails the call rather than write an undeclared key)
+        K[KEY_LEASE], K[KEY_DEADLINE], K[STATE_KEY.PENDING], K[STATE_KEY.RUNNING] = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+        K[STATE_KEY.SUCCEEDED], K[STATE_KEY.FAILED], K[STATE_KEY.CANCELLED], K[STATE_KEY.SKIPPED], K[KEY_RETAIN] =
+            false, false, false, false, false
         local c, key_at, at = 1, SHARED + 1, FIRST_CALL
         while c <= count do
             -- the run: this call and the '=' calls after it (the same job, the same sort of write)
             local first, n = at, 1
             local parts = ARGV[at] == 'p' -- (a run's first call has no '=')
             -- K at the run's keys: K[1] its job hash, K[11..] the rest (K[2..10]: the shared keys, set above)
-            K[1], K[SHARED + 2], K[SHARED + 3] = KEYS[key_at], KEYS[key_at + 1], KEYS[key_at + 2]
+            K[1], K[11], K[12] = KEYS[key_at], KEYS[key_at + 1], KEYS[key_at + 2]
             if parts then
-                K[SHARED + 4], key_at = nil, key_at + 3
+                K[13], key_at = nil, key_at + 3
+                if not K[KEY_RETAIN] then
+                    local f = #KEYS - SHARED_FINISH
+                    K[STATE_KEY.SUCCEEDED], K[STATE_KEY.FAILED], K[STATE_KEY.CANCELLED], K[STATE_KEY.SKIPPED],
+                        K[KEY_RETAIN] = KEYS[f + 1], KEYS[f + 2], KEYS[f + 3], KEYS[f + 4], KEYS[f + 5]
+                end
             else
-                K[SHARED + 4], key_at = KEYS[key_at + 3], key_at + 4
+                K[13], key_at = KEYS[key_at + 3], key_at + 4
             end
             at = next_call(ARGV, at)
             while c + n <= count and SAME_JOB[ARGV[at]] do
