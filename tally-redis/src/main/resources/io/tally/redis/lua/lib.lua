@@ -237,7 +237,8 @@ end
 local function progress_fields(state, heartbeat, now, rate_s, moved_at, acc, h)
     h = h or {}
     local n, lease = #h, nil
-    h[n + 1], h[n + 2], h[n + 3], h[n + 4], n = 'updatedAt', fmt_now(now), 'rateAcc', fmt(acc), n + 4
+    h[n + 1], h[n + 2], h[n + 3], h[n + 4], n = 'updatedAt', now == last_now and last_now_s or fmt_now(now), 'rateAcc',
+        fmt(acc), n + 4
     if rate_s then
         h[n + 1], h[n + 2], n = 'rate', rate_s, n + 2
     end

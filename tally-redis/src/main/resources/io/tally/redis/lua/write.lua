@@ -661,7 +661,7 @@ do
             else
                 K[13], key_at = KEYS[key_at + 3], key_at + 4
             end
-            at = next_call(ARGV, at)
+            at = ARGV[at] == 'i' and at + ITEM_CALL_WIDTH or next_call(ARGV, at) -- (no call for the common one)
             while c + n <= count and SAME_JOB[ARGV[at]] do
                 n = n + 1
                 at = next_call(ARGV, at)
