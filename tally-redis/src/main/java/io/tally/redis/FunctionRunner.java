@@ -72,7 +72,8 @@ final class FunctionRunner implements AutoCloseable {
         this.connection = connection;
         this.timeout = timeout;
         this.description = description;
-        this.writes = new WriteBatcher(connection, keys.shared(), keys.channel(), clock::millis);
+        this.writes =
+                new WriteBatcher(connection, keys.writeShared(), keys.writeFinishing(), keys.channel(), clock::millis);
     }
 
     /**

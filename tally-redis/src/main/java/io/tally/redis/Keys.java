@@ -164,6 +164,28 @@ final class Keys {
         return keys;
     }
 
+    /**
+     * The shared keys a {@code write} batch starts with ({@link WriteArgs#SHARED}), those a record may touch: due:lease
+     * and due:deadline, the PENDING and RUNNING state indexes (renewing a lease, auto-start).
+     */
+    List<String> writeShared() {
+        return List.of(
+                due(SweepKind.STALLED), due(SweepKind.TIMEOUT), state(JobState.PENDING), state(JobState.RUNNING));
+    }
+
+    /**
+     * The shared keys a {@code write} batch with a recordParts call ends with ({@link WriteArgs#SHARED_FINISH}), those
+     * finishing a job touches too: the other state indexes, due:retain.
+     */
+    List<String> writeFinishing() {
+        return List.of(
+                state(JobState.SUCCEEDED),
+                state(JobState.FAILED),
+                state(JobState.CANCELLED),
+                state(JobState.SKIPPED),
+                due(SweepKind.RETENTION));
+    }
+
     /** Every key that belongs to one job alone (deleted with it). */
     List<String> owned(String id) {
         return List.of(

@@ -20,8 +20,19 @@ import java.util.List;
  * its kind prefixed by {@link #SAME_JOB} and without keys.
  */
 final class WriteArgs {
-    /** The namespace keys every batch starts with: the six state indexes, due:lease, due:deadline, due:retain. */
-    static final int SHARED = 9;
+    /**
+     * The namespace keys every batch starts with, those a record may touch ({@link Keys#writeShared()}): due:lease,
+     * due:deadline (renewing a lease, auto-start), the state indexes PENDING and RUNNING (auto-start).
+     */
+    static final int SHARED = 4;
+
+    /**
+     * The namespace keys only finishing a job touches too ({@link Keys#writeFinishing()}: the state indexes
+     * SUCCEEDED, FAILED, CANCELLED, SKIPPED, due:retain), which end the keys of a batch with a recordParts call. A
+     * batch of records only goes without them: records never finish a job, and each key costs Redis about 1,000
+     * instructions per call.
+     */
+    static final int SHARED_FINISH = 5;
 
     // The header, as ARGV indexes (Lua counts from 1).
     static final int NOW = 1;
@@ -108,16 +119,19 @@ final class WriteArgs {
     }
 
     /**
-     * Adds a batch to the arguments of an FCALL of {@code write}: the key count, the shared keys, each run's keys (a
-     * call on the job of the call before it, of the same sort, goes without them), the header and the calls.
+     * Adds a batch to the arguments of an FCALL of {@code write}: the key count, the {@link #SHARED} keys, each run's
+     * keys (a call on the job of the call before it, of the same sort, goes without them), the {@link #SHARED_FINISH}
+     * keys if the batch has a recordParts call, the header and the calls.
      */
     static CommandArgs<String, String> batch(
             CommandArgs<String, String> args,
             byte[][] shared,
+            byte[][] finishing,
             List<WriteBatcher.Call> batch,
             long now,
             String channel) {
         boolean[] sameJob = new boolean[batch.size()];
+        boolean parts = false;
         int keyCount = shared.length;
         for (int i = 0; i < batch.size(); i++) {
             WriteBatcher.Call c = batch.get(i);
@@ -125,6 +139,10 @@ final class WriteArgs {
             if (!sameJob[i]) {
                 keyCount += c.keys.length;
             }
+            parts |= c.parts;
+        }
+        if (parts) {
+            keyCount += finishing.length;
         }
         args.add(keyCount);
         for (byte[] k : shared) {
@@ -135,6 +153,11 @@ final class WriteArgs {
                 for (byte[] k : batch.get(i).keys) {
                     args.add(k);
                 }
+            }
+        }
+        if (parts) {
+            for (byte[] k : finishing) {
+                args.add(k);
             }
         }
         args.add(now).add(channel).add(batch.size());

@@ -81,6 +81,8 @@ final class WriteBatcher {
     private final StatefulRedisConnection<String, String> connection;
     /** The keys every batch starts with ({@link WriteArgs#SHARED}). */
     private final byte[][] sharedKeys;
+    /** The keys a batch with a recordParts call ends with ({@link WriteArgs#SHARED_FINISH}). */
+    private final byte[][] finishingKeys;
 
     private final String channel;
     private final LongSupplier now;
@@ -88,20 +90,24 @@ final class WriteBatcher {
     private final AtomicInteger inFlight = new AtomicInteger();
 
     /**
-     * @param sharedKeys the six state indexes and the three due sets ({@link WriteArgs#SHARED})
+     * @param sharedKeys the keys a record may touch ({@link Keys#writeShared()}, {@link WriteArgs#SHARED})
+     * @param finishingKeys the keys finishing a job touches too ({@link Keys#writeFinishing()}, {@link
+     *     WriteArgs#SHARED_FINISH})
      * @param now the time each batch is stamped with
      */
     WriteBatcher(
             StatefulRedisConnection<String, String> connection,
             List<String> sharedKeys,
+            List<String> finishingKeys,
             String channel,
             LongSupplier now) {
-        if (sharedKeys.size() != WriteArgs.SHARED) {
-            throw new IllegalArgumentException("write takes " + WriteArgs.SHARED + " shared keys, got " + sharedKeys);
+        if (sharedKeys.size() != WriteArgs.SHARED || finishingKeys.size() != WriteArgs.SHARED_FINISH) {
+            throw new IllegalArgumentException("write takes " + WriteArgs.SHARED + " and " + WriteArgs.SHARED_FINISH
+                    + " shared keys, got " + sharedKeys + " and " + finishingKeys);
         }
         this.connection = connection;
-        this.sharedKeys =
-                sharedKeys.stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toArray(byte[][]::new);
+        this.sharedKeys = utf8(sharedKeys);
+        this.finishingKeys = utf8(finishingKeys);
         this.channel = channel;
         this.now = now;
     }
@@ -200,7 +206,7 @@ final class WriteBatcher {
     private CompletionStage<List<Object>> send(List<Call> batch) {
         try {
             CommandArgs<String, String> args =
-                    WriteArgs.batch(Functions.WRITE.args(), sharedKeys, batch, now.getAsLong(), channel);
+                    WriteArgs.batch(Functions.WRITE.args(), sharedKeys, finishingKeys, batch, now.getAsLong(), channel);
             return Functions.WRITE.call(connection, args);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
@@ -220,6 +226,10 @@ final class WriteBatcher {
                 batch.get(i).reply.complete((List<Object>) replies.get(i));
             }
         }
+    }
+
+    private static byte[][] utf8(List<String> keys) {
+        return keys.stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toArray(byte[][]::new);
     }
 
     /** @return the cause of a failure a {@link CompletableFuture} wrapped in {@link CompletionException}s */

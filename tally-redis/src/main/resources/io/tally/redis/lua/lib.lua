@@ -219,9 +219,10 @@ local function auto_start(j, now)
     set(j, 'updatedAt', fmt_now(now))
 end
 
--- The job's rate fields as fold() takes them: rate (nil = none yet), rateAt (nil = not started), rateAcc.
-local function rate_state(j)
-    return j.rate and tonumber(j.rate), j.rateAt and tonumber(j.rateAt), tonumber(j.rateAcc or '0')
+-- The job's rate fields (rate, rateAt, rateAcc as stored: nil or false where the job has none) as fold() takes them:
+-- rate (nil = none yet), rateAt (nil = not started), rateAcc.
+local function rate_state(rate, rate_at, acc)
+    return rate and tonumber(rate) or nil, rate_at and tonumber(rate_at) or nil, tonumber(acc or '0')
 end
 
 local function fmt_rate(rate)
@@ -230,20 +231,22 @@ end
 
 -- What progress writes (JobRules: progress), appended to the list h of field, value for HSET (a new list if nil): the
 -- rate fields after the fold()s of a run (rate_s: the rate formatted if a fold changed it, else false; moved_at: the
--- rateAt if it moved from the job's, else false; rateAcc), updatedAt, and the renewed lease of a RUNNING job with a heartbeat (a sign of life),
--- which is also returned second.
-local function progress_fields(j, now, rate_s, moved_at, acc, h)
+-- rateAt if it moved from the job's, else false; rateAcc), updatedAt, and the renewed lease of a RUNNING job with a
+-- heartbeat (a sign of life), which is also returned second. state and heartbeat: the job's (heartbeat nil or false
+-- if it has none).
+local function progress_fields(state, heartbeat, now, rate_s, moved_at, acc, h)
     h = h or {}
     local n, lease = #h, nil
-    h[n + 1], h[n + 2], h[n + 3], h[n + 4], n = 'updatedAt', fmt_now(now), 'rateAcc', fmt(acc), n + 4
+    h[n + 1], h[n + 2], h[n + 3], h[n + 4], n = 'updatedAt', now == last_now and last_now_s or fmt_now(now), 'rateAcc',
+        fmt(acc), n + 4
     if rate_s then
         h[n + 1], h[n + 2], n = 'rate', rate_s, n + 2
     end
     if moved_at then
         h[n + 1], h[n + 2], n = 'rateAt', fmt_now(moved_at), n + 2 -- (a rate folded or started now)
     end
-    if j.state == 'RUNNING' and j.heartbeat ~= nil then
-        lease = plus(now, j.heartbeat)
+    if state == 'RUNNING' and heartbeat then
+        lease = plus(now, heartbeat)
         h[n + 1], h[n + 2] = 'leaseUntil', lease
     end
     return h, lease
@@ -323,11 +326,12 @@ end
 
 -- Registers fn(KEYS, ARGV) as the library function tally_<VERSION>_<name> (VERSION: the library's, see
 -- FunctionLibrary). The helpers' per-call state (K, dirty) lives as long as the library, so each call starts by
--- resetting it. Read-only functions are flagged no-writes (FCALL_RO can run them on a replica).
-local function register(name, fn, read_only)
+-- resetting it, unless the function does so itself (own_state: write, which points K and resets dirty per run).
+-- Read-only functions are flagged no-writes (FCALL_RO can run them on a replica).
+local function register(name, fn, read_only, own_state)
     redis.register_function {
         function_name = 'tally_' .. VERSION .. '_' .. name,
-        callback = function(keys, args)
+        callback = own_state and fn or function(keys, args)
             K, dirty = keys, clean()
             return fn(keys, args)
         end,

@@ -3,10 +3,14 @@
 -- rules of JobRules (io.tally.store): the helpers of lib.lua keep the job-level ones (auto-start, progress, finish), this
 -- file the item and part moves, the recount and the settle.
 --
--- KEYS: the SHARED namespace keys (state indexes PENDING..SKIPPED, due:lease, due:deadline, due:retain), then, for
--- each run of calls on one job (a call and the '='-prefixed calls after it), the job's keys: a run of records: job
--- hash, item-reasons hash, items-ok zset, items-failed zset; a run of part calls: job hash, parts bitfield (u2 at
--- #part: 0 pending, 1 succeeded, 2 failed), part-errors hash.
+-- KEYS: the SHARED namespace keys a record may touch (due:lease, due:deadline, the state indexes PENDING and RUNNING:
+-- renewing a lease, auto-start), then, for each run of calls on one job (a call and the '='-prefixed calls after it),
+-- the job's keys: a run of records: job hash, item-reasons hash, items-ok zset, items-failed zset; a run of part calls:
+-- job hash, parts bitfield (u2 at #part: 0 pending, 1 succeeded, 2 failed), part-errors hash; then, only if the batch
+-- has a recordParts call, the SHARED_FINISH keys that finishing a job touches too (the state indexes SUCCEEDED,
+-- FAILED, CANCELLED, SKIPPED, due:retain). Records never finish a job, so a batch of records only is sent 5 keys
+-- fewer (each key costs Redis ~1,000 instructions: docs/benchmarks.md); on Redis Cluster every key a call touches is
+-- still declared.
 -- ARGV: the header (NOW, CHANNEL, CALLS), then each call: its kind and its arguments at the offsets named below, from
 -- the kind's index. WriteArgs (Java) writes this layout with the same names; WriteArgsTest checks that they agree.
 --   'r' record: succeeded, failed, addTotal, hasMessage ('1'/'0'), message, n, then n (key, value) items;
@@ -21,7 +25,8 @@
 -- The settle is claimed once, by the call that records the last part: it stores its token in 'settledBy', so that
 -- the same call retried after a lost reply is answered last = 1 again.
 do
-    local SHARED = 9
+    local SHARED = 4
+    local SHARED_FINISH = 5
     -- ARGV header
     local NOW = 1
     local CHANNEL = 2
@@ -47,7 +52,7 @@ do
     local PART_WIDTH = 3
 
     -- The fields a run reads up front: what its guards, counters and reply need (PARTS_FIELDS starts with
-    -- RECORD_FIELDS: read_job relies on it). The name, scope, parent and metadata never change and decide nothing; the
+    -- RECORD_FIELDS: job_of relies on it). The name, scope, parent and metadata never change and decide nothing; the
     -- fields a rarer step needs are read then (need(): starting, finishing, moving a due set). Each field read costs
     -- Redis a lookup and Lua a string.
     local RECORD_FIELDS = {'state', 'parts', 'total', 'succeeded', 'failed', 'startedAt', 'heartbeat', 'rate',
@@ -58,15 +63,14 @@ do
     local FINISHING = {'id', 'createdAt', 'retainFor'}
     local ID = {'id'}
 
-    -- The job of 'key' with the given fields, or nil if there is none. Written as one table constructor, which sizes
-    -- the table once (filled field by field, it would grow four times, rehashing each time); a field HMGET answers
-    -- false for is left out (nil), as the helpers expect.
-    local function read_job(key, fields)
-        local v = redis.call('HMGET', key, unpack(fields))
+    -- The job whose fields 'fields' HMGET answered as v (v[1] false: there is none), or nil if there is none. Written
+    -- as one table constructor, which sizes the table once (filled field by field, it would grow four times, rehashing
+    -- each time); a field HMGET answers false for is left out (nil), as the helpers expect.
+    local function job_of(v, fields)
         if not v[1] then -- every job has a state
             return nil
         end
-        if #fields == #RECORD_FIELDS then
+        if fields == RECORD_FIELDS then
             return {state = v[1], parts = v[2], total = v[3], succeeded = v[4], failed = v[5], startedAt = v[6] or nil,
                 heartbeat = v[7] or nil, rate = v[8] or nil, rateAt = v[9] or nil, rateAcc = v[10] or nil}
         end
@@ -90,7 +94,7 @@ do
         if j.state == 'PENDING' then
             start(j, now, events)
         end
-        local rate, rate_at, acc = rate_state(j)
+        local rate, rate_at, acc = rate_state(j.rate, j.rateAt, j.rateAcc)
         return rate, rate_at, acc, j.rate or false, rate_at
     end
 
@@ -108,15 +112,12 @@ do
         end
     end
 
-    -- Points K at a run whose own keys start at KEYS[first]: K[1] its job hash, K[2..10] the shared keys (set once
-    -- per function call, as lib.lua expects), K[11..] the rest of the run's keys. One K serves every run of the call.
-    local function point_keys(KEYS, first, count)
-        K[1], K[SHARED + 2], K[SHARED + 3] = KEYS[first], KEYS[first + 1], KEYS[first + 2]
-        K[SHARED + 4] = count > 3 and KEYS[first + 3] or nil
-    end
+    -- The outcome of a value without a reason (most are), found without a call of string.sub.
+    local BARE = {S = 'S', F = 'F'}
 
+    -- The outcome ('S', 'F') of a value, nil for none.
     local function outcome_of(v)
-        return v and string.sub(v, 1, 1)
+        return v and (BARE[v] or string.sub(v, 1, 1))
     end
 
     -- ---- items ----
@@ -139,18 +140,25 @@ do
         return t
     end
 
-    -- The stored outcome ('S', 'F'; nil if none) of the item 'key' whose value in the run is 'value', looked up only in
-    -- a set its counter says is not empty; ZADD NX into the set of that value's outcome both answers whether it was
-    -- there and writes it at once (a score as a string: no float formatting).
-    local function stored_item(key, value, succeeded, failed)
-        local own = outcome_of(value)
-        local other = own == 'S' and 'F' or 'S'
+    -- The stored outcome ('S', 'F'; nil if none) of the item 'key' whose outcome in the run is 'own', looked up only in
+    -- a set its counter says is not empty; ZADD NX into the set of that outcome both answers whether it was there and
+    -- writes it at once (a score as a string: no float formatting).
+    local function stored_item(key, own, succeeded, failed)
         local stored
-        if (own == 'S' and failed or succeeded) > 0 and redis.call('ZSCORE', items_of(other), key) then
-            stored = other
-        end
-        if redis.call('ZADD', items_of(own), 'NX', '0', key) == 0 then
-            stored = own
+        if own == 'S' then
+            if failed > 0 and redis.call('ZSCORE', K[13], key) then
+                stored = 'F'
+            end
+            if redis.call('ZADD', K[12], 'NX', '0', key) == 0 then
+                stored = 'S'
+            end
+        else
+            if succeeded > 0 and redis.call('ZSCORE', K[12], key) then
+                stored = 'S'
+            end
+            if redis.call('ZADD', K[13], 'NX', '0', key) == 0 then
+                stored = 'F'
+            end
         end
         return stored
     end
@@ -162,7 +170,7 @@ do
     local function stored_items(order, final, succeeded, failed)
         if #order == 1 then
             local key = order[1]
-            return {[key] = stored_item(key, final[key], succeeded, failed)}, key
+            return {[key] = stored_item(key, outcome_of(final[key]), succeeded, failed)}, key
         end
         local stored = {}
         for o = 1, 2 do
@@ -221,11 +229,12 @@ do
     end
 
     -- The ARGV index of the call after the one whose kind is at ARGV[at].
+    -- (kinds are compared as strings: Lua interns them, so == compares pointers, with no call of string.byte)
     local function next_call(ARGV, at)
-        local kind = string.byte(ARGV[at], -1)
-        if kind == 105 then -- 'i'
+        local kind = ARGV[at]
+        if kind == 'i' or kind == '=i' then
             return at + ITEM_CALL_WIDTH
-        elseif kind == 112 then -- 'p'
+        elseif kind == 'p' or kind == '=p' then
             return at + PARTS_FIRST + PART_WIDTH * tonumber(ARGV[at + PARTS_COUNT])
         end
         return at + RECORD_FIRST_ITEM + ITEM_WIDTH * tonumber(ARGV[at + RECORD_ITEMS])
@@ -234,7 +243,8 @@ do
     -- A record call at ARGV[at]: succeeded, failed, addTotal, the message (nil for none), and the ARGV index of its
     -- first item and how many it has.
     local function record_call(ARGV, at)
-        if string.byte(ARGV[at], -1) == 105 then -- 'i'
+        local kind = ARGV[at]
+        if kind == 'i' or kind == '=i' then
             return 0, 0, 0, nil, at + ITEM_KEY, 1
         end
         local message = nil
@@ -269,11 +279,13 @@ do
     -- A run of one call, recordSuccess(key) or recordFailure(key, reason) on a RUNNING job without parts (the common
     -- write): run_records' work without its tables for many calls and items, and the job's fields written with one
     -- HSET rather than through set() and save() (together a tenth of the call's instructions: docs/benchmarks.md).
-    local function record_one_item(ARGV, at, c, replies, now, channel, heard, j)
+    -- v: the job's RECORD_FIELDS as HMGET answered them (false for a field it does not have), read into no table.
+    local function record_one_item(ARGV, at, c, replies, now, channel, heard, v)
         local key, value = ARGV[at + ITEM_KEY], ARGV[at + ITEM_VALUE]
-        local succeeded, failed = tonumber(j.succeeded), tonumber(j.failed)
+        local succeeded, failed = tonumber(v[4]), tonumber(v[5])
         local failed_was = failed
-        local stored, outcome = stored_item(key, value, succeeded, failed), outcome_of(value)
+        local outcome = BARE[value] or string.sub(value, 1, 1)
+        local stored = stored_item(key, outcome, succeeded, failed)
         local newly = 0
         if stored ~= outcome then
             newly, succeeded, failed = recount(stored, outcome, succeeded, failed)
@@ -285,19 +297,18 @@ do
                 return
             end
         end
-        local rate, rate_at_was, acc = rate_state(j)
+        local rate, rate_at_was, acc = rate_state(v[8], v[9], v[10])
         local rate_at, folded
         rate, rate_at, acc, folded = fold(rate, rate_at_was, acc, newly, now)
         local rate_s = folded and fmt_rate(rate)
-        replies[c] = {'ok', 'RUNNING', j.total, succeeded, failed, j.startedAt or false, now, rate_s or j.rate or false,
-            rate_at or false, acc}
+        replies[c] = {'ok', 'RUNNING', v[3], succeeded, failed, v[6], now, rate_s or v[8], rate_at or false, acc}
         -- (sized for every field it may get: a table grown rehashes)
         local h = {'succeeded', fmt(succeeded), nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil}
         if failed ~= failed_was then
             h[3], h[4] = 'failed', fmt(failed)
         end
         local lease
-        h, lease = progress_fields(j, now, rate_s, rate_at ~= rate_at_was and rate_at, acc, h)
+        h, lease = progress_fields('RUNNING', v[7], now, rate_s, rate_at ~= rate_at_was and rate_at, acc, h)
         redis.call('HSET', K[KEY_JOB], unpack(h))
         if lease then
             redis.call('ZADD', K[KEY_LEASE], lease, redis.call('HGET', K[KEY_JOB], 'id'))
@@ -330,7 +341,6 @@ do
             return
         end
         for k = c, c + count - 1 do
-            dirty = clean()
             run_records(ARGV, at, 1, k, replies, now, channel, heard)
             at = next_call(ARGV, at)
         end
@@ -341,18 +351,22 @@ do
     -- (setting a field or formatting a number per call would cost as much as the call's own work: docs/benchmarks.md).
     function run_records(ARGV, at, count, c, replies, now, channel, heard)
         local run_at = at
-        local j = read_job(K[KEY_JOB], RECORD_FIELDS)
-        local refusal = j == nil and {'notfound'} or TERMINAL[j.state] and {'finished', j.state}
+        local v = redis.call('HMGET', K[KEY_JOB], 'state', 'parts', 'total', 'succeeded', 'failed', 'startedAt',
+            'heartbeat', 'rate', 'rateAt', 'rateAcc') -- (RECORD_FIELDS)
+        local state = v[1]
+        local refusal = not state and {'notfound'} or TERMINAL[state] and {'finished', state}
         if refusal then
             for i = c, c + count - 1 do
                 replies[i] = refusal
             end
             return
         end
-        local has_parts = j.parts ~= '0'
-        if count == 1 and j.state == 'RUNNING' and not has_parts and string.byte(ARGV[at], -1) == 105 then
-            return record_one_item(ARGV, at, c, replies, now, channel, heard, j)
+        local has_parts = v[2] ~= '0'
+        if count == 1 and state == 'RUNNING' and not has_parts and (ARGV[at] == 'i' or ARGV[at] == '=i') then
+            return record_one_item(ARGV, at, c, replies, now, channel, heard, v)
         end
+        local j = job_of(v, RECORD_FIELDS)
+        dirty = clean()
         local succeeded_was, failed_was, total_was = tonumber(j.succeeded), tonumber(j.failed), tonumber(j.total)
         -- the distinct item keys and the last value of each (a job with parts takes no items)
         local order, final
@@ -420,7 +434,8 @@ do
         if message then
             set(j, 'message', message)
         end
-        set_all(j, progress_fields(j, now, rate_s ~= j.rate and rate_s, rate_at ~= rate_at_was and rate_at, acc))
+        set_all(j, progress_fields(j.state, j.heartbeat, now, rate_s ~= j.rate and rate_s, rate_at ~= rate_at_was
+            and rate_at, acc))
         if order then
             write_items(order, stored, final, written)
         end
@@ -496,7 +511,8 @@ do
     -- with one BITFIELD and written with one after the last call, each call checked and answered in order against the
     -- outcomes so far; the counters and the rate kept in locals as in run_records.
     local function run_parts(ARGV, at, count, c, replies, now, channel, heard)
-        local j = read_job(K[KEY_JOB], PARTS_FIELDS)
+        local j = job_of(redis.call('HMGET', K[KEY_JOB], unpack(PARTS_FIELDS)), PARTS_FIELDS)
+        dirty = clean()
         if j == nil then
             for i = c, c + count - 1 do
                 replies[i] = {'notfound'}
@@ -603,32 +619,53 @@ do
         if applied then
             set(j, 'succeeded', fmt(succeeded))
             set(j, 'failed', fmt(failed))
-            set_all(j, progress_fields(j, now, rate_s ~= j.rate and rate_s, rate_at ~= rate_at_was and rate_at, acc))
+            set_all(j, progress_fields(j.state, j.heartbeat, now, rate_s ~= j.rate and rate_s, rate_at ~= rate_at_was
+            and rate_at, acc))
             write_parts(order, stored, moved)
             close_job(j, from, events, channel)
         end
     end
 
+    -- The kinds of the calls on the job of the call before them.
+    local SAME_JOB = {['=r'] = true, ['=i'] = true, ['=p'] = true}
+
+    -- The K of every call, as lib.lua names its indexes: K[1] and K[11..13] are the run's, K[2..10] the shared keys
+    -- (one table for the library's life: Redis runs one function at a time).
+    local WK = {false, false, false, false, false, false, false, false, false, false, false, false, false}
+
     register('write', function(KEYS, ARGV)
         local now, channel, count = tonumber(ARGV[NOW]), ARGV[CHANNEL], tonumber(ARGV[CALLS])
         local heard = listening(channel)
         local replies = {}
-        -- K[1] and K[11..13] are the run's (point_keys), K[2..10] the SHARED keys
-        K = {false, KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], false, false, false}
+        K = WK
+        -- the SHARED keys at due:lease, due:deadline, state PENDING, RUNNING; the SHARED_FINISH keys (state SUCCEEDED,
+        -- FAILED, CANCELLED, SKIPPED, due:retain) at the first recordParts run, if any: false until then (a key a
+        -- batch of records was not sent fails the call rather than write an undeclared key)
+        K[KEY_LEASE], K[KEY_DEADLINE], K[STATE_KEY.PENDING], K[STATE_KEY.RUNNING] = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+        K[STATE_KEY.SUCCEEDED], K[STATE_KEY.FAILED], K[STATE_KEY.CANCELLED], K[STATE_KEY.SKIPPED], K[KEY_RETAIN] =
+            false, false, false, false, false
         local c, key_at, at = 1, SHARED + 1, FIRST_CALL
         while c <= count do
             -- the run: this call and the '=' calls after it (the same job, the same sort of write)
             local first, n = at, 1
-            local parts = string.byte(ARGV[at], -1) == 112 -- 'p'
-            local keys = parts and 3 or 4
-            point_keys(KEYS, key_at, keys)
-            key_at = key_at + keys
-            at = next_call(ARGV, at)
-            while c + n <= count and string.byte(ARGV[at], 1) == 61 do -- '='
+            local parts = ARGV[at] == 'p' -- (a run's first call has no '=')
+            -- K at the run's keys: K[1] its job hash, K[11..] the rest (K[2..10]: the shared keys, set above)
+            K[1], K[11], K[12] = KEYS[key_at], KEYS[key_at + 1], KEYS[key_at + 2]
+            if parts then
+                K[13], key_at = nil, key_at + 3
+                if not K[KEY_RETAIN] then
+                    local f = #KEYS - SHARED_FINISH
+                    K[STATE_KEY.SUCCEEDED], K[STATE_KEY.FAILED], K[STATE_KEY.CANCELLED], K[STATE_KEY.SKIPPED],
+                        K[KEY_RETAIN] = KEYS[f + 1], KEYS[f + 2], KEYS[f + 3], KEYS[f + 4], KEYS[f + 5]
+                end
+            else
+                K[13], key_at = KEYS[key_at + 3], key_at + 4
+            end
+            at = ARGV[at] == 'i' and at + ITEM_CALL_WIDTH or next_call(ARGV, at) -- (no call for the common one)
+            while c + n <= count and SAME_JOB[ARGV[at]] do
                 n = n + 1
                 at = next_call(ARGV, at)
             end
-            dirty = clean()
             if parts then
                 run_parts(ARGV, first, n, c, replies, now, channel, heard)
             else
@@ -637,5 +674,5 @@ do
             c = c + n
         end
         return replies
-    end)
+    end, false, true)
 end
