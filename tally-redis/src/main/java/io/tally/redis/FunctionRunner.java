@@ -316,6 +316,7 @@ final class FunctionRunner implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        writes.close();
         connection.close();
     }
 }

@@ -12,6 +12,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
@@ -28,6 +32,13 @@ import java.util.function.LongSupplier;
  *
  * <p>At most {@link #MAX_IN_FLIGHT} function calls are in flight; a batch takes at most {@link #MAX_CALLS} calls and
  * {@link #MAX_ITEMS} items or parts (a bigger call goes alone).
+ *
+ * <p><b>Order.</b> One caller's calls are applied in the order it made them. Two things keep that: a batch is taken
+ * off the queue and handed to the connection in one step (under {@link #sending}), so batches reach the connection in
+ * the order they were taken; and no batch is handed over on the connection's I/O thread. Netty writes what its own
+ * thread hands it at once, but queues what other threads hand it, so a batch sent from a reply's callback would go out
+ * before one another thread had handed over just before (seen: a caller's later calls applied first, about one run in
+ * four of the kit's ordering test). What queued up while the replies travelled is sent from {@link #sender} instead.
  */
 final class WriteBatcher {
     /**
@@ -88,6 +99,15 @@ final class WriteBatcher {
     private final LongSupplier now;
     private final ConcurrentLinkedDeque<Call> queue = new ConcurrentLinkedDeque<>();
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** Held while a batch is taken off the queue and handed to the connection. */
+    private final Object sending = new Object();
+    /** Sends what queued when a reply comes, off the I/O thread; ends when idle (a daemon, one at most). */
+    private final ThreadPoolExecutor sender =
+            new ThreadPoolExecutor(1, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "tally-redis-sender");
+                t.setDaemon(true);
+                return t;
+            });
 
     /**
      * @param sharedKeys the keys a record may touch ({@link Keys#writeShared()}, {@link WriteArgs#SHARED})
@@ -115,7 +135,11 @@ final class WriteBatcher {
     /** Queues a call and sends it, alone or with others; its reply completes {@link Call#reply}. */
     CompletableFuture<List<Object>> submit(Call call) {
         queue.add(call);
-        sendQueued();
+        if (RawReplyOutput.onIoThread()) {
+            sendLater(); // (a call made in a reply's callback: see "Order" above)
+        } else {
+            sendQueued();
+        }
         return call.reply;
     }
 
@@ -135,26 +159,39 @@ final class WriteBatcher {
     }
 
     private void sendQueued() {
-        while (!queue.isEmpty()) {
-            int n = inFlight.get();
-            if (n >= MAX_IN_FLIGHT) {
-                return; // the completion of a batch in flight sends what is queued
+        synchronized (sending) {
+            while (!queue.isEmpty()) {
+                if (inFlight.get() >= MAX_IN_FLIGHT) {
+                    return; // the completion of a batch in flight sends what is queued
+                }
+                List<Call> batch = drain();
+                if (batch.isEmpty()) {
+                    continue;
+                }
+                inFlight.incrementAndGet();
+                run(batch).whenComplete((done, failure) -> {
+                    // The slot is freed after the answers: an asynchronous caller that sends its next call from its
+                    // callback queues it, and it goes with the others queued rather than alone.
+                    inFlight.decrementAndGet();
+                    if (!queue.isEmpty()) { // (a call queued after this look finds the slot free and sends itself)
+                        sendLater();
+                    }
+                });
             }
-            if (!inFlight.compareAndSet(n, n + 1)) {
-                continue;
-            }
-            List<Call> batch = drain();
-            if (batch.isEmpty()) {
-                inFlight.decrementAndGet();
-                continue;
-            }
-            run(batch).whenComplete((done, failure) -> {
-                // The slot is freed after the answers: an asynchronous caller that sends its next call from its
-                // callback (on this thread) queues it, and it goes with the others queued rather than alone.
-                inFlight.decrementAndGet();
-                sendQueued();
-            });
         }
+    }
+
+    private void sendLater() {
+        try {
+            sender.execute(this::sendQueued);
+        } catch (RejectedExecutionException closed) {
+            // closed: the store fails what is still queued when its caller's time is up
+        }
+    }
+
+    /** Stops the sender thread; what is still queued is not sent. */
+    void close() {
+        sender.shutdownNow();
     }
 
     /** Sends a batch and answers each of its calls. */
@@ -165,7 +202,7 @@ final class WriteBatcher {
         });
     }
 
-    /** Takes the next batch off the queue; two senders may drain at once, so a call is only ever polled, never peeked. */
+    /** Takes the next batch off the queue (under {@link #sending}; {@link #withdraw} may take a call out meanwhile). */
     private List<Call> drain() {
         List<Call> batch = new ArrayList<>();
         int items = 0;

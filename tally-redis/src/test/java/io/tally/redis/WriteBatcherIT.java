@@ -10,6 +10,7 @@ import io.lettuce.core.api.sync.RedisCommands;
 import io.tally.JobNotFoundException;
 import io.tally.JobState;
 import io.tally.Outcome;
+import io.tally.store.ItemUpdate;
 import io.tally.store.JobRecord;
 import io.tally.store.JobStore;
 import io.tally.store.NewJob;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -98,6 +100,25 @@ class WriteBatcherIT {
             }
         }
         return 0;
+    }
+
+    @Test
+    void oneCallersAsyncCallsAreAppliedInTheOrderItMadeThem() {
+        // Batches taken by a caller's thread and by the sender after a reply must reach Redis in the order they were
+        // taken: a batch handed over on the I/O thread once overtook one handed over just before (a run in four).
+        for (int round = 0; round < 100; round++) {
+            String id = "ordered-" + round;
+            store.create(job(id, 0));
+            List<CompletableFuture<RecordedProgress>> answers = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                answers.add(store.record(id, ProgressUpdate.item(new ItemUpdate("k" + i, Outcome.SUCCESS, null))));
+            }
+            for (int i = 0; i < answers.size(); i++) {
+                assertThat(answers.get(i).join().succeeded())
+                        .as("round %d, call %d", round, i)
+                        .isEqualTo(i + 1);
+            }
+        }
     }
 
     @Test
