@@ -316,7 +316,6 @@ final class FunctionRunner implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        writes.close();
         connection.close();
     }
 }

@@ -3,6 +3,8 @@ package io.tally.redis;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.protocol.CommandArgs;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.internal.ThreadExecutorMap;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -12,10 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
@@ -33,12 +32,14 @@ import java.util.function.LongSupplier;
  * <p>At most {@link #MAX_IN_FLIGHT} function calls are in flight; a batch takes at most {@link #MAX_CALLS} calls and
  * {@link #MAX_ITEMS} items or parts (a bigger call goes alone).
  *
- * <p><b>Order.</b> One caller's calls are applied in the order it made them. Two things keep that: a batch is taken
- * off the queue and handed to the connection in one step (under {@link #sending}), so batches reach the connection in
- * the order they were taken; and no batch is handed over on the connection's I/O thread. Netty writes what its own
- * thread hands it at once, but queues what other threads hand it, so a batch sent from a reply's callback would go out
- * before one another thread had handed over just before (seen: a caller's later calls applied first, about one run in
- * four of the kit's ordering test). What queued up while the replies travelled is sent from {@link #sender} instead.
+ * <p><b>Order.</b> One caller's calls are applied in the order it made them. Netty writes at once what its own
+ * thread (the connection's event loop, where replies and their callbacks run) hands it, but queues what other threads
+ * hand it; so a batch sent from a reply's callback would go out before one another thread had handed over just before
+ * (seen: a caller's later calls applied first, in about one run in four of the kit's ordering test). Once the loop is
+ * known (the first reply tells it), every batch is therefore taken off the queue and sent on the loop: inline when the
+ * caller is the loop, else as a task queued behind the writes already there, so batches go out in the order they are
+ * taken. Before that, the callers send themselves, taking and handing over under {@link #sending}, and the first reply
+ * learns the loop under the same lock, so it queues behind whatever they handed over.
  */
 final class WriteBatcher {
     /**
@@ -99,15 +100,10 @@ final class WriteBatcher {
     private final LongSupplier now;
     private final ConcurrentLinkedDeque<Call> queue = new ConcurrentLinkedDeque<>();
     private final AtomicInteger inFlight = new AtomicInteger();
-    /** Held while a batch is taken off the queue and handed to the connection. */
+    /** Held while a batch is taken off the queue and handed to the connection, and while the loop is learnt. */
     private final Object sending = new Object();
-    /** Sends what queued when a reply comes, off the I/O thread; ends when idle (a daemon, one at most). */
-    private final ThreadPoolExecutor sender =
-            new ThreadPoolExecutor(1, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-                Thread t = new Thread(r, "tally-redis-sender");
-                t.setDaemon(true);
-                return t;
-            });
+    /** The connection's event loop, from its first reply on; null before. */
+    private volatile EventExecutor loop;
 
     /**
      * @param sharedKeys the keys a record may touch ({@link Keys#writeShared()}, {@link WriteArgs#SHARED})
@@ -135,10 +131,20 @@ final class WriteBatcher {
     /** Queues a call and sends it, alone or with others; its reply completes {@link Call#reply}. */
     CompletableFuture<List<Object>> submit(Call call) {
         queue.add(call);
-        if (RawReplyOutput.onIoThread()) {
-            sendLater(); // (a call made in a reply's callback: see "Order" above)
-        } else {
+        EventExecutor l = loop;
+        if (l == null) {
+            synchronized (sending) {
+                if (loop == null) {
+                    sendQueued(); // (see "Order" above: nothing is sent on the loop yet)
+                    return call.reply;
+                }
+            }
+            l = loop;
+        }
+        if (l.inEventLoop()) {
             sendQueued();
+        } else {
+            onLoop(l);
         }
         return call.reply;
     }
@@ -173,25 +179,39 @@ final class WriteBatcher {
                     // The slot is freed after the answers: an asynchronous caller that sends its next call from its
                     // callback queues it, and it goes with the others queued rather than alone.
                     inFlight.decrementAndGet();
-                    if (!queue.isEmpty()) { // (a call queued after this look finds the slot free and sends itself)
-                        sendLater();
-                    }
+                    afterReply();
                 });
             }
         }
     }
 
-    private void sendLater() {
-        try {
-            sender.execute(this::sendQueued);
-        } catch (RejectedExecutionException closed) {
-            // closed: the store fails what is still queued when its caller's time is up
+    /**
+     * Sends what queued while the reply travelled. On the loop (where replies come), learns it the first time and then
+     * queues the sending behind what the callers handed over meanwhile; after that sends inline.
+     */
+    private void afterReply() {
+        EventExecutor l = loop;
+        if (l == null) {
+            EventExecutor current = ThreadExecutorMap.currentExecutor();
+            if (current == null) { // answered before the callback was chained: on the caller's thread
+                sendQueued();
+                return;
+            }
+            synchronized (sending) {
+                loop = current;
+            }
+            onLoop(current);
+        } else if (!queue.isEmpty()) { // (a call queued after this look is sent by its own submit)
+            sendQueued();
         }
     }
 
-    /** Stops the sender thread; what is still queued is not sent. */
-    void close() {
-        sender.shutdownNow();
+    private void onLoop(EventExecutor l) {
+        try {
+            l.execute(this::sendQueued);
+        } catch (RejectedExecutionException shutDown) {
+            // the client's event loops are shutting down: the store fails what is still queued when its time is up
+        }
     }
 
     /** Sends a batch and answers each of its calls. */
