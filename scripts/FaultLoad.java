@@ -58,7 +58,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
 public class FaultLoad {
-    static final List<String> SCENARIOS = List.of("kill-sqlite", "kill-postgresql", "sse", "slow", "two-servers");
+    static final List<String> SCENARIOS =
+            List.of("kill-sqlite", "kill-postgresql", "sse", "slow", "two-servers", "rollup");
     static final ObjectMapper JSON = new ObjectMapper();
     static final List<Process> PROCESSES = new CopyOnWriteArrayList<>();
     static final List<Runnable> CLEANUPS = new CopyOnWriteArrayList<>();
@@ -138,6 +139,7 @@ public class FaultLoad {
                         case "sse" -> sseClients();
                         case "slow" -> slowConnections();
                         case "two-servers" -> twoServers();
+                        case "rollup" -> rollup();
                         default -> throw new IllegalStateException(s);
                     }
                 } catch (Exception e) {
@@ -172,7 +174,7 @@ public class FaultLoad {
     static void usage() {
         System.out.println("""
             Usage: scripts/fault-load.sh [options] [scenario…]
-            Scenarios (default: all): kill-sqlite kill-postgresql sse slow two-servers
+            Scenarios (default: all): kill-sqlite kill-postgresql sse slow two-servers rollup
               --secs=10          writers' run time in the kill scenarios
               --writers=64       concurrent HTTP writers in the kill scenarios
               --kill-at=6        seconds into the run when the server is killed with SIGKILL
@@ -781,6 +783,55 @@ public class FaultLoad {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Roll-up: a parent with 3,000 children read as fast as a plain job, within 3x
+
+    static void rollup() throws Exception {
+        Server server = new Server("rollup", "sqlite:" + tmp.resolve("rollup.db"), List.of());
+        server.start();
+        int children = 3000;
+        String parent = createJob(server, "{\"name\":\"fl-parent\",\"total\":1,\"start\":true}");
+        String plain = createJob(server, "{\"name\":\"fl-plain\",\"total\":1,\"start\":true}");
+        for (int i = 0; i < children; i++) {
+            createJob(server, "{\"name\":\"fl-child\",\"total\":2,\"parent\":\"" + parent + "\"}");
+        }
+        String parentUrl = server.url("/api/jobs/" + parent);
+        String plainUrl = server.url("/api/jobs/" + plain);
+        JsonNode rolled = JSON.readTree(call(parentUrl, "GET", null).body).path("rollup");
+        if (rolled.path("total").asLong() != 1 + 2L * children) {
+            fail("rollup: the parent's roll-up total is " + rolled.path("total") + ", not " + (1 + 2L * children));
+        }
+        List<Long> plainTimes = new ArrayList<>();
+        List<Long> parentTimes = new ArrayList<>();
+        int reads = 300;
+        for (int i = 0; i < reads + 50; i++) { // 50 of warm-up, then alternately, so both see the same machine
+            long t0 = System.nanoTime();
+            Res a = call(plainUrl, "GET", null);
+            long t1 = System.nanoTime();
+            Res b = call(parentUrl, "GET", null);
+            long t2 = System.nanoTime();
+            if (!a.ok() || !b.ok()) {
+                fail("rollup: a read failed: " + (a.ok() ? b : a));
+                break;
+            }
+            if (i >= 50) {
+                plainTimes.add(t1 - t0);
+                parentTimes.add(t2 - t1);
+            }
+        }
+        server.stop();
+        Lat pl = new Lat(plainTimes);
+        Lat pa = new Lat(parentTimes);
+        double ratio = (double) pa.nanos(50) / pl.nanos(50);
+        if (ratio > 3) {
+            MISSED.add(String.format("rollup: a parent of %d children answers in %.1f× a plain job's time", children, ratio));
+        }
+        table("roll-up of a parent with many children", "children", "reads each", "plain job p50", "plain p99",
+                        "parent p50", "parent p99", "parent ÷ plain (p50)")
+                .row("" + children, "" + plainTimes.size(), pl.p(50), pl.p(99), pa.p(50), pa.p(99),
+                        String.format("%.2f", ratio));
     }
 
     // ---------------------------------------------------------------------------------------------------------------

@@ -396,34 +396,33 @@ public final class JdbcJobStore implements JobStore {
                         }
                         return new JobStats(counts, 0, 0, 0, List.of());
                     }
-                    String subtree = "WITH RECURSIVE sub(id) AS (SELECT id FROM " + t.jobs
-                            + " WHERE id = ? UNION ALL SELECT j.id" + " FROM " + t.jobs
-                            + " j JOIN sub ON j.parent = sub.id) ";
+                    // The subtree with the columns it needs carried down the recursion (no join back to the table),
+                    // read
+                    // once: a row per state with its sums, then a row per RUNNING job with its rate fields.
+                    String cols = "id, state, total, succeeded, failed, rate, rate_at, rate_acc";
+                    String sql =
+                            "WITH RECURSIVE sub(" + cols + ") AS (SELECT " + cols + " FROM " + t.jobs + " WHERE id = ?"
+                                    + " UNION ALL SELECT j.id, j.state, j.total, j.succeeded, j.failed, j.rate, j.rate_at, j.rate_acc"
+                                    + " FROM " + t.jobs + " j JOIN sub ON j.parent = sub.id)"
+                                    + " SELECT state, COUNT(*), SUM(total), SUM(succeeded), SUM(failed), NULL AS rate,"
+                                    + " NULL AS rate_at, NULL AS rate_acc FROM sub GROUP BY state"
+                                    + " UNION ALL SELECT NULL, 0, 0, 0, 0, rate, rate_at, rate_acc FROM sub WHERE state = 'RUNNING'";
                     long total = 0;
                     long succeeded = 0;
                     long failed = 0;
-                    try (PreparedStatement ps = tx.c.prepareStatement(subtree
-                            + "SELECT j.state, COUNT(*), SUM(j.total), SUM(j.succeeded), SUM(j.failed) FROM " + t.jobs
-                            + " j JOIN sub ON j.id = sub.id GROUP BY j.state")) {
+                    List<RateEstimator.State> running = new ArrayList<>();
+                    try (PreparedStatement ps = tx.c.prepareStatement(sql)) {
                         ps.setString(1, root);
                         try (ResultSet rs = ps.executeQuery()) {
                             while (rs.next()) {
-                                counts.put(JobState.valueOf(rs.getString(1)), rs.getLong(2));
-                                total += rs.getLong(3);
-                                succeeded += rs.getLong(4);
-                                failed += rs.getLong(5);
-                            }
-                        }
-                    }
-                    List<RateEstimator.State> running = new ArrayList<>();
-                    if (counts.get(JobState.RUNNING) > 0) {
-                        try (PreparedStatement ps =
-                                tx.c.prepareStatement(subtree + "SELECT j.rate, j.rate_at, j.rate_acc FROM " + t.jobs
-                                        + " j JOIN sub ON j.id = sub.id WHERE j.state = 'RUNNING'")) {
-                            ps.setString(1, root);
-                            try (ResultSet rs = ps.executeQuery()) {
-                                while (rs.next()) {
+                                String state = rs.getString(1);
+                                if (state == null) {
                                     running.add(JobRows.rateState(rs));
+                                } else {
+                                    counts.put(JobState.valueOf(state), rs.getLong(2));
+                                    total += rs.getLong(3);
+                                    succeeded += rs.getLong(4);
+                                    failed += rs.getLong(5);
                                 }
                             }
                         }
