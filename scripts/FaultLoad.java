@@ -1064,6 +1064,24 @@ public class FaultLoad {
             if (!process.waitFor(20, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor();
             }
+            printErrors();
+        }
+
+        /** Prints the server's ERROR lines and what follows each (its stack), so a failed check can be traced. */
+        void printErrors() {
+            try {
+                List<String> lines = Files.readAllLines(log);
+                for (int i = 0; i < lines.size(); i++) {
+                    if (lines.get(i).contains(" ERROR ")) {
+                        System.out.println("   " + name + " logged: " + lines.get(i));
+                        for (int k = i + 1; k < Math.min(lines.size(), i + 12); k++) {
+                            System.out.println("      " + lines.get(k));
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                System.out.println("   " + name + ": cannot read its log: " + e);
+            }
         }
     }
 

@@ -15,8 +15,8 @@ import java.util.concurrent.Semaphore;
  * Keeps request bodies from taking every thread. A body is read with a blocking read on one of the server's threads,
  * so a few hundred clients that send headers and then a body slowly (or never) would hold every thread and leave
  * {@code /health} and every read unanswered. At most {@code permits} requests with a body run at once; one more gets
- * 503 {@code busy} at once and its connection closed. With Jetty's minimum request data rate (which ends a body that
- * trickles), this leaves the rest of the pool to requests without a body, whatever the slow ones do.
+ * 503 {@code busy} at once and its connection closed. With the idle timeout (which ends a body that stops arriving),
+ * this leaves the rest of the pool to requests without a body, whatever the slow ones do.
  */
 final class BodyBulkhead implements Filter {
     private final Semaphore permits;

@@ -11,6 +11,7 @@ import io.tally.JobNotFoundException;
 import io.tally.OutcomeUnknownException;
 import io.tally.StoreUnavailableException;
 import io.tally.TallyException;
+import org.eclipse.jetty.http.BadMessageException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,6 +80,12 @@ final class ExceptionStatuses {
                     st == 404 ? "no such endpoint: " + ctx.method() + " " + Input.clip(ctx.path()) : e.getMessage();
             // A wrong method on a known path reads to a client as a missing endpoint: one status for both.
             JsonResponses.error(ctx, st == 405 ? 404 : st, code, msg);
+        });
+        // Jetty's own refusals while a handler reads the body (a body that stopped arriving: 408; a malformed chunk):
+        // the client's doing, answered like Jetty's other errors.
+        app.exception(BadMessageException.class, (e, ctx) -> {
+            int st = e.getCode() >= 400 && e.getCode() < 500 ? e.getCode() : 400;
+            JsonResponses.error(ctx, st, JsonResponses.codeFor(st), Input.clip(String.valueOf(e.getReason())));
         });
         app.exception(Exception.class, (e, ctx) -> {
             log.error("unexpected error on {} {}", ctx.method(), ctx.path(), e);

@@ -94,7 +94,13 @@ final class Input {
             }
             return out.toByteArray();
         } catch (IOException e) {
-            throw ApiException.invalid("could not read the request body: " + e.getMessage());
+            if (e.getCause() instanceof java.util.concurrent.TimeoutException) {
+                throw new ApiException(
+                        408,
+                        "timeout",
+                        "the request body stopped arriving (for " + TallyServer.BODY_IDLE_TIMEOUT.toSeconds() + " s)");
+            }
+            throw ApiException.invalid("could not read the request body (the connection failed)");
         }
     }
 

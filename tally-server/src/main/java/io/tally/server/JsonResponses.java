@@ -23,6 +23,7 @@ final class JsonResponses {
         return switch (status) {
             case 401 -> "unauthorized";
             case 404 -> "not_found";
+            case 408 -> "timeout";
             case 413 -> "too_large";
             case 414 -> "uri_too_long";
             case 415 -> "unsupported_media_type";
