@@ -263,13 +263,43 @@ class EventStreamTest {
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> streamsOpen() == 0);
     }
 
+    @Test
+    void a_hundred_abandoned_streams_free_their_slots_within_five_seconds_with_the_default_heartbeat()
+            throws Exception {
+        try (TallyServer standard =
+                TallyServer.builder().tally(tally).port(0).build().start()) {
+            Http http = new Http(standard.url());
+            List<Socket> sockets = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                Socket s = new Socket("127.0.0.1", standard.port());
+                s.setSoTimeout(10_000);
+                s.getOutputStream()
+                        .write("GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                                .getBytes(StandardCharsets.US_ASCII));
+                sockets.add(s);
+            }
+            for (Socket s : sockets) {
+                readUntil(s, "event: snapshot");
+            }
+            assertThat(streamsOpen(http)).isEqualTo(100);
+            for (Socket s : sockets) {
+                s.close();
+            }
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> streamsOpen(http) == 0);
+        }
+    }
+
     private Http http() {
         return new Http(server.url());
     }
 
     /** @return the server's count of open event streams, from /metrics */
     private long streamsOpen() {
-        return http().get("/metrics")
+        return streamsOpen(http());
+    }
+
+    private static long streamsOpen(Http http) {
+        return http.get("/metrics")
                 .body()
                 .lines()
                 .filter(l -> l.startsWith("tally_sse_clients "))
