@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Tally's fault and load suite (scripts/FaultLoad.java), loopback only and bounded (under 2 minutes in all):
+# Tally's fault and load suite (scripts/FaultLoad.java), loopback only and bounded (about a minute in all):
 #   kill-sqlite, kill-postgresql  64 HTTP writers for 10 s, the server killed with SIGKILL at 6 s and restarted; every
 #                                 acknowledged increment stored, keyed items exact after retries, SQLite integrity_check
 #   sse                           500 event streams held open while the API answers creates and progress
 #   slow                          200 slow half-open connections while /health is polled on new connections
 #   two-servers                   two `tally serve` on one SQLite file, every part completed through both: one `last`
+#   rollup                        a parent with 3,000 children read against a plain job (target: within 3x)
 # It starts its own `tally serve` processes from tally-cli/target/tally.jar (built here when missing) and kills them,
 # deletes its temporary files and drops its PostgreSQL tables on every exit. PostgreSQL: --pg=URL, else
 # TALLY_TEST_POSTGRES_URL, else postgresql://postgres@127.0.0.1:5432/test. docs/fault-and-load.md has the figures.
