@@ -530,11 +530,8 @@ class RedisStoreBehaviourIT {
     @Test
     void aStalledServerFailsOperationsWithinTheTimeoutAndTheStoreRecovers() throws Exception {
         TestServices.redisUrl(); // skips (or fails) when the test Redis does not answer
-        String ns = RedisTestSupport.freshNamespace();
-        RedisJobStore s = (RedisJobStore) new RedisJobStoreProvider()
-                .open(TestServices.withOption(REDIS, "namespace=" + ns + "&timeout=300ms"), clock);
-        namespaces.add(new String[] {REDIS, ns});
-        open.add(s);
+        RedisJobStore s = storeWithTimeout("300ms");
+        String ns = namespaces.get(namespaces.size() - 1)[1];
         s.create(job("j", "n", 0));
         try {
             client("PAUSE", "1500", "WRITE");
@@ -552,11 +549,7 @@ class RedisStoreBehaviourIT {
 
     @Test
     void aCountSentAndNotAnsweredIsAnOutcomeUnknownAndMayWellHaveBeenApplied() throws Exception {
-        String ns = RedisTestSupport.freshNamespace();
-        RedisJobStore s = (RedisJobStore) new RedisJobStoreProvider()
-                .open(TestServices.withOption(REDIS, "namespace=" + ns + "&timeout=300ms"), clock);
-        namespaces.add(new String[] {REDIS, ns});
-        open.add(s);
+        RedisJobStore s = storeWithTimeout("300ms");
         s.create(job("j", "n", 0));
         try {
             client("PAUSE", "1500", "WRITE"); // Redis holds the write: it is sent, its answer does not come in time
@@ -575,11 +568,7 @@ class RedisStoreBehaviourIT {
     void aBlockingCallInACallbackOfAnAsyncCallIsRefusedAtOnceInsteadOfWaitingForItself() throws Exception {
         // The callbacks of an async call run on the connection's I/O thread: a blocking call there would wait for a
         // reply only that thread can deliver, until the store's timeout (here a minute). It is refused at once.
-        String ns = RedisTestSupport.freshNamespace();
-        RedisJobStore s = (RedisJobStore) new RedisJobStoreProvider()
-                .open(TestServices.withOption(REDIS, "namespace=" + ns + "&timeout=60s"), clock);
-        namespaces.add(new String[] {REDIS, ns});
-        open.add(s);
+        RedisJobStore s = storeWithTimeout("60s");
         Tally tally = Tally.builder().store(s).clock(clock).build();
         Job job = tally.create(JobSpec.builder().name("io").start(true).build());
         // (the server holds the reply back until the callback is chained: else it could run on this thread)
@@ -600,6 +589,16 @@ class RedisStoreBehaviourIT {
             pool.shutdown();
         }
         assertThat(job.progress().succeeded()).isEqualTo(2);
+    }
+
+    /** @return a store in a fresh namespace (removed after the test) whose calls give up after {@code timeout} */
+    private RedisJobStore storeWithTimeout(String timeout) {
+        String ns = RedisTestSupport.freshNamespace();
+        RedisJobStore s = (RedisJobStore) new RedisJobStoreProvider()
+                .open(TestServices.withOption(REDIS, "namespace=" + ns + "&timeout=" + timeout), clock);
+        namespaces.add(new String[] {REDIS, ns});
+        open.add(s);
+        return s;
     }
 
     /** Sends {@code CLIENT args...} to the test server on a connection of its own. */
