@@ -484,12 +484,8 @@ public class FaultLoad {
                         st.done.set(true);
                     });
         }
-        // Wait until every stream has its answer: a status and, for 200, the opening snapshot.
-        long until = System.nanoTime() + 30_000_000_000L;
-        while (System.nanoTime() < until
-                && list.stream().anyMatch(s -> !s.done.get() && !(s.status.get() == 200 && s.snapshot.get()))) {
-            sleep(100);
-        }
+        // Until every stream has its answer: a status and, for 200, the opening snapshot.
+        awaitUntil(30, () -> list.stream().noneMatch(s -> !s.done.get() && !(s.status.get() == 200 && s.snapshot.get())));
         long held = list.stream()
                 .filter(s -> s.status.get() == 200 && s.snapshot.get() && !s.done.get())
                 .count();
@@ -530,11 +526,7 @@ public class FaultLoad {
         for (Thread t : threads) {
             t.join();
         }
-        until = System.nanoTime() + 10_000_000_000L;
-        while (System.nanoTime() < until
-                && list.stream().anyMatch(s -> s.status.get() == 200 && !s.done.get() && !s.marker.get())) {
-            sleep(100);
-        }
+        awaitUntil(10, () -> list.stream().noneMatch(s -> s.status.get() == 200 && !s.done.get() && !s.marker.get()));
         long receiving = list.stream()
                 .filter(s -> s.status.get() == 200 && s.marker.get())
                 .count();
@@ -1037,19 +1029,14 @@ public class FaultLoad {
             pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             process = pb.start();
             PROCESSES.add(process);
-            long until = System.nanoTime() + 90_000_000_000L;
-            while (System.nanoTime() < until) {
-                if (!process.isAlive()) {
-                    String text = Files.readString(log);
-                    throw new StartFailed(
-                            name + ": tally serve exited with " + process.exitValue() + ": " + tail(text), text);
-                }
-                if (rawGet(port, "/health", 1000) == 200) {
-                    return;
-                }
-                sleep(100);
+            if (awaitUntil(90, () -> !process.isAlive() || rawGet(port, "/health", 1000) == 200) && process.isAlive()) {
+                return;
             }
-            throw new IOException(name + ": no /health answer within 90 s: " + tail(Files.readString(log)));
+            String text = Files.readString(log);
+            if (!process.isAlive()) {
+                throw new StartFailed(name + ": tally serve exited with " + process.exitValue() + ": " + tail(text), text);
+            }
+            throw new IOException(name + ": no /health answer within 90 s: " + tail(text));
         }
 
         /** SIGKILL, as `kill -9`. */
@@ -1230,6 +1217,24 @@ public class FaultLoad {
         }
     }
 
+    /**
+     * Polls {@code done} every 100 ms until it holds or {@code seconds} passed (what Awaitility does in the tests; this
+     * single-file program has only the JDK and the shaded jar).
+     *
+     * @return whether it held
+     */
+    static boolean awaitUntil(int seconds, java.util.function.BooleanSupplier done) {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > until) {
+                return false;
+            }
+            sleep(100);
+        }
+        return true;
+    }
+
+    /** Pauses the load itself: a writer's back-off, the trickle of a slow client, the kill at its time in the run. */
     static void sleep(long ms) {
         try {
             Thread.sleep(ms);
