@@ -3,7 +3,6 @@ package io.tally;
 import io.tally.internal.Ids;
 import io.tally.internal.Json;
 import io.tally.internal.Periodic;
-import io.tally.internal.Urls;
 import io.tally.internal.Validation;
 import io.tally.store.JobRecord;
 import io.tally.store.JobStats;
@@ -28,7 +27,6 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.ServiceLoader;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.concurrent.CompletableFuture;
@@ -65,7 +63,7 @@ public final class Tally implements AutoCloseable {
     private final boolean closeStore;
     private final EventBus events;
     private final Periodic sweeper;
-    private final List<Instrumentation> instrumentation;
+    private final InstrumentationChain instrumentation;
 
     private Tally(
             JobStore store,
@@ -73,11 +71,8 @@ public final class Tally implements AutoCloseable {
             boolean closeStore,
             Duration sweepEvery,
             List<Instrumentation> instrumentation) {
-        this.instrumentation = List.copyOf(instrumentation);
-        for (int i = this.instrumentation.size() - 1; i >= 0; i--) { // the first added ends up outermost
-            store = Objects.requireNonNull(this.instrumentation.get(i).decorate(store), "decorate() returned null");
-        }
-        this.store = store;
+        this.instrumentation = new InstrumentationChain(instrumentation);
+        this.store = this.instrumentation.decorate(store);
         this.clock = clock;
         this.closeStore = closeStore;
         this.events = new EventBus(store, e -> EventBus.toEvent(e, this::snapshotOf));
@@ -339,7 +334,7 @@ public final class Tally implements AutoCloseable {
         }
         T result;
         try {
-            result = instrumented(r, part, work, 0);
+            result = instrumentation.aroundPart(r, part, work);
         } catch (Exception e) {
             if (options.failsJob(e)) {
                 try {
@@ -372,14 +367,7 @@ public final class Tally implements AutoCloseable {
             throw new InvalidInputException("work", "must not be null");
         }
         JobRecord r = store.find(jobId).orElseThrow(() -> new JobNotFoundException(jobId));
-        return aroundWork(r, work, 0);
-    }
-
-    private <T, E extends Exception> T aroundWork(JobRecord job, PartWork<T, E> work, int from) throws E {
-        if (from == instrumentation.size()) {
-            return work.run();
-        }
-        return instrumentation.get(from).aroundWork(job, () -> aroundWork(job, work, from + 1));
+        return instrumentation.aroundWork(r, work);
     }
 
     /**
@@ -390,20 +378,7 @@ public final class Tally implements AutoCloseable {
      * @return the task to hand to the other thread; {@code task} itself without instrumentation
      */
     public <T> Supplier<T> carry(Supplier<T> task) {
-        Objects.requireNonNull(task, "task");
-        Supplier<T> wrapped = task;
-        for (int i = instrumentation.size() - 1; i >= 0; i--) {
-            wrapped = Objects.requireNonNull(instrumentation.get(i).carry(wrapped), "carry() returned null");
-        }
-        return wrapped;
-    }
-
-    /** Runs {@code work} inside the {@link Instrumentation#aroundPart} of every instrumentation, first outermost. */
-    private <T, E extends Exception> T instrumented(JobRecord job, int part, PartWork<T, E> work, int from) throws E {
-        if (from == instrumentation.size()) {
-            return work.run();
-        }
-        return instrumentation.get(from).aroundPart(job, part, () -> instrumented(job, part, work, from + 1));
+        return instrumentation.carry(Objects.requireNonNull(task, "task"));
     }
 
     /**
@@ -609,35 +584,7 @@ public final class Tally implements AutoCloseable {
                 return new Tally(store, clock == null ? store.clock() : clock, closeStore, sweepEvery, instrumentation);
             }
             Clock c = clock == null ? Clock.systemUTC() : clock;
-            return new Tally(providerFor(url).open(url, c), c, true, sweepEvery, instrumentation);
-        }
-
-        private static JobStoreProvider providerFor(String url) {
-            List<String> schemes = new ArrayList<>();
-            for (JobStoreProvider p : ServiceLoader.load(JobStoreProvider.class)) {
-                if (p.supports(url)) {
-                    return p;
-                }
-                schemes.addAll(p.schemes());
-            }
-            String hint = storeArtifact(url)
-                    .map(a -> " (add the Maven artifact " + a + ")")
-                    .orElse("");
-            throw new InvalidInputException(
-                    "url", "no store for '" + Urls.mask(url) + "'" + hint + "; schemes on the class path: " + schemes);
-        }
-
-        /** @return the artifact that brings the store of {@code url}, with its driver */
-        private static Optional<String> storeArtifact(String url) {
-            String scheme = url.contains(":") ? url.substring(0, url.indexOf(':')) : url;
-            return Optional.ofNullable(
-                    switch (scheme) {
-                        case "sqlite" -> "io.tally:tally-sqlite";
-                        case "postgresql", "postgres" -> "io.tally:tally-postgresql";
-                        case "mariadb", "mysql" -> "io.tally:tally-mariadb";
-                        case "redis", "rediss", "redis-sentinel" -> "io.tally:tally-redis";
-                        default -> null;
-                    });
+            return new Tally(StoreProviders.forUrl(url).open(url, c), c, true, sweepEvery, instrumentation);
         }
     }
 }
