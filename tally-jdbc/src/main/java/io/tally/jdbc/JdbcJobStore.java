@@ -21,7 +21,6 @@ import io.tally.store.PartUpdate;
 import io.tally.store.PartsOutcome;
 import io.tally.store.PartsWrite;
 import io.tally.store.ProgressUpdate;
-import io.tally.store.RateEstimator;
 import io.tally.store.RecordedProgress;
 import io.tally.store.StoreEvent;
 import io.tally.store.StoredItem;
@@ -37,7 +36,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -109,6 +107,7 @@ public final class JdbcJobStore implements JobStore {
     private final Tables t;
     private final Clock clock;
     private final Transactions transactions;
+    private final JobStatsQuery statsQuery;
     private final JobWriter writer;
     private final StoreEvents events;
     private final AutoCloseable onClose;
@@ -121,6 +120,7 @@ public final class JdbcJobStore implements JobStore {
     private JdbcJobStore(Builder b) {
         this.dialect = b.dialect;
         this.t = new Tables(b.schema, b.tablePrefix);
+        this.statsQuery = new JobStatsQuery(t);
         this.clock = b.clock;
         DataSource readSource = b.readDataSource == null ? b.dataSource : b.readDataSource;
         this.description = b.description == null ? dialect.name() + " DataSource" : b.description;
@@ -374,61 +374,12 @@ public final class JdbcJobStore implements JobStore {
         });
     }
 
-    /**
-     * {@inheritDoc}
-     *
-     * <p>A subtree is one recursive query (SQLite, PostgreSQL and MariaDB 10.2+ all have {@code WITH RECURSIVE})
-     * down the parent index, summed by the database: the roll-up of a parent with thousands of children reads no row
-     * into Java but the RUNNING ones' rate fields.
-     */
+    /** {@inheritDoc} One query ({@link JobStatsQuery}). */
     @Override
     public JobStats stats(String root) {
         return transactions.read(
-                root == null ? "count jobs by state" : "sum job " + root + " and its descendants", tx -> {
-                    Map<JobState, Long> counts = JobStats.zeros();
-                    if (root == null) {
-                        try (PreparedStatement ps = tx.c.prepareStatement(
-                                        "SELECT state, COUNT(*) FROM " + t.jobs + " GROUP BY state");
-                                ResultSet rs = ps.executeQuery()) {
-                            while (rs.next()) {
-                                counts.put(JobState.valueOf(rs.getString(1)), rs.getLong(2));
-                            }
-                        }
-                        return new JobStats(counts, 0, 0, 0, List.of());
-                    }
-                    // The subtree with the columns it needs carried down the recursion (no join back to the table),
-                    // read
-                    // once: a row per state with its sums, then a row per RUNNING job with its rate fields.
-                    String cols = "id, state, total, succeeded, failed, rate, rate_at, rate_acc";
-                    String sql =
-                            "WITH RECURSIVE sub(" + cols + ") AS (SELECT " + cols + " FROM " + t.jobs + " WHERE id = ?"
-                                    + " UNION ALL SELECT j.id, j.state, j.total, j.succeeded, j.failed, j.rate, j.rate_at, j.rate_acc"
-                                    + " FROM " + t.jobs + " j JOIN sub ON j.parent = sub.id)"
-                                    + " SELECT state, COUNT(*), SUM(total), SUM(succeeded), SUM(failed), NULL AS rate,"
-                                    + " NULL AS rate_at, NULL AS rate_acc FROM sub GROUP BY state"
-                                    + " UNION ALL SELECT NULL, 0, 0, 0, 0, rate, rate_at, rate_acc FROM sub WHERE state = 'RUNNING'";
-                    long total = 0;
-                    long succeeded = 0;
-                    long failed = 0;
-                    List<RateEstimator.State> running = new ArrayList<>();
-                    try (PreparedStatement ps = tx.c.prepareStatement(sql)) {
-                        ps.setString(1, root);
-                        try (ResultSet rs = ps.executeQuery()) {
-                            while (rs.next()) {
-                                String state = rs.getString(1);
-                                if (state == null) {
-                                    running.add(JobRows.rateState(rs));
-                                } else {
-                                    counts.put(JobState.valueOf(state), rs.getLong(2));
-                                    total += rs.getLong(3);
-                                    succeeded += rs.getLong(4);
-                                    failed += rs.getLong(5);
-                                }
-                            }
-                        }
-                    }
-                    return new JobStats(counts, total, succeeded, failed, running);
-                });
+                root == null ? "count jobs by state" : "sum job " + root + " and its descendants",
+                tx -> statsQuery.run(tx.c, root));
     }
 
     @Override
