@@ -135,7 +135,7 @@ final class ServeCommand extends TallyCommand {
             throw new InvalidInputException("--host", "must not be blank");
         }
         for (String h : allowedHosts) {
-            if (!h.matches("[A-Za-z0-9.\\-:\\[\\]]{1,255}")) {
+            if (!TallyServer.isHostName(h)) {
                 throw new InvalidInputException("--allowed-host", "must be a host name or address, was '" + h + "'");
             }
         }

@@ -89,6 +89,14 @@ public final class TallyServer implements AutoCloseable {
         this.sweeper = new Sweeper(tally);
     }
 
+    /**
+     * @param name a value for {@link Builder#allowedHosts}, as given (a command line checks its option with it)
+     * @return whether it can be a host name or address: 1–255 of letters, digits, {@code . - : [ ]}
+     */
+    public static boolean isHostName(String name) {
+        return name.matches("[A-Za-z0-9.\\-:\\[\\]]{1,255}");
+    }
+
     /** @return a builder; only {@link Builder#tally} is required */
     public static Builder builder() {
         return new Builder();
@@ -295,7 +303,7 @@ public final class TallyServer implements AutoCloseable {
         public Builder allowedHosts(Collection<String> hosts) {
             Set<String> names = new LinkedHashSet<>();
             for (String h : Objects.requireNonNull(hosts, "hosts")) {
-                if (!Objects.requireNonNull(h, "host").matches("[A-Za-z0-9.\\-:\\[\\]]{1,255}")) {
+                if (!isHostName(Objects.requireNonNull(h, "host"))) {
                     throw new IllegalArgumentException("allowed host must be a host name or address, was '" + h + "'");
                 }
                 names.add(h);
