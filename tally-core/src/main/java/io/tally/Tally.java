@@ -5,6 +5,7 @@ import io.tally.internal.Json;
 import io.tally.internal.Periodic;
 import io.tally.internal.Validation;
 import io.tally.store.JobRecord;
+import io.tally.store.JobRules;
 import io.tally.store.JobStats;
 import io.tally.store.JobStore;
 import io.tally.store.JobStoreProvider;
@@ -324,9 +325,7 @@ public final class Tally implements AutoCloseable {
         if (r.state().isTerminal()) {
             throw new JobFinishedException(jobId, r.state());
         }
-        if (part >= r.parts()) {
-            throw new InvalidInputException("part", "must be below " + r.parts() + ", was " + part);
-        }
+        JobRules.checkPart(jobId, r.parts(), part);
         if (!options.rerunsCompleted()
                 && store.parts(jobId, PartStatus.SUCCEEDED, part - 1, 1).contains(part)) {
             log.debug("part {} of job {} succeeded before: its work is not run again", part, jobId);

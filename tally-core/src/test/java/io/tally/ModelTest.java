@@ -131,4 +131,22 @@ class ModelTest {
                 .isInstanceOf(NullPointerException.class)
                 .hasMessage("whenLast");
     }
+
+    @Test
+    void runPartRefusesAPartOutsideTheJobWithoutRunningItsWork() {
+        try (Tally tally =
+                Tally.builder().url("memory:").clock(MutableClock.startingNow()).build()) {
+            Job job = tally.create(JobSpec.builder()
+                    .name("n")
+                    .parts(java.util.List.of(java.util.Map.of(), java.util.Map.of()))
+                    .build());
+            job.start();
+            boolean[] ran = {false};
+            assertThatThrownBy(() -> tally.runPart(job.id(), 2, PartOptions.defaults(), () -> ran[0] = true))
+                    .isInstanceOf(InvalidInputException.class)
+                    .hasMessageContaining("must be between 0 and 1, was 2");
+            assertThat(ran[0]).isFalse();
+            assertThat(job.snapshot().succeeded()).isZero();
+        }
+    }
 }

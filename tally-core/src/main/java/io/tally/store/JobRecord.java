@@ -1,6 +1,7 @@
 package io.tally.store;
 
 import io.tally.JobError;
+import io.tally.JobQuery;
 import io.tally.JobState;
 import java.time.Duration;
 import java.time.Instant;
@@ -76,5 +77,16 @@ public record JobRecord(
     /** @return true if the job was created with parts */
     public boolean hasParts() {
         return parts > 0;
+    }
+
+    /**
+     * @return whether this job passes {@code query}'s filters (state, scope, name, parent; not its limit or cursor):
+     *     the test of the stores that filter in Java
+     */
+    public boolean matches(JobQuery query) {
+        return query.state().map(s -> s == state).orElse(true)
+                && query.scope().map(s -> s.equals(scope)).orElse(true)
+                && query.name().map(n -> n.equals(name)).orElse(true)
+                && query.parent().map(p -> p.equals(parent)).orElse(true);
     }
 }

@@ -259,7 +259,7 @@ public final class RedisJobStore implements JobStore {
             }
             for (JobRecord r : loadAll(ids)) {
                 // Re-checked: a job may have moved or gone between the index walk and the read.
-                if (r != null && matches(r, q) && out.size() < wanted) {
+                if (r != null && r.matches(q) && out.size() < wanted) {
                     out.add(r);
                 }
             }
@@ -286,13 +286,6 @@ public final class RedisJobStore implements JobStore {
             out.add(h.isEmpty() ? null : Records.record(h));
         }
         return out;
-    }
-
-    private static boolean matches(JobRecord r, JobQuery q) {
-        return q.state().map(s -> s == r.state()).orElse(true)
-                && q.scope().map(s -> s.equals(r.scope())).orElse(true)
-                && q.name().map(n -> n.equals(r.name())).orElse(true)
-                && q.parent().map(p -> p.equals(r.parent())).orElse(true);
     }
 
     @Override

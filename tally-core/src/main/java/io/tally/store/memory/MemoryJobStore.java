@@ -386,7 +386,7 @@ public final class MemoryJobStore implements JobStore {
         boolean more = false;
         for (Key k : source) {
             Optional<JobRecord> found = find(k.id());
-            if (found.isEmpty() || !matches(found.get(), q)) {
+            if (found.isEmpty() || !found.get().matches(q)) {
                 continue;
             }
             if (out.size() == q.limit()) {
@@ -398,13 +398,6 @@ public final class MemoryJobStore implements JobStore {
         Optional<String> next =
                 more ? Optional.of(Cursor.after(out.get(out.size() - 1)).encode()) : Optional.empty();
         return new Page<>(out, next);
-    }
-
-    private static boolean matches(JobRecord r, JobQuery q) {
-        return q.state().map(s -> s == r.state()).orElse(true)
-                && q.scope().map(s -> s.equals(r.scope())).orElse(true)
-                && q.name().map(n -> n.equals(r.name())).orElse(true)
-                && q.parent().map(p -> p.equals(r.parent())).orElse(true);
     }
 
     /**
