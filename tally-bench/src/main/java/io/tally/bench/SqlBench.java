@@ -179,9 +179,39 @@ public final class SqlBench {
                                     + "SELECT pg_notify('" + schema + "_events', '{\"id\":\"' || :client_id"
                                     + " || '\",\"e\":[\"PROGRESS\"]}');\n"
                                     + "END;\n");
+                    // The same writes as a read-decide-write transaction, the least any store that decides in
+                    // the client (as Tally does, in JobRules) can do: lock the job's row, read what the rules need,
+                    // write, commit.
+                    Path tickLocked = write(
+                            dir,
+                            "tick-locked.sql",
+                            "BEGIN;\n"
+                                    + "SELECT succeeded, failed FROM " + schema + ".raw_jobs WHERE id = :client_id"
+                                    + " FOR UPDATE;\n"
+                                    + "UPDATE " + schema + ".raw_jobs SET succeeded = succeeded + 1"
+                                    + " WHERE id = :client_id;\n"
+                                    + "END;\n");
+                    Path insertCountLocked = write(
+                            dir,
+                            "insert-count-locked.sql",
+                            "\\set key random(1, 2000000000)\n"
+                                    + "BEGIN;\n"
+                                    + "SELECT succeeded, failed FROM " + schema + ".raw_jobs WHERE id = :client_id"
+                                    + " FOR UPDATE;\n"
+                                    + "SELECT outcome FROM " + schema + ".raw_items WHERE job_id = :client_id::text"
+                                    + " AND item_key = :key::text;\n"
+                                    + "INSERT INTO " + schema + ".raw_items (job_id, item_key, outcome)"
+                                    + " VALUES (:client_id, :key, 1) ON CONFLICT DO NOTHING;\n"
+                                    + "UPDATE " + schema + ".raw_jobs SET succeeded = succeeded + 1"
+                                    + " WHERE id = :client_id;\n"
+                                    + "END;\n");
                     PgBench pb = new PgBench(pgbench, host, port, user, db, props.getProperty("password"));
                     for (int n : clients) {
-                        postgresCell(n, schema, pb, tick, insertCount, tickNotify);
+                        postgresCell(
+                                n,
+                                schema,
+                                pb,
+                                new PgScripts(tick, insertCount, tickNotify, tickLocked, insertCountLocked));
                     }
                     if (only.contains("batch")) {
                         for (int n : batchClients) {
@@ -211,19 +241,25 @@ public final class SqlBench {
      * One number of callers. Each Tally measurement sits next to its pgbench run and opens its own Tally, closed before
      * the next pgbench run, so the two never hold connections at once (max_connections is shared with other work).
      */
-    private void postgresCell(int n, String schema, PgBench pb, Path tick, Path insertCount, Path tickNotify)
-            throws Exception {
+    /** The pgbench scripts of the references. */
+    private record PgScripts(Path tick, Path insertCount, Path tickNotify, Path tickLocked, Path insertCountLocked) {}
+
+    private void postgresCell(int n, String schema, PgBench pb, PgScripts scripts) throws Exception {
         String update = "pgbench: `UPDATE … + 1`";
         String insertCountName = "pgbench: `INSERT … ON CONFLICT DO NOTHING` + `UPDATE`";
+        String locked = "pgbench, read-decide-write: `BEGIN; SELECT … FOR UPDATE;";
         boolean variants = only.contains("variants");
         if (only.contains("anonymous")) {
-            double raw = pb.run(tick, n);
+            double raw = pb.run(scripts.tick(), n);
+            double rawLocked = pb.run(scripts.tickLocked(), n);
             double t = anonymousPg(schema, n, "");
             rows.add(new Row("PostgreSQL", "`recordSuccess()`", n, t, update, raw, "ops/s"));
+            rows.add(new Row(
+                    "PostgreSQL", "`recordSuccess()`", n, t, locked + " UPDATE … + 1; END`", rawLocked, "ops/s"));
             if (variants) {
                 double quiet = anonymousPg(schema, n, "&events=false");
                 rows.add(new Row("PostgreSQL", "`recordSuccess()`, `events=false`", n, quiet, update, raw, "ops/s"));
-                double notify = pb.run(tickNotify, n);
+                double notify = pb.run(scripts.tickNotify(), n);
                 rows.add(new Row(
                         "PostgreSQL",
                         "`recordSuccess()`",
@@ -235,7 +271,9 @@ public final class SqlBench {
             }
         }
         if (only.contains("keyed") || only.contains("part")) {
-            double raw = pb.run(insertCount, n);
+            double raw = pb.run(scripts.insertCount(), n);
+            double rawLocked = pb.run(scripts.insertCountLocked(), n);
+            String lockedName = locked + " SELECT outcome …; INSERT …; UPDATE …; END`";
             if (only.contains("keyed")) {
                 try (Tally tally = openPostgres(schema, n)) {
                     List<Job> jobs = startedJobs(tally, n, "keyed");
@@ -245,11 +283,13 @@ public final class SqlBench {
                         return 1;
                     });
                     rows.add(new Row("PostgreSQL", "`recordSuccess(key)`", n, t, insertCountName, raw, "ops/s"));
+                    rows.add(new Row("PostgreSQL", "`recordSuccess(key)`", n, t, lockedName, rawLocked, "ops/s"));
                 }
             }
             if (only.contains("part")) {
                 double t = partPg(schema, n, "");
                 rows.add(new Row("PostgreSQL", "`completePart`", n, t, insertCountName, raw, "ops/s"));
+                rows.add(new Row("PostgreSQL", "`completePart`", n, t, lockedName, rawLocked, "ops/s"));
                 if (variants) {
                     double quiet = partPg(schema, n, "&events=false");
                     rows.add(new Row(

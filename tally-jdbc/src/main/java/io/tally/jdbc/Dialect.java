@@ -63,6 +63,26 @@ public abstract class Dialect {
         return 2;
     }
 
+    /**
+     * @return true if the driver of {@code c} sends the statements of one multi-statement string, with their
+     *     parameters, in one round trip, and the database runs them in order (the store then sends a write's statements
+     *     and its commit together; such a dialect must give {@link #failUnlessOneRow}); false sends each statement
+     *     on its own
+     */
+    public boolean sendsStatementsTogether(Connection c) throws SQLException {
+        return false;
+    }
+
+    /**
+     * @param update an {@code UPDATE} meant to change exactly one row
+     * @return the same update as a statement that fails unless it changed exactly one row (so that a transaction
+     *     whose {@code COMMIT} was sent with it rolls back), or null where the dialect has none and the store checks
+     *     the row count itself
+     */
+    public String failUnlessOneRow(String update) {
+        return null;
+    }
+
     /** Starts a write transaction. */
     public void beginWrite(Connection c) throws SQLException {
         if (c.getAutoCommit()) {

@@ -10,9 +10,7 @@ import io.tally.store.JobWrite;
 import io.tally.store.PartUpdate;
 import io.tally.store.PartsWrite;
 import io.tally.store.ProgressUpdate;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
@@ -35,8 +33,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * whichever caller holds the stripe takes every write queued there (up to {@value #MAX_CALLS}, of any jobs of the
  * stripe) and applies them in one transaction: lock the rows of their jobs in one statement ({@code SELECT … WHERE id
  * IN (…) ORDER BY id FOR UPDATE}: one order, so two batches never deadlock each other), read the stored outcomes of
- * the items and parts the writes name, apply the rules job by job, write the items, parts and jobs in batched
- * statements, commit. The callers it served are woken with their own answers, each the answer it would have got alone,
+ * the items and parts the writes name, apply the rules job by job, write the items, parts and jobs, commit. The
+ * lock and the reads are one {@link StatementPipeline}, the writes and the commit another: on PostgreSQL two round
+ * trips in all, elsewhere a statement (or a batched statement) each. The callers it served are woken with their own answers, each the answer it would have got alone,
  * {@code last} included, because the rules apply a job's writes one after the other on its locked row. A lone caller
  * never waits for company: a batch only takes what queued up while a transaction was under way.
  *
@@ -58,6 +57,10 @@ final class JobWriter {
     private final String upsertItem;
     private final String updatePart;
     private final String updateJob;
+    /** {@link #updateJob} as a statement that fails unless it changed one row; null if the dialect has none. */
+    private final String updateJobChecked;
+    /** The parameters of {@link #updateJob}. */
+    private final int jobParams;
 
     /** One write waiting for its batch; its answer is its {@link Applied.Reply}. */
     private static final class Pending extends GroupCommit.Call {
@@ -87,6 +90,8 @@ final class JobWriter {
                 + " lease_until = ?, retain_until = ?, result = " + dialect.json("?") + ", error_message = ?,"
                 + " error_type = ?, error_stack = ?, error_reason = ?, message = ?, rate = ?, rate_at = ?,"
                 + " rate_acc = ? WHERE id = ? AND state = ? AND settled = ?";
+        this.updateJobChecked = dialect.failUnlessOneRow(updateJob);
+        this.jobParams = (int) updateJob.chars().filter(ch -> ch == '?').count();
     }
 
     /**
@@ -155,31 +160,21 @@ final class JobWriter {
         for (Pending p : batch) {
             byJob.computeIfAbsent(p.id, k -> new ArrayList<>()).add(p);
         }
-        Map<String, JobRecord> locked = lock(tx.c, byJob.keySet());
+        Reads reads = read(tx, byJob);
         Instant now = Instant.ofEpochMilli(clock.millis());
         Map<Pending, Applied.Reply> replies = new HashMap<>();
         List<Applied> changed = new ArrayList<>();
         for (Map.Entry<String, List<Pending>> job : byJob.entrySet()) {
             String id = job.getKey();
-            JobRecord r = locked.get(id);
+            JobRecord r = reads.jobs.get(id);
             if (r == null) {
                 job.getValue().forEach(p -> replies.put(p, new Applied.Reply(null, new JobNotFoundException(id))));
                 continue;
             }
-            List<JobWrite> writes = new ArrayList<>();
-            Set<String> keys = new LinkedHashSet<>();
-            Set<Integer> parts = new TreeSet<>();
-            for (Pending p : job.getValue()) {
-                writes.add(p.write);
-                if (p.write instanceof ProgressUpdate u) {
-                    u.items().forEach(i -> keys.add(i.key()));
-                } else if (p.write instanceof PartsWrite w) {
-                    w.parts().forEach(part -> parts.add(part.part()));
-                }
-            }
-            Map<String, Outcome> items = keys.isEmpty() ? Map.of() : itemOutcomes(tx.c, id, keys);
-            Map<Integer, Outcome> stored = parts.isEmpty() ? Map.of() : partOutcomes(tx.c, id, parts);
-            Applied applied = JobRules.apply(r, items::get, stored::get, writes, now);
+            List<JobWrite> writes = job.getValue().stream().map(p -> p.write).toList();
+            Map<String, Outcome> items = reads.items.getOrDefault(id, Map.of());
+            Map<Integer, Outcome> parts = reads.parts.getOrDefault(id, Map.of());
+            Applied applied = JobRules.apply(r, items::get, parts::get, writes, now);
             for (int i = 0; i < writes.size(); i++) {
                 replies.put(job.getValue().get(i), applied.replies().get(i));
             }
@@ -194,106 +189,195 @@ final class JobWriter {
         return out;
     }
 
-    /** @return the rows of {@code ids} that exist, locked for the transaction, in one statement per chunk */
-    private Map<String, JobRecord> lock(Connection c, Set<String> ids) throws SQLException {
+    /** What a batch reads before the rules apply: its jobs' rows, locked, and the stored outcomes its writes name. */
+    private static final class Reads {
+        final Map<String, JobRecord> jobs = new HashMap<>();
+        final Map<String, Map<String, Outcome>> items = new HashMap<>();
+        final Map<String, Map<Integer, Outcome>> parts = new HashMap<>();
+    }
+
+    /**
+     * Locks the batch's jobs and reads the stored outcomes of the items and parts its writes name, in one pipeline:
+     * one round trip where the dialect sends statements together. The lock comes first, so the reads see the rows as
+     * they are under it.
+     */
+    private Reads read(Transactions.Tx tx, Map<String, List<Pending>> byJob) throws SQLException {
+        Reads reads = new Reads();
+        StatementPipeline p = new StatementPipeline();
+        lock(p, byJob.keySet(), reads.jobs);
+        for (Map.Entry<String, List<Pending>> job : byJob.entrySet()) {
+            Set<String> keys = new LinkedHashSet<>();
+            Set<Integer> parts = new TreeSet<>();
+            for (Pending pending : job.getValue()) {
+                if (pending.write instanceof ProgressUpdate u) {
+                    u.items().forEach(i -> keys.add(i.key()));
+                } else if (pending.write instanceof PartsWrite w) {
+                    w.parts().forEach(part -> parts.add(part.part()));
+                }
+            }
+            String id = job.getKey();
+            if (!keys.isEmpty()) {
+                itemOutcomes(p, id, keys, reads.items.computeIfAbsent(id, k -> new HashMap<>()));
+            }
+            if (!parts.isEmpty()) {
+                partOutcomes(p, id, parts, reads.parts.computeIfAbsent(id, k -> new HashMap<>()));
+            }
+        }
+        p.run(tx.c, tx.together);
+        return reads;
+    }
+
+    /** Adds the locking read of the rows of {@code ids} that exist, one statement per chunk, in one order. */
+    private void lock(StatementPipeline p, Set<String> ids, Map<String, JobRecord> out) {
         List<String> sorted = new ArrayList<>(new TreeSet<>(ids));
-        Map<String, JobRecord> out = new HashMap<>();
         for (int from = 0; from < sorted.size(); from += IN_CHUNK) {
             List<String> chunk = sorted.subList(from, Math.min(sorted.size(), from + IN_CHUNK));
             String sql = "SELECT " + JobRows.COLS + " FROM " + t.jobs + " WHERE id IN (" + JobRows.marks(chunk.size())
                     + ")" + lockSuffix;
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                for (int i = 0; i < chunk.size(); i++) {
-                    ps.setString(i + 1, chunk.get(i));
+            p.query(sql, chunk.size(), (ps, first, none) -> bindAll(ps, first, chunk), rs -> {
+                while (rs.next()) {
+                    JobRecord r = JobRows.read(rs);
+                    out.put(r.id(), r);
                 }
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        JobRecord r = JobRows.read(rs);
-                        out.put(r.id(), r);
-                    }
-                }
-            }
+            });
         }
-        return out;
     }
 
-    /** Writes what the rules decided for each changed job: deletions, items, parts, then the job rows. */
-    private void persist(Transactions.Tx tx, List<Applied> changed) throws SQLException {
-        if (changed.isEmpty()) {
-            return;
-        }
-        List<Applied> updated = new ArrayList<>(changed.size());
-        for (Applied a : changed) {
-            if (a.deleted()) {
-                JdbcJobStore.deleteRows(tx.c, t, a.before().id());
-            } else {
-                updated.add(a);
-            }
-        }
-        List<Applied> withItems =
-                updated.stream().filter(a -> !a.items().isEmpty()).toList();
-        if (!withItems.isEmpty()) {
-            try (PreparedStatement ps = tx.c.prepareStatement(upsertItem)) {
-                for (Applied a : withItems) {
-                    for (ItemUpdate i : a.items()) {
-                        ps.setString(1, a.before().id());
-                        ps.setString(2, i.key());
-                        ps.setInt(3, JobRows.code(i.outcome()));
-                        ps.setString(4, i.reason());
-                        ps.addBatch();
-                    }
-                }
-                ps.executeBatch();
-            }
-        }
-        List<Applied> withParts =
-                updated.stream().filter(a -> !a.parts().isEmpty()).toList();
-        if (!withParts.isEmpty()) {
-            try (PreparedStatement ps = tx.c.prepareStatement(updatePart)) {
-                for (Applied a : withParts) {
-                    for (PartUpdate p : a.parts()) {
-                        ps.setInt(1, JobRows.code(p.outcome()));
-                        ps.setString(2, p.reason());
-                        ps.setString(3, a.before().id());
-                        ps.setInt(4, p.part());
-                        ps.addBatch();
-                    }
-                }
-                ps.executeBatch();
-            }
-        }
-        if (!updated.isEmpty()) {
-            updateJobs(tx.c, updated);
+    private void itemOutcomes(StatementPipeline p, String id, Set<String> keys, Map<String, Outcome> out) {
+        List<String> all = new ArrayList<>(keys);
+        for (int from = 0; from < all.size(); from += IN_CHUNK) {
+            List<String> chunk = all.subList(from, Math.min(all.size(), from + IN_CHUNK));
+            String sql = "SELECT item_key, outcome FROM " + t.items + " WHERE job_id = ? AND item_key IN ("
+                    + JobRows.marks(chunk.size()) + ")";
+            p.query(
+                    sql,
+                    1 + chunk.size(),
+                    (ps, first, none) -> {
+                        ps.setString(first, id);
+                        bindAll(ps, first + 1, chunk);
+                    },
+                    rs -> {
+                        while (rs.next()) {
+                            out.put(rs.getString(1), JobRows.outcome(rs.getInt(2)));
+                        }
+                    });
         }
     }
 
     /**
-     * Writes each job as the rules left it, the counters as increments, guarded by the state and settle flag it was
-     * read with. The rows are locked, so the guards hold; a row count of 0 would mean the lock did not (or two steps
-     * both claimed one settle), and is an error that rolls the step back.
+     * Adds the reads of the stored outcomes of the given parts (none for a pending part): one range read when they
+     * are dense, else IN lists.
      */
-    private void updateJobs(Connection c, List<Applied> updated) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(updateJob)) {
-            for (Applied a : updated) {
-                JobRecord before = a.before();
-                JobRecord after = a.after();
-                int i = 1;
-                ps.setString(i++, after.state().name());
-                ps.setLong(i++, after.total() - before.total());
-                ps.setLong(i++, after.succeeded() - before.succeeded());
-                ps.setLong(i++, after.failed() - before.failed());
-                ps.setBoolean(i++, after.settled());
-                JobRows.setInstant(ps, i++, after.startedAt());
-                JobRows.setInstant(ps, i++, after.updatedAt());
-                JobRows.setInstant(ps, i++, after.finishedAt());
-                i = JobRows.bindChangeable(ps, i, after);
-                ps.setLong(i++, after.rateAcc());
-                ps.setString(i++, before.id());
-                ps.setString(i++, before.state().name());
-                ps.setBoolean(i, before.settled());
-                ps.addBatch();
+    private void partOutcomes(StatementPipeline p, String id, Set<Integer> wanted, Map<Integer, Outcome> out) {
+        StatementPipeline.Reader reader = rs -> {
+            while (rs.next()) {
+                Outcome o = JobRows.outcome(rs.getInt(2));
+                if (o != null && wanted.contains(rs.getInt(1))) {
+                    out.put(rs.getInt(1), o);
+                }
             }
-            int[] counts = ps.executeBatch();
+        };
+        int min = wanted.stream().mapToInt(Integer::intValue).min().orElseThrow();
+        int max = wanted.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        if ((long) max - min + 1 <= 2L * wanted.size() + 16) {
+            String sql = "SELECT part, outcome FROM " + t.parts + " WHERE job_id = ? AND part >= ? AND part <= ?";
+            p.query(
+                    sql,
+                    3,
+                    (ps, first, none) -> {
+                        ps.setString(first, id);
+                        ps.setInt(first + 1, min);
+                        ps.setInt(first + 2, max);
+                    },
+                    reader);
+            return;
+        }
+        List<Integer> all = new ArrayList<>(wanted);
+        for (int from = 0; from < all.size(); from += IN_CHUNK) {
+            List<Integer> chunk = all.subList(from, Math.min(all.size(), from + IN_CHUNK));
+            String sql = "SELECT part, outcome FROM " + t.parts + " WHERE job_id = ? AND part IN ("
+                    + JobRows.marks(chunk.size()) + ")";
+            p.query(
+                    sql,
+                    1 + chunk.size(),
+                    (ps, first, none) -> {
+                        ps.setString(first, id);
+                        for (int i = 0; i < chunk.size(); i++) {
+                            ps.setInt(first + 1 + i, chunk.get(i));
+                        }
+                    },
+                    reader);
+        }
+    }
+
+    private static void bindAll(PreparedStatement ps, int first, List<String> values) throws SQLException {
+        for (int i = 0; i < values.size(); i++) {
+            ps.setString(first + i, values.get(i));
+        }
+    }
+
+    /** An item or part write of a job, as a row of a batched statement. */
+    private record Row<T>(String job, T write) {}
+
+    /**
+     * Hands the transaction what the rules decided for each changed job — items, parts, then the job rows — to send
+     * with its commit ({@link Transactions.Tx#writes}); deletions go at once.
+     */
+    private void persist(Transactions.Tx tx, List<Applied> changed) throws SQLException {
+        List<Applied> updated = new ArrayList<>(changed.size());
+        List<Row<ItemUpdate>> items = new ArrayList<>();
+        List<Row<PartUpdate>> parts = new ArrayList<>();
+        for (Applied a : changed) {
+            if (a.deleted()) {
+                JdbcJobStore.deleteRows(tx.c, t, a.before().id());
+                continue;
+            }
+            updated.add(a);
+            a.items().forEach(i -> items.add(new Row<>(a.before().id(), i)));
+            a.parts().forEach(p -> parts.add(new Row<>(a.before().id(), p)));
+        }
+        tx.writes.update(
+                upsertItem,
+                4,
+                items,
+                (ps, first, row) -> {
+                    ps.setString(first, row.job());
+                    ps.setString(first + 1, row.write().key());
+                    ps.setInt(first + 2, JobRows.code(row.write().outcome()));
+                    ps.setString(first + 3, row.write().reason());
+                },
+                null);
+        tx.writes.update(
+                updatePart,
+                4,
+                parts,
+                (ps, first, row) -> {
+                    ps.setInt(first, JobRows.code(row.write().outcome()));
+                    ps.setString(first + 1, row.write().reason());
+                    ps.setString(first + 2, row.job());
+                    ps.setInt(first + 3, row.write().part());
+                },
+                null);
+        updateJobs(tx, updated);
+    }
+
+    /**
+     * Writes each job as the rules left it, the counters as increments, guarded by the state and settle flag it was
+     * read with. The rows are locked, so the guards hold; a row count other than 1 would mean the lock did not (or two
+     * steps both claimed one settle), and is an error that rolls the step back: checked by the statement itself where
+     * the commit goes with it ({@link Dialect#failUnlessOneRow}), else here from the row counts before the commit.
+     */
+    private void updateJobs(Transactions.Tx tx, List<Applied> updated) {
+        if (tx.together && tx.writes.fitsOneTripWith(updated.size())) { // (then the commit goes with them)
+            if (updateJobChecked == null) {
+                throw new IllegalStateException("a dialect that sends statements together must give failUnlessOneRow");
+            }
+            for (Applied a : updated) {
+                tx.writes.query(updateJobChecked, jobParams, (ps, first, none) -> bindJob(ps, first, a), rs -> {});
+            }
+            return;
+        }
+        tx.writes.update(updateJob, jobParams, updated, JobWriter::bindJob, counts -> {
             for (int k = 0; k < counts.length; k++) {
                 // (SUCCESS_NO_INFO: a driver that does not count batched rows; the lock holds the guard anyway.)
                 if (counts[k] != 1 && counts[k] != java.sql.Statement.SUCCESS_NO_INFO) {
@@ -301,75 +385,25 @@ final class JobWriter {
                             "job " + updated.get(k).before().id() + " changed under its row lock");
                 }
             }
-        }
+        });
     }
 
-    private Map<String, Outcome> itemOutcomes(Connection c, String id, Set<String> keys) throws SQLException {
-        Map<String, Outcome> out = new HashMap<>();
-        List<String> all = new ArrayList<>(keys);
-        for (int from = 0; from < all.size(); from += IN_CHUNK) {
-            List<String> chunk = all.subList(from, Math.min(all.size(), from + IN_CHUNK));
-            String sql = "SELECT item_key, outcome FROM " + t.items + " WHERE job_id = ? AND item_key IN ("
-                    + JobRows.marks(chunk.size()) + ")";
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                ps.setString(1, id);
-                int i = 2;
-                for (String k : chunk) {
-                    ps.setString(i++, k);
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.put(rs.getString(1), JobRows.outcome(rs.getInt(2)));
-                    }
-                }
-            }
-        }
-        return out;
-    }
-
-    /**
-     * Reads the stored outcomes of the given parts (none for a pending part): one range read when they are dense,
-     * else IN lists.
-     */
-    private Map<Integer, Outcome> partOutcomes(Connection c, String id, Set<Integer> wanted) throws SQLException {
-        Map<Integer, Outcome> out = new HashMap<>();
-        int min = wanted.stream().mapToInt(Integer::intValue).min().orElseThrow();
-        int max = wanted.stream().mapToInt(Integer::intValue).max().orElseThrow();
-        if ((long) max - min + 1 <= 2L * wanted.size() + 16) {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT part, outcome FROM " + t.parts + " WHERE job_id = ? AND part >= ? AND part <= ?")) {
-                ps.setString(1, id);
-                ps.setInt(2, min);
-                ps.setInt(3, max);
-                readOutcomes(ps, wanted, out);
-            }
-            return out;
-        }
-        List<Integer> all = new ArrayList<>(wanted);
-        for (int from = 0; from < all.size(); from += IN_CHUNK) {
-            List<Integer> chunk = all.subList(from, Math.min(all.size(), from + IN_CHUNK));
-            try (PreparedStatement ps = c.prepareStatement("SELECT part, outcome FROM " + t.parts
-                    + " WHERE job_id = ? AND part IN (" + JobRows.marks(chunk.size()) + ")")) {
-                ps.setString(1, id);
-                int i = 2;
-                for (int p : chunk) {
-                    ps.setInt(i++, p);
-                }
-                readOutcomes(ps, wanted, out);
-            }
-        }
-        return out;
-    }
-
-    private static void readOutcomes(PreparedStatement ps, Set<Integer> wanted, Map<Integer, Outcome> out)
-            throws SQLException {
-        try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                Outcome o = JobRows.outcome(rs.getInt(2));
-                if (o != null && wanted.contains(rs.getInt(1))) {
-                    out.put(rs.getInt(1), o);
-                }
-            }
-        }
+    private static void bindJob(PreparedStatement ps, int first, Applied a) throws SQLException {
+        JobRecord before = a.before();
+        JobRecord after = a.after();
+        int i = first;
+        ps.setString(i++, after.state().name());
+        ps.setLong(i++, after.total() - before.total());
+        ps.setLong(i++, after.succeeded() - before.succeeded());
+        ps.setLong(i++, after.failed() - before.failed());
+        ps.setBoolean(i++, after.settled());
+        JobRows.setInstant(ps, i++, after.startedAt());
+        JobRows.setInstant(ps, i++, after.updatedAt());
+        JobRows.setInstant(ps, i++, after.finishedAt());
+        i = JobRows.bindChangeable(ps, i, after);
+        ps.setLong(i++, after.rateAcc());
+        ps.setString(i++, before.id());
+        ps.setString(i++, before.state().name());
+        ps.setBoolean(i, before.settled());
     }
 }

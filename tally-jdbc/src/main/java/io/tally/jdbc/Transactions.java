@@ -38,13 +38,22 @@ final class Transactions {
         T run(Tx tx) throws SQLException;
     }
 
-    /** One transaction: its connection and the events to publish once it committed. */
+    /**
+     * One transaction: its connection, the writes left to send with its commit, and the events to publish once it
+     * committed.
+     */
     static final class Tx {
         final Connection c;
+        /** Whether {@link StatementPipeline}s on this connection may send their statements together. */
+        final boolean together;
+        /** Statements sent with the commit: in the same round trip where they can go together ({@link #write}). */
+        final StatementPipeline writes = new StatementPipeline();
+
         final List<StoreEvent> events = new ArrayList<>();
 
-        Tx(Connection c) {
+        Tx(Connection c, boolean together) {
             this.c = c;
+            this.together = together;
         }
 
         void emit(StoreEvent e) {
@@ -146,13 +155,20 @@ final class Transactions {
                     dialect.beginWrite(c);
                     boolean committed = false;
                     try {
-                        Tx tx = new Tx(c);
+                        Tx tx = new Tx(c, dialect.sendsStatementsTogether(c));
                         result = work.run(tx);
                         if (!tx.events.isEmpty()) {
                             publisher.beforeCommit(c, tx.events);
                         }
+                        boolean withWrites = tx.together && !tx.writes.isEmpty() && tx.writes.fitsOneTrip();
+                        if (!withWrites) {
+                            tx.writes.run(c, tx.together);
+                        }
                         try {
-                            dialect.commit(c);
+                            if (withWrites) {
+                                tx.writes.commit().run(c, true);
+                            }
+                            dialect.commit(c); // (after a COMMIT sent with the writes: nothing is left to commit)
                         } catch (SQLException e) {
                             if (dialect.isConnectionLost(e) || !isValid(c)) {
                                 // The COMMIT was sent: whether it took effect is known only to the database.
@@ -196,7 +212,7 @@ final class Transactions {
         }
         try (Connection c = readSource.getConnection()) {
             try {
-                T result = work.run(new Tx(c));
+                T result = work.run(new Tx(c, false));
                 if (!c.getAutoCommit()) {
                     c.commit();
                 }

@@ -34,6 +34,22 @@ public final class PostgresDialect extends Dialect {
         return "org.postgresql:postgresql";
     }
 
+    /** {@inheritDoc} PostgreSQL's own driver does (one Sync for the whole string); another may not. */
+    @Override
+    public boolean sendsStatementsTogether(Connection c) throws SQLException {
+        return "PostgreSQL JDBC Driver".equals(c.getMetaData().getDriverName());
+    }
+
+    /**
+     * {@inheritDoc} The error is a failed cast of a text that says what happened (plain SQL has no RAISE); it is built
+     * from the row count, so that it is evaluated only when the count is wrong.
+     */
+    @Override
+    public String failUnlessOneRow(String update) {
+        return "WITH changed AS (" + update + " RETURNING 1) SELECT CASE WHEN COUNT(*) = 1 THEN 1"
+                + " ELSE CAST('expected to change one row, changed ' || COUNT(*) AS INTEGER) END FROM changed";
+    }
+
     @Override
     public String migrationFolder() {
         return "io/tally/jdbc/postgres";
