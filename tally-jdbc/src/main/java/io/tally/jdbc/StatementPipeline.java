@@ -13,8 +13,9 @@ import java.util.StringJoiner;
  * The statements of one step of a transaction, sent in one round trip where the dialect can, else one after the other.
  *
  * <p>Why: a write of the SQL store is read, decide, write ({@link JobWriter}); on a database over the network each
- * statement sent on its own costs a round trip, and on PostgreSQL the round trips, not the statements, were most of a
- * lone caller's time (a part completion took five: lock, read the part, write the part, write the job, commit). With
+ * statement sent on its own costs a round trip (a part completion took five: lock, read the part, write the part,
+ * write the job, commit), and sending them together made PostgreSQL writes a quarter to three quarters faster
+ * (docs/benchmarks.md, 2026-12-07). With
  * {@link Dialect#sendsStatementsTogether} the statements of a step go as one multi-statement string whose parameters
  * are bound in order; the database runs them one after the other, each seeing what the ones before it wrote and, under
  * READ COMMITTED, taking its snapshot after they finished (so a read placed after the {@code SELECT … FOR UPDATE} sees
@@ -67,9 +68,13 @@ final class StatementPipeline {
         return rows.isEmpty() ? this : add(new Entry<>(sql, params, rows, binder, null, counts));
     }
 
-    /** Adds {@code COMMIT}: sent with the rest when they go together, so a write takes one round trip fewer. */
+    /**
+     * Adds {@code COMMIT}: sent with the rest when they go together, so a write takes one round trip fewer. It does
+     * not count towards {@value #MAX_TOGETHER}: there is nothing in it to parse or bind.
+     */
     StatementPipeline commit() {
-        return update("COMMIT", 0, List.of(0), (ps, first, row) -> {}, null);
+        entries.add(new Entry<>("COMMIT", 0, List.of(0), (ps, first, row) -> {}, null, null));
+        return this;
     }
 
     private StatementPipeline add(Entry<?> e) {
@@ -96,7 +101,8 @@ final class StatementPipeline {
     /** Runs the statements in the order they were added, together if {@code together} and they fit, and empties it. */
     void run(Connection c, boolean together) throws SQLException {
         try {
-            if (together && statements > 1 && fitsOneTrip()) {
+            boolean single = entries.size() == 1 && entries.get(0).rows().size() == 1;
+            if (together && !single && fitsOneTrip()) {
                 runTogether(c);
             } else {
                 for (Entry<?> e : entries) {
