@@ -11,6 +11,8 @@ import io.tally.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -138,7 +140,7 @@ class ModelTest {
                 Tally.builder().url("memory:").clock(MutableClock.startingNow()).build()) {
             Job job = tally.create(JobSpec.builder()
                     .name("n")
-                    .parts(java.util.List.of(java.util.Map.of(), java.util.Map.of()))
+                    .parts(List.of(Map.of(), Map.of()))
                     .build());
             job.start();
             boolean[] ran = {false};

@@ -244,24 +244,12 @@ final class JobWriter {
     }
 
     private void itemOutcomes(StatementPipeline p, String id, Set<String> keys, Map<String, Outcome> out) {
-        List<String> all = new ArrayList<>(keys);
-        for (int from = 0; from < all.size(); from += IN_CHUNK) {
-            List<String> chunk = all.subList(from, Math.min(all.size(), from + IN_CHUNK));
-            String sql = "SELECT item_key, outcome FROM " + t.items + " WHERE job_id = ? AND item_key IN ("
-                    + JobRows.marks(chunk.size()) + ")";
-            p.query(
-                    sql,
-                    1 + chunk.size(),
-                    (ps, first, none) -> {
-                        ps.setString(first, id);
-                        bindAll(ps, first + 1, chunk);
-                    },
-                    rs -> {
-                        while (rs.next()) {
-                            out.put(rs.getString(1), JobRows.outcome(rs.getInt(2)));
-                        }
-                    });
-        }
+        String select = "SELECT item_key, outcome FROM " + t.items + " WHERE job_id = ? AND item_key IN (";
+        inChunks(p, select, id, new ArrayList<>(keys), PreparedStatement::setString, rs -> {
+            while (rs.next()) {
+                out.put(rs.getString(1), JobRows.outcome(rs.getInt(2)));
+            }
+        });
     }
 
     /**
@@ -292,18 +280,30 @@ final class JobWriter {
                     reader);
             return;
         }
-        List<Integer> all = new ArrayList<>(wanted);
-        for (int from = 0; from < all.size(); from += IN_CHUNK) {
-            List<Integer> chunk = all.subList(from, Math.min(all.size(), from + IN_CHUNK));
-            String sql = "SELECT part, outcome FROM " + t.parts + " WHERE job_id = ? AND part IN ("
-                    + JobRows.marks(chunk.size()) + ")";
+        String select = "SELECT part, outcome FROM " + t.parts + " WHERE job_id = ? AND part IN (";
+        inChunks(p, select, id, new ArrayList<>(wanted), PreparedStatement::setInt, reader);
+    }
+
+    /**
+     * Adds the reads of {@code select} (ending in {@code IN (}) for job {@code id} and {@code values}, {@value
+     * #IN_CHUNK} values a statement.
+     */
+    private static <T> void inChunks(
+            StatementPipeline p,
+            String select,
+            String id,
+            List<T> values,
+            StatementPipeline.Binder<T> value,
+            StatementPipeline.Reader reader) {
+        for (int from = 0; from < values.size(); from += IN_CHUNK) {
+            List<T> chunk = values.subList(from, Math.min(values.size(), from + IN_CHUNK));
             p.query(
-                    sql,
+                    select + JobRows.marks(chunk.size()) + ")",
                     1 + chunk.size(),
                     (ps, first, none) -> {
                         ps.setString(first, id);
                         for (int i = 0; i < chunk.size(); i++) {
-                            ps.setInt(first + 1 + i, chunk.get(i));
+                            value.bind(ps, first + 1 + i, chunk.get(i));
                         }
                     },
                     reader);
