@@ -39,7 +39,8 @@ import java.util.stream.Stream;
  *   <li><b>PostgreSQL</b>: {@code pgbench -M prepared -c N -j N -T secs} running the equivalent statement on plain
  *       tables in a scratch schema: {@code UPDATE raw_jobs SET succeeded = succeeded + 1 WHERE id = :client_id} for
  *       the anonymous tick, and the idempotent insert-and-count transaction {@code BEGIN; INSERT INTO raw_items …
- *       ON CONFLICT DO NOTHING; UPDATE raw_jobs SET succeeded = succeeded + 1 …; END} for keyed items and parts. The
+ *       ON CONFLICT DO NOTHING; UPDATE raw_jobs SET succeeded = succeeded + 1 …; END} for keyed items and parts;
+ *       next to each, the same writes as a read-decide-write transaction ({@link PgScripts}). The
  *       batched parts are compared with a raw JDBC transaction doing a 1000-row batched {@code UPDATE raw_parts} plus
  *       the counter {@code UPDATE}.
  *   <li><b>SQLite</b>: a raw JDBC loop through sqlite-jdbc on a second file with the same settings (WAL, {@code
@@ -156,62 +157,10 @@ public final class SqlBench {
                                 + (maxClients - 1) + ") g");
                 Path dir = Files.createTempDirectory("tally-sqlbench");
                 try {
-                    Path tick = write(
-                            dir,
-                            "tick.sql",
-                            "UPDATE " + schema + ".raw_jobs SET succeeded = succeeded + 1 WHERE id = :client_id;\n");
-                    Path insertCount = write(
-                            dir,
-                            "insert-count.sql",
-                            "\\set key random(1, 2000000000)\n"
-                                    + "BEGIN;\n"
-                                    + "INSERT INTO " + schema + ".raw_items (job_id, item_key, outcome)"
-                                    + " VALUES (:client_id, :key, 1) ON CONFLICT DO NOTHING;\n"
-                                    + "UPDATE " + schema + ".raw_jobs SET succeeded = succeeded + 1"
-                                    + " WHERE id = :client_id;\n"
-                                    + "END;\n");
-                    Path tickNotify = write(
-                            dir,
-                            "tick-notify.sql",
-                            "BEGIN;\n"
-                                    + "UPDATE " + schema + ".raw_jobs SET succeeded = succeeded + 1"
-                                    + " WHERE id = :client_id;\n"
-                                    + "SELECT pg_notify('" + schema + "_events', '{\"id\":\"' || :client_id"
-                                    + " || '\",\"e\":[\"PROGRESS\"]}');\n"
-                                    + "END;\n");
-                    // The same writes as a read-decide-write transaction, the least any store that decides in
-                    // the client (as Tally does, in JobRules) can do: lock the job's row, read what the rules need,
-                    // write, commit.
-                    Path tickLocked = write(
-                            dir,
-                            "tick-locked.sql",
-                            "BEGIN;\n"
-                                    + "SELECT succeeded, failed FROM " + schema + ".raw_jobs WHERE id = :client_id"
-                                    + " FOR UPDATE;\n"
-                                    + "UPDATE " + schema + ".raw_jobs SET succeeded = succeeded + 1"
-                                    + " WHERE id = :client_id;\n"
-                                    + "END;\n");
-                    Path insertCountLocked = write(
-                            dir,
-                            "insert-count-locked.sql",
-                            "\\set key random(1, 2000000000)\n"
-                                    + "BEGIN;\n"
-                                    + "SELECT succeeded, failed FROM " + schema + ".raw_jobs WHERE id = :client_id"
-                                    + " FOR UPDATE;\n"
-                                    + "SELECT outcome FROM " + schema + ".raw_items WHERE job_id = :client_id::text"
-                                    + " AND item_key = :key::text;\n"
-                                    + "INSERT INTO " + schema + ".raw_items (job_id, item_key, outcome)"
-                                    + " VALUES (:client_id, :key, 1) ON CONFLICT DO NOTHING;\n"
-                                    + "UPDATE " + schema + ".raw_jobs SET succeeded = succeeded + 1"
-                                    + " WHERE id = :client_id;\n"
-                                    + "END;\n");
+                    PgScripts scripts = PgScripts.write(dir, schema);
                     PgBench pb = new PgBench(pgbench, host, port, user, db, props.getProperty("password"));
                     for (int n : clients) {
-                        postgresCell(
-                                n,
-                                schema,
-                                pb,
-                                new PgScripts(tick, insertCount, tickNotify, tickLocked, insertCountLocked));
+                        postgresCell(n, schema, pb, scripts);
                     }
                     if (only.contains("batch")) {
                         for (int n : batchClients) {
@@ -241,9 +190,6 @@ public final class SqlBench {
      * One number of callers. Each Tally measurement sits next to its pgbench run and opens its own Tally, closed before
      * the next pgbench run, so the two never hold connections at once (max_connections is shared with other work).
      */
-    /** The pgbench scripts of the references. */
-    private record PgScripts(Path tick, Path insertCount, Path tickNotify, Path tickLocked, Path insertCountLocked) {}
-
     private void postgresCell(int n, String schema, PgBench pb, PgScripts scripts) throws Exception {
         String update = "pgbench: `UPDATE … + 1`";
         String insertCountName = "pgbench: `INSERT … ON CONFLICT DO NOTHING` + `UPDATE`";
@@ -822,10 +768,6 @@ public final class SqlBench {
         try (Statement s = c.createStatement()) {
             s.execute(sql);
         }
-    }
-
-    private static Path write(Path dir, String name, String text) throws IOException {
-        return Files.writeString(dir.resolve(name), text);
     }
 
     private static void deleteTree(Path dir) throws IOException {
