@@ -506,6 +506,7 @@ public final class Tally implements AutoCloseable {
         private JobStore store;
         private Clock clock;
         private boolean closeStore = true;
+        private boolean built;
         private Duration sweepEvery;
         private final List<Instrumentation> instrumentation = new ArrayList<>();
 
@@ -572,13 +573,19 @@ public final class Tally implements AutoCloseable {
 
         /**
          * @return the Tally
-         * @throws IllegalStateException unless exactly one of {@link #url} and {@link #store} was given
+         * @throws IllegalStateException unless exactly one of {@link #url} and {@link #store} was given, or if this
+         *     builder has built a Tally already (a Tally closes its store: two built on one store would close it
+         *     twice)
          * @throws InvalidInputException if no store on the class path takes the URL
          */
         public Tally build() {
             if ((url == null) == (store == null)) {
                 throw new IllegalStateException("give exactly one of url(…) and store(…)");
             }
+            if (built) {
+                throw new IllegalStateException("this Tally.Builder has built its Tally already; use a new builder");
+            }
+            built = true;
             if (store != null) {
                 return new Tally(store, clock == null ? store.clock() : clock, closeStore, sweepEvery, instrumentation);
             }

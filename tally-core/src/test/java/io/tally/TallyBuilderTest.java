@@ -27,6 +27,17 @@ class TallyBuilderTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> sweeperThreads() == 0);
     }
 
+    @Test
+    void aBuilderBuildsOneTallySoThatNoStoreIsClosedTwice() {
+        Tally.Builder builder = Tally.builder().url("memory:");
+        try (Tally first = builder.build()) {
+            assertThatThrownBy(builder::build)
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("built its Tally already");
+            first.ping(); // the first one still works
+        }
+    }
+
     private static long sweeperThreads() {
         return Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.getName().equals("tally-sweeper") && t.isAlive())
