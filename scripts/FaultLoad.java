@@ -333,15 +333,11 @@ public class FaultLoad {
             if (!e.getValue()) {
                 retried++;
                 String body = "{\"items\":[{\"key\":\"" + e.getKey() + "\",\"outcome\":\"SUCCESS\"}]}";
-                Res r = null;
-                for (int attempt = 0; attempt < 20 && (r == null || !r.ok()); attempt++) {
-                    r = call(server.url("/api/jobs/" + keyed + "/progress"), "POST", body);
-                    if (!r.ok()) {
-                        sleep(100);
-                    }
-                }
-                if (!r.ok()) {
-                    fail("kill-" + label + ": retrying key " + e.getKey() + " never succeeded: " + r);
+                Res[] last = new Res[1];
+                boolean through = awaitUntil(
+                        2, () -> (last[0] = call(server.url("/api/jobs/" + keyed + "/progress"), "POST", body)).ok());
+                if (!through) {
+                    fail("kill-" + label + ": retrying key " + e.getKey() + " never succeeded: " + last[0]);
                 }
             }
         }

@@ -115,6 +115,19 @@ final class ServeCommand extends TallyCommand {
         return fromEnv == null || fromEnv.isEmpty() ? null : fromEnv;
     }
 
+    /**
+     * Applies one option to the server's settings, answering the builder's refusal as bad input naming the option (the
+     * builder's message names its setter, then says what it must be).
+     */
+    private static void option(String name, Runnable apply) {
+        try {
+            apply.run();
+        } catch (IllegalArgumentException e) {
+            String m = String.valueOf(e.getMessage());
+            throw new InvalidInputException(name, m.contains("must") ? m.substring(m.indexOf("must")) : m);
+        }
+    }
+
     /** @return whether {@code host} is an address only this machine reaches */
     private static boolean isLoopback(String host) {
         String h = host.strip();
@@ -126,31 +139,16 @@ final class ServeCommand extends TallyCommand {
 
     @Override
     public Integer call() throws Exception {
-        // Options are input: checked here, before the store is opened (the server's builder takes its settings as the
-        // program's own and would answer an IllegalArgumentException).
-        if (port < 0 || port > 65535) {
-            throw new InvalidInputException("--port", "must be 0–65535, was " + port);
-        }
-        if (host.isBlank()) {
-            throw new InvalidInputException("--host", "must not be blank");
-        }
-        for (String h : allowedHosts) {
-            if (!TallyServer.isHostName(h)) {
-                throw new InvalidInputException("--allowed-host", "must be a host name or address, was '" + h + "'");
-            }
-        }
-        if (maxParts < 1 || maxParts > io.tally.JobSpec.MAX_PARTS) {
-            throw new InvalidInputException(
-                    "--max-parts", "must be 1–" + io.tally.JobSpec.MAX_PARTS + ", was " + maxParts);
-        }
-        if (maxItems < 1 || maxItems > 1_000_000) {
-            throw new InvalidInputException("--max-items", "must be 1–1000000, was " + maxItems);
-        }
-        if (maxMetadataBytes < 2 || maxMetadataBytes > io.tally.internal.Validation.MAX_JSON_BYTES) {
-            throw new InvalidInputException(
-                    "--max-metadata-bytes",
-                    "must be 2–" + io.tally.internal.Validation.MAX_JSON_BYTES + ", was " + maxMetadataBytes);
-        }
+        // Options are input, checked before the store is opened: the server's builder checks each setting (its
+        // rule, written once) and its refusal is answered as this option's.
+        TallyServer.Builder settings = TallyServer.builder();
+        option("--port", () -> settings.port(port));
+        option("--host", () -> settings.host(host));
+        option("--allowed-host", () -> settings.allowedHosts(allowedHosts));
+        option("--max-event-streams", () -> settings.maxEventStreams(maxEventStreams));
+        option("--max-parts", () -> settings.maxParts(maxParts));
+        option("--max-items", () -> settings.maxItemsPerRequest(maxItems));
+        option("--max-metadata-bytes", () -> settings.maxMetadataBytes(maxMetadataBytes));
         String tok = token("--token", token, "--token-file", tokenFile, "TALLY_TOKEN");
         String readTok = token("--read-token", readToken, "--read-token-file", readTokenFile, "TALLY_READ_TOKEN");
         if (!isLoopback(host) && tok == null && readTok == null && !insecure) {
@@ -158,9 +156,6 @@ final class ServeCommand extends TallyCommand {
                     "--host",
                     "binding " + host + " lets other machines reach the API, which then takes writes from anyone:"
                             + " set a token (TALLY_TOKEN or --token-file) or pass --insecure");
-        }
-        if (maxEventStreams < 1 || maxEventStreams > 100_000) {
-            throw new InvalidInputException("--max-event-streams", "must be 1–100000, was " + maxEventStreams);
         }
         String url = storeUrl();
         if (url.startsWith("sqlite:") && !Stores.hasProvider(url)) {
@@ -197,19 +192,11 @@ final class ServeCommand extends TallyCommand {
             }
         }
         io.tally.runner.Runner defsRunner = runner;
-        TallyServer server = TallyServer.builder()
-                .tally(tally)
+        TallyServer server = settings.tally(tally)
                 .metrics(metrics)
-                .host(host)
-                .port(port)
                 .token(tok)
                 .readToken(readTok)
                 .runner(runner)
-                .maxEventStreams(maxEventStreams)
-                .maxParts(maxParts)
-                .maxItemsPerRequest(maxItems)
-                .maxMetadataBytes(maxMetadataBytes)
-                .allowedHosts(allowedHosts)
                 .build()
                 .start();
         Demo demoJobs = demo ? Demo.start(tally) : null;

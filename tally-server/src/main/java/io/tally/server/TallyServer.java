@@ -407,7 +407,7 @@ public final class TallyServer implements AutoCloseable {
          */
         public Builder maxItemsPerRequest(int items) {
             if (items < 1 || items > 1_000_000) {
-                throw new IllegalArgumentException("maxItemsPerRequest must be 1–1,000,000, was " + items);
+                throw new IllegalArgumentException("maxItemsPerRequest must be 1–1000000, was " + items);
             }
             this.maxItemsPerRequest = items;
             return this;
@@ -449,7 +449,7 @@ public final class TallyServer implements AutoCloseable {
          */
         public Builder maxEventStreams(int streams) {
             if (streams < 1 || streams > 100_000) {
-                throw new IllegalArgumentException("maxEventStreams must be 1–100,000, was " + streams);
+                throw new IllegalArgumentException("maxEventStreams must be 1–100000, was " + streams);
             }
             this.maxEventStreams = streams;
             return this;

@@ -51,6 +51,11 @@ import java.util.function.Consumer;
  * when writing another. The SQL stores take the same steps with a row lock in place of the monitor; the Redis store
  * runs the same rules inside one function call.
  *
+ * <p>It is one class of some 650 lines on purpose: the SPI's fifteen operations and the indexes they keep share one
+ * locking discipline (each job's monitor, the indexes moved inside it), and a store author should be able to check
+ * that discipline operation by operation in one file, as this note walks it. The decisions are not here
+ * ({@link JobRules}); what is left is the data layout and the lock.
+ *
  * <h2>Layout</h2>
  *
  * <p>Each job is an {@link Entry} in a {@link ConcurrentHashMap}: its record, its items in a map sorted by key (so
@@ -439,8 +444,9 @@ public final class MemoryJobStore implements JobStore {
             if (r.state() == JobState.RUNNING) {
                 running.add(RecordedProgress.of(r).rate());
             }
-            for (Key child : byParent.getOrDefault(id, new ConcurrentSkipListSet<>())) {
-                todo.add(child.id());
+            NavigableSet<Key> children = byParent.get(id);
+            if (children != null) {
+                children.forEach(child -> todo.add(child.id()));
             }
         }
         return new JobStats(counts, total, succeeded, failed, running);
