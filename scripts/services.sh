@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Starts whichever of the services Tally's tests use is not running: PostgreSQL (127.0.0.1:5432),
-# MariaDB (127.0.0.1:3306) and Redis (127.0.0.1:6379), installing the Debian packages first if they are
-# missing, plus chromium/chromium-driver for the browser tests. Safe to run again: running services are left alone.
+# MariaDB (127.0.0.1:3306), Redis (127.0.0.1:6379), RabbitMQ (127.0.0.1:5672), NATS with JetStream
+# (127.0.0.1:4222) and dynalite (a DynamoDB-compatible server from npm, on a free port written to
+# $TALLY_DYNALITE_DIR/port), installing the Debian packages first if they are missing, plus
+# chromium/chromium-driver for the browser tests. Safe to run again: running services are left alone.
 set -euo pipefail
 
 up() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -25,6 +27,8 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
 [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
+command -v rabbitmq-server >/dev/null || missing+=(rabbitmq-server)
+[ -x /usr/sbin/nats-server ] || missing+=(nats-server)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -47,9 +51,40 @@ if ! up 3306; then
     as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
 fi
 
+if ! up 5672; then
+    echo "services: starting RabbitMQ"
+    as_root rabbitmq-server -detached
+fi
+if ! up 4222; then
+    echo "services: starting NATS with JetStream"
+    as_root mkdir -p /var/lib/nats-server
+    as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- \
+        -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server
+fi
+
+# dynalite keeps its tables in memory; it is installed from npm into a folder of its own the first time. Its port is
+# the one written to $TALLY_DYNALITE_DIR/port when a server still answers there, else a free one found now.
+dynalite_dir=${TALLY_DYNALITE_DIR:-/tmp/tally-dynalite}
+mkdir -p "$dynalite_dir"
+dynalite_port=$(cat "$dynalite_dir/port" 2>/dev/null || true)
+if [ -z "$dynalite_port" ] || ! up "$dynalite_port"; then
+    if [ ! -x "$dynalite_dir/node_modules/.bin/dynalite" ]; then
+        echo "services: installing dynalite with npm into $dynalite_dir"
+        (cd "$dynalite_dir" && npm install --silent --no-audit --no-fund --no-save dynalite@4 >/dev/null)
+    fi
+    dynalite_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    echo "services: starting dynalite on 127.0.0.1:$dynalite_port"
+    nohup "$dynalite_dir/node_modules/.bin/dynalite" --host 127.0.0.1 --port "$dynalite_port" \
+        >"$dynalite_dir/dynalite.log" 2>&1 &
+    echo "$dynalite_port" >"$dynalite_dir/port"
+fi
+
 wait_for PostgreSQL 5432
 wait_for Redis 6379
 wait_for MariaDB 3306
+wait_for RabbitMQ 5672
+wait_for NATS 4222
+wait_for dynalite "$dynalite_port"
 
 # The databases the tests use ('test' on both servers); creating them again is harmless.
 if command -v psql >/dev/null; then
