@@ -374,7 +374,7 @@ public final class JdbcJobStore implements JobStore {
         });
     }
 
-    /** {@inheritDoc} One query ({@link JobStatsQuery}). */
+    /** {@inheritDoc} A few reads down the parent index ({@link JobStatsQuery}). */
     @Override
     public JobStats stats(String root) {
         return transactions.read(

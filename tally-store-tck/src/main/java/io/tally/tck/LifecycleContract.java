@@ -355,4 +355,34 @@ public interface LifecycleContract extends StoreFixture {
         assertThat(tally().storeSpi().stats(null).byState()).isEqualTo(tally().stats());
         assertThat(other.snapshot().rollup().total()).isEqualTo(1000);
     }
+
+    /**
+     * Ids can be chosen, so a deleted parent's id can come back as a child of its own former child: the parent links
+     * then make a cycle. A roll-up walks each job once instead of going round it for ever (on Redis that would hold
+     * the server itself).
+     */
+    @Test
+    default void aCycleOfParentsThroughAReusedIdIsSummedOnce() {
+        Job a = tally().create(
+                        JobSpec.builder().id("cycle-a").name("a").total(1).build());
+        Job b = tally().create(JobSpec.builder()
+                .id("cycle-b")
+                .name("b")
+                .parent(a.id())
+                .total(2)
+                .build());
+        tally().delete(a.id());
+        tally().create(JobSpec.builder()
+                .id("cycle-a")
+                .name("a again")
+                .parent(b.id())
+                .total(4)
+                .build());
+
+        io.tally.store.JobStats s = tally().storeSpi().stats(b.id());
+
+        assertThat(s.total()).isEqualTo(2 + 4);
+        assertThat(s.byState()).containsEntry(JobState.PENDING, 2L);
+        assertThat(tally().get("cycle-a").snapshot().rollup().total()).isEqualTo(4 + 2);
+    }
 }

@@ -36,10 +36,12 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -430,8 +432,12 @@ public final class MemoryJobStore implements JobStore {
         long failed = 0;
         List<RateEstimator.State> running = new ArrayList<>();
         ArrayDeque<String> todo = new ArrayDeque<>(List.of(root));
+        Set<String> seen = new HashSet<>(); // parent links can form a cycle through a reused id
         while (!todo.isEmpty()) {
             String id = todo.poll();
+            if (!seen.add(id)) {
+                continue;
+            }
             Optional<JobRecord> found = find(id);
             if (found.isEmpty()) {
                 continue;

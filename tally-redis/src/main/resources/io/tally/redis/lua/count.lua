@@ -17,7 +17,8 @@ register('count', function(KEYS, ARGV)
     for i = 1, 9 do
         out[i] = 0
     end
-    local todo, head = {root}, 1
+    -- seen: parent links can form a cycle through a reused id; each job is visited once.
+    local todo, head, seen = {root}, 1, {[root] = true}
     while head <= #todo do
         local id = todo[head]
         head = head + 1
@@ -35,7 +36,11 @@ register('count', function(KEYS, ARGV)
                 out[#out + 1] = v[7] or '0'
             end
             for _, m in ipairs(redis.call('ZRANGE', prefix .. 'idx:parent:' .. id, 0, -1)) do
-                todo[#todo + 1] = string.sub(m, 15)
+                local child = string.sub(m, 15)
+                if not seen[child] then
+                    seen[child] = true
+                    todo[#todo + 1] = child
+                end
             end
         end
     end
