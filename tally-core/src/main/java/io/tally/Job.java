@@ -87,7 +87,7 @@ public final class Job {
     public Progress record(ProgressUpdate update) {
         JobStore store = tally.storeSpi();
         try {
-            return tally.progressOf(store.await(store.record(id, checked(update))));
+            return tally.progressOf(store.await(store.record(id, update.checked())));
         } catch (JobFinishedException e) {
             noteState(e.state());
             throw e;
@@ -108,7 +108,7 @@ public final class Job {
      * Stores without an asynchronous client answer before this returns.
      */
     public CompletableFuture<Progress> recordAsync(ProgressUpdate update) {
-        return tally.storeSpi().record(id, checked(update)).thenApply(tally::progressOf);
+        return tally.storeSpi().record(id, update.checked()).thenApply(tally::progressOf);
     }
 
     /** {@link #recordSuccess()} without blocking; see {@link #recordAsync}. */
@@ -125,22 +125,6 @@ public final class Job {
     public CompletableFuture<Progress> recordFailureAsync(String item, String reason) {
         return recordAsync(ProgressUpdate.item(new ItemUpdate(
                 key(item), Outcome.FAILURE, Validation.optionalText("reason", reason, Validation.MAX_NAME))));
-    }
-
-    /** @return {@code update} after checking what can be checked without the store; throws for bad input */
-    private static ProgressUpdate checked(ProgressUpdate update) {
-        Validation.count("succeeded", update.succeeded());
-        Validation.count("failed", update.failed());
-        Validation.count("addTotal", update.addTotal());
-        Validation.optionalText("message", update.message(), Validation.MAX_MESSAGE);
-        for (ItemUpdate i : update.items()) {
-            key(i.key());
-            if (i.outcome() == null) {
-                throw new InvalidInputException("outcome", "is required for item " + i.key());
-            }
-            Validation.optionalText("reason", i.reason(), Validation.MAX_NAME);
-        }
-        return update;
     }
 
     /**

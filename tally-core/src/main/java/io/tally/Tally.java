@@ -140,6 +140,18 @@ public final class Tally implements AutoCloseable {
         return find(id).orElseThrow(() -> new JobNotFoundException(id));
     }
 
+    /**
+     * A handle on the job with this id, without reading it: for a caller that was given the id (a worker, a server
+     * route) and would otherwise pay a read before its first call. Each call on the handle is one store operation, as
+     * on any handle, and throws {@link JobNotFoundException} when there is no such job.
+     *
+     * @throws InvalidInputException if {@code id} is not a valid job id
+     */
+    public Job handle(String id) {
+        Validation.id("id", id);
+        return new Job(this, id);
+    }
+
     /** @return a handle on the job, if it exists */
     public Optional<Job> find(String id) {
         Validation.id("id", id);

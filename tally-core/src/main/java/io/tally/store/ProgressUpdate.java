@@ -1,5 +1,7 @@
 package io.tally.store;
 
+import io.tally.InvalidInputException;
+import io.tally.internal.Validation;
 import java.util.List;
 
 /**
@@ -30,6 +32,28 @@ public record ProgressUpdate(long succeeded, long failed, List<ItemUpdate> items
     /** @return an update of one keyed item */
     public static ProgressUpdate item(ItemUpdate item) {
         return new ProgressUpdate(0, 0, List.of(item), 0, null);
+    }
+
+    /**
+     * The check every update gets at the edge ({@code Job.record}, a batch of updates before any of them is sent).
+     *
+     * @return this update
+     * @throws InvalidInputException naming the field: a count outside 0 to 2^53 − 1, a message or reason too long, an
+     *     item without a key or an outcome
+     */
+    public ProgressUpdate checked() {
+        Validation.count("succeeded", succeeded);
+        Validation.count("failed", failed);
+        Validation.count("addTotal", addTotal);
+        Validation.optionalText("message", message, Validation.MAX_MESSAGE);
+        for (ItemUpdate i : items) {
+            Validation.text("item", i.key(), Validation.MAX_NAME);
+            if (i.outcome() == null) {
+                throw new InvalidInputException("outcome", "is required for item " + i.key());
+            }
+            Validation.optionalText("reason", i.reason(), Validation.MAX_NAME);
+        }
+        return this;
     }
 
     /** @return true if this update changes nothing */

@@ -1,6 +1,7 @@
 package io.tally.server;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.HttpResponseException;
 import io.tally.IllegalTransitionException;
@@ -40,37 +41,11 @@ final class ExceptionStatuses {
 
     static void install(Javalin app) {
         app.exception(ApiException.class, (e, ctx) -> JsonResponses.error(ctx, e.status(), e.code(), e.getMessage()));
-        app.exception(
-                InvalidInputException.class, (e, ctx) -> JsonResponses.error(ctx, 400, "invalid", e.getMessage()));
-        app.exception(
-                JobNotFoundException.class, (e, ctx) -> JsonResponses.error(ctx, 404, "not_found", e.getMessage()));
-        app.exception(
-                IllegalTransitionException.class,
-                (e, ctx) -> JsonResponses.send(
-                        ctx,
-                        409,
-                        JsonResponses.errorBody("conflict", e.getMessage())
-                                .put("state", e.from().name())
-                                .put("target", e.to().name())));
-        app.exception(JobExistsException.class, (e, ctx) -> JsonResponses.error(ctx, 409, "conflict", e.getMessage()));
-        // The job's state beside the error: a worker in any language stops on "CANCELLED".
-        app.exception(
-                JobFinishedException.class,
-                (e, ctx) -> JsonResponses.send(
-                        ctx,
-                        409,
-                        JsonResponses.errorBody("finished", e.getMessage())
-                                .put("state", e.state().name())));
-        app.exception(OutcomeUnknownException.class, (e, ctx) -> {
-            log.warn("outcome unknown on {} {}: {}", ctx.method(), ctx.path(), e.toString());
-            JsonResponses.error(ctx, 503, "outcome_unknown", OUTCOME_UNKNOWN);
+        // One handler for Tally's whole exception tree (Javalin picks the closest superclass): answerFor says how.
+        app.exception(TallyException.class, (e, ctx) -> {
+            ErrorAnswer a = answerFor(e, ctx.method() + " " + ctx.path());
+            JsonResponses.send(ctx, a.status(), a.body());
         });
-        app.exception(StoreUnavailableException.class, (e, ctx) -> {
-            log.warn("store unavailable: {}", e.toString());
-            JsonResponses.error(ctx, 503, "unavailable", STORE_DOWN);
-        });
-        // The base class of the ones above: Javalin picks the handler of the closest superclass, so this gets the rest.
-        app.exception(TallyException.class, (e, ctx) -> JsonResponses.error(ctx, 400, "invalid", e.getMessage()));
         app.exception(
                 JsonProcessingException.class, (e, ctx) -> JsonResponses.error(ctx, 400, "invalid", "malformed JSON"));
         app.exception(HttpResponseException.class, (e, ctx) -> {
@@ -91,5 +66,42 @@ final class ExceptionStatuses {
             log.error("unexpected error on {} {}", ctx.method(), ctx.path(), e);
             JsonResponses.error(ctx, 500, "internal", "internal error; see the server log");
         });
+    }
+
+    /** An error's HTTP status and JSON body. */
+    record ErrorAnswer(int status, ObjectNode body) {}
+
+    /**
+     * The answer to one of Tally's exceptions, for a whole request or for one entry of a batch.
+     *
+     * @param where what was being done, for the log (a method and path, or a batch entry)
+     */
+    static ErrorAnswer answerFor(TallyException e, String where) {
+        if (e instanceof InvalidInputException) {
+            return new ErrorAnswer(400, JsonResponses.errorBody("invalid", e.getMessage()));
+        } else if (e instanceof JobNotFoundException) {
+            return new ErrorAnswer(404, JsonResponses.errorBody("not_found", e.getMessage()));
+        } else if (e instanceof IllegalTransitionException t) {
+            return new ErrorAnswer(
+                    409,
+                    JsonResponses.errorBody("conflict", e.getMessage())
+                            .put("state", t.from().name())
+                            .put("target", t.to().name()));
+        } else if (e instanceof JobExistsException) {
+            return new ErrorAnswer(409, JsonResponses.errorBody("conflict", e.getMessage()));
+        } else if (e instanceof JobFinishedException f) {
+            // The job's state beside the error: a worker in any language stops on "CANCELLED".
+            return new ErrorAnswer(
+                    409,
+                    JsonResponses.errorBody("finished", e.getMessage())
+                            .put("state", f.state().name()));
+        } else if (e instanceof OutcomeUnknownException) {
+            log.warn("outcome unknown on {}: {}", where, e.toString());
+            return new ErrorAnswer(503, JsonResponses.errorBody("outcome_unknown", OUTCOME_UNKNOWN));
+        } else if (e instanceof StoreUnavailableException) {
+            log.warn("store unavailable: {}", e.toString());
+            return new ErrorAnswer(503, JsonResponses.errorBody("unavailable", STORE_DOWN));
+        }
+        return new ErrorAnswer(400, JsonResponses.errorBody("invalid", e.getMessage()));
     }
 }

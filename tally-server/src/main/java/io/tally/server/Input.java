@@ -135,6 +135,12 @@ final class Input {
         }
         checkUnicode(node, "");
         ObjectNode o = (ObjectNode) node;
+        onlyFields(o, fields);
+        return o;
+    }
+
+    /** Refuses a field of {@code o} not among {@code fields}, naming it and the allowed ones. */
+    static void onlyFields(ObjectNode o, String... fields) {
         Set<String> known = Set.of(fields);
         for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) {
             String f = it.next();
@@ -142,7 +148,6 @@ final class Input {
                 throw ApiException.invalid("unknown field '" + clip(f) + "'; allowed: " + String.join(", ", fields));
             }
         }
-        return o;
     }
 
     /**

@@ -11,13 +11,10 @@ import io.tally.JobQuery;
 import io.tally.JobSnapshot;
 import io.tally.JobSpec;
 import io.tally.JobState;
-import io.tally.Outcome;
 import io.tally.Page;
 import io.tally.Tally;
-import io.tally.store.ItemUpdate;
 import io.tally.store.ProgressUpdate;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -196,55 +193,10 @@ final class JobRoutes implements RouteGroup {
     /** Records counts and keyed items in one update; answers with the job as it is after it. */
     private void progress(Context ctx) {
         Input.onlyParams(ctx);
-        ObjectNode b = Input.object(ctx, maxBodyBytes, true, "succeeded", "failed", "items", "addTotal", "message");
-        long ok = Input.integer(b, "succeeded", 0);
-        long failed = Input.integer(b, "failed", 0);
-        long addTotal = Input.integer(b, "addTotal", 0);
-        String message = Input.text(b, "message");
-        List<ItemUpdate> items = items(b.get("items"));
+        ObjectNode b = Input.object(ctx, maxBodyBytes, true, ProgressInput.FIELDS);
+        ProgressUpdate update = ProgressInput.read(b, limits.maxItemsPerRequest());
         Job job = job(ctx);
-        job.record(new ProgressUpdate(ok, failed, items, addTotal, message));
+        job.record(update);
         JsonResponses.send(ctx, 200, JobJson.job(job.snapshot(), false));
-    }
-
-    /** @return the {@code items} of a progress body: objects {@code {key, outcome, reason}}, within the limit */
-    private List<ItemUpdate> items(JsonNode arr) {
-        List<ItemUpdate> items = new ArrayList<>();
-        if (arr == null || arr.isNull()) {
-            return items;
-        }
-        if (!arr.isArray()) {
-            throw ApiException.invalid("items: must be an array");
-        }
-        if (arr.size() > limits.maxItemsPerRequest()) {
-            throw ApiException.invalid("items: at most " + limits.maxItemsPerRequest()
-                    + " per request on this server (--max-items), was " + arr.size());
-        }
-        for (JsonNode it : arr) {
-            if (!it.isObject()) {
-                throw ApiException.invalid("items: each item must be an object {key, outcome, reason}");
-            }
-            for (Iterator<String> f = it.fieldNames(); f.hasNext(); ) {
-                String name = f.next();
-                if (!name.equals("key") && !name.equals("outcome") && !name.equals("reason")) {
-                    throw ApiException.invalid("items: unknown field '" + Input.clip(name) + "'");
-                }
-            }
-            String key = Input.text(it, "key");
-            if (key == null) {
-                throw ApiException.invalid("items: key is required");
-            }
-            String outcome = Input.text(it, "outcome");
-            Outcome oc;
-            if (outcome == null || outcome.equalsIgnoreCase("SUCCESS")) {
-                oc = Outcome.SUCCESS;
-            } else if (outcome.equalsIgnoreCase("FAILURE")) {
-                oc = Outcome.FAILURE;
-            } else {
-                throw ApiException.invalid("items: outcome must be SUCCESS or FAILURE");
-            }
-            items.add(new ItemUpdate(key, oc, Input.text(it, "reason")));
-        }
-        return items;
     }
 }

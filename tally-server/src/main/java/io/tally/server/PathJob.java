@@ -14,9 +14,12 @@ final class PathJob {
         return ctx.pathParam("id");
     }
 
-    /** @return a handle on the job; its operations throw {@link JobNotFoundException} when it does not exist */
+    /**
+     * @return a handle on the job, not read first (the operation itself finds the job); its operations throw {@link
+     *     JobNotFoundException} when it does not exist
+     */
     static Job handle(Tally tally, Context ctx) {
-        return tally.get(id(ctx));
+        return tally.handle(id(ctx));
     }
 
     /** @return the job's snapshot, read now; 404 when it does not exist */

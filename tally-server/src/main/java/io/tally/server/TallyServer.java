@@ -168,6 +168,7 @@ public final class TallyServer implements AutoCloseable {
                 new DashboardRoutes(),
                 new JobRoutes(tally, maxBodyBytes, limits),
                 new PartRoutes(tally, maxBodyBytes),
+                new BatchRoutes(tally, maxBodyBytes, limits),
                 new ItemAndLogRoutes(tally),
                 new EventRoutes(tally, hub, maxEventStreams),
                 new DefinitionRoutes(runner, maxBodyBytes));
