@@ -151,4 +151,19 @@ class ModelTest {
             assertThat(job.snapshot().succeeded()).isZero();
         }
     }
+
+    @Test
+    void aHandleIsNotReadFirstAndItsCallsFindTheJob() {
+        try (Tally tally = Tally.open("memory:")) {
+            assertThatThrownBy(() -> tally.handle("no-such-job").recordSuccess())
+                    .isInstanceOf(JobNotFoundException.class);
+            assertThatThrownBy(() -> tally.handle("not an id!")).isInstanceOf(InvalidInputException.class);
+            Job job = tally.create(JobSpec.builder().name("j").total(2).build());
+            assertThat(tally.handle(job.id()).recordSuccess().succeeded()).isEqualTo(1);
+            assertThatThrownBy(() -> tally.handle(job.id()).recordAsync(io.tally.store.ProgressUpdate.counts(-1, 0)))
+                    .isInstanceOf(InvalidInputException.class)
+                    .hasMessageContaining("succeeded");
+            assertThat(job.progress().succeeded()).isEqualTo(1);
+        }
+    }
 }
