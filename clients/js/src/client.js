@@ -195,27 +195,27 @@ export class TallyClient {
    * `{key, outcome: 'SUCCESS' | 'FAILURE', reason}`: idempotent by key, moved when recorded with the other outcome.
    * Rejects with TallyConflictError (code `finished`) when the job already ended.
    */
-  async recordProgress(id, { succeeded = 0, failed = 0, items, addTotal = 0, message } = {}) {
-    const body = {};
-    if (count(succeeded, 'succeeded')) body.succeeded = succeeded;
-    if (count(failed, 'failed')) body.failed = failed;
-    if (count(addTotal, 'addTotal')) body.addTotal = addTotal;
-    if (message != null) body.message = text(message, 'message');
-    if (items != null) {
-      if (!Array.isArray(items)) throw new TypeError('items: must be an array');
-      if (items.length > 10000) throw new RangeError(`items: at most 10000 per call, was ${items.length}`);
-      const out = items.map((it, i) => {
-        if (!isPlainObject(it)) throw new TypeError(`items[${i}]: must be an object {key, outcome, reason}`);
-        for (const k of Object.keys(it)) if (!['key', 'outcome', 'reason'].includes(k)) throw new TypeError(`items[${i}]: unknown field '${k}'`);
-        const outcome = (text(it.outcome, `items[${i}].outcome`) ?? 'SUCCESS').toUpperCase();
-        if (outcome !== 'SUCCESS' && outcome !== 'FAILURE') throw new RangeError(`items[${i}].outcome: must be SUCCESS or FAILURE, was ${it.outcome}`);
-        const item = { key: text(it.key, `items[${i}].key`, true), outcome };
-        if (it.reason != null) item.reason = text(it.reason, `items[${i}].reason`);
-        return item;
-      });
-      if (out.length) body.items = out;
-    }
-    return this.#request('POST', `${this.#jobPath(id)}/progress`, { body });
+  async recordProgress(id, update = {}) {
+    return this.#request('POST', `${this.#jobPath(id)}/progress`, { body: progressBody(update) });
+  }
+
+  /**
+   * Progress for many jobs in one request (`POST /api/progress`): `updates` are `{id, succeeded, failed, items,
+   * addTotal, message}`, at most 1000. Every update is checked before anything is sent (here and by the server: a bad
+   * one rejects the call and writes nothing). Resolves to one result per update, in order: `{id, progress}`, or
+   * `{id, status, error: {code, message}, state}` for an update its job refused (missing: 404, finished: 409).
+   */
+  async recordProgressMany(updates) {
+    if (!Array.isArray(updates) || updates.length === 0) throw new TypeError('updates: must be a non-empty array');
+    if (updates.length > 1000) throw new RangeError(`updates: at most 1000 per call, was ${updates.length}`);
+    const body = {
+      updates: updates.map((u, i) => {
+        if (!isPlainObject(u)) throw new TypeError(`updates[${i}]: must be an object {id, succeeded, …}`);
+        const { id, ...update } = u;
+        return { id: jobId(id, `updates[${i}].id`), ...progressBody(update) };
+      }),
+    };
+    return (await this.#request('POST', '/api/progress', { body })).results;
   }
 
   /** One success: of item `key` (idempotent), or `count` anonymous units. */
@@ -292,6 +292,16 @@ export class TallyClient {
   async completePart(id, part) {
     const path = `${this.#jobPath(id)}/parts/${count(part, 'part')}/complete`;
     return completion(await this.#request('POST', path));
+  }
+
+  /**
+   * Marks several parts succeeded in one atomic step (`POST /api/jobs/{id}/parts/complete`): `{changed, remaining,
+   * last}` for them all; `last: true` when these completed the job's last pending part, exactly once per job.
+   */
+  async completeParts(id, parts) {
+    if (!Array.isArray(parts) || parts.length === 0) throw new TypeError('parts: must be a non-empty array of part numbers');
+    const body = { parts: parts.map((p, i) => count(p, `parts[${i}]`)) };
+    return completion(await this.#request('POST', `${this.#jobPath(id)}/parts/complete`, { body }));
   }
 
   /** Marks a part failed; with `failJob: true` the whole job fails (watchbot's `fail_job_on`). */
@@ -437,6 +447,31 @@ export class TallyClient {
     if (res.status < 200 || res.status >= 300) throw errorFor(res.status, parsed);
     return parsed;
   }
+}
+
+/** The body of a progress update (`{succeeded, failed, items, addTotal, message}`), checked field by field. */
+function progressBody({ succeeded = 0, failed = 0, items, addTotal = 0, message, ...unknown } = {}) {
+  for (const k of Object.keys(unknown)) throw new TypeError(`unknown field '${k}'`);
+  const body = {};
+  if (count(succeeded, 'succeeded')) body.succeeded = succeeded;
+  if (count(failed, 'failed')) body.failed = failed;
+  if (count(addTotal, 'addTotal')) body.addTotal = addTotal;
+  if (message != null) body.message = text(message, 'message');
+  if (items != null) {
+    if (!Array.isArray(items)) throw new TypeError('items: must be an array');
+    if (items.length > 10000) throw new RangeError(`items: at most 10000 per call, was ${items.length}`);
+    const out = items.map((it, i) => {
+      if (!isPlainObject(it)) throw new TypeError(`items[${i}]: must be an object {key, outcome, reason}`);
+      for (const k of Object.keys(it)) if (!['key', 'outcome', 'reason'].includes(k)) throw new TypeError(`items[${i}]: unknown field '${k}'`);
+      const outcome = (text(it.outcome, `items[${i}].outcome`) ?? 'SUCCESS').toUpperCase();
+      if (outcome !== 'SUCCESS' && outcome !== 'FAILURE') throw new RangeError(`items[${i}].outcome: must be SUCCESS or FAILURE, was ${it.outcome}`);
+      const item = { key: text(it.key, `items[${i}].key`, true), outcome };
+      if (it.reason != null) item.reason = text(it.reason, `items[${i}].reason`);
+      return item;
+    });
+    if (out.length) body.items = out;
+  }
+  return body;
 }
 
 function completion(body) {

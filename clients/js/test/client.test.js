@@ -188,6 +188,48 @@ describe('RedisProgress flow', () => {
   });
 });
 
+describe('batches', () => {
+  test('progress for many jobs in one request, each answered in its place', async () => {
+    const tally = client();
+    const a = await tally.createJob({ name: unique('a'), total: 10 });
+    const b = await tally.createJob({ name: unique('b'), total: 10 });
+    await tally.cancelJob(b.id, 'stop');
+    const results = await tally.recordProgressMany([
+      { id: a.id, succeeded: 2, items: [{ key: 'k1' }, { key: 'k1' }] },
+      { id: b.id, succeeded: 1 },
+      { id: a.id, failed: 1, message: 'both' },
+    ]);
+    assert.equal(results.length, 3);
+    assert.equal(results[0].id, a.id);
+    assert.ok(results[0].progress.succeeded >= 3);
+    assert.equal(results[1].status, 409);
+    assert.equal(results[1].error.code, 'finished');
+    assert.equal(results[1].state, 'CANCELLED');
+    const got = await tally.getJob(a.id);
+    assert.deepEqual([got.succeeded, got.failed, got.message], [3, 1, 'both']);
+    assert.equal((await tally.getJob(b.id)).succeeded, 0);
+  });
+
+  test('a bad update is refused before anything is sent', async () => {
+    const tally = client();
+    const a = await tally.createJob({ name: unique('a'), total: 10 });
+    await assert.rejects(tally.recordProgressMany([{ id: a.id, succeeded: 1 }, { id: a.id, succeeded: -1 }]), RangeError);
+    await assert.rejects(tally.recordProgressMany([{ id: a.id, sucEEded: 1 }]), TypeError);
+    await assert.rejects(tally.recordProgressMany([]), TypeError);
+    assert.equal((await tally.getJob(a.id)).succeeded, 0);
+  });
+
+  test('many parts in one atomic step; last once', async () => {
+    const tally = client();
+    const job = await tally.createJob({ name: unique('tiles'), parts: [{}, {}, {}, {}, {}] });
+    assert.deepEqual(await tally.completeParts(job.id, [0, 1, 2]), { changed: true, remaining: 2, last: false });
+    assert.deepEqual(await tally.completeParts(job.id, [2, 3, 4]), { changed: true, remaining: 0, last: true });
+    assert.deepEqual(await tally.completeParts(job.id, [4]), { changed: false, remaining: 0, last: false });
+    await assert.rejects(tally.completeParts(job.id, [-1]), RangeError);
+    assert.equal((await tally.getJob(job.id)).state, 'SUCCEEDED');
+  });
+});
+
 describe('read and list', () => {
   test('pages follow the cursor, newest first', async () => {
     const tally = client();

@@ -84,6 +84,42 @@ def _duration(value: Any, what: str) -> Union[None, float, int, str]:
     raise TypeError("%s: must be seconds, an ISO-8601 duration or a timedelta, was %r" % (what, value))
 
 
+def _progress_body(
+    succeeded: Any, failed: Any, items: Optional[Iterable[Dict[str, Any]]], add_total: Any, message: Any
+) -> Dict[str, Any]:
+    """The body of a progress update, checked field by field."""
+    body = {}  # type: Dict[str, Any]
+    if _count(succeeded, "succeeded"):
+        body["succeeded"] = succeeded
+    if _count(failed, "failed"):
+        body["failed"] = failed
+    if _count(add_total, "add_total"):
+        body["addTotal"] = add_total
+    if message is not None:
+        body["message"] = _text(message, "message")
+    if items is not None:
+        out = []
+        for i, it in enumerate(items):
+            if not isinstance(it, dict):
+                raise TypeError("items: item %d must be a dict {key, outcome, reason}" % i)
+            unknown = set(it) - {"key", "outcome", "reason"}
+            if unknown:
+                raise ValueError("items: item %d has unknown fields %s" % (i, sorted(unknown)))
+            key = _text(it.get("key"), "items[%d].key" % i, required=True)
+            outcome = (_text(it.get("outcome"), "items[%d].outcome" % i) or "SUCCESS").upper()
+            if outcome not in ("SUCCESS", "FAILURE"):
+                raise ValueError("items[%d].outcome: must be SUCCESS or FAILURE, was %r" % (i, it.get("outcome")))
+            item = {"key": key, "outcome": outcome}
+            if it.get("reason") is not None:
+                item["reason"] = _text(it.get("reason"), "items[%d].reason" % i)
+            out.append(item)
+        if len(out) > 10000:
+            raise ValueError("items: at most 10000 per call, was %d" % len(out))
+        if out:
+            body["items"] = out
+    return body
+
+
 def _part(value: Any) -> int:
     return _count(value, "part")
 
@@ -250,36 +286,36 @@ class TallyClient:
         not count twice, and recorded with the other outcome it moves. A PENDING job starts. Raises
         TallyConflictError (code ``finished``) when the job already ended.
         """
-        body = {}  # type: Dict[str, Any]
-        if _count(succeeded, "succeeded"):
-            body["succeeded"] = succeeded
-        if _count(failed, "failed"):
-            body["failed"] = failed
-        if _count(add_total, "add_total"):
-            body["addTotal"] = add_total
-        if message is not None:
-            body["message"] = _text(message, "message")
-        if items is not None:
-            out = []
-            for i, it in enumerate(items):
-                if not isinstance(it, dict):
-                    raise TypeError("items: item %d must be a dict {key, outcome, reason}" % i)
-                unknown = set(it) - {"key", "outcome", "reason"}
-                if unknown:
-                    raise ValueError("items: item %d has unknown fields %s" % (i, sorted(unknown)))
-                key = _text(it.get("key"), "items[%d].key" % i, required=True)
-                outcome = (_text(it.get("outcome"), "items[%d].outcome" % i) or "SUCCESS").upper()
-                if outcome not in ("SUCCESS", "FAILURE"):
-                    raise ValueError("items[%d].outcome: must be SUCCESS or FAILURE, was %r" % (i, it.get("outcome")))
-                item = {"key": key, "outcome": outcome}
-                if it.get("reason") is not None:
-                    item["reason"] = _text(it.get("reason"), "items[%d].reason" % i)
-                out.append(item)
-            if len(out) > 10000:
-                raise ValueError("items: at most 10000 per call, was %d" % len(out))
-            if out:
-                body["items"] = out
+        body = _progress_body(succeeded, failed, items, add_total, message)
         return self._request("POST", self._job_path(job_id) + "/progress", body)
+
+    def record_progress_many(self, updates: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """Progress for many jobs in one request (``POST /api/progress``).
+
+        ``updates`` are dicts ``{"job_id", "succeeded", "failed", "items", "add_total", "message"}``, at most 1000.
+        Every update is checked before anything is sent (here and by the server: a bad one raises and writes
+        nothing). Returns one result per update, in order: ``{"id", "progress"}``, or ``{"id", "status", "error",
+        "state"}`` for an update its job refused (missing: 404, finished: 409).
+        """
+        body = []
+        for i, u in enumerate(updates):
+            if not isinstance(u, dict):
+                raise TypeError("updates[%d]: must be a dict {job_id, succeeded, ...}" % i)
+            unknown = set(u) - {"job_id", "succeeded", "failed", "items", "add_total", "message"}
+            if unknown:
+                raise ValueError("updates[%d]: unknown fields %s" % (i, sorted(unknown)))
+            entry = {"id": _job_id(u.get("job_id"), "updates[%d].job_id" % i)}
+            entry.update(
+                _progress_body(
+                    u.get("succeeded", 0), u.get("failed", 0), u.get("items"), u.get("add_total", 0), u.get("message")
+                )
+            )
+            body.append(entry)
+        if not body:
+            raise ValueError("updates: must not be empty")
+        if len(body) > 1000:
+            raise ValueError("updates: at most 1000 per call, was %d" % len(body))
+        return self._request("POST", "/api/progress", {"updates": body})["results"]
 
     def record_success(self, job_id: str, key: Optional[str] = None, count: int = 1) -> Dict[str, Any]:
         """One success: of item ``key`` (idempotent), or ``count`` anonymous units."""
@@ -359,6 +395,15 @@ class TallyClient:
         redelivered part answers ``changed=False, last=False``."""
         path = "%s/parts/%d/complete" % (self._job_path(job_id), _part(part))
         return self._completion(self._request("POST", path))
+
+    def complete_parts(self, job_id: str, parts: Iterable[int]) -> PartCompletion:
+        """Marks several parts succeeded in one atomic step; ``last=True`` when these completed the job's last pending
+        part (exactly once per job)."""
+        numbers = [_part(p) for p in parts]
+        if not numbers:
+            raise ValueError("parts: must not be empty")
+        path = "%s/parts/complete" % self._job_path(job_id)
+        return self._completion(self._request("POST", path, {"parts": numbers}))
 
     def fail_part(
         self, job_id: str, part: int, reason: Optional[str] = None, fail_job: bool = False

@@ -147,6 +147,53 @@ class WatchbotFlowTest(unittest.TestCase):
         self.assertEqual(tally.get_job(job["id"])["state"], "SUCCEEDED")
 
 
+class BatchTest(unittest.TestCase):
+    """POST /api/progress and POST /api/jobs/{id}/parts/complete."""
+
+    def test_progress_for_many_jobs_each_answered_in_its_place(self):
+        tally = client()
+        a = tally.create_job(unique("a"), total=10)
+        b = tally.create_job(unique("b"), total=10)
+        tally.cancel_job(b["id"], "stop")
+        results = tally.record_progress_many(
+            [
+                {"job_id": a["id"], "succeeded": 2, "items": [{"key": "k1"}, {"key": "k1"}]},
+                {"job_id": b["id"], "succeeded": 1},
+                {"job_id": a["id"], "failed": 1, "message": "both"},
+            ]
+        )
+        self.assertEqual(len(results), 3)
+        self.assertEqual(results[0]["id"], a["id"])
+        self.assertGreaterEqual(results[0]["progress"]["succeeded"], 3)
+        self.assertEqual(results[1]["status"], 409)
+        self.assertEqual(results[1]["error"]["code"], "finished")
+        self.assertEqual(results[1]["state"], "CANCELLED")
+        got = tally.get_job(a["id"])
+        self.assertEqual([got["succeeded"], got["failed"], got["message"]], [3, 1, "both"])
+        self.assertEqual(tally.get_job(b["id"])["succeeded"], 0)
+
+    def test_a_bad_update_is_refused_before_anything_is_sent(self):
+        tally = client()
+        a = tally.create_job(unique("a"), total=10)
+        with self.assertRaises(ValueError):
+            tally.record_progress_many([{"job_id": a["id"], "succeeded": 1}, {"job_id": a["id"], "succeeded": -1}])
+        with self.assertRaises(ValueError):
+            tally.record_progress_many([{"job_id": a["id"], "sucEEded": 1}])
+        with self.assertRaises(ValueError):
+            tally.record_progress_many([])
+        self.assertEqual(tally.get_job(a["id"])["succeeded"], 0)
+
+    def test_many_parts_in_one_atomic_step_last_once(self):
+        tally = client()
+        job = tally.create_job(unique("tiles"), parts=[{}, {}, {}, {}, {}])
+        self.assertEqual(tuple(tally.complete_parts(job["id"], [0, 1, 2])), (True, 2, False))
+        self.assertEqual(tuple(tally.complete_parts(job["id"], [2, 3, 4])), (True, 0, True))
+        self.assertEqual(tuple(tally.complete_parts(job["id"], [4])), (False, 0, False))
+        with self.assertRaises(ValueError):
+            tally.complete_parts(job["id"], [-1])
+        self.assertEqual(tally.get_job(job["id"])["state"], "SUCCEEDED")
+
+
 class RedisProgressFlowTest(unittest.TestCase):
     """RedisProgress: a job with a total in a user's scope, throttled ticks, items, finished with a result."""
 
