@@ -203,6 +203,10 @@ public final class RedisBench {
                 jobs[t].recordSuccess();
                 return 1;
             }));
+            AtomicLong call = new AtomicLong();
+            try (Lanes lanes = new Lanes(n, () -> jobs[(int) (call.incrementAndGet() % n)].recordSuccessAsync())) {
+                put("anonymous-async", n, measure("Tally recordSuccessAsync()", n, 1, lanes));
+            }
             delete(jobs);
         }
         if (only.contains("keyed")) {
@@ -706,6 +710,7 @@ public final class RedisBench {
         // (the name of a cell, what it measures, and the bare Lettuce cell of the same mode: blocking threads or lanes)
         String[][] ops = {
             {"anonymous", "`recordSuccess()`", "lettuce-minimal"},
+            {"anonymous-async", "`recordSuccessAsync()` (n lanes)", "lettuce-minimal-async"},
             {"keyed", "`recordSuccess(key)`", "lettuce-minimal"},
             {"keyed-async", "`recordSuccessAsync(key)` (n lanes)", "lettuce-minimal-async"},
             {"keyed-shared", "`recordSuccess(key)`, all callers on one job", "lettuce-minimal"},
