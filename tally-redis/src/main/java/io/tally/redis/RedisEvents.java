@@ -17,7 +17,9 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * <p>The channel is subscribed on its own connection (a subscribed connection takes no other commands) while at least
  * one listener is subscribed, and left with the last one: the functions publish only when the channel has a
  * subscriber, because building the message reads and encodes the whole job, so a subscription nobody needs makes
- * every write dearer. Listeners are called on that connection's I/O thread.
+ * every write dearer. Listeners are called on that connection's I/O thread, and, for the last progress of a burst of
+ * writes whose messages the functions coalesced, on {@link TrailingProgress}'s thread.
  */
 final class RedisEvents implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RedisEvents.class);
@@ -38,6 +41,7 @@ final class RedisEvents implements AutoCloseable {
     private final RedisClient client;
     private final String channel;
     private final Duration timeout;
+    private final TrailingProgress trailing;
 
     /** Guards {@link #pubSub} together with the hub's listeners: the connection is open while the hub has any. */
     private final Object lock = new Object();
@@ -48,11 +52,13 @@ final class RedisEvents implements AutoCloseable {
      * @param client the store's client, for the subscription's connection
      * @param channel the namespace's channel ({@link Keys#channel()})
      * @param timeout the store's operation timeout, for the subscription's commands
+     * @param read reads a job, for the last progress of a burst of writes ({@link TrailingProgress})
      */
-    RedisEvents(RedisClient client, String channel, Duration timeout) {
+    RedisEvents(RedisClient client, String channel, Duration timeout, Function<String, Optional<JobRecord>> read) {
         this.client = client;
         this.channel = channel;
         this.timeout = timeout;
+        this.trailing = new TrailingProgress(read, hub::publish);
     }
 
     /**
@@ -92,6 +98,7 @@ final class RedisEvents implements AutoCloseable {
             if (!hub.hasListeners() && pubSub != null) {
                 pubSub.closeAsync(); // the server drops the subscription with the connection
                 pubSub = null;
+                trailing.clear();
             }
         }
     }
@@ -104,7 +111,7 @@ final class RedisEvents implements AutoCloseable {
             log.warn("ignoring a malformed event on {}: {}", channel, e.toString());
             return;
         }
-        events.forEach(hub::publish);
+        events.forEach(trailing::deliver);
     }
 
     /** @return the events of one published message, each with the job as the message carries it */
@@ -128,6 +135,7 @@ final class RedisEvents implements AutoCloseable {
     /** Leaves the channel; listeners still subscribed hear nothing more. */
     @Override
     public void close() {
+        trailing.close();
         synchronized (lock) {
             if (pubSub != null) {
                 pubSub.close();

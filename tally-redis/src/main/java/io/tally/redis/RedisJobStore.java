@@ -103,7 +103,7 @@ public final class RedisJobStore implements JobStore {
         }
         connection.setTimeout(b.timeout);
         this.functions = new FunctionRunner(connection, keys, clock, b.timeout, description);
-        this.events = new RedisEvents(client, keys.channel(), b.timeout);
+        this.events = new RedisEvents(client, keys.channel(), b.timeout, this::find);
         try {
             functions.loadLibrary();
         } catch (RedisException e) {

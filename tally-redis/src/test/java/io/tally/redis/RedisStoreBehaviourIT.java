@@ -253,6 +253,7 @@ class RedisStoreBehaviourIT {
             Job items = tally.create(
                     JobSpec.builder().name("items").total(4).start(true).build());
             items.recordSuccess("a"); // one item
+            clock.advance(Duration.ofMillis(100)); // (progress alone is published at most once per 100 ms)
             items.record(new ProgressUpdate(
                     0,
                     0,
@@ -281,6 +282,55 @@ class RedisStoreBehaviourIT {
                     .filteredOn(m -> m.get("id").asText().equals(parts.id()))
                     .extracting(RedisStoreBehaviourIT::firstEventAndSucceeded)
                     .containsSubsequence("CREATED 0", "PART 0 1", "PART 1 2");
+        }
+    }
+
+    /**
+     * Progress alone is published at most once per 100 ms of the store's clock (here stopped): a burst of 50 records
+     * sends one message, the other events go at once, and a subscriber of the store still hears the burst's last
+     * progress, read once the messages stopped.
+     */
+    @Test
+    void progressAloneIsPublishedOncePerIntervalAndTheLastOfABurstIsStillHeard() throws Exception {
+        String ns = RedisTestSupport.freshNamespace();
+        RedisJobStore s = store(REDIS, ns);
+        List<StoreEvent> heard = new CopyOnWriteArrayList<>();
+        List<JsonNode> messages = new CopyOnWriteArrayList<>();
+        try (RedisClient client = RedisClient.create(REDIS);
+                StatefulRedisPubSubConnection<String, String> sub = client.connectPubSub();
+                AutoCloseable subscription = s.subscribe(heard::add)) {
+            sub.addListener(new RedisPubSubAdapter<>() {
+                @Override
+                public void message(String channel, String message) {
+                    messages.add(Json.tree(message));
+                }
+            });
+            sub.sync().subscribe("{" + ns + "}:events");
+            s.create(job("burst", "n", 0));
+            s.transition("burst", io.tally.store.Transition.start());
+            for (int i = 0; i < 50; i++) {
+                s.await(s.record("burst", ProgressUpdate.counts(1, 0)));
+            }
+
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> heard.stream()
+                            .anyMatch(e ->
+                                    e.type() == EventType.PROGRESS && e.record().succeeded() == 50));
+            assertThat(messages)
+                    .extracting(RedisStoreBehaviourIT::firstEventAndSucceeded)
+                    .filteredOn(m -> m.startsWith("PROGRESS"))
+                    .containsExactly("PROGRESS 1");
+
+            clock.advance(Duration.ofMillis(100));
+            s.await(s.record("burst", ProgressUpdate.counts(1, 0)));
+            s.transition("burst", io.tally.store.Transition.move(JobState.SUCCEEDED, null, null));
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> messages.stream()
+                            .anyMatch(m -> m.get("job").get("state").asText().equals("SUCCEEDED")));
+            assertThat(messages)
+                    .extracting(RedisStoreBehaviourIT::firstEventAndSucceeded)
+                    .containsSubsequence("PROGRESS 1", "PROGRESS 51", "FINISHED 51");
+            assertThat(heard.get(heard.size() - 1).type()).isEqualTo(EventType.FINISHED);
         }
     }
 

@@ -47,6 +47,39 @@ local function publish_stored(channel, key, events)
     redis.call('PUBLISH', channel, cjson.encode({id = full.id, events = events, job = full}))
 end
 
+-- Live subscribers get at most one message of progress alone per job per PUBLISH_EVERY ms, as the SQL stores coalesce
+-- theirs: a write whose events are all PROGRESS publishes only when the job's last such message (pubAt, in the store's
+-- clock) is that old, else it marks the job (pubHeld). Any other event publishes at once, after a PROGRESS when
+-- progress was held (here and in publish()), so the message before a FINISHED shows the final counts; and a subscriber
+-- reads the job again once its progress messages have stopped for that long (RedisEvents' TrailingProgress), so the
+-- last of a burst is heard too. A busy job's writes then cost an HMGET (and an HSET once per interval) instead of an
+-- HGETALL, an encoding of the whole job and a PUBLISH each.
+local PUBLISH_EVERY = 100
+local function publish_events(channel, key, events, now)
+    local at, held = unpack(redis.call('HMGET', key, 'pubAt', 'pubHeld'))
+    for i = 1, #events do
+        if events[i].type ~= 'PROGRESS' then
+            if held then
+                table.insert(events, 1, {type = 'PROGRESS'})
+                redis.call('HDEL', key, 'pubHeld')
+            end
+            return publish_stored(channel, key, events)
+        end
+    end
+    at = tonumber(at)
+    if at and now >= at and now - at < PUBLISH_EVERY then
+        if not held then
+            redis.call('HSET', key, 'pubHeld', '1')
+        end
+        return
+    end
+    if held then
+        redis.call('HDEL', key, 'pubHeld')
+    end
+    redis.call('HSET', key, 'pubAt', fmt_now(now))
+    publish_stored(channel, key, events)
+end
+
 -- HSET/ZADD/RPUSH with many arguments, in chunks that stay below Lua's unpack limit.
 local function bulk(cmd, key, args, step)
     for i = 1, #args, step do
@@ -271,6 +304,12 @@ end
 -- One message per script: every event of the step, with the job as it is after the step.
 local function publish(channel, j, events)
     if #events > 0 then
+        if j.pubHeld and events[1].type ~= 'DELETED' then
+            -- progress that publish_events held back: the message before this event shows it
+            table.insert(events, 1, {type = 'PROGRESS'})
+            redis.call('HDEL', K[KEY_JOB], 'pubHeld')
+            j.pubHeld = nil
+        end
         redis.call('PUBLISH', channel, cjson.encode({id = j.id, events = events, job = j}))
     end
 end

@@ -100,7 +100,7 @@ do
 
     -- Writes the run's changes to the job: its fields, its due sets and state index (from: its state when read),
     -- then publishes the run's events with the job as stored.
-    local function close_job(j, from, events, channel)
+    local function close_job(j, from, events, channel, now)
         if dirty.leaseUntil or dirty.deadline or dirty.retainUntil then
             need(j, K[KEY_JOB], ID)
             sync_due(j)
@@ -108,7 +108,7 @@ do
         save(j)
         move_state(j, from)
         if events and #events > 0 then
-            publish_stored(channel, K[KEY_JOB], events)
+            publish_events(channel, K[KEY_JOB], events, now)
         end
     end
 
@@ -322,7 +322,7 @@ do
             redis.call('HDEL', K[11], key)
         end
         if heard then
-            publish_stored(channel, K[KEY_JOB], {{type = 'PROGRESS'}})
+            publish_events(channel, K[KEY_JOB], {{type = 'PROGRESS'}}, now)
         end
     end
 
@@ -439,7 +439,7 @@ do
         if order then
             write_items(order, stored, final, written)
         end
-        close_job(j, from, events, channel)
+        close_job(j, from, events, channel, now)
     end
 
     -- ---- parts ----
@@ -622,7 +622,7 @@ do
             set_all(j, progress_fields(j.state, j.heartbeat, now, rate_s ~= j.rate and rate_s, rate_at ~= rate_at_was
             and rate_at, acc))
             write_parts(order, stored, moved)
-            close_job(j, from, events, channel)
+            close_job(j, from, events, channel, now)
         end
     end
 
