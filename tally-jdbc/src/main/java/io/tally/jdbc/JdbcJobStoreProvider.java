@@ -123,6 +123,8 @@ public final class JdbcJobStoreProvider implements JobStoreProvider {
         JdbcJobStore.Builder b = common(options, clock, d).description(url);
         Properties props = new Properties();
         props.setProperty("busy_timeout", busy == null ? "10000" : busy);
+        // The store never asks for generated keys, and the driver would look them up after every INSERT and UPDATE.
+        props.setProperty("jdbc.get_generated_keys", "false");
         options.forEach(props::setProperty);
         if (rest.equals(":memory:")) {
             try {

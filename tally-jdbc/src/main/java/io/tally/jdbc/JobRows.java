@@ -34,46 +34,76 @@ final class JobRows {
             + " heartbeat_ms, retain_ms, deadline, lease_until, retain_until, result, error_message, error_type,"
             + " error_stack, error_reason, message, rate, rate_at, rate_acc";
 
-    /** @return the job of the current row of {@code rs}, which selected {@link #COLS} */
+    /**
+     * @return the job of the current row of {@code rs}, which selected {@link #COLS} from its first column. Read by
+     *     position, in the order of {@link #COLS}: by name, a driver looks every name up in each new result (on SQLite
+     *     a native call per column of the row), a cost paid on every write's read of its job.
+     */
     static JobRecord read(ResultSet rs) throws SQLException {
-        String errorReason = rs.getString("error_reason");
+        String id = rs.getString(1);
+        String name = rs.getString(2);
+        String scope = rs.getString(3);
+        String parent = rs.getString(4);
+        String metadata = rs.getString(5);
+        JobState state = JobState.valueOf(rs.getString(6));
+        long total = rs.getLong(7);
+        long succeeded = rs.getLong(8);
+        long failed = rs.getLong(9);
+        int parts = rs.getInt(10);
+        int tolerated = rs.getInt(11);
+        boolean settled = rs.getBoolean(12);
+        Instant createdAt = instant(rs, 13);
+        Instant startedAt = instant(rs, 14);
+        Instant updatedAt = instant(rs, 15);
+        Instant finishedAt = instant(rs, 16);
+        Duration timeout = duration(rs, 17);
+        Duration heartbeat = duration(rs, 18);
+        Duration retainFor = duration(rs, 19);
+        Instant deadline = instant(rs, 20);
+        Instant leaseUntil = instant(rs, 21);
+        Instant retainUntil = instant(rs, 22);
+        String result = rs.getString(23);
+        String errorMessage = rs.getString(24);
+        String errorType = rs.getString(25);
+        String errorStack = rs.getString(26);
+        String errorReason = rs.getString(27);
+        String message = rs.getString(28);
+        double rate = rs.getDouble(29);
+        Double rateOrNull = rs.wasNull() ? null : rate;
+        Instant rateAt = instant(rs, 30);
+        long rateAcc = rs.getLong(31);
         JobError error = errorReason == null
                 ? null
-                : new JobError(
-                        rs.getString("error_message"),
-                        rs.getString("error_type"),
-                        rs.getString("error_stack"),
-                        FailureReason.ofCode(errorReason));
-        RateEstimator.State rate = rateState(rs);
+                : new JobError(errorMessage, errorType, errorStack, FailureReason.ofCode(errorReason));
         return new JobRecord(
-                rs.getString("id"),
-                rs.getString("name"),
-                rs.getString("scope"),
-                rs.getString("parent"),
-                rs.getString("metadata"),
-                JobState.valueOf(rs.getString("state")),
-                rs.getLong("total"),
-                rs.getLong("succeeded"),
-                rs.getLong("failed"),
-                rs.getInt("parts"),
-                rs.getInt("tolerated_failures"),
-                rs.getBoolean("settled"),
-                instant(rs, "created_at"),
-                instant(rs, "started_at"),
-                instant(rs, "updated_at"),
-                instant(rs, "finished_at"),
-                duration(rs, "timeout_ms"),
-                duration(rs, "heartbeat_ms"),
-                duration(rs, "retain_ms"),
-                instant(rs, "deadline"),
-                instant(rs, "lease_until"),
-                instant(rs, "retain_until"),
-                rs.getString("result"),
+                id,
+                name,
+                scope,
+                parent,
+                metadata,
+                state,
+                total,
+                succeeded,
+                failed,
+                parts,
+                tolerated,
+                settled,
+                createdAt,
+                startedAt,
+                updatedAt,
+                finishedAt,
+                timeout,
+                heartbeat,
+                retainFor,
+                deadline,
+                leaseUntil,
+                retainUntil,
+                result,
                 error,
-                rs.getString("message"),
-                rate.rate(),
-                rate.rateAt(),
-                rate.acc());
+                message,
+                rateOrNull,
+                rateAt,
+                rateAcc);
     }
 
     /** Binds every column of {@code r}, in the order of {@link #COLS}, from parameter 1. */
@@ -156,7 +186,12 @@ final class JobRows {
         return rs.wasNull() ? null : Instant.ofEpochMilli(v);
     }
 
-    private static Duration duration(ResultSet rs, String column) throws SQLException {
+    private static Instant instant(ResultSet rs, int column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(v);
+    }
+
+    private static Duration duration(ResultSet rs, int column) throws SQLException {
         long v = rs.getLong(column);
         return rs.wasNull() ? null : Duration.ofMillis(v);
     }
