@@ -53,7 +53,17 @@ final class MapReduces {
         this.tally = runner.tally();
         this.dispatcher = dispatcher == null ? new InProcessDispatcher(threads) : dispatcher;
         this.specs.putAll(initial);
-        this.dispatcher.start(runner::handle);
+        this.dispatcher.start(new MessageHandler() {
+            @Override
+            public void handle(WorkMessage message) throws Exception {
+                runner.handle(message);
+            }
+
+            @Override
+            public void deadLettered(WorkMessage message, String place, Exception cause) {
+                runner.deadLettered(message, place, cause);
+            }
+        });
     }
 
     /** The functions registered under one name. */
@@ -143,16 +153,38 @@ final class MapReduces {
             if (m.attempt() < spec.options().maxAttempts()) {
                 throw e;
             }
-            giveUp(spec, m, e);
+            DeadLetterException gaveUp = new DeadLetterException(
+                    Deliveries.describe(m) + " failed on all " + m.attempt() + " attempts: " + e, e);
+            giveUp(spec, m, gaveUp);
+            throw gaveUp; // recorded: the dispatcher moves the message to its dead-letter place, never redelivers it
         } finally {
             releaseLog(m.jobId(), shared);
         }
     }
 
-    /** The part failed on its last attempt: record it; tolerated failures may settle the job, others fail it. */
+    /**
+     * A dispatcher dead-lettered a map message (it used up its deliveries): the part is given up on, as after its last
+     * attempt, with a reason naming the part, the deliveries and the place.
+     */
+    void deadLettered(WorkMessage m, String place, Exception cause) {
+        if (!WorkMessage.MAP.equals(m.kind())) {
+            return;
+        }
+        giveUp(specs.get(m.name()), m, new DeadLetterException(Deliveries.reason(m, place, cause), cause));
+    }
+
+    /**
+     * The part failed on its last attempt: record it; tolerated failures may settle the job, others fail it. Repeating
+     * it changes nothing (the part is failed already, the job ended). {@code spec} is null when this worker does not
+     * know the map-reduce: a settle then leaves the reduce to {@code rerunReduce}.
+     */
     private void giveUp(Spec spec, WorkMessage m, Exception e) {
         try {
-            PartCompletion c = tally.failPart(m.jobId(), m.part(), truncate(String.valueOf(e)), false);
+            PartCompletion c = tally.failPart(m.jobId(), m.part(), truncate(e.getMessage()), false);
+            if (c.last() && spec == null) {
+                log.error("{} settled the job, but this worker has no map-reduce '{}' to reduce it", m, m.name());
+                return;
+            }
             if (c.last()) {
                 reduce(spec, m.jobId());
                 return;

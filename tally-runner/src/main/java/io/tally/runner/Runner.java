@@ -257,6 +257,27 @@ public final class Runner implements AutoCloseable {
         }
     }
 
+    /**
+     * Told by the dispatcher that a message was moved to its dead-letter place: a map message's part is failed (and its
+     * job, unless the failure is tolerated), a build message's build is failed, each with a reason naming the message,
+     * its deliveries and the place. Never throws.
+     *
+     * @param message the message as last delivered
+     * @param place where it now lies
+     * @param cause the last delivery's exception
+     */
+    public void deadLettered(WorkMessage message, String place, Exception cause) {
+        try {
+            if (WorkMessage.BUILD.equals(message.kind())) {
+                tally.get(message.jobId()).fail(new DeadLetterException(Deliveries.reason(message, place, cause)));
+            } else {
+                mapReduces.deadLettered(message, place, cause);
+            }
+        } catch (io.tally.TallyException ended) {
+            // The job is gone or ended already: nothing left to fail.
+        }
+    }
+
     /** @return the Tally this runner tracks builds in */
     public Tally tally() {
         return tally;

@@ -52,6 +52,14 @@ public record WorkMessage(
         return new WorkMessage(kind, name, jobId, part, attempt + 1);
     }
 
+    /**
+     * @param deliveries the transport's count of this message's deliveries
+     * @return the same message with {@code attempt} = that count (at least 1)
+     */
+    public WorkMessage withAttempt(int deliveries) {
+        return new WorkMessage(kind, name, jobId, part, Math.max(1, deliveries));
+    }
+
     /** @return the message as JSON */
     public String toJson() {
         return RunnerJson.write(this);
