@@ -20,7 +20,7 @@ import io.tally.InvalidInputException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
+import java.util.Iterator;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -170,10 +170,12 @@ final class NatsJetStream implements Dispatcher {
             try {
                 free.acquire();
                 n = 1 + free.drainPermits();
-                List<Message> batch = sub.fetch(n, Duration.ofSeconds(1));
-                free.release(n - batch.size());
-                n = 0;
-                for (Message m : batch) {
+                // iterate, not fetch: each message is handed on as it arrives (fetch waits to fill the batch, and
+                // the AckWait runs meanwhile).
+                Iterator<Message> batch = sub.iterate(n, Duration.ofSeconds(1));
+                while (batch.hasNext()) {
+                    Message m = batch.next();
+                    n--;
                     workers.execute(() -> {
                         try {
                             process(handler, m);
@@ -182,6 +184,8 @@ final class NatsJetStream implements Dispatcher {
                         }
                     });
                 }
+                free.release(n);
+                n = 0;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
