@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -87,6 +88,9 @@ final class NatsJetStream implements Dispatcher {
             ensureStream(jsm, stream, subject, RetentionPolicy.WorkQueue);
             ensureStream(jsm, deadStream, deadSubject, RetentionPolicy.Limits);
             this.js = connection.jetStream();
+        } catch (DispatchException e) {
+            closeQuietly();
+            throw e;
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             closeQuietly();
             throw new DispatchException(
@@ -97,7 +101,12 @@ final class NatsJetStream implements Dispatcher {
     private static void ensureStream(JetStreamManagement jsm, String name, String subject, RetentionPolicy retention)
             throws IOException, JetStreamApiException {
         try {
-            jsm.getStreamInfo(name);
+            List<String> subjects = jsm.getStreamInfo(name).getConfiguration().getSubjects();
+            if (!subjects.contains(subject)) {
+                // Publishing would fail with "no responders", or land in another stream: say so now.
+                throw new DispatchException("JetStream stream " + name + " exists with subjects " + subjects + ", not "
+                        + subject + ": name another stream, or use its subject");
+            }
             return;
         } catch (JetStreamApiException e) {
             if (e.getApiErrorCode() != STREAM_NOT_FOUND) {

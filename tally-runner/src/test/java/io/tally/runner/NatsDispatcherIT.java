@@ -1,6 +1,7 @@
 package io.tally.runner;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.nats.client.Connection;
@@ -104,6 +105,22 @@ class NatsDispatcherIT extends BrokerWorkers {
             release.countDown();
             await().atMost(Duration.ofSeconds(10)).until(() -> waiting() == 0);
             assertThat(deliveries).hasValue(1);
+        }
+    }
+
+    @Test
+    void aStreamOfThatNameOnAnotherSubjectIsRefusedClearly() {
+        try (Dispatcher d = NatsDispatcher.builder(url()).stream(stream())
+                .subject("tally-test." + run)
+                .consume(false)
+                .build()) {
+            assertThatThrownBy(() -> NatsDispatcher.builder(url()).stream(stream())
+                            .subject("tally-test.other." + run)
+                            .consume(false)
+                            .build())
+                    .isInstanceOf(DispatchException.class)
+                    .hasMessageContaining("JetStream stream " + stream() + " exists with subjects [tally-test." + run
+                            + "], not tally-test.other." + run);
         }
     }
 
