@@ -10,6 +10,7 @@ import io.tally.JobSpec;
 import io.tally.PartCompletion;
 import io.tally.Tally;
 import io.tally.TallyException;
+import io.tally.internal.Json;
 import io.tally.store.LogEntry;
 import io.tally.store.PartStatus;
 import java.util.HashSet;
@@ -99,6 +100,9 @@ final class MapReduces {
         for (int i = 0; i < parts.size(); i++) {
             WorkMessage m = WorkMessage.map(name, job.id(), i);
             try {
+                // With the payload as the store keeps it (watchbot's message: the part plus jobId and partId).
+                m = WorkMessage.map(
+                        name, job.id(), i, RunnerJson.parseMap(Json.partPayload("parts", parts.get(i), job.id(), i)));
                 dispatcher.publish(m);
             } catch (RuntimeException e) {
                 DispatchException failure = e instanceof DispatchException d
@@ -136,7 +140,9 @@ final class MapReduces {
         try {
             PartContext ctx = new PartContext(
                     m,
-                    tally.partPayload(m.jobId(), m.part()).orElse(Map.of()),
+                    m.payload() != null
+                            ? m.payload()
+                            : tally.partPayload(m.jobId(), m.part()).orElse(Map.of()),
                     new BuildLogger("io.tally.runner.part." + spec.name(), shared.log));
             tally.runPart(m.jobId(), m.part(), spec.options().partOptions(() -> reduce(spec, m.jobId())), () -> {
                 Object result = spec.partFn().run(ctx);

@@ -196,6 +196,8 @@ abstract class BrokerWorkers {
             assertThat(dead).hasSize(1);
             assertThat(dead.get(0).jobId()).isEqualTo(job.id());
             assertThat(dead.get(0).part()).isEqualTo(1);
+            assertThat(dead.get(0).payload()) // watchbot's message: the part's payload with jobId and partId
+                    .isEqualTo(Map.of("n", 1, "poison", true, "jobId", job.id(), "partId", 1));
             assertThat(redis.sync().get(counter)).as("reduce runs").isNull();
         }
     }

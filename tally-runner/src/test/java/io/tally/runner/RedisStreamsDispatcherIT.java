@@ -136,7 +136,8 @@ class RedisStreamsDispatcherIT extends RunnerTestSupport {
         var dead = redis.sync().xrange(stream + ":dead", io.lettuce.core.Range.create("-", "+"));
         assertThat(dead).hasSize(1);
         assertThat(WorkMessage.fromJson(dead.get(0).getBody().get("message")))
-                .isEqualTo(new WorkMessage(WorkMessage.MAP, "tiles", job.id(), 1, 3));
+                .isEqualTo(new WorkMessage(
+                        WorkMessage.MAP, "tiles", job.id(), 1, 3, Map.of("n", 1, "jobId", job.id(), "partId", 1)));
         assertThat(reduces).hasValue(0);
     }
 
