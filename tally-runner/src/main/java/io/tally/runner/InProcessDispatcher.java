@@ -84,7 +84,15 @@ public final class InProcessDispatcher implements Dispatcher {
 
     private void deliver(MessageHandler h, WorkMessage message) {
         Deliveries.Outcome o = Deliveries.deliver(h, message, maxDeliveries);
-        if (o.verdict() == Deliveries.Verdict.RETRY && !closed) {
+        if (o.verdict() == Deliveries.Verdict.RETRY) {
+            if (closed) {
+                // Not given up on, only not delivered again: the part stays pending, as a stopped worker leaves it.
+                log.warn(
+                        "dispatcher closed; not redelivering {}: {}",
+                        message,
+                        o.cause().toString());
+                return;
+            }
             log.debug("redelivering {}: {}", message, o.cause().toString());
             try {
                 executor.execute(() -> deliver(h, message.redelivery()));
