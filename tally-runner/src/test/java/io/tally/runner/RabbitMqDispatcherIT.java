@@ -1,13 +1,20 @@
 package io.tally.runner;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import io.tally.testing.TestServices;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
 
 /** {@link BrokerWorkers} through RabbitMQ: {@link RabbitMqDispatcher} on a quorum queue of this test's own. */
 class RabbitMqDispatcherIT extends BrokerWorkers {
@@ -67,6 +74,44 @@ class RabbitMqDispatcherIT extends BrokerWorkers {
             ch.queueDelete(deadQueue());
             return null;
         });
+    }
+
+    @Test
+    void aMessageWhoseWorkersKeepDyingIsDeadLetteredWithoutRunning() throws Exception {
+        try (Dispatcher publishing = publisher()) {
+            publishing.publish(WorkMessage.map("tiles", "job-1", 4));
+        }
+        // Three workers take the message and die (their channel closes unacknowledged): the quorum queue counts it.
+        for (int i = 0; i < 3; i++) {
+            GetResponse taken = withChannel(ch -> ch.basicGet(queue(), false));
+            assertThat(taken).isNotNull();
+        }
+        AtomicInteger runs = new AtomicInteger();
+        List<String> told = new CopyOnWriteArrayList<>();
+        try (Dispatcher d = RabbitMqDispatcher.builder(url())
+                .queue(queue())
+                .maxDeliveries(3)
+                .threads(1)
+                .build()) {
+            d.start(new MessageHandler() {
+                @Override
+                public void handle(WorkMessage message) {
+                    runs.incrementAndGet();
+                }
+
+                @Override
+                public void deadLettered(WorkMessage message, String place, Exception cause) {
+                    told.add(Deliveries.reason(message, place, cause));
+                }
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> !told.isEmpty());
+        }
+        assertThat(runs).hasValue(0);
+        assertThat(told)
+                .containsExactly("part 4 of tiles job job-1 was dead-lettered to queue '" + deadQueue() + "' after 4"
+                        + " deliveries: part 4 of tiles job job-1 was delivered 4 times without an answer (its workers"
+                        + " died?); limit 3");
+        assertThat(deadLetters()).extracting(WorkMessage::part).containsExactly(4);
     }
 
     @FunctionalInterface
