@@ -7,13 +7,18 @@ import static org.awaitility.Awaitility.await;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
+import io.nats.client.JetStreamSubscription;
 import io.nats.client.Nats;
+import io.nats.client.PullSubscribeOptions;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.MessageInfo;
 import io.tally.testing.TestServices;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -122,6 +127,64 @@ class NatsDispatcherIT extends BrokerWorkers {
                     .hasMessageContaining("JetStream stream " + stream() + " exists with subjects [tally-test." + run
                             + "], not tally-test.other." + run);
         }
+    }
+
+    @Test
+    void aMessageWhoseWorkersKeepDyingIsDeadLetteredWithoutRunning() throws Exception {
+        String subject = "tally-test." + run;
+        try (Dispatcher publishing = publisher()) {
+            publishing.publish(WorkMessage.map("tiles", "job-1", 4));
+        }
+        // Three workers take the message and die: no ack, so the server delivers it again after each AckWait.
+        try (Connection c = Nats.connect(url())) {
+            c.jetStreamManagement()
+                    .addOrUpdateConsumer(
+                            stream(),
+                            ConsumerConfiguration.builder()
+                                    .durable("tally-workers")
+                                    .filterSubject(subject)
+                                    .ackPolicy(AckPolicy.Explicit)
+                                    .ackWait(Duration.ofSeconds(1))
+                                    .maxDeliver(4)
+                                    .build());
+            JetStreamSubscription dying =
+                    c.jetStream().subscribe(subject, PullSubscribeOptions.bind(stream(), "tally-workers"));
+            for (int i = 1; i <= 3; i++) {
+                int delivery = i;
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> dying.fetch(1, Duration.ofMillis(500)).stream()
+                                .anyMatch(m -> m.metaData().deliveredCount() == delivery));
+            }
+        }
+        AtomicInteger runs = new AtomicInteger();
+        List<String> told = new CopyOnWriteArrayList<>();
+        try (Dispatcher d = NatsDispatcher.builder(url()).stream(stream())
+                .subject(subject)
+                .ackWait(Duration.ofSeconds(1))
+                .maxDeliveries(3)
+                .threads(1)
+                .build()) {
+            d.start(new MessageHandler() {
+                @Override
+                public void handle(WorkMessage message) {
+                    runs.incrementAndGet();
+                }
+
+                @Override
+                public void deadLettered(WorkMessage message, String place, Exception cause) {
+                    told.add(Deliveries.reason(message, place, cause));
+                }
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> !told.isEmpty());
+        }
+        assertThat(runs).hasValue(0);
+        assertThat(told)
+                .containsExactly("part 4 of tiles job job-1 was dead-lettered to stream '" + stream()
+                        + "_DEAD' (subject '"
+                        + subject + ".dead') after 4 deliveries: part 4 of tiles job job-1 was delivered 4 times"
+                        + " without an answer (its workers died?); limit 3");
+        assertThat(deadLetters()).extracting(WorkMessage::part).containsExactly(4);
+        assertThat(waiting()).isZero();
     }
 
     @FunctionalInterface
