@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +37,8 @@ final class RabbitMq implements Dispatcher {
     private final int maxDeliveries;
     private final boolean consume;
     private final Object consumerLock = new Object();
+    // The broker's basic.return of the message being published (mandatory, unroutable), which comes before its ack.
+    private final AtomicReference<String> returned = new AtomicReference<>();
     private Channel consumer;
     private String consumerTag;
     private ExecutorService workers;
@@ -62,6 +65,7 @@ final class RabbitMq implements Dispatcher {
         try {
             this.publisher = connection.createChannel();
             publisher.confirmSelect();
+            publisher.addReturnListener(r -> returned.set(r.getReplyCode() + " " + r.getReplyText()));
             publisher.queueDeclare(deadQueue, true, false, false, Map.of());
             publisher.queueDeclare(
                     queue,
@@ -86,9 +90,16 @@ final class RabbitMq implements Dispatcher {
         byte[] body = message.toJson().getBytes(StandardCharsets.UTF_8);
         synchronized (publisher) {
             try {
-                publisher.basicPublish("", queue, PERSISTENT, body);
+                returned.set(null);
+                // Mandatory: a message no queue takes (the queue was deleted) is returned, not confirmed and dropped.
+                publisher.basicPublish("", queue, true, PERSISTENT, body);
                 if (!publisher.waitForConfirms(CONFIRM_TIMEOUT_MS)) {
                     throw new DispatchException("RabbitMQ refused (nack) " + message + " on queue " + queue);
+                }
+                String why = returned.get();
+                if (why != null) {
+                    throw new DispatchException(
+                            "RabbitMQ returned " + message + " unroutable (" + why + "): is queue " + queue + " gone?");
                 }
             } catch (TimeoutException e) {
                 throw new DispatchException("no confirmation from RabbitMQ within 10 s for " + message, e);

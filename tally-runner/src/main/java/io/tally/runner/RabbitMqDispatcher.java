@@ -8,9 +8,9 @@ import io.tally.internal.OptionalDependency;
  *
  * <p><b>How it works.</b> Publisher and workers declare a durable quorum queue ({@code queue}) whose dead-letter
  * exchange is the default one, routing to the durable dead-letter queue ({@code deadLetterQueue}, by default
- * {@code <queue>.dead}). {@link #publish} sends a persistent message (the {@link WorkMessage}'s JSON) on a channel in
- * confirm mode and returns only once the broker confirmed it; a refusal or no confirmation within 10 s is a
- * {@link DispatchException}. A worker consumes with manual acknowledgements and a prefetch of {@code threads}, and
+ * {@code <queue>.dead}). {@link #publish} sends a persistent, mandatory message (the {@link WorkMessage}'s JSON) on a
+ * channel in confirm mode and returns only once the broker confirmed it; a refusal, no confirmation within 10 s, or a
+ * return (no queue took it: the queue was deleted) is a {@link DispatchException}. A worker consumes with manual acknowledgements and a prefetch of {@code threads}, and
  * acknowledges a message only after its handler returned. A handler that throws has its message published again with
  * {@code attempt + 1} (confirmed) before the original is acknowledged; a worker that dies has its unacknowledged
  * messages returned to the queue by the broker at once (the connection closes), which the quorum queue counts in

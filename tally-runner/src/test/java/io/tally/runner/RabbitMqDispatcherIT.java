@@ -1,6 +1,7 @@
 package io.tally.runner;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.rabbitmq.client.Channel;
@@ -112,6 +113,19 @@ class RabbitMqDispatcherIT extends BrokerWorkers {
                         + " deliveries: part 4 of tiles job job-1 was delivered 4 times without an answer (its workers"
                         + " died?); limit 3");
         assertThat(deadLetters()).extracting(WorkMessage::part).containsExactly(4);
+    }
+
+    @Test
+    void aMessageNoQueueTakesIsAPublishErrorNotALoss() throws Exception {
+        try (Dispatcher publishing = publisher()) {
+            withChannel(ch -> ch.queueDelete(queue())); // e.g. deleted by an operator while the runner publishes
+
+            assertThatThrownBy(() -> publishing.publish(WorkMessage.map("tiles", "job-1", 0)))
+                    .isInstanceOf(DispatchException.class)
+                    .hasMessageContaining("returned")
+                    .hasMessageContaining("NO_ROUTE")
+                    .hasMessageContaining("is queue " + queue() + " gone?");
+        }
     }
 
     @FunctionalInterface
