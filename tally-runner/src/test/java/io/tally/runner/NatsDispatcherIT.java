@@ -187,6 +187,18 @@ class NatsDispatcherIT extends BrokerWorkers {
         assertThat(waiting()).isZero();
     }
 
+    @Test
+    void aMessageNoStreamTakesIsAPublishErrorNotALoss() throws Exception {
+        try (Dispatcher publishing = publisher()) {
+            withJsm(jsm -> jsm.deleteStream(stream())); // e.g. deleted by an operator while the runner publishes
+
+            assertThatThrownBy(() -> publishing.publish(WorkMessage.map("tiles", "job-1", 0)))
+                    .isInstanceOf(DispatchException.class)
+                    .hasMessageContaining("publishing")
+                    .hasMessageContaining("to tally-test." + run + " failed");
+        }
+    }
+
     @FunctionalInterface
     private interface JsmCall<T> {
         T apply(JetStreamManagement jsm) throws Exception;
