@@ -15,8 +15,10 @@ import picocli.CommandLine.Option;
 @Command(
         name = "worker",
         description = "Run the builds and map-reduce parts dispatched to this process until it is stopped "
-                + "(io.tally.runner.Worker). Work is dispatched through a Redis Stream: --redis, or the store "
-                + "itself when it is redis://.")
+                + "(io.tally.runner.Worker). The work comes through the transport --via names: "
+                + "amqp://user:pass@host:5672[/vhost] or amqps:// (RabbitMQ), nats://host:4222 (NATS JetStream), "
+                + "redis://host:6379 or rediss:// (a Redis Stream; also --redis, or the store itself when it is "
+                + "redis://).")
 final class WorkerCommand extends TallyCommand {
 
     /** --definitions and --classpath; their help here comes from help.properties (tally.worker.*). */
@@ -24,24 +26,57 @@ final class WorkerCommand extends TallyCommand {
     DefinitionsOption definitionsOption;
 
     @Option(
+            names = "--via",
+            paramLabel = "URL",
+            description = "the transport the work is dispatched through: amqp://… (RabbitMQ), nats://… (NATS "
+                    + "JetStream) or redis://… (Redis Streams) (default: env TALLY_VIA, else --redis)")
+    String via;
+
+    @Option(
             names = "--redis",
             paramLabel = "URL",
-            description = "the Redis the work is dispatched through (default: the store URL when it is redis://)")
+            description = "the Redis form of --via: the Redis whose Stream the work comes through (default: env "
+                    + "TALLY_REDIS, else the store URL when it is redis://)")
     String redis;
 
-    @Option(names = "--stream", description = "the Redis Stream (default tally:work)")
+    @Option(
+            names = "--queue",
+            paramLabel = "NAME",
+            description = "the RabbitMQ queue (default tally.work), NATS subject (default tally.work) or Redis Stream")
+    String queue;
+
+    @Option(
+            names = "--stream",
+            paramLabel = "NAME",
+            description = "the Redis Stream (default tally:work) or NATS stream (default TALLY_WORK)")
     String stream;
 
-    @Option(names = "--group", description = "the consumer group (default tally-workers)")
+    @Option(
+            names = "--group",
+            paramLabel = "NAME",
+            description = "the Redis consumer group or NATS durable consumer (default tally-workers)")
     String group;
 
     @Option(names = "--threads", description = "messages handled at once (default max(2, cpus))")
     Integer threads;
 
     @Option(
+            names = "--max-deliveries",
+            paramLabel = "N",
+            description = "deliveries of a message before it goes to the dead-letter queue or stream (default 5)")
+    Integer maxDeliveries;
+
+    @Option(
+            names = "--redeliver-after",
+            paramLabel = "DURATION",
+            description = "a dead worker's messages go to another after this long, ISO-8601: NATS AckWait "
+                    + "(default PT30S), Redis claim idle time (default PT60S); RabbitMQ redelivers at once")
+    String redeliverAfter;
+
+    @Option(
             names = "--claim-idle",
             paramLabel = "DURATION",
-            description = "take over a dead worker's messages " + "after this long, ISO-8601 (default PT60S)")
+            description = "the Redis name of --redeliver-after, ISO-8601 (default PT60S)")
     String claimIdle;
 
     @Option(names = "--heartbeat", paramLabel = "DURATION", description = "lease of the reduce jobs, ISO-8601")
@@ -51,30 +86,48 @@ final class WorkerCommand extends TallyCommand {
     public Integer call() throws Exception {
         String store = storeUrl();
         Path file = definitionsOption.file(console, true);
-        String via = redis != null ? redis : console.env().get("TALLY_REDIS");
-        if (via == null && (store.startsWith("redis://") || store.startsWith("rediss://"))) {
-            via = store;
+        String url =
+                first(via, console.env().get("TALLY_VIA"), redis, console.env().get("TALLY_REDIS"));
+        if (url == null && (store.startsWith("redis://") || store.startsWith("rediss://"))) {
+            url = store;
         }
-        if (via == null || via.isBlank()) {
+        if (url == null || url.isBlank()) {
             throw new InvalidInputException(
-                    "--redis", "required: workers take their work from a Redis Stream (or use a redis:// store)");
+                    "--via",
+                    "required: the transport workers take their work from, amqp://…, nats://… or redis://… "
+                            + "(--redis URL, or a redis:// store, also do)");
         }
         if (threads != null && threads < 1) {
             throw new InvalidInputException("--threads", "must be positive, was " + threads);
         }
+        if (maxDeliveries != null && maxDeliveries < 1) {
+            throw new InvalidInputException("--max-deliveries", "must be positive, was " + maxDeliveries);
+        }
+        duration("--redeliver-after", redeliverAfter);
         duration("--claim-idle", claimIdle);
         duration("--heartbeat", heartbeat);
-        List<String> args =
-                new ArrayList<>(List.of("--store", store, "--definitions", file.toString(), "--redis", via));
+        List<String> args = new ArrayList<>(List.of("--store", store, "--definitions", file.toString(), "--via", url));
+        add(args, "queue", queue);
         add(args, "stream", stream);
         add(args, "group", group);
         add(args, "threads", threads == null ? null : threads.toString());
+        add(args, "max-deliveries", maxDeliveries == null ? null : maxDeliveries.toString());
+        add(args, "redeliver-after", redeliverAfter);
         add(args, "claim-idle", claimIdle);
         add(args, "heartbeat", heartbeat);
         definitionsOption.useClasspath(console);
         console.out().flush();
         Worker.main(args.toArray(new String[0]));
         return TallyCli.OK;
+    }
+
+    private static String first(String... values) {
+        for (String v : values) {
+            if (v != null && !v.isBlank()) {
+                return v;
+            }
+        }
+        return null;
     }
 
     private static void add(List<String> args, String name, String value) {

@@ -266,10 +266,19 @@ class RunnerCommandsTest {
     }
 
     @Test
-    void worker_needs_a_redis_and_a_definitions_file() {
+    void worker_needs_a_transport_and_a_definitions_file() {
         Run noRedis = tally("worker", "--store", "memory:", "--definitions", defs);
         assertThat(noRedis.code()).isEqualTo(TallyCli.USAGE);
-        assertThat(noRedis.err()).contains("--redis");
+        assertThat(noRedis.err()).contains("--via", "amqp://", "nats://", "--redis");
+        Run unknown = tally("worker", "--store", "memory:", "--definitions", defs, "--via", "sqs://queue");
+        assertThat(unknown.code()).isEqualTo(TallyCli.USAGE);
+        assertThat(unknown.err())
+                .contains("--via", "no dispatcher for 'sqs://'")
+                .doesNotContain("Exception");
+        Run noGroup = tally(
+                "worker", "--store", "memory:", "--definitions", defs, "--via", "amqp://127.0.0.1:1", "--group", "g");
+        assertThat(noGroup.code()).isEqualTo(TallyCli.USAGE);
+        assertThat(noGroup.err()).contains("--group", "RabbitMQ has no consumer group");
         Run noDefs = tally("worker", "--store", "redis://127.0.0.1:1/0");
         assertThat(noDefs.code()).isEqualTo(TallyCli.USAGE);
         assertThat(noDefs.err()).contains("--definitions");
@@ -281,5 +290,13 @@ class RunnerCommandsTest {
                 tally("worker", "--store", "redis://127.0.0.1:1/0", "--definitions", defs, "--claim-idle", "PT0.01S");
         assertThat(tooShort.code()).isEqualTo(TallyCli.USAGE);
         assertThat(tooShort.err()).contains("--claim-idle").doesNotContain("Exception");
+    }
+
+    @Test
+    void worker_help_names_every_transport() {
+        Run help = tally("worker", "--help");
+        assertThat(help.code()).isEqualTo(TallyCli.OK);
+        assertThat(help.out())
+                .contains("--via", "amqp://", "nats://", "redis://", "--redis", "--queue", "--max-deliveries");
     }
 }

@@ -5,7 +5,10 @@ package io.tally.runner;
  * at least once: a message whose handler throws (or whose worker dies) is delivered again, and the runner makes a
  * redelivered part harmless (parts are idempotent, the reduce is claimed exactly once in the store).
  *
- * <p>Implementations: {@link InProcessDispatcher} (an executor in this process).
+ * <p>Implementations: {@link InProcessDispatcher} (an executor in this process), {@link RedisStreamsDispatcher},
+ * {@link RabbitMqDispatcher}, {@link NatsDispatcher}; {@link Dispatchers} opens one by URL. Each applies the one
+ * redelivery policy ({@code Deliveries}): a throwing handler's message is delivered again while deliveries remain,
+ * then moved to the transport's dead-letter place and {@link MessageHandler#deadLettered} is told.
  */
 public interface Dispatcher extends AutoCloseable {
     /**

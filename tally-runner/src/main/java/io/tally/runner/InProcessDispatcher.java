@@ -10,8 +10,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A {@link Dispatcher} inside one process: each published message is handed to the handler on an executor thread;
- * a handler that throws gets the message again (with {@code attempt + 1}) up to {@code maxDeliveries} times. Nothing
- * survives the process: for work that must outlive it, use a transport with storage.
+ * a handler that throws gets the message again (with {@code attempt + 1}) up to {@code maxDeliveries} times, then it
+ * is logged as dead-lettered ({@link Deliveries}). Nothing survives the process: for work that must outlive it, use a
+ * transport with storage.
  */
 public final class InProcessDispatcher implements Dispatcher {
     private static final Logger log = LoggerFactory.getLogger(InProcessDispatcher.class);
@@ -82,19 +83,28 @@ public final class InProcessDispatcher implements Dispatcher {
     }
 
     private void deliver(MessageHandler h, WorkMessage message) {
-        try {
-            h.handle(message);
-        } catch (Exception e) {
-            if (message.attempt() >= maxDeliveries || closed) {
-                log.error("giving up on {} after {} deliveries", message, message.attempt(), e);
+        Deliveries.Outcome o = Deliveries.deliver(h, message, maxDeliveries);
+        if (o.verdict() == Deliveries.Verdict.RETRY) {
+            if (closed) {
+                // Not given up on, only not delivered again: the part stays pending, as a stopped worker leaves it.
+                log.warn(
+                        "dispatcher closed; not redelivering {}: {}",
+                        message,
+                        o.cause().toString());
                 return;
             }
-            log.debug("redelivering {}: {}", message, e.toString());
+            log.debug("redelivering {}: {}", message, o.cause().toString());
             try {
                 executor.execute(() -> deliver(h, message.redelivery()));
+                return;
             } catch (RejectedExecutionException shutDown) {
-                log.error("cannot redeliver {}: executor shut down", message, e);
+                log.error("cannot redeliver {}: executor shut down", message, o.cause());
+                return;
             }
+        }
+        if (o.verdict() != Deliveries.Verdict.ACK) {
+            // Nothing outlives this process: the log is the dead-letter place.
+            Deliveries.deadLettered(h, message, "the log (in-process dispatcher)", o.cause());
         }
     }
 

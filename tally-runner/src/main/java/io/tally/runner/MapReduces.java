@@ -10,6 +10,7 @@ import io.tally.JobSpec;
 import io.tally.PartCompletion;
 import io.tally.Tally;
 import io.tally.TallyException;
+import io.tally.internal.Json;
 import io.tally.store.LogEntry;
 import io.tally.store.PartStatus;
 import java.util.HashSet;
@@ -53,7 +54,17 @@ final class MapReduces {
         this.tally = runner.tally();
         this.dispatcher = dispatcher == null ? new InProcessDispatcher(threads) : dispatcher;
         this.specs.putAll(initial);
-        this.dispatcher.start(runner::handle);
+        this.dispatcher.start(new MessageHandler() {
+            @Override
+            public void handle(WorkMessage message) throws Exception {
+                runner.handle(message);
+            }
+
+            @Override
+            public void deadLettered(WorkMessage message, String place, Exception cause) {
+                runner.deadLettered(message, place, cause);
+            }
+        });
     }
 
     /** The functions registered under one name. */
@@ -89,6 +100,9 @@ final class MapReduces {
         for (int i = 0; i < parts.size(); i++) {
             WorkMessage m = WorkMessage.map(name, job.id(), i);
             try {
+                // With the payload as the store keeps it (watchbot's message: the part plus jobId and partId).
+                m = WorkMessage.map(
+                        name, job.id(), i, RunnerJson.parseMap(Json.partPayload("parts", parts.get(i), job.id(), i)));
                 dispatcher.publish(m);
             } catch (RuntimeException e) {
                 DispatchException failure = e instanceof DispatchException d
@@ -126,7 +140,9 @@ final class MapReduces {
         try {
             PartContext ctx = new PartContext(
                     m,
-                    tally.partPayload(m.jobId(), m.part()).orElse(Map.of()),
+                    m.payload() != null
+                            ? m.payload()
+                            : tally.partPayload(m.jobId(), m.part()).orElse(Map.of()),
                     new BuildLogger("io.tally.runner.part." + spec.name(), shared.log));
             tally.runPart(m.jobId(), m.part(), spec.options().partOptions(() -> reduce(spec, m.jobId())), () -> {
                 Object result = spec.partFn().run(ctx);
@@ -143,16 +159,38 @@ final class MapReduces {
             if (m.attempt() < spec.options().maxAttempts()) {
                 throw e;
             }
-            giveUp(spec, m, e);
+            DeadLetterException gaveUp = new DeadLetterException(
+                    Deliveries.describe(m) + " failed on all " + m.attempt() + " attempts: " + e, e);
+            giveUp(spec, m, gaveUp);
+            throw gaveUp; // recorded: the dispatcher moves the message to its dead-letter place, never redelivers it
         } finally {
             releaseLog(m.jobId(), shared);
         }
     }
 
-    /** The part failed on its last attempt: record it; tolerated failures may settle the job, others fail it. */
+    /**
+     * A dispatcher dead-lettered a map message (it used up its deliveries): the part is given up on, as after its last
+     * attempt, with a reason naming the part, the deliveries and the place.
+     */
+    void deadLettered(WorkMessage m, String place, Exception cause) {
+        if (!WorkMessage.MAP.equals(m.kind())) {
+            return;
+        }
+        giveUp(specs.get(m.name()), m, new DeadLetterException(Deliveries.reason(m, place, cause), cause));
+    }
+
+    /**
+     * The part failed on its last attempt: record it; tolerated failures may settle the job, others fail it. Repeating
+     * it changes nothing (the part is failed already, the job ended). {@code spec} is null when this worker does not
+     * know the map-reduce: a settle then leaves the reduce to {@code rerunReduce}.
+     */
     private void giveUp(Spec spec, WorkMessage m, Exception e) {
         try {
-            PartCompletion c = tally.failPart(m.jobId(), m.part(), truncate(String.valueOf(e)), false);
+            PartCompletion c = tally.failPart(m.jobId(), m.part(), truncate(e.getMessage()), false);
+            if (c.last() && spec == null) {
+                log.error("{} settled the job, but this worker has no map-reduce '{}' to reduce it", m, m.name());
+                return;
+            }
             if (c.last()) {
                 reduce(spec, m.jobId());
                 return;

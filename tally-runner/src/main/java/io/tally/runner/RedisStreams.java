@@ -42,6 +42,8 @@ final class RedisStreams implements Dispatcher {
     private final Duration claimIdle;
     private final int threads;
     private final boolean consume;
+    private final int maxDeliveries;
+    private final String deadStream;
     private final Set<String> inProgress = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
     private Thread reader;
@@ -61,6 +63,8 @@ final class RedisStreams implements Dispatcher {
         this.claimIdle = b.claimIdle();
         this.threads = b.threads();
         this.consume = b.consume();
+        this.maxDeliveries = b.maxDeliveries();
+        this.deadStream = b.deadLetterStream();
         createGroup();
     }
 
@@ -207,15 +211,22 @@ final class RedisStreams implements Dispatcher {
             ack(entry.getId());
             return;
         }
-        try {
-            handler.handle(message);
-        } catch (Exception e) {
+        Deliveries.Outcome o = Deliveries.deliver(handler, message, maxDeliveries);
+        if (o.verdict() == Deliveries.Verdict.RETRY) {
             try {
                 publish(message.redelivery()); // retry now rather than after claimIdle
             } catch (RuntimeException publishFailed) {
                 log.warn("cannot requeue {}; it stays pending and is reclaimed after {}", message, claimIdle);
                 return;
             }
+        } else if (o.verdict() == Deliveries.Verdict.DEAD_LETTER) {
+            try {
+                commands.sync().xadd(deadStream, Map.of(FIELD, message.toJson(), "error", String.valueOf(o.cause())));
+            } catch (RedisException e) {
+                log.warn("cannot dead-letter {} to {}; it stays pending: {}", message, deadStream, e.toString());
+                return;
+            }
+            Deliveries.deadLettered(handler, message, "stream '" + deadStream + "'", o.cause());
         }
         ack(entry.getId());
     }

@@ -15,7 +15,8 @@ import java.util.UUID;
  * {@code XREADGROUP GROUP group consumer COUNT free BLOCK 1000 STREAMS stream >}, reading only as many entries as it
  * has free threads. An entry is acknowledged ({@code XACK}, then {@code XDEL} so the stream stays small) only after
  * the handler returned. If the handler throws, the message is published again with {@code attempt + 1} and the
- * original acknowledged (an immediate retry). If the worker dies, its entries stay in the group's pending list; every
+ * original acknowledged (an immediate retry); after {@code maxDeliveries} (or when the runner gave up on the part) it
+ * is added to the dead-letter stream instead, with the error, and the runner fails the part ({@link Deliveries}). If the worker dies, its entries stay in the group's pending list; every
  * worker runs {@code XAUTOCLAIM stream group me claimIdle …} about three times per {@code claimIdle} and takes over
  * entries idle that long. A worker keeps its own in-progress entries fresh with {@code XCLAIM … JUSTID} (idle reset)
  * so a long part is not taken from a live worker. Delivery is therefore at least once; the runner makes repeats
@@ -84,6 +85,8 @@ public final class RedisStreamsDispatcher implements Dispatcher {
      * <tr><td>{@code claimIdle}</td><td>60 s: a dead worker's entries are taken over after this</td></tr>
      * <tr><td>{@code threads}</td><td>max(2, processors): parts run at once in this worker</td></tr>
      * <tr><td>{@code consume}</td><td>true; false for a process that only publishes</td></tr>
+     * <tr><td>{@code maxDeliveries}</td><td>5: a message whose handler threw this often is dead-lettered</td></tr>
+     * <tr><td>{@code deadLetterStream}</td><td>{@code <stream>:dead}</td></tr>
      * </table>
      */
     public static final class Builder {
@@ -95,6 +98,8 @@ public final class RedisStreamsDispatcher implements Dispatcher {
         private Duration claimIdle = Duration.ofSeconds(60);
         private int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
         private boolean consume = true;
+        private int maxDeliveries = 5;
+        private String deadLetterStream;
 
         private Builder(String url) {
             this.url = url;
@@ -155,6 +160,28 @@ public final class RedisStreamsDispatcher implements Dispatcher {
             return this;
         }
 
+        /**
+         * @param n deliveries of a message whose handler keeps throwing before it is dead-lettered
+         * @throws IllegalArgumentException if it is less than 1
+         */
+        public Builder maxDeliveries(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("maxDeliveries must be at least 1, was " + n);
+            }
+            this.maxDeliveries = n;
+            return this;
+        }
+
+        /**
+         * @param stream where dead-lettered messages are added (field {@code message} and {@code error})
+         * @throws NullPointerException if it is null
+         * @throws IllegalArgumentException if it is blank or longer than 256 characters
+         */
+        public Builder deadLetterStream(String stream) {
+            this.deadLetterStream = text("deadLetterStream", stream);
+            return this;
+        }
+
         /** @param consume false for a process that only publishes (it never reads the stream) */
         public Builder consume(boolean consume) {
             this.consume = consume;
@@ -197,6 +224,14 @@ public final class RedisStreamsDispatcher implements Dispatcher {
 
         boolean consume() {
             return consume;
+        }
+
+        int maxDeliveries() {
+            return maxDeliveries;
+        }
+
+        String deadLetterStream() {
+            return deadLetterStream != null ? deadLetterStream : stream + ":dead";
         }
 
         private static String text(String field, String value) {

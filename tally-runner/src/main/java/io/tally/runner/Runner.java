@@ -257,6 +257,27 @@ public final class Runner implements AutoCloseable {
         }
     }
 
+    /**
+     * Told by the dispatcher that a message was moved to its dead-letter place: a map message's part is failed (and its
+     * job, unless the failure is tolerated), a build message's build is failed, each with a reason naming the message,
+     * its deliveries and the place. Never throws.
+     *
+     * @param message the message as last delivered
+     * @param place where it now lies
+     * @param cause the last delivery's exception
+     */
+    public void deadLettered(WorkMessage message, String place, Exception cause) {
+        try {
+            if (WorkMessage.BUILD.equals(message.kind())) {
+                tally.get(message.jobId()).fail(new DeadLetterException(Deliveries.reason(message, place, cause)));
+            } else {
+                mapReduces.deadLettered(message, place, cause);
+            }
+        } catch (io.tally.TallyException ended) {
+            // The job is gone or ended already: nothing left to fail.
+        }
+    }
+
     /** @return the Tally this runner tracks builds in */
     public Tally tally() {
         return tally;
@@ -322,7 +343,8 @@ public final class Runner implements AutoCloseable {
      * <tr><th>setting</th><th>default</th></tr>
      * <tr><td>{@code executor}</td><td>a cached pool of daemon threads {@code tally-build-N}, closed with the
      * runner</td></tr>
-     * <tr><td>{@code dispatcher}</td><td>an {@link InProcessDispatcher} on {@code workerThreads} threads</td></tr>
+     * <tr><td>{@code dispatcher}</td><td>an {@link InProcessDispatcher} on {@code workerThreads} threads; or one
+     * given, or named by its URL ({@link Dispatchers})</td></tr>
      * <tr><td>{@code workerThreads}</td><td>max(2, available processors)</td></tr>
      * <tr><td>{@code logRetention}</td><td>{@link LogRetention#defaults()}</td></tr>
      * <tr><td>{@code logBatchSize}</td><td>200 records per {@code appendLogs}</td></tr>
@@ -339,6 +361,7 @@ public final class Runner implements AutoCloseable {
         private final Map<String, MapReduces.Spec> mapReduceSpecs = new LinkedHashMap<>();
         private ExecutorService executor;
         private Dispatcher dispatcher;
+        private String dispatcherUrl;
         private int workerThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
         private LogRetention retention = LogRetention.defaults();
         private int logBatchSize = 200;
@@ -433,11 +456,28 @@ public final class Runner implements AutoCloseable {
          */
         public Builder dispatcher(Dispatcher dispatcher) {
             this.dispatcher = Objects.requireNonNull(dispatcher, "dispatcher");
+            this.dispatcherUrl = null;
             return this;
         }
 
         /**
-         * @param n threads of the default in-process dispatcher
+         * Carries map messages through the transport a URL names, opened with its defaults and {@code workerThreads}
+         * threads when the runner is built ({@link Dispatchers}): {@code redis://}, {@code rediss://} (Redis Streams),
+         * {@code amqp://}, {@code amqps://} (RabbitMQ), {@code nats://} (NATS JetStream). For other settings open it
+         * with {@link Dispatchers#url} and pass the dispatcher.
+         *
+         * @param url the transport's URL
+         * @throws io.tally.InvalidInputException if it is blank or its scheme names no dispatcher
+         */
+        public Builder dispatcher(String url) {
+            Dispatchers.url(url); // checks the scheme now, connects in build()
+            this.dispatcherUrl = url;
+            this.dispatcher = null; // the last of dispatcher(…) and dispatcher(url) counts
+            return this;
+        }
+
+        /**
+         * @param n threads of the default in-process dispatcher (or of the one named by {@link #dispatcher(String)})
          * @throws IllegalArgumentException if it is less than 1
          */
         public Builder workerThreads(int n) {
@@ -542,6 +582,10 @@ public final class Runner implements AutoCloseable {
                 throw new IllegalStateException("this Runner.Builder has built its runner already");
             }
             new DefinitionGraph(definitions); // rejects unknown dependencies before any thread starts
+            if (dispatcherUrl != null && dispatcher == null) {
+                dispatcher =
+                        Dispatchers.url(dispatcherUrl).threads(workerThreads).open();
+            }
             built = true;
             return new Runner(this);
         }

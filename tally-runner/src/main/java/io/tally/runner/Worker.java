@@ -18,30 +18,30 @@ import java.util.function.Consumer;
  *
  * <pre>
  * java -cp … io.tally.runner.Worker --store redis://127.0.0.1:6379/0 --definitions jobs.yaml \
- *      --redis redis://127.0.0.1:6379/0 [--stream tally:work] [--group tally-workers] [--threads 4] [--claim-idle PT60S]
- *      [--heartbeat PT1M]
+ *      --via amqp://guest:guest@127.0.0.1:5672 | nats://127.0.0.1:4222 | redis://127.0.0.1:6379/0
+ *      [--queue NAME] [--stream NAME] [--group NAME] [--threads 4] [--max-deliveries 5]
+ *      [--redeliver-after PT60S] [--heartbeat PT1M]
  * </pre>
  *
- * Several workers on one stream share the parts; a worker killed mid-part has its pending entries taken over by the
- * others after {@code --claim-idle}. This is the entry point {@code tally worker} delegates to.
+ * {@code --via} names the transport ({@link Dispatchers}); {@code --redis URL} is its older Redis form, and
+ * {@code --claim-idle} of {@code --redeliver-after}. Several workers on one queue share the parts; a worker killed
+ * mid-part has its messages taken over by the others (RabbitMQ: at once; NATS: after the AckWait; Redis: after the
+ * claim idle time). This is the entry point {@code tally worker} delegates to.
  */
 public final class Worker {
+    private static final String USAGE = "usage: --store URL --definitions FILE --via URL";
+
     private Worker() {}
 
     /** Runs a worker until the process is stopped. */
     public static void main(String[] args) throws Exception {
         Map<String, String> a = parse(args);
         String store = require(a, "store");
-        String redis = require(a, "redis");
-        RedisStreamsDispatcher.Builder d = RedisStreamsDispatcher.builder(redis);
-        option(a, "stream", d::stream);
-        option(a, "group", d::group);
-        option(a, "threads", v -> d.threads(Integer.parseInt(v)));
-        option(a, "claim-idle", v -> d.claimIdle(Duration.parse(v)));
+        Dispatchers.Builder d = dispatcher(a);
         Tally tally = Tally.open(store);
         Runner.Builder rb = Runner.builder(tally).definitions(Path.of(require(a, "definitions")));
         option(a, "heartbeat", v -> rb.heartbeat(Duration.parse(v)));
-        Runner runner = rb.dispatcher(d.build()).build();
+        Runner runner = rb.dispatcher(d.open()).build();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             runner.close();
@@ -51,6 +51,29 @@ public final class Worker {
         System.out.println("tally worker ready");
         System.out.flush();
         stopped.await();
+    }
+
+    /** The dispatcher's settings from {@code --via} (or {@code --redis}) and the options that go with it. */
+    static Dispatchers.Builder dispatcher(Map<String, String> a) {
+        String via = a.containsKey("via") ? a.get("via") : a.get("redis");
+        if (via == null) {
+            throw new InvalidInputException(
+                    "via", "--via is required: amqp://…, nats://… or redis://… (" + USAGE + ")");
+        }
+        Dispatchers.Builder d;
+        try {
+            d = Dispatchers.url(via);
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException("--via", e.getMessage());
+        }
+        option(a, "queue", d::queue);
+        option(a, "stream", d::stream);
+        option(a, "group", d::group);
+        option(a, "threads", v -> d.threads(Integer.parseInt(v)));
+        option(a, "max-deliveries", v -> d.maxDeliveries(Integer.parseInt(v)));
+        option(a, "claim-idle", v -> d.redeliverAfter(Duration.parse(v)));
+        option(a, "redeliver-after", v -> d.redeliverAfter(Duration.parse(v)));
+        return d;
     }
 
     static Map<String, String> parse(String[] args) {
@@ -83,8 +106,7 @@ public final class Worker {
     private static String require(Map<String, String> a, String name) {
         String v = a.get(name);
         if (v == null) {
-            throw new InvalidInputException(
-                    name, "--" + name + " is required (usage: --store URL --definitions FILE --redis URL)");
+            throw new InvalidInputException(name, "--" + name + " is required (" + USAGE + ")");
         }
         return v;
     }

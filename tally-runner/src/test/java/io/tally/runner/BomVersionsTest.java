@@ -9,7 +9,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * tally-bom manages the versions of the runner's optional dependencies (jackson-dataformat-yaml, lettuce-core), so
+ * tally-bom manages the versions of the runner's optional dependencies (jackson-dataformat-yaml, lettuce-core, amqp-client,
+ * jnats), so
  * that the dependency a missing-dependency message names can be added without a version. The BOM has no parent, so it
  * repeats the build's versions: they must stay the ones the runner is built and tested with.
  */
@@ -25,7 +26,8 @@ class BomVersionsTest {
         Path root = Path.of("..").toAbsolutePath().normalize();
         Path bom = root.resolve("tally-bom/pom.xml");
         Path parent = root.resolve("pom.xml");
-        for (String name : new String[] {"jackson.version", "lettuce.version"}) {
+        for (String name :
+                new String[] {"jackson.version", "lettuce.version", "amqp-client.version", "jnats.version"}) {
             assertThat(property(bom, name)).as(name).isEqualTo(property(parent, name));
         }
     }

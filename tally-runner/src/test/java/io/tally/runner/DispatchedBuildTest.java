@@ -44,6 +44,25 @@ class DispatchedBuildTest extends RunnerTestSupport {
     }
 
     @Test
+    void aDeadLetteredBuildMessageFailsItsBuildWithTheReason() {
+        MapReduceTest.CapturingDispatcher d = new MapReduceTest.CapturingDispatcher();
+        Runner runner = track(runner().dispatchBuilds(true)
+                .dispatcher(d)
+                .define("once", ctx -> 1)
+                .build());
+        Build b = runner.build("once");
+        org.awaitility.Awaitility.await().until(() -> d.published.size() == 1);
+        WorkMessage m = d.published.get(0).withAttempt(5);
+
+        runner.deadLettered(m, "queue 'tally.work.dead'", new DispatchException("no definition 'once' in this worker"));
+
+        org.awaitility.Awaitility.await().until(() -> b.state() == JobState.FAILED);
+        assertThat(b.error().orElseThrow().message())
+                .isEqualTo("build once (" + b.id() + ") was dead-lettered to queue 'tally.work.dead' after 5"
+                        + " deliveries: io.tally.runner.DispatchException: no definition 'once' in this worker");
+    }
+
+    @Test
     void aBuildMessageDeliveredManyTimesRunsTheBuildOnce() throws Exception {
         AtomicInteger runs = new AtomicInteger();
         MapReduceTest.CapturingDispatcher d = new MapReduceTest.CapturingDispatcher();

@@ -53,6 +53,14 @@ public final class MultiProcessJobs {
         return ((Number) ctx.payload().get("n")).intValue() * 2;
     }
 
+    /** A part that always throws when its payload says {@code "poison": true} (a poison message); else as {@link #part}. */
+    public static int poison(PartContext ctx) throws InterruptedException {
+        if (Boolean.TRUE.equals(ctx.payload().get("poison"))) {
+            throw new IllegalStateException("poison part " + ctx.part() + " always fails");
+        }
+        return part(ctx);
+    }
+
     /** The reduce: counts its own runs in Redis (across processes), then the results' count and sum. */
     public static Map<String, Long> reduce(ReduceContext ctx) {
         String counter = System.getProperty("tally.test.reduceCounter");

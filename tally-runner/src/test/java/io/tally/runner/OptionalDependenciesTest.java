@@ -83,6 +83,45 @@ class OptionalDependenciesTest {
         }
     }
 
+    /** Opens a RabbitMQ dispatcher by its URL and answers what happened. */
+    public static class OpenRabbitMqDispatcher implements Callable<String> {
+        @Override
+        public String call() {
+            try (Dispatcher d =
+                    Dispatchers.url("amqp://guest:guest@127.0.0.1:1").open()) {
+                return "opened";
+            } catch (RuntimeException | LinkageError e) {
+                return e.getClass().getSimpleName() + ": " + e.getMessage();
+            }
+        }
+    }
+
+    /** Opens a NATS dispatcher by its URL and answers what happened. */
+    public static class OpenNatsDispatcher implements Callable<String> {
+        @Override
+        public String call() {
+            try (Dispatcher d = Dispatchers.url("nats://127.0.0.1:1").open()) {
+                return "opened";
+            } catch (RuntimeException | LinkageError e) {
+                return e.getClass().getSimpleName() + ": " + e.getMessage();
+            }
+        }
+    }
+
+    @Test
+    void aRabbitMqDispatcherWithoutAmqpClientNamesTheArtifactToAdd() throws Exception {
+        assertThat(ClassPathWithout.artifacts("amqp-client").call(OpenRabbitMqDispatcher.class))
+                .isEqualTo("IllegalStateException: the RabbitMQ dispatcher needs com.rabbitmq.client.ConnectionFactory,"
+                        + " which is not on the class path: add the Maven artifact com.rabbitmq:amqp-client");
+    }
+
+    @Test
+    void aNatsDispatcherWithoutJnatsNamesTheArtifactToAdd() throws Exception {
+        assertThat(ClassPathWithout.artifacts("jnats").call(OpenNatsDispatcher.class))
+                .isEqualTo("IllegalStateException: the NATS dispatcher needs io.nats.client.Nats, which is not on the"
+                        + " class path: add the Maven artifact io.nats:jnats");
+    }
+
     @Test
     void aRedisStreamsDispatcherWithoutLettuceNamesTheArtifactToAdd() throws Exception {
         String answer = ClassPathWithout.artifacts("lettuce-core").call(BuildRedisDispatcher.class);

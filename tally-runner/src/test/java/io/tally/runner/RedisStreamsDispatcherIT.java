@@ -40,7 +40,7 @@ class RedisStreamsDispatcherIT extends RunnerTestSupport {
     void cleanUp() {
         closeRunners();
         if (redis != null) {
-            redis.sync().del(stream);
+            redis.sync().del(stream, stream + ":dead");
             redis.close();
             client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
         }
@@ -112,6 +112,33 @@ class RedisStreamsDispatcherIT extends RunnerTestSupport {
         assertThat(job.result(Long.class)).contains(19L * 20);
         assertThat(reduces).hasValue(1);
         assertThat(redis.sync().xpending(stream, "g").getCount()).isZero();
+    }
+
+    @Test
+    void aPoisonMessageGoesToTheDeadLetterStreamAfterMaxDeliveriesAndFailsTheJob() {
+        PartFunction poison = ctx -> {
+            if (ctx.part() == 1) {
+                throw new IllegalStateException("poison part always fails");
+            }
+            return 0;
+        };
+        Runner runner = track(runner().dispatcher(dispatcher().maxDeliveries(3).build())
+                .mapReduce("tiles", poison, sum, MapReduceOptions.defaults().maxAttempts(10))
+                .build());
+
+        MapReduceJob job = runner.mapReduce("tiles", parts(3));
+
+        assertThat(job.await(Duration.ofSeconds(30))).isTrue();
+        assertThat(job.state()).isEqualTo(JobState.FAILED);
+        assertThat(job.error().orElseThrow().message())
+                .isEqualTo("part 1 of tiles job " + job.id() + " was dead-lettered to stream '" + stream
+                        + ":dead' after 3 deliveries: java.lang.IllegalStateException: poison part always fails");
+        var dead = redis.sync().xrange(stream + ":dead", io.lettuce.core.Range.create("-", "+"));
+        assertThat(dead).hasSize(1);
+        assertThat(WorkMessage.fromJson(dead.get(0).getBody().get("message")))
+                .isEqualTo(new WorkMessage(
+                        WorkMessage.MAP, "tiles", job.id(), 1, 3, Map.of("n", 1, "jobId", job.id(), "partId", 1)));
+        assertThat(reduces).hasValue(0);
     }
 
     @Test

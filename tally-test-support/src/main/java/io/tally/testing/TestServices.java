@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * Finds the real servers the integration tests run against: {@code TALLY_TEST_POSTGRES_URL},
- * {@code TALLY_TEST_MARIADB_URL}, {@code TALLY_TEST_REDIS_URL}, else the local default port. A server that does not
+ * {@code TALLY_TEST_MARIADB_URL}, {@code TALLY_TEST_REDIS_URL}, {@code TALLY_TEST_AMQP_URL} (RabbitMQ),
+ * {@code TALLY_TEST_NATS_URL} (NATS with JetStream), else the local default port. A server that does not
  * answer skips the test ({@link Assumptions#abort}), unless {@code TALLY_REQUIRE_SERVICES=1} (set by CI), which fails
  * it. A server is probed once per test run, with a plain TCP connection, so this class needs no driver.
  */
@@ -41,6 +42,16 @@ public final class TestServices {
     /** @return the Tally URL of the test Redis, after checking it answers */
     public static String redisUrl() {
         return require(redisUrlUnchecked(), 6379);
+    }
+
+    /** @return the AMQP URL of the test RabbitMQ ({@code TALLY_TEST_AMQP_URL}), after checking it answers */
+    public static String rabbitMqUrl() {
+        return require(env("TALLY_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672"), 5672);
+    }
+
+    /** @return the URL of the test NATS server with JetStream ({@code TALLY_TEST_NATS_URL}), after checking it answers */
+    public static String natsUrl() {
+        return require(env("TALLY_TEST_NATS_URL", "nats://127.0.0.1:4222"), 4222);
     }
 
     /** @return the Tally URL of the test Redis, unchecked (for tests that check it themselves) */
