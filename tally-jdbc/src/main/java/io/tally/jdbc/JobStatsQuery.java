@@ -12,11 +12,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@link io.tally.store.JobStore#stats} on SQL. Every job: a {@code GROUP BY state}. A job and its descendants: the
- * root's row, then level by level down the parent index, two reads a level: the sums of the level's children (a row
- * per state, and a row per RUNNING child with its rate fields — the only rows read one by one) and the ids of those
- * children that have children of their own, which make the next level. A parent with 3,000 leaf children is three
- * reads.
+ * {@link io.tally.store.JobStore#stats} on SQL. Every job: a {@code GROUP BY state}. A job and its descendants: level
+ * by level down the parent index, one statement a level (500 ids at most in its IN list): the sums of the level's
+ * children (a row per state, and a row per RUNNING child with its rate fields — the only rows read one by one) and
+ * the ids of those children that have children of their own, which make the next level; the first also reads the
+ * root's own row. A job, or a parent with 3,000 leaf children, is one statement.
  *
  * <p>Why not one {@code WITH RECURSIVE} query (what this was): the recursion queues and materialises every row it
  * visits, leaves included; on SQLite, with 3,000 children, it took about twice as long as these reads
@@ -29,21 +29,29 @@ final class JobStatsQuery {
     /** Ids in one IN list. */
     private static final int IN_CHUNK = 500;
 
+    // The kinds of row a level's statement answers (its first column).
+    private static final int ROOT = 0;
+    private static final int SUMS = 1;
+    private static final int PARENT = 2;
+
     private final String byState;
     private final String rootRow;
-    private final String childSums;
-    private final String childParents;
+    private final String childRows;
 
     JobStatsQuery(Tables t) {
         this.byState = "SELECT state, COUNT(*) FROM " + t.jobs + " GROUP BY state";
+        // Every row: (kind, state, jobs, total, succeeded, failed, rate, rate_at, rate_acc, id).
         this.rootRow =
-                "SELECT state, 1, total, succeeded, failed, rate, rate_at, rate_acc FROM " + t.jobs + " WHERE id = ?";
-        // A RUNNING child is a group of its own (grouped by its id), so its rate fields come back as they are stored.
-        this.childSums = "SELECT state, COUNT(*), SUM(total), SUM(succeeded), SUM(failed), MAX(rate) AS rate,"
-                + " MAX(rate_at) AS rate_at, MAX(rate_acc) AS rate_acc FROM " + t.jobs
-                + " WHERE id <> ? AND parent IN (%s) GROUP BY state, CASE WHEN state = 'RUNNING' THEN id END";
-        this.childParents = "SELECT j.id FROM " + t.jobs + " j WHERE j.id <> ? AND j.parent IN (%s) AND EXISTS"
-                + " (SELECT 1 FROM " + t.jobs + " k WHERE k.parent = j.id)";
+                "SELECT " + ROOT + " AS kind, state, 1 AS jobs, total, succeeded, failed, rate, rate_at, rate_acc,"
+                        + " NULL AS id FROM " + t.jobs + " WHERE id = ? UNION ALL ";
+        // A RUNNING child is a group of its own (grouped by its id), so its rate fields come back as they are stored;
+        // then the children that have children of their own, the next level.
+        this.childRows = "SELECT " + SUMS + ", state, COUNT(*), SUM(total), SUM(succeeded), SUM(failed), MAX(rate),"
+                + " MAX(rate_at), MAX(rate_acc), NULL FROM " + t.jobs + " WHERE id <> ? AND parent IN (%s)"
+                + " GROUP BY state, CASE WHEN state = 'RUNNING' THEN id END"
+                + " UNION ALL SELECT " + PARENT + ", NULL, 0, 0, 0, 0, NULL, NULL, NULL, j.id FROM " + t.jobs + " j"
+                + " WHERE j.id <> ? AND j.parent IN (%s) AND EXISTS (SELECT 1 FROM " + t.jobs
+                + " k WHERE k.parent = j.id)";
     }
 
     /** @return the stats of every job ({@code root} null) or of {@code root}'s subtree */
@@ -59,68 +67,74 @@ final class JobStatsQuery {
             return new JobStats(counts, 0, 0, 0, List.of());
         }
         Sums sums = new Sums();
-        try (PreparedStatement ps = c.prepareStatement(rootRow)) {
-            ps.setString(1, root);
-            if (!sums.add(ps)) {
-                return JobStats.none();
-            }
-        }
         List<String> level = List.of(root);
+        boolean top = true;
         while (!level.isEmpty()) {
             List<String> next = new ArrayList<>();
             for (int from = 0; from < level.size(); from += IN_CHUNK) {
                 List<String> chunk = level.subList(from, Math.min(level.size(), from + IN_CHUNK));
-                try (PreparedStatement ps = inList(c, childSums, root, chunk)) {
-                    sums.add(ps);
-                }
-                try (PreparedStatement ps = inList(c, childParents, root, chunk);
+                try (PreparedStatement ps = level(c, top, root, chunk);
                         ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        next.add(rs.getString(1));
-                    }
+                    sums.add(rs, next);
                 }
+                top = false;
+            }
+            if (!sums.rootFound) {
+                return JobStats.none();
             }
             level = next;
         }
         return sums.stats();
     }
 
-    /** {@code sql} with its IN list ({@code %s}) made for {@code ids}, bound after the root. */
-    private static PreparedStatement inList(Connection c, String sql, String root, List<String> ids)
-            throws SQLException {
-        PreparedStatement ps = c.prepareStatement(sql.replace("%s", JobRows.marks(ids.size())));
-        ps.setString(1, root);
-        for (int i = 0; i < ids.size(); i++) {
-            ps.setString(2 + i, ids.get(i));
+    /** A level's statement: its children's rows, after the root's own row at the top. */
+    private PreparedStatement level(Connection c, boolean top, String root, List<String> ids) throws SQLException {
+        String marks = JobRows.marks(ids.size());
+        PreparedStatement ps = c.prepareStatement((top ? rootRow : "") + childRows.replace("%s", marks));
+        int i = 1;
+        if (top) {
+            ps.setString(i++, root);
+        }
+        for (int pass = 0; pass < 2; pass++) {
+            ps.setString(i++, root);
+            for (String id : ids) {
+                ps.setString(i++, id);
+            }
         }
         return ps;
     }
 
-    /** What the reads add up: rows of (state, jobs, total, succeeded, failed, rate, rate_at, rate_acc). */
+    /** What the reads add up: rows of (kind, state, jobs, total, succeeded, failed, rate, rate_at, rate_acc, id). */
     private static final class Sums {
         private final Map<JobState, Long> counts = JobStats.zeros();
         private final List<RateEstimator.State> running = new ArrayList<>();
         private long total;
         private long succeeded;
         private long failed;
+        private boolean rootFound;
 
-        /** @return whether there was a row */
-        boolean add(PreparedStatement ps) throws SQLException {
-            boolean any = false;
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    any = true;
-                    JobState state = JobState.valueOf(rs.getString(1));
-                    counts.merge(state, rs.getLong(2), Long::sum);
-                    total += rs.getLong(3);
-                    succeeded += rs.getLong(4);
-                    failed += rs.getLong(5);
-                    if (state == JobState.RUNNING) {
-                        running.add(JobRows.rateState(rs));
-                    }
+        /** Adds the sums of a level's rows; the ids of its children with children go to {@code next}. */
+        void add(ResultSet rs, List<String> next) throws SQLException {
+            while (rs.next()) {
+                int kind = rs.getInt(1);
+                if (kind == PARENT) {
+                    next.add(rs.getString(10));
+                    continue;
+                }
+                rootFound |= kind == ROOT;
+                JobState state = JobState.valueOf(rs.getString(2));
+                counts.merge(state, rs.getLong(3), Long::sum);
+                total += rs.getLong(4);
+                succeeded += rs.getLong(5);
+                failed += rs.getLong(6);
+                if (state == JobState.RUNNING) {
+                    double rate = rs.getDouble(7);
+                    Double rateOrNull = rs.wasNull() ? null : rate;
+                    long rateAt = rs.getLong(8);
+                    java.time.Instant at = rs.wasNull() ? null : java.time.Instant.ofEpochMilli(rateAt);
+                    running.add(new RateEstimator.State(rateOrNull, at, rs.getLong(9)));
                 }
             }
-            return any;
         }
 
         JobStats stats() {
