@@ -83,7 +83,8 @@ public interface JobStore extends AutoCloseable {
      * Counts and sums over a set of jobs. For every job in the store ({@code root} null): the counts by state only,
      * which a store keeps indexed. For a job and all its descendants (the roll-up of {@link io.tally.JobSnapshot}):
      * also the sums of their counters and the rate state of each RUNNING one, added up in the store in one step
-     * (a recursive query, a script) rather than read job by job.
+     * (a statement per level of the tree, a script) rather than read job by job. Parent links may form a cycle (ids
+     * can be chosen, so a deleted parent's id may come back as a child of its former child): each job is counted once.
      *
      * @param root the job whose subtree is counted (itself included), or null for every job
      * @return the stats; those of no job when {@code root} does not exist
