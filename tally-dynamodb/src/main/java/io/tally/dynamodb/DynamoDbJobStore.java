@@ -124,8 +124,8 @@ public final class DynamoDbJobStore implements JobStore {
     public static final int MAX_ITEM_BYTES = 396 * 1024;
 
     static final int MAX_BATCH = 64;
-    static final int FLUSH_ENTRIES = 512;
-    static final int FLUSH_BYTES = 48 * 1024;
+    static final int FLUSH_ENTRIES = 64;
+    static final int FLUSH_BYTES = 16 * 1024;
     private static final int MAX_ATTEMPTS = 200;
     /** Requests at once when pending items are written to their rows. */
     private static final int FLUSH_LANES = 4;
@@ -139,6 +139,7 @@ public final class DynamoDbJobStore implements JobStore {
     private final ConcurrentHashMap<String, ArrayDeque<Call>> queues = new ConcurrentHashMap<>();
     private final ThreadLocal<Set<String>> draining = ThreadLocal.withInitial(HashSet::new);
     private final ThreadPoolExecutor drainers;
+    private final int flushEntries;
 
     private DynamoDbJobStore(Builder b) {
         this.client = b.client;
@@ -146,6 +147,7 @@ public final class DynamoDbJobStore implements JobStore {
         this.table = b.tablePrefix + "jobs";
         this.layout = new JobItems(b.namespace);
         this.clock = b.clock;
+        this.flushEntries = b.flushEntries;
         AtomicInteger threads = new AtomicInteger();
         this.drainers =
                 new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
@@ -172,6 +174,7 @@ public final class DynamoDbJobStore implements JobStore {
         private Clock clock = Clock.systemUTC();
         private boolean createTable = true;
         private Duration tableWait = Duration.ofMinutes(5);
+        private int flushEntries = FLUSH_ENTRIES;
 
         private Builder() {}
 
@@ -238,6 +241,12 @@ public final class DynamoDbJobStore implements JobStore {
          */
         public Builder createTable(boolean create) {
             this.createTable = create;
+            return this;
+        }
+
+        /** Pending keyed items that make the next step write them to their rows (tests lower it). */
+        Builder flushEntries(int entries) {
+            this.flushEntries = entries;
             return this;
         }
 
@@ -558,8 +567,8 @@ public final class DynamoDbJobStore implements JobStore {
                 key, "S".equals(JobItems.str(row, "o")) ? Outcome.SUCCESS : Outcome.FAILURE, JobItems.str(row, "r"));
     }
 
-    private static boolean needsFlush(Map<String, JobItems.PendingItem> pending) {
-        if (pending.size() >= FLUSH_ENTRIES) {
+    private boolean needsFlush(Map<String, JobItems.PendingItem> pending) {
+        if (pending.size() >= flushEntries) {
             return true;
         }
         long bytes = 0;
