@@ -166,9 +166,11 @@ final class JobItems {
         }
         putS(m, "msg", r.message());
         if (r.rate() != null) {
+            // (a rate decayed below 1e-100 units a second is stored as 0: DynamoDB numbers stop at 1e-130)
+            double rate = Math.abs(r.rate()) < 1e-100 ? 0.0 : r.rate();
             m.put(
                     "rate",
-                    AttributeValue.fromN(java.math.BigDecimal.valueOf(r.rate()).toPlainString()));
+                    AttributeValue.fromN(java.math.BigDecimal.valueOf(rate).toPlainString()));
         }
         putT(m, "rat", r.rateAt());
         m.put("racc", n(r.rateAcc()));
