@@ -102,7 +102,8 @@ import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
  * <p>In one process the calls of one job are combined (group commit): the first caller drains the job's queue, up to
  * {@value #MAX_BATCH} calls a step, so callers of one job never race each other's conditions; the conditions guard
  * against other processes. A caller whose answer comes back on the draining thread and who calls the same job again
- * from there runs its call at once (no deadlock on its own queue).
+ * from there runs its call at once (no deadlock on its own queue). A creation and a delete take their turn in the same
+ * queue (each alone), so CREATED comes before, and DELETED after, every other event of the job from this process.
  *
  * <h2>Keyed items, exactly once per key</h2>
  *
@@ -282,6 +283,11 @@ public final class DynamoDbJobStore implements JobStore {
 
     @Override
     public JobRecord create(NewJob j) {
+        return (JobRecord) await(submitOp(j.id(), () -> createNow(j)));
+    }
+
+    /** The creation, run as an operation on the job's queue: CREATED is out before any later write of the job. */
+    private JobRecord createNow(NewJob j) {
         int parts = j.partPayloads().size();
         if (parts > MAX_PARTS) {
             throw new InvalidInputException(
@@ -357,7 +363,11 @@ public final class DynamoDbJobStore implements JobStore {
     // ---------------------------------------------------------------------------------------------------------------
     // the writes: queue, step, conditional write
 
-    private record Call(JobWrite write, CompletableFuture<Object> answer) {}
+    /**
+     * A queued call: a write the rules decide ({@code write}), or an operation of its own on the job ({@code op}:
+     * a creation or a delete, run alone, so that its event is in order with the job's other events).
+     */
+    private record Call(JobWrite write, Supplier<Object> op, CompletableFuture<Object> answer) {}
 
     @Override
     public CompletableFuture<RecordedProgress> record(String id, ProgressUpdate update) {
@@ -380,10 +390,17 @@ public final class DynamoDbJobStore implements JobStore {
      * flight (the asynchronous forms) and a blocking caller waits for its answer ({@link #await}).
      */
     private CompletableFuture<Object> submit(String id, JobWrite write) {
-        Call c = new Call(write, new CompletableFuture<>());
+        return enqueue(id, new Call(write, null, new CompletableFuture<>()));
+    }
+
+    private CompletableFuture<Object> submitOp(String id, Supplier<Object> op) {
+        return enqueue(id, new Call(null, op, new CompletableFuture<>()));
+    }
+
+    private CompletableFuture<Object> enqueue(String id, Call c) {
         if (draining.get().contains(id)) {
             // called again from an answer on the draining thread: run now, the queue waits for this thread
-            steps(id, List.of(c));
+            run(id, List.of(c));
             return c.answer();
         }
         boolean[] drain = {false};
@@ -412,7 +429,13 @@ public final class DynamoDbJobStore implements JobStore {
             while (true) {
                 List<Call> batch = new ArrayList<>();
                 queues.compute(id, (k, q) -> {
-                    while (!q.isEmpty() && batch.size() < MAX_BATCH) {
+                    if (!q.isEmpty() && q.peek().op() != null) {
+                        batch.add(q.poll()); // an operation of its own runs alone
+                    }
+                    while (batch.isEmpty() || batch.get(0).op() == null) {
+                        if (q.isEmpty() || q.peek().op() != null || batch.size() == MAX_BATCH) {
+                            break;
+                        }
                         batch.add(q.poll());
                     }
                     return batch.isEmpty() ? null : q;
@@ -420,10 +443,24 @@ public final class DynamoDbJobStore implements JobStore {
                 if (batch.isEmpty()) {
                     return;
                 }
-                steps(id, batch);
+                run(id, batch);
             }
         } finally {
             draining.get().remove(id);
+        }
+    }
+
+    /** Runs a batch: an operation of its own, or writes as one step; never throws. */
+    private void run(String id, List<Call> calls) {
+        Call first = calls.get(0);
+        if (first.op() == null) {
+            steps(id, calls);
+            return;
+        }
+        try {
+            first.answer().complete(first.op().get());
+        } catch (RuntimeException e) {
+            first.answer().completeExceptionally(e);
         }
     }
 
@@ -1099,6 +1136,10 @@ public final class DynamoDbJobStore implements JobStore {
      */
     @Override
     public boolean delete(String id) {
+        return (Boolean) await(submitOp(id, () -> deleteNow(id)));
+    }
+
+    private boolean deleteNow(String id) {
         DeleteItemResponse deleted;
         try {
             deleted = call(() -> client.deleteItem(b -> b.tableName(table)
