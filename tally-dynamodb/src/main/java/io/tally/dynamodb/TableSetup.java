@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
@@ -148,7 +149,8 @@ final class TableSetup {
 
     /**
      * Turns on the table's TTL on the {@code ttl} attribute. A server without the operation (dynalite has only
-     * DescribeTimeToLive) is told once in the log: the sweeper still deletes expired jobs.
+     * DescribeTimeToLive) is told at DEBUG (every process opening the store would repeat it); any other refusal (say, a
+     * role without the permission) at WARN. Either way the sweeper still deletes expired jobs.
      */
     private static void enableTtl(DynamoDbClient client, String table) {
         try {
@@ -160,11 +162,21 @@ final class TableSetup {
             }
             client.updateTimeToLive(b -> b.tableName(table)
                     .timeToLiveSpecification(s -> s.attributeName(JobItems.TTL).enabled(true)));
+        } catch (AwsServiceException e) {
+            if (e.awsErrorDetails() != null
+                    && "UnknownOperationException".equals(e.awsErrorDetails().errorCode())) {
+                // a test server without TTL (dynalite): said once here, and in the README
+                log.debug(
+                        "DynamoDB table {}: the server has no UpdateTimeToLive; the sweeper deletes expired jobs",
+                        table);
+            } else {
+                log.warn(
+                        "DynamoDB table {}: TTL could not be turned on ({}); finished jobs are deleted by the sweeper only",
+                        table,
+                        e.getMessage());
+            }
         } catch (SdkException e) {
-            log.info(
-                    "DynamoDB table {}: TTL could not be turned on ({}); finished jobs are deleted by the sweeper only",
-                    table,
-                    e.getMessage());
+            log.warn("DynamoDB table {}: TTL could not be turned on ({})", table, e.getMessage());
         }
     }
 }
