@@ -298,7 +298,8 @@ public final class DynamoDbJobStore implements JobStore {
         Applied created = JobRules.create(j, now());
         JobRecord r = created.after();
         String gen = UUID.randomUUID().toString().substring(0, 8);
-        Map<String, AttributeValue> item = layout.encode(r, 1, gen, JobItems.newPartBits(parts), Map.of());
+        Map<String, AttributeValue> item =
+                layout.encode(r, 1, gen, JobItems.newPartBits(parts), Map.of(), List.of(JobItems.newMark()));
         long size = JobItems.size(item);
         if (size > MAX_CREATE_BYTES) {
             boolean metadata = JobItems.utf8(j.metadataJson()) * 2 > size;
@@ -332,8 +333,12 @@ public final class DynamoDbJobStore implements JobStore {
                     .conditionExpression("attribute_not_exists(#pk)")
                     .expressionAttributeNames(Map.of("#pk", JobItems.PK))));
         } catch (ConditionalCheckFailedException taken) {
-            removeRows(j.id(), gen);
-            throw new JobExistsException(j.id());
+            JobItems.Stored there = read(j.id());
+            if (there == null || !there.gen().equals(gen)) {
+                removeRows(j.id(), gen);
+                throw new JobExistsException(j.id());
+            }
+            // our own creation: the SDK sent it again after an answer was lost, and the second try found it
         }
         created.events().forEach(events::publish);
         return r;
@@ -526,13 +531,15 @@ public final class DynamoDbJobStore implements JobStore {
                 for (PartUpdate p : a.parts()) {
                     JobItems.setPart(bits, p.part(), p.outcome());
                 }
-                Map<String, AttributeValue> item = layout.encode(a.after(), version, s.gen(), bits, pending);
+                String mark = JobItems.newMark();
+                Map<String, AttributeValue> item =
+                        layout.encode(a.after(), version, s.gen(), bits, pending, JobItems.withMark(s.marks(), mark));
                 long size = JobItems.size(item);
                 if (size > MAX_ITEM_BYTES) {
                     tooLarge(id, calls, size);
                     return;
                 }
-                if (putJob(item, s)) {
+                if (putJob(item, s) || landed(id, s, mark)) {
                     finish(calls, a);
                     return;
                 }
@@ -668,6 +675,18 @@ public final class DynamoDbJobStore implements JobStore {
         }
     }
 
+    /**
+     * A failed condition after a write that the SDK sent again (its first answer lost: a time-out, a dropped
+     * connection, throttling) may be this very write, landed on the first try. The job item keeps the marks of its last
+     * {@value JobItems#MARKS} writes: if this write's mark is there, it landed, and the step is done (re-applying the
+     * calls would count them twice). A write that landed and was then followed by more than that many writes of other
+     * processes before the second try would be taken for a conflict: that is the window left.
+     */
+    private boolean landed(String id, JobItems.Stored read, String mark) {
+        JobItems.Stored now = read(id);
+        return now != null && now.gen().equals(read.gen()) && now.marks().contains(mark);
+    }
+
     /** The step's one write: the whole job item, if no other writer changed the job since {@code read}. */
     private boolean putJob(Map<String, AttributeValue> item, JobItems.Stored read) {
         try {
@@ -751,6 +770,7 @@ public final class DynamoDbJobStore implements JobStore {
         q.parent().ifPresent(v -> filter(filters, names, values, "parent", v));
         String condition = keyCondition;
         List<String> ids = new ArrayList<>();
+        List<String> positions = new ArrayList<>();
         Map<String, AttributeValue> start = null;
         do {
             Map<String, AttributeValue> from = start;
@@ -767,6 +787,7 @@ public final class DynamoDbJobStore implements JobStore {
                     .build()));
             for (Map<String, AttributeValue> k : page.items()) {
                 if (ids.size() <= q.limit()) {
+                    positions.add(JobItems.str(k, JobItems.CREATED_SK));
                     ids.add(idOf(JobItems.str(k, JobItems.CREATED_SK)));
                 }
             }
@@ -780,9 +801,8 @@ public final class DynamoDbJobStore implements JobStore {
                 out.add(r);
             }
         }
-        Optional<String> next = more && !out.isEmpty()
-                ? Optional.of(Cursor.after(out.get(out.size() - 1)).encode())
-                : Optional.empty();
+        // the next page starts after the last index entry of this one (a job dropped by the re-check included)
+        Optional<String> next = more ? Optional.of(cursorAt(positions.get(q.limit() - 1))) : Optional.empty();
         return new Page<>(out, next);
     }
 
@@ -795,6 +815,13 @@ public final class DynamoDbJobStore implements JobStore {
         names.put("#f_" + attr, attr);
         values.put(":f_" + attr, JobItems.s(value));
         filters.add("#f_" + attr + " = :f_" + attr);
+    }
+
+    /** @return the cursor after the job whose listing sort key is {@code timeKey} ({@code millis#id}) */
+    private static String cursorAt(String timeKey) {
+        int hash = timeKey.indexOf('#');
+        return new Cursor(Instant.ofEpochMilli(Long.parseLong(timeKey.substring(0, hash))), timeKey.substring(hash + 1))
+                .encode();
     }
 
     /** @return the id in a {@code time#id} sort key */

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -116,7 +117,31 @@ final class JobItems {
     }
 
     /** The stored job: the record and what a write step needs besides it. */
-    record Stored(JobRecord record, long version, String gen, byte[] partBits, Map<String, PendingItem> pending) {}
+    record Stored(
+            JobRecord record,
+            long version,
+            String gen,
+            byte[] partBits,
+            Map<String, PendingItem> pending,
+            List<String> marks) {}
+
+    /** Write marks kept in the job item: the last writes' own ids (see {@code DynamoDbJobStore}'s lost answers). */
+    static final int MARKS = 8;
+
+    static final String MARKS_ATTR = "wm";
+
+    /** @return a new write mark */
+    static String newMark() {
+        return Long.toString(java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
+    }
+
+    /** @return the last {@link #MARKS} marks of {@code marks} followed by {@code mark} */
+    static List<String> withMark(List<String> marks, String mark) {
+        List<String> out =
+                new java.util.ArrayList<>(marks.subList(Math.max(0, marks.size() - (MARKS - 1)), marks.size()));
+        out.add(mark);
+        return out;
+    }
 
     /** A keyed item recorded in the job item and not yet in its own row: written at {@code version}. */
     record PendingItem(Outcome outcome, String reason, long version) {
@@ -127,12 +152,18 @@ final class JobItems {
 
     /** @return the job item of {@code r} at {@code version} */
     Map<String, AttributeValue> encode(
-            JobRecord r, long version, String gen, byte[] partBits, Map<String, PendingItem> pending) {
+            JobRecord r,
+            long version,
+            String gen,
+            byte[] partBits,
+            Map<String, PendingItem> pending,
+            List<String> marks) {
         Map<String, AttributeValue> m = new HashMap<>();
         m.put(PK, s(pk(r.id())));
         m.put(SK, s(JOB));
         m.put(VERSION, n(version));
         m.put(GEN, s(gen));
+        m.put(MARKS_ATTR, s(String.join(",", marks)));
         m.put("id", s(r.id()));
         m.put("name", s(r.name()));
         putS(m, "scope", r.scope());
@@ -268,7 +299,10 @@ final class JobItems {
                 num(m, VERSION),
                 str(m, GEN),
                 bits == null ? new byte[0] : bits.b().asByteArray(),
-                pending);
+                pending,
+                str(m, MARKS_ATTR) == null
+                        ? List.of()
+                        : List.of(str(m, MARKS_ATTR).split(",")));
     }
 
     static PendingItem pendingItem(AttributeValue v) {
