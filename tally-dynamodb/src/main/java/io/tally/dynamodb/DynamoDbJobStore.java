@@ -128,6 +128,7 @@ public final class DynamoDbJobStore implements JobStore {
     static final int FLUSH_ENTRIES = 64;
     static final int FLUSH_BYTES = 16 * 1024;
     private static final int MAX_ATTEMPTS = 200;
+    private static final int WRITTEN = 256;
     /** Requests at once when pending items are written to their rows. */
     private static final int FLUSH_LANES = 4;
 
@@ -141,6 +142,17 @@ public final class DynamoDbJobStore implements JobStore {
     private final ThreadLocal<Set<String>> draining = ThreadLocal.withInitial(HashSet::new);
     private final ThreadPoolExecutor drainers;
     private final int flushEntries;
+    /**
+     * The job items this process wrote last (the most recent {@value #WRITTEN} jobs): a step starts from its own last
+     * write instead of reading the job, and the write's condition tells whether anyone wrote since.
+     */
+    private final Map<String, JobItems.Stored> written =
+            java.util.Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, JobItems.Stored> eldest) {
+                    return size() > WRITTEN;
+                }
+            });
 
     private DynamoDbJobStore(Builder b) {
         this.client = b.client;
@@ -298,8 +310,9 @@ public final class DynamoDbJobStore implements JobStore {
         Applied created = JobRules.create(j, now());
         JobRecord r = created.after();
         String gen = UUID.randomUUID().toString().substring(0, 8);
-        Map<String, AttributeValue> item =
-                layout.encode(r, 1, gen, JobItems.newPartBits(parts), Map.of(), List.of(JobItems.newMark()));
+        byte[] bits = JobItems.newPartBits(parts);
+        List<String> marks = List.of(JobItems.newMark());
+        Map<String, AttributeValue> item = layout.encode(r, 1, gen, bits, Map.of(), marks);
         long size = JobItems.size(item);
         if (size > MAX_CREATE_BYTES) {
             boolean metadata = JobItems.utf8(j.metadataJson()) * 2 > size;
@@ -340,6 +353,7 @@ public final class DynamoDbJobStore implements JobStore {
             }
             // our own creation: the SDK sent it again after an answer was lost, and the second try found it
         }
+        written.put(j.id(), new JobItems.Stored(r, 1, gen, bits, Map.of(), marks));
         created.events().forEach(events::publish);
         return r;
     }
@@ -484,7 +498,10 @@ public final class DynamoDbJobStore implements JobStore {
     private void step(String id, List<Call> calls) {
         List<JobWrite> writes = calls.stream().map(Call::write).toList();
         for (int attempt = 1; ; attempt++) {
-            JobItems.Stored s = read(id);
+            // the first attempt starts from this process's own last write of the job, if it has one; the write's
+            // condition checks it is still the job's state (a decision that writes nothing is made on a read)
+            JobItems.Stored cached = attempt == 1 ? written.remove(id) : null;
+            JobItems.Stored s = cached != null ? cached : read(id);
             if (s == null) {
                 for (Call c : calls) {
                     c.answer().completeExceptionally(new JobNotFoundException(id));
@@ -503,6 +520,9 @@ public final class DynamoDbJobStore implements JobStore {
                     writes,
                     now());
             if (!a.changed()) {
+                if (cached != null) {
+                    continue; // answered without a write: only a read may say so
+                }
                 finish(calls, a);
                 return;
             }
@@ -532,14 +552,15 @@ public final class DynamoDbJobStore implements JobStore {
                     JobItems.setPart(bits, p.part(), p.outcome());
                 }
                 String mark = JobItems.newMark();
-                Map<String, AttributeValue> item =
-                        layout.encode(a.after(), version, s.gen(), bits, pending, JobItems.withMark(s.marks(), mark));
+                List<String> marks = JobItems.withMark(s.marks(), mark);
+                Map<String, AttributeValue> item = layout.encode(a.after(), version, s.gen(), bits, pending, marks);
                 long size = JobItems.size(item);
                 if (size > MAX_ITEM_BYTES) {
                     tooLarge(id, calls, size);
                     return;
                 }
                 if (putJob(item, s) || landed(id, s, mark)) {
+                    written.put(id, new JobItems.Stored(a.after(), version, s.gen(), bits, pending, marks));
                     finish(calls, a);
                     return;
                 }
@@ -1167,6 +1188,7 @@ public final class DynamoDbJobStore implements JobStore {
     }
 
     private boolean deleteNow(String id) {
+        written.remove(id);
         DeleteItemResponse deleted;
         try {
             deleted = call(() -> client.deleteItem(b -> b.tableName(table)
