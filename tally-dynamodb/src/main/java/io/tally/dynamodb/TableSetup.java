@@ -43,27 +43,19 @@ final class TableSetup {
     static final String BY_DEADLINE = "by_deadline";
     static final String BY_RETAIN = "by_retain";
 
+    /** Every index the store reads. */
+    static final List<String> INDEXES =
+            List.of(BY_ALL, BY_STATE, BY_SCOPE, BY_NAME, BY_PARENT, BY_LEASE, BY_DEADLINE, BY_RETAIN);
+
     private TableSetup() {}
 
     /** Makes sure table {@code table} exists and is ACTIVE, creating it if needed. */
     static void ensure(DynamoDbClient client, String table, Duration wait) {
         try {
-            if (!exists(client, table)) {
-                create(client, table);
-            }
             waitActive(client, table, wait);
             enableTtl(client, table);
         } catch (SdkException e) {
             throw new StoreUnavailableException("DynamoDB: cannot set up table " + table + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static boolean exists(DynamoDbClient client, String table) {
-        try {
-            client.describeTable(b -> b.tableName(table));
-            return true;
-        } catch (ResourceNotFoundException e) {
-            return false;
         }
     }
 
@@ -130,13 +122,33 @@ final class TableSetup {
         return KeySchemaElement.builder().attributeName(name).keyType(type).build();
     }
 
+    /**
+     * Waits until the table and its indexes are ACTIVE, creating it when it is absent (also when it was being deleted
+     * and is now gone).
+     */
     private static void waitActive(DynamoDbClient client, String table, Duration wait) {
         long deadline = System.nanoTime() + wait.toNanos();
         while (true) {
-            DescribeTableResponse d = client.describeTable(b -> b.tableName(table));
+            DescribeTableResponse d;
+            try {
+                d = client.describeTable(b -> b.tableName(table));
+            } catch (ResourceNotFoundException absent) {
+                create(client, table);
+                if (System.nanoTime() > deadline) {
+                    throw new StoreUnavailableException("DynamoDB: table " + table + " does not appear after " + wait);
+                }
+                LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
+                continue;
+            }
             boolean active = d.table().tableStatus() == TableStatus.ACTIVE
                     && d.table().globalSecondaryIndexes().stream().allMatch(i -> i.indexStatus() == IndexStatus.ACTIVE);
             if (active) {
+                List<String> missing = new ArrayList<>(INDEXES);
+                d.table().globalSecondaryIndexes().forEach(i -> missing.remove(i.indexName()));
+                if (!missing.isEmpty()) {
+                    throw new StoreUnavailableException("DynamoDB: table " + table + " lacks the indexes " + missing
+                            + " this store reads (see the table design in the tally-dynamodb README)");
+                }
                 return;
             }
             if (System.nanoTime() > deadline) {

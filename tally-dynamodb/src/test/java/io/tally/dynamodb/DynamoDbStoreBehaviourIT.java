@@ -28,6 +28,7 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,18 +43,24 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
  * pending entries moved to rows, a job created again under a deleted one's id, and the ways to open the store.
  */
 class DynamoDbStoreBehaviourIT {
+    private static final String PREFIX = "behaviour_";
     private final MutableClock clock = MutableClock.startingNow();
     private final List<Tally> opened = new ArrayList<>();
     private String url;
 
     @BeforeEach
     void isolate() {
-        url = DynamoDbStoreIT.isolatedUrl();
+        url = Dynalite.isolatedUrl(PREFIX);
     }
 
     @AfterEach
     void close() {
         opened.forEach(Tally::close);
+    }
+
+    @AfterAll
+    static void dropTable() {
+        Dynalite.dropTable(PREFIX);
     }
 
     /** @return a Tally on the test's namespace; several of them share it as processes would */
@@ -68,19 +75,13 @@ class DynamoDbStoreBehaviourIT {
 
     /** @return a process whose pending map moves to rows at 40 entries, so that the test sees many moves */
     private Tally smallPendingMap() {
-        URI server = URI.create(TestServices.dynamodbUrl());
-        DynamoDbClient client = DynamoDbClient.builder()
-                .endpointOverride(URI.create("http://" + server.getHost() + ":" + server.getPort()))
-                .region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("app", "app")))
-                .httpClient(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.create())
-                .build();
+        DynamoDbClient client = Dynalite.client();
         String namespace = url.substring(url.indexOf("namespace=") + "namespace=".length());
         Tally t = Tally.builder()
                 .store(DynamoDbJobStore.builder()
                         .client(client)
                         .closeClient(true)
-                        .tablePrefix("tck_")
+                        .tablePrefix(PREFIX)
                         .namespace(namespace)
                         .clock(clock)
                         .flushEntries(40)
@@ -304,7 +305,7 @@ class DynamoDbStoreBehaviourIT {
                 .build()) {
             DynamoDbJobStore store = DynamoDbJobStore.builder()
                     .client(client)
-                    .tablePrefix("tck_")
+                    .tablePrefix(PREFIX)
                     .namespace("own" + Long.toHexString(new Random().nextLong()).replace("-", ""))
                     .clock(clock)
                     .build();
@@ -313,10 +314,10 @@ class DynamoDbStoreBehaviourIT {
                 assertThat(tally.find(job.id())).isPresent();
             }
             // the store is closed with the Tally; the application's client still works
-            assertThat(client.describeTable(b -> b.tableName("tck_jobs"))
+            assertThat(client.describeTable(b -> b.tableName(PREFIX + "jobs"))
                             .table()
                             .tableName())
-                    .isEqualTo("tck_jobs");
+                    .isEqualTo(PREFIX + "jobs");
         }
     }
 }

@@ -1,15 +1,16 @@
 package io.tally.dynamodb;
 
 import io.tally.store.JobStore;
-import io.tally.testing.TestServices;
 import java.time.Clock;
-import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
 
 /**
  * The conformance kit against a DynamoDB-compatible server (dynalite): every test in a namespace of its own in one
- * shared table, so no test waits for a table to be created.
+ * table of the class, so no test waits for a table to be created; the table is dropped at the end.
  */
 class DynamoDbStoreIT extends io.tally.tck.JobStoreTck {
+    private static final String PREFIX = "tck_";
+
     @Override
     protected JobStore openStore(Clock clock) {
         return new DynamoDbJobStoreProvider().open(isolatedUrl(), clock);
@@ -17,10 +18,12 @@ class DynamoDbStoreIT extends io.tally.tck.JobStoreTck {
 
     /** @return the test server's URL with the kit's table and a fresh namespace */
     static String isolatedUrl() {
-        return TestServices.withOption(
-                TestServices.dynamodbUrl(),
-                "table=tck_&namespace=t"
-                        + UUID.randomUUID().toString().replace("-", "").substring(0, 12));
+        return Dynalite.isolatedUrl(PREFIX);
+    }
+
+    @AfterAll
+    static void dropTable() {
+        Dynalite.dropTable(PREFIX);
     }
 
     @Override

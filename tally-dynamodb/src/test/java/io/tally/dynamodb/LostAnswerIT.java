@@ -8,19 +8,14 @@ import io.tally.JobState;
 import io.tally.PartCompletion;
 import io.tally.Tally;
 import io.tally.testing.MutableClock;
-import io.tally.testing.TestServices;
-import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.BatchGetItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
@@ -51,6 +46,7 @@ import software.amazon.awssdk.services.dynamodb.model.UpdateTimeToLiveResponse;
  * must find its own write (the job item's write marks) and answer it once, not apply the calls again.
  */
 class LostAnswerIT {
+    private static final String PREFIX = "lost_";
     private final MutableClock clock = MutableClock.startingNow();
     private DynamoDbClient real;
     private Resending client;
@@ -58,13 +54,7 @@ class LostAnswerIT {
 
     @BeforeEach
     void open() {
-        URI server = URI.create(TestServices.dynamodbUrl());
-        real = DynamoDbClient.builder()
-                .endpointOverride(URI.create("http://" + server.getHost() + ":" + server.getPort()))
-                .region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
-                .httpClient(UrlConnectionHttpClient.create())
-                .build();
+        real = Dynalite.client();
         client = new Resending(real);
         tally = Tally.builder()
                 .store(DynamoDbJobStore.builder()
@@ -82,6 +72,11 @@ class LostAnswerIT {
     void close() {
         tally.close();
         real.close();
+    }
+
+    @AfterAll
+    static void dropTable() {
+        Dynalite.dropTable(PREFIX);
     }
 
     @Test
