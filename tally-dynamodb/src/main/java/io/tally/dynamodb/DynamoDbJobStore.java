@@ -86,9 +86,9 @@ import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
  * store's, with an optimistic version in place of the monitor:
  *
  * <ol>
- *   <li><b>read</b>: the job's item (a consistent read): the record, its version, its part outcomes (two bits a part)
- *       and its pending keyed items; the stored outcome of each item key the calls name that is not pending, from its
- *       row (a consistent BatchGetItem);
+ *   <li><b>read</b>: the job's item (a consistent read; on the first attempt, the item this process wrote last, when it
+ *       has it): the record, its version, its part outcomes (two bits a part) and its pending keyed items; the stored
+ *       outcome of each item key the calls name that is not pending, from its row (a consistent BatchGetItem);
  *   <li><b>rules</b>: {@link JobRules#apply} decides the job to store, the item and part writes, the events and each
  *       call's answer. This class decides none of it;
  *   <li><b>write</b>: one PutItem of the whole job item conditioned on {@code ver = :read AND gen = :gen}: the record,
@@ -96,11 +96,13 @@ import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
  *       is in it: the call that records the last part claims {@code settled} in the same conditional write, so of two
  *       writers that read the same version exactly one lands and the other re-reads and finds the job settled;
  *   <li>on a failed condition (another process wrote the job) the step is read and decided again, a bounded number
- *       of times; then the answers are given and the events published.
+ *       of times; then the answers are given and the events published. A failed condition may also be this very
+ *       write, sent again by the SDK after its answer was lost: the job item keeps the marks of its last writes, and a
+ *       step that finds its own there is done ({@link #landed}).
  * </ol>
  *
- * <p>In one process the calls of one job are combined (group commit): the first caller drains the job's queue, up to
- * {@value #MAX_BATCH} calls a step, so callers of one job never race each other's conditions; the conditions guard
+ * <p>In one process the calls of one job are combined (group commit): the first call starts a drainer thread (a
+ * pool's) that takes the job's queue, up to {@value #MAX_BATCH} calls a step, so callers of one job never race each other's conditions; the conditions guard
  * against other processes. A caller whose answer comes back on the draining thread and who calls the same job again
  * from there runs its call at once (no deadlock on its own queue). A creation and a delete take their turn in the same
  * queue (each alone), so CREATED comes before, and DELETED after, every other event of the job from this process.
