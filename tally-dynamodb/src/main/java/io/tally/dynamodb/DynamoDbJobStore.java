@@ -166,7 +166,7 @@ public final class DynamoDbJobStore implements JobStore {
         AtomicInteger threads = new AtomicInteger();
         this.drainers =
                 new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
-                    Thread t = new Thread(r, "tally-dynamodb-" + threads.incrementAndGet());
+                    Thread t = new IoThread(r, "tally-dynamodb-" + threads.incrementAndGet());
                     t.setDaemon(true);
                     return t;
                 });
@@ -1304,13 +1304,36 @@ public final class DynamoDbJobStore implements JobStore {
     }
 
     /** Runs a request; a failed condition is the caller's, any other failure a {@link StoreUnavailableException}. */
-    private static <T> T call(Supplier<T> request) {
+    private <T> T call(Supplier<T> request) {
+        if (Thread.currentThread() instanceof IoThread) {
+            return send(request);
+        }
+        // On the store's own thread, and the caller waits without being interruptible: an interrupt (a closing
+        // sweeper's, say) makes the SDK abort the request, and a connection dropped with a request in flight takes
+        // dynalite down (it throws on the aborted request). The wait is bounded by the request's own time-outs.
+        CompletableFuture<T> sent;
+        try {
+            sent = CompletableFuture.supplyAsync(() -> send(request), drainers);
+        } catch (RejectedExecutionException closed) {
+            return send(request);
+        }
+        return await(sent);
+    }
+
+    private static <T> T send(Supplier<T> request) {
         try {
             return request.get();
         } catch (ConditionalCheckFailedException e) {
             throw e;
         } catch (SdkException e) {
             throw unavailable(e);
+        }
+    }
+
+    /** The store's threads: they run the steps and every request, and nothing interrupts them. */
+    private static final class IoThread extends Thread {
+        IoThread(Runnable r, String name) {
+            super(r, name);
         }
     }
 

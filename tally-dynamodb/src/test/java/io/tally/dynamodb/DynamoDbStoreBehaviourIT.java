@@ -213,6 +213,45 @@ class DynamoDbStoreBehaviourIT {
         assertThat(seen).hasSize(keys).doesNotHaveDuplicates().isSorted();
     }
 
+    /**
+     * A caller interrupted during its calls (a sweeper being closed is): its requests are not aborted half-way (an
+     * aborted request took dynalite down), and every call still gets its answer.
+     */
+    @Test
+    void interruptedCallersGetTheirAnswersAndAbortNoRequest() throws Exception {
+        Tally tally = process();
+        Job job = tally.create(JobSpec.builder().name("interrupted").start(true).build());
+        AtomicInteger calls = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread caller = new Thread(() -> {
+            while (!stop.get()) {
+                try {
+                    job.recordSuccess();
+                    tally.find(job.id()).orElseThrow();
+                    tally.query(io.tally.JobQuery.builder().name("interrupted").build());
+                    calls.addAndGet(3);
+                } catch (RuntimeException e) {
+                    errors.add(e);
+                    return;
+                }
+            }
+        });
+        caller.start();
+        for (int i = 0; i < 60; i++) {
+            int before = calls.get();
+            caller.interrupt();
+            org.awaitility.Awaitility.await()
+                    .atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> calls.get() > before || !errors.isEmpty());
+        }
+        stop.set(true);
+        caller.join();
+        assertThat(errors).isEmpty();
+        assertThat(job.progress().succeeded()).isEqualTo(calls.get() / 3);
+        assertThat(tally.find(job.id())).isPresent(); // the server still answers
+    }
+
     @Test
     void tooManyPartsAreRefusedNamingPartsAndNothingIsWritten() {
         Tally tally = process();
