@@ -8,7 +8,7 @@ final class StoreOption {
     @Option(
             names = "--store",
             paramLabel = "URL",
-            description = "store URL: memory:, sqlite:PATH, postgresql://…, mariadb://…, redis://… "
+            description = "store URL: memory:, sqlite:PATH, postgresql://…, mariadb://…, redis://…, dynamodb://… "
                     + "(default: env TALLY_STORE, else " + TallyCli.DEFAULT_STORE + ")")
     String store;
 

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Assumptions;
 /**
  * Finds the real servers the integration tests run against: {@code TALLY_TEST_POSTGRES_URL},
  * {@code TALLY_TEST_MARIADB_URL}, {@code TALLY_TEST_REDIS_URL}, {@code TALLY_TEST_AMQP_URL} (RabbitMQ),
- * {@code TALLY_TEST_NATS_URL} (NATS with JetStream), else the local default port. A server that does not
+ * {@code TALLY_TEST_NATS_URL} (NATS with JetStream), {@code TALLY_TEST_DYNAMODB_URL} (dynalite), else the local default
+ * port (for dynalite: the port {@code scripts/services.sh} wrote to {@code $TALLY_DYNALITE_DIR/port}). A server that does not
  * answer skips the test ({@link Assumptions#abort}), unless {@code TALLY_REQUIRE_SERVICES=1} (set by CI), which fails
  * it. A server is probed once per test run, with a plain TCP connection, so this class needs no driver.
  */
@@ -57,6 +58,34 @@ public final class TestServices {
     /** @return the Tally URL of the test Redis, unchecked (for tests that check it themselves) */
     public static String redisUrlUnchecked() {
         return env("TALLY_TEST_REDIS_URL", "redis://127.0.0.1:6379");
+    }
+
+    /**
+     * @return the Tally URL of the test DynamoDB-compatible server (dynalite), after checking it answers:
+     *     {@code TALLY_TEST_DYNAMODB_URL}, else {@code dynamodb://127.0.0.1:PORT?region=us-east-1} with the port
+     *     {@code scripts/services.sh} wrote to {@code $TALLY_DYNALITE_DIR/port} (default folder
+     *     {@code /tmp/tally-dynalite})
+     */
+    public static String dynamodbUrl() {
+        String given = System.getenv("TALLY_TEST_DYNAMODB_URL");
+        if (given != null && !given.isBlank()) {
+            return require(given.trim(), 8000);
+        }
+        java.nio.file.Path portFile = java.nio.file.Path.of(env("TALLY_DYNALITE_DIR", "/tmp/tally-dynalite"), "port");
+        String port;
+        try {
+            port = java.nio.file.Files.readString(portFile).trim();
+        } catch (IOException e) {
+            port = "";
+        }
+        if (!port.matches("[0-9]{1,5}")) {
+            String why = "no dynalite port in " + portFile + " (start it with scripts/services.sh)";
+            if ("1".equals(System.getenv("TALLY_REQUIRE_SERVICES"))) {
+                Assertions.fail(why + " (TALLY_REQUIRE_SERVICES=1)");
+            }
+            Assumptions.abort(why);
+        }
+        return require("dynamodb://127.0.0.1:" + port + "?region=us-east-1", 8000);
     }
 
     /** @return {@code url} with {@code option} ({@code name=value}) added to its query */
