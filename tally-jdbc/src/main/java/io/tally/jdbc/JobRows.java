@@ -68,10 +68,7 @@ final class JobRows {
         String errorStack = rs.getString(26);
         String errorReason = rs.getString(27);
         String message = rs.getString(28);
-        double rate = rs.getDouble(29);
-        Double rateOrNull = rs.wasNull() ? null : rate;
-        Instant rateAt = instant(rs, 30);
-        long rateAcc = rs.getLong(31);
+        RateEstimator.State rate = rateState(rs, 29);
         JobError error = errorReason == null
                 ? null
                 : new JobError(errorMessage, errorType, errorStack, FailureReason.ofCode(errorReason));
@@ -101,9 +98,9 @@ final class JobRows {
                 result,
                 error,
                 message,
-                rateOrNull,
-                rateAt,
-                rateAcc);
+                rate.rate(),
+                rate.rateAt(),
+                rate.acc());
     }
 
     /** Binds every column of {@code r}, in the order of {@link #COLS}, from parameter 1. */
@@ -174,16 +171,14 @@ final class JobRows {
         }
     }
 
-    /** @return the rate state in the row's {@code rate}, {@code rate_at} and {@code rate_acc} */
-    static RateEstimator.State rateState(ResultSet rs) throws SQLException {
-        double rate = rs.getDouble("rate");
+    /**
+     * @return the rate state in columns {@code first} (rate), {@code first + 1} (rate_at) and {@code first + 2}
+     *     (rate_acc) of the current row
+     */
+    static RateEstimator.State rateState(ResultSet rs, int first) throws SQLException {
+        double rate = rs.getDouble(first);
         Double rateOrNull = rs.wasNull() ? null : rate;
-        return new RateEstimator.State(rateOrNull, instant(rs, "rate_at"), rs.getLong("rate_acc"));
-    }
-
-    private static Instant instant(ResultSet rs, String column) throws SQLException {
-        long v = rs.getLong(column);
-        return rs.wasNull() ? null : Instant.ofEpochMilli(v);
+        return new RateEstimator.State(rateOrNull, instant(rs, first + 1), rs.getLong(first + 2));
     }
 
     private static Instant instant(ResultSet rs, int column) throws SQLException {

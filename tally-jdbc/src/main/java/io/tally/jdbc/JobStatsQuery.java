@@ -128,11 +128,7 @@ final class JobStatsQuery {
                 succeeded += rs.getLong(5);
                 failed += rs.getLong(6);
                 if (state == JobState.RUNNING) {
-                    double rate = rs.getDouble(7);
-                    Double rateOrNull = rs.wasNull() ? null : rate;
-                    long rateAt = rs.getLong(8);
-                    java.time.Instant at = rs.wasNull() ? null : java.time.Instant.ofEpochMilli(rateAt);
-                    running.add(new RateEstimator.State(rateOrNull, at, rs.getLong(9)));
+                    running.add(JobRows.rateState(rs, 7));
                 }
             }
         }
