@@ -297,6 +297,7 @@ class RunnerCommandsTest {
         Run help = tally("worker", "--help");
         assertThat(help.code()).isEqualTo(TallyCli.OK);
         assertThat(help.out())
-                .contains("--via", "amqp://", "nats://", "redis://", "--redis", "--queue", "--max-deliveries");
+                .contains(
+                        "--via", "amqp://", "nats://", "sqs://", "redis://", "--redis", "--queue", "--max-deliveries");
     }
 }

@@ -23,7 +23,7 @@ import java.util.Locale;
  * {@code maxDeliveries + 1} receives (a backstop: a message whose worker died on its last delivery comes once more, to
  * be dead-lettered without running and the job told; only when that worker dies too does SQS move it on its own).
  * {@link #publish} returns once {@code SendMessage} succeeded; a failure is a {@link DispatchException}. Each worker
- * long-polls ({@code ReceiveMessage}, up to 10 s) for as many messages as it has free threads, with a visibility
+ * long-polls ({@code ReceiveMessage}, up to 5 s) for as many messages as it has free threads, with a visibility
  * timeout of {@code visibilityTimeout}; while a part runs it extends that timeout ({@code ChangeMessageVisibility})
  * every third of it, so a long part is not redelivered from a live worker, and a worker that dies stops doing so: its
  * messages come back to another worker after {@code visibilityTimeout}. A message is deleted after its handler
