@@ -19,7 +19,7 @@ import java.util.function.Consumer;
  * <pre>
  * java -cp … io.tally.runner.Worker --store redis://127.0.0.1:6379/0 --definitions jobs.yaml \
  *      --via amqp://guest:guest@127.0.0.1:5672 | nats://127.0.0.1:4222 | redis://127.0.0.1:6379/0
- *          | sqs://127.0.0.1:9324?region=us-east-1 | sqs:?region=eu-west-1&queue=tiles
+ *          | sqs://127.0.0.1:9324?region=us-east-1 | sqs:?region=eu-west-1&amp;queue=tiles
  *      [--queue NAME] [--stream NAME] [--group NAME] [--threads 4] [--max-deliveries 5]
  *      [--redeliver-after PT60S] [--heartbeat PT1M]
  * </pre>
