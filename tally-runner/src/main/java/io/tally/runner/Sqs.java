@@ -151,11 +151,40 @@ final class Sqs implements Dispatcher {
         if (!consume || reader != null || closed) {
             return;
         }
+        warnOfAShorterRedrive();
         workers = Executors.newFixedThreadPool(threads, Runner.daemon("tally-sqs-worker"));
         ticker = Executors.newSingleThreadScheduledExecutor(Runner.daemon("tally-sqs-visibility"));
         reader = new Thread(() -> receiveLoop(handler), "tally-sqs-reader-" + queue);
         reader.setDaemon(true);
         reader.start();
+    }
+
+    /**
+     * The redrive policy is set by whoever created the queue: when it moves a message to the dead-letter queue before
+     * this worker's {@code maxDeliveries} ran out, SQS does so without the runner hearing of it, so say so.
+     */
+    private void warnOfAShorterRedrive() {
+        try {
+            String policy = sqs.getQueueAttributes(
+                            r -> r.queueUrl(queueUrl).attributeNames(QueueAttributeName.REDRIVE_POLICY))
+                    .attributes()
+                    .get(QueueAttributeName.REDRIVE_POLICY);
+            java.util.regex.Matcher m = policy == null
+                    ? null
+                    : java.util.regex.Pattern.compile("\"maxReceiveCount\"\\s*:\\s*\"?([0-9]+)")
+                            .matcher(policy);
+            if (m != null && m.find() && Integer.parseInt(m.group(1)) <= maxDeliveries) {
+                log.warn(
+                        "SQS queue {} moves a message to its dead-letter queue after {} receives, before this worker's"
+                                + " maxDeliveries ({}) ran out: such a message's job is not told; give publisher and"
+                                + " workers the same maxDeliveries, or change the queue's RedrivePolicy",
+                        queue,
+                        m.group(1),
+                        maxDeliveries);
+            }
+        } catch (RuntimeException e) {
+            log.debug("cannot read the redrive policy of {}: {}", queue, e.toString());
+        }
     }
 
     private void receiveLoop(MessageHandler handler) {
@@ -296,7 +325,8 @@ final class Sqs implements Dispatcher {
     }
 
     private static String oneLine(String s) {
-        String line = s.replaceAll("[\\r\\n]+", " ");
+        // one line, and only the characters an SQS message attribute may hold
+        String line = s.replaceAll("[\\r\\n]+", " ").replaceAll("[^\\x09\\x20-\\uD7FF\\uE000-\\uFFFD]", "?");
         return line.length() > 1000 ? line.substring(0, 1000) + "…" : line;
     }
 
