@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Starts whichever of the services Tally's tests use is not running: PostgreSQL (127.0.0.1:5432),
 # MariaDB (127.0.0.1:3306), Redis (127.0.0.1:6379), RabbitMQ (127.0.0.1:5672), NATS with JetStream
-# (127.0.0.1:4222) and dynalite (a DynamoDB-compatible server from npm, on a free port written to
-# $TALLY_DYNALITE_DIR/port), installing the Debian packages first if they are missing, plus
+# (127.0.0.1:4222), dynalite (a DynamoDB-compatible server from npm, on a free port written to
+# $TALLY_DYNALITE_DIR/port) and ElasticMQ (an SQS-compatible server from Maven Central, on a free port written to
+# $TALLY_ELASTICMQ_DIR/port), installing the Debian packages first if they are missing, plus
 # chromium/chromium-driver for the browser tests. Safe to run again: running services are left alone.
 set -euo pipefail
 
@@ -79,12 +80,49 @@ if [ -z "$dynalite_port" ] || ! up "$dynalite_port"; then
     echo "$dynalite_port" >"$dynalite_dir/port"
 fi
 
+# ElasticMQ keeps its queues in memory; the server and its dependencies are fetched from Maven Central into a folder
+# of its own the first time (a pom of two lines and dependency:copy-dependencies). Its port as dynalite's.
+elasticmq_version=1.7.1
+elasticmq_dir=${TALLY_ELASTICMQ_DIR:-/tmp/tally-elasticmq}
+mkdir -p "$elasticmq_dir"
+elasticmq_port=$(cat "$elasticmq_dir/port" 2>/dev/null || true)
+if [ -z "$elasticmq_port" ] || ! up "$elasticmq_port"; then
+    if [ ! -f "$elasticmq_dir/lib/elasticmq-server_2.13-$elasticmq_version.jar" ]; then
+        echo "services: fetching ElasticMQ $elasticmq_version from Maven Central into $elasticmq_dir"
+        cat >"$elasticmq_dir/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>io.tally.services</groupId><artifactId>elasticmq</artifactId><version>1</version>
+  <dependencies>
+    <dependency><groupId>org.elasticmq</groupId><artifactId>elasticmq-server_2.13</artifactId>
+      <version>$elasticmq_version</version></dependency>
+  </dependencies>
+</project>
+POM
+        (cd "$elasticmq_dir" && mvn -q -B dependency:copy-dependencies -DincludeScope=runtime \
+            -DoutputDirectory=lib >"$elasticmq_dir/fetch.log" 2>&1) \
+            || { cat "$elasticmq_dir/fetch.log" >&2; exit 1; }
+    fi
+    elasticmq_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    cat >"$elasticmq_dir/elasticmq.conf" <<CONF
+include classpath("application.conf")
+node-address { protocol = http, host = 127.0.0.1, port = $elasticmq_port, context-path = "" }
+rest-sqs { enabled = true, bind-port = $elasticmq_port, bind-hostname = "127.0.0.1", sqs-limits = strict }
+rest-stats.enabled = false
+CONF
+    echo "services: starting ElasticMQ on 127.0.0.1:$elasticmq_port"
+    nohup java -Xmx256m -Dconfig.file="$elasticmq_dir/elasticmq.conf" -cp "$elasticmq_dir/lib/*" \
+        org.elasticmq.server.Main >"$elasticmq_dir/elasticmq.log" 2>&1 &
+    echo "$elasticmq_port" >"$elasticmq_dir/port"
+fi
+
 wait_for PostgreSQL 5432
 wait_for Redis 6379
 wait_for MariaDB 3306
 wait_for RabbitMQ 5672
 wait_for NATS 4222
 wait_for dynalite "$dynalite_port"
+wait_for ElasticMQ "$elasticmq_port"
 
 # The databases the tests use ('test' on both servers); creating them again is harmless.
 if command -v psql >/dev/null; then

@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
         description = "Run the builds and map-reduce parts dispatched to this process until it is stopped "
                 + "(io.tally.runner.Worker). The work comes through the transport --via names: "
                 + "amqp://user:pass@host:5672[/vhost] or amqps:// (RabbitMQ), nats://host:4222 (NATS JetStream), "
-                + "redis://host:6379 or rediss:// (a Redis Stream; also --redis, or the store itself when it is "
+                + "sqs://host:port?region=R&queue=Q (an SQS-compatible server such as ElasticMQ) or "
+                + "sqs:?region=R&queue=Q (Amazon SQS), redis://host:6379 or rediss:// (a Redis Stream; also --redis, or the store itself when it is "
                 + "redis://).")
 final class WorkerCommand extends TallyCommand {
 
@@ -29,7 +30,8 @@ final class WorkerCommand extends TallyCommand {
             names = "--via",
             paramLabel = "URL",
             description = "the transport the work is dispatched through: amqp://… (RabbitMQ), nats://… (NATS "
-                    + "JetStream) or redis://… (Redis Streams) (default: env TALLY_VIA, else --redis)")
+                    + "JetStream), sqs://host:port?… or sqs:?… (Amazon SQS) or redis://… (Redis Streams) (default: "
+                    + "env TALLY_VIA, else --redis)")
     String via;
 
     @Option(
@@ -42,7 +44,8 @@ final class WorkerCommand extends TallyCommand {
     @Option(
             names = "--queue",
             paramLabel = "NAME",
-            description = "the RabbitMQ queue (default tally.work), NATS subject (default tally.work) or Redis Stream")
+            description = "the RabbitMQ queue (default tally.work), NATS subject (default tally.work), SQS queue "
+                    + "(default tally-work) or Redis Stream")
     String queue;
 
     @Option(
@@ -70,7 +73,8 @@ final class WorkerCommand extends TallyCommand {
             names = "--redeliver-after",
             paramLabel = "DURATION",
             description = "a dead worker's messages go to another after this long, ISO-8601: NATS AckWait "
-                    + "(default PT30S), Redis claim idle time (default PT60S); RabbitMQ redelivers at once")
+                    + "(default PT30S), SQS visibility timeout (default PT30S), Redis claim idle time (default PT60S);"
+                    + " RabbitMQ redelivers at once")
     String redeliverAfter;
 
     @Option(
@@ -94,7 +98,7 @@ final class WorkerCommand extends TallyCommand {
         if (url == null || url.isBlank()) {
             throw new InvalidInputException(
                     "--via",
-                    "required: the transport workers take their work from, amqp://…, nats://… or redis://… "
+                    "required: the transport workers take their work from, amqp://…, nats://…, sqs://… or redis://… "
                             + "(--redis URL, or a redis:// store, also do)");
         }
         if (threads != null && threads < 1) {

@@ -270,10 +270,15 @@ class RunnerCommandsTest {
         Run noRedis = tally("worker", "--store", "memory:", "--definitions", defs);
         assertThat(noRedis.code()).isEqualTo(TallyCli.USAGE);
         assertThat(noRedis.err()).contains("--via", "amqp://", "nats://", "--redis");
-        Run unknown = tally("worker", "--store", "memory:", "--definitions", defs, "--via", "sqs://queue");
+        Run unknown = tally("worker", "--store", "memory:", "--definitions", defs, "--via", "sns://topic");
         assertThat(unknown.code()).isEqualTo(TallyCli.USAGE);
         assertThat(unknown.err())
-                .contains("--via", "no dispatcher for 'sqs://'")
+                .contains("--via", "no dispatcher for 'sns://'", "sqs://")
+                .doesNotContain("Exception");
+        Run badSqs = tally("worker", "--store", "memory:", "--definitions", defs, "--via", "sqs://queue");
+        assertThat(badSqs.code()).isEqualTo(TallyCli.USAGE);
+        assertThat(badSqs.err())
+                .contains("--via", "must be sqs://HOST:PORT?region=…&queue=…")
                 .doesNotContain("Exception");
         Run noGroup = tally(
                 "worker", "--store", "memory:", "--definitions", defs, "--via", "amqp://127.0.0.1:1", "--group", "g");
@@ -297,6 +302,7 @@ class RunnerCommandsTest {
         Run help = tally("worker", "--help");
         assertThat(help.code()).isEqualTo(TallyCli.OK);
         assertThat(help.out())
-                .contains("--via", "amqp://", "nats://", "redis://", "--redis", "--queue", "--max-deliveries");
+                .contains(
+                        "--via", "amqp://", "nats://", "sqs://", "redis://", "--redis", "--queue", "--max-deliveries");
     }
 }

@@ -25,9 +25,15 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException;
 
 /**
- * {@code tally worker --via amqp://…} and {@code --via nats://…}: two worker processes of the CLI (its main class on
+ * {@code tally worker --via amqp://…}, {@code --via nats://…} and {@code --via sqs://…}: two worker processes of the CLI (its main class on
  * this test's class path, as the shaded jar would run it) share a map-reduce job's parts on a SQLite file, the names of
  * the queue and stream passed through the CLI's options.
  */
@@ -90,6 +96,32 @@ class WorkerViaBrokersIT {
                 url,
                 Dispatchers.url(url).queue(subject).stream(stream),
                 List.of("--queue", subject, "--stream", stream, "--redeliver-after", "PT5S"));
+    }
+
+    @Test
+    void twoCliWorkersShareAJobThroughSqs() throws Exception {
+        String url = TestServices.sqsUrl();
+        String queue = "tally-cli-test-" + run;
+        cleanups.add(() -> {
+            java.net.URI u = java.net.URI.create(url);
+            try (SqsClient sqs = SqsClient.builder()
+                    .httpClient(UrlConnectionHttpClient.create())
+                    .endpointOverride(java.net.URI.create("http://" + u.getHost() + ":" + u.getPort()))
+                    .region(Region.US_EAST_1)
+                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("tally", "local")))
+                    .build()) {
+                for (String q : List.of(queue, queue + "-dead")) {
+                    try {
+                        sqs.deleteQueue(r ->
+                                r.queueUrl(sqs.getQueueUrl(g -> g.queueName(q)).queueUrl()));
+                    } catch (QueueDoesNotExistException missing) {
+                        // never created
+                    }
+                }
+            }
+        });
+        twoWorkersShareAJob(
+                url, Dispatchers.url(url).queue(queue), List.of("--queue", queue, "--redeliver-after", "PT5S"));
     }
 
     private void twoWorkersShareAJob(String url, Dispatchers.Builder publisher, List<String> names) throws Exception {

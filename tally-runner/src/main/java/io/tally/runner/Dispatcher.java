@@ -6,7 +6,7 @@ package io.tally.runner;
  * redelivered part harmless (parts are idempotent, the reduce is claimed exactly once in the store).
  *
  * <p>Implementations: {@link InProcessDispatcher} (an executor in this process), {@link RedisStreamsDispatcher},
- * {@link RabbitMqDispatcher}, {@link NatsDispatcher}; {@link Dispatchers} opens one by URL. Each applies the one
+ * {@link RabbitMqDispatcher}, {@link NatsDispatcher}, {@link SqsDispatcher}; {@link Dispatchers} opens one by URL. Each applies the one
  * redelivery policy ({@code Deliveries}): a throwing handler's message is delivered again while deliveries remain,
  * then moved to the transport's dead-letter place and {@link MessageHandler#deadLettered} is told.
  */

@@ -16,6 +16,8 @@ import java.util.Locale;
  * <tr><td>{@code amqp://user:pass@host:port[/vhost]}, {@code amqps://…}</td><td>{@link RabbitMqDispatcher}</td>
  * <td>{@code com.rabbitmq:amqp-client}</td></tr>
  * <tr><td>{@code nats://host:port}</td><td>{@link NatsDispatcher}</td><td>{@code io.nats:jnats}</td></tr>
+ * <tr><td>{@code sqs://host:port?region=…&queue=…} (a local server), {@code sqs:?region=…&queue=…} (AWS)</td>
+ * <td>{@link SqsDispatcher}</td><td>{@code software.amazon.awssdk:sqs}, {@code …:url-connection-client}</td></tr>
  * </table>
  *
  * <pre>{@code
@@ -41,10 +43,14 @@ public final class Dispatchers {
     enum Kind {
         REDIS,
         RABBITMQ,
-        NATS
+        NATS,
+        SQS
     }
 
     static Kind kindOf(String url) {
+        if (url.regionMatches(true, 0, "sqs:", 0, 4)) {
+            return Kind.SQS; // sqs://host:port?… and sqs:?… (AWS, no host)
+        }
         int colon = url.indexOf("://");
         String scheme = colon < 0 ? "" : url.substring(0, colon).toLowerCase(Locale.ROOT);
         return switch (scheme) {
@@ -55,8 +61,8 @@ public final class Dispatchers {
                 throw new InvalidInputException(
                         "url",
                         "no dispatcher for '" + (colon < 0 ? url : scheme + "://")
-                                + "': use redis://, rediss:// (Redis Streams), amqp://, amqps:// (RabbitMQ) or nats:// "
-                                + "(NATS JetStream)");
+                                + "': use redis://, rediss:// (Redis Streams), amqp://, amqps:// (RabbitMQ), nats:// "
+                                + "(NATS JetStream) or sqs://, sqs: (Amazon SQS)");
         };
     }
 
@@ -69,16 +75,19 @@ public final class Dispatchers {
         private final RedisStreamsDispatcher.Builder redis;
         private final RabbitMqDispatcher.Builder rabbitMq;
         private final NatsDispatcher.Builder nats;
+        private final SqsDispatcher.Builder sqs;
 
         private Builder(String url) {
             this.kind = kindOf(url);
             this.redis = kind == Kind.REDIS ? RedisStreamsDispatcher.builder(url) : null;
             this.rabbitMq = kind == Kind.RABBITMQ ? RabbitMqDispatcher.builder(url) : null;
             this.nats = kind == Kind.NATS ? NatsDispatcher.builder(url) : null;
+            this.sqs = kind == Kind.SQS ? SqsDispatcher.builder(url) : null;
         }
 
         /**
-         * @param queue where messages are sent: the Redis Stream's key, the RabbitMQ queue, the NATS subject
+         * @param queue where messages are sent: the Redis Stream's key, the RabbitMQ queue, the NATS subject, the
+         *     SQS queue
          * @throws IllegalArgumentException if the transport refuses it
          */
         public Builder queue(String queue) {
@@ -86,26 +95,29 @@ public final class Dispatchers {
                 case REDIS -> redis.stream(queue);
                 case RABBITMQ -> rabbitMq.queue(queue);
                 case NATS -> nats.subject(queue);
+                case SQS -> sqs.queue(queue);
             }
             return this;
         }
 
         /**
          * @param stream the NATS stream's name; for Redis the stream's key (as {@link #queue})
-         * @throws IllegalArgumentException for RabbitMQ, which has queues, not streams, or if the transport refuses it
+         * @throws IllegalArgumentException for RabbitMQ and SQS, which have queues, not streams, or if the transport
+         *     refuses it
          */
         public Builder stream(String stream) {
             switch (kind) {
                 case REDIS -> redis.stream(stream);
                 case RABBITMQ -> throw new IllegalArgumentException("RabbitMQ has no stream: name its queue instead");
                 case NATS -> nats.stream(stream);
+                case SQS -> throw new IllegalArgumentException("SQS has no stream: name its queue instead");
             }
             return this;
         }
 
         /**
          * @param group the Redis consumer group, or the NATS durable consumer, every worker shares
-         * @throws IllegalArgumentException for RabbitMQ (the workers of a queue share it without one), or if the
+         * @throws IllegalArgumentException for RabbitMQ and SQS (the workers of a queue share it without one), or if the
          *     transport refuses it
          */
         public Builder group(String group) {
@@ -115,6 +127,8 @@ public final class Dispatchers {
                     throw new IllegalArgumentException(
                             "RabbitMQ has no consumer group: the workers of a queue share it");
                 case NATS -> nats.durable(group);
+                case SQS ->
+                    throw new IllegalArgumentException("SQS has no consumer group: the workers of a queue share it");
             }
             return this;
         }
@@ -128,6 +142,7 @@ public final class Dispatchers {
                 case REDIS -> redis.threads(threads);
                 case RABBITMQ -> rabbitMq.threads(threads);
                 case NATS -> nats.threads(threads);
+                case SQS -> sqs.threads(threads);
             }
             return this;
         }
@@ -141,13 +156,14 @@ public final class Dispatchers {
                 case REDIS -> redis.maxDeliveries(n);
                 case RABBITMQ -> rabbitMq.maxDeliveries(n);
                 case NATS -> nats.maxDeliveries(n);
+                case SQS -> sqs.maxDeliveries(n);
             }
             return this;
         }
 
         /**
          * @param after how long a dead worker's message waits before another worker gets it: Redis's
-         *     {@code claimIdle}, NATS's {@code AckWait}
+         *     {@code claimIdle}, NATS's {@code AckWait}, SQS's visibility timeout
          * @throws IllegalArgumentException for RabbitMQ, which returns a dead worker's messages as soon as its
          *     connection drops, or if the transport refuses it
          */
@@ -159,6 +175,7 @@ public final class Dispatchers {
                             "RabbitMQ has no redelivery delay: it returns a dead worker's messages when its connection"
                                     + " drops");
                 case NATS -> nats.ackWait(after);
+                case SQS -> sqs.visibilityTimeout(after);
             }
             return this;
         }
@@ -169,6 +186,7 @@ public final class Dispatchers {
                 case REDIS -> redis.consume(consume);
                 case RABBITMQ -> rabbitMq.consume(consume);
                 case NATS -> nats.consume(consume);
+                case SQS -> sqs.consume(consume);
             }
             return this;
         }
@@ -183,6 +201,7 @@ public final class Dispatchers {
                 case REDIS -> redis.build();
                 case RABBITMQ -> rabbitMq.build();
                 case NATS -> nats.build();
+                case SQS -> sqs.build();
             };
         }
     }

@@ -19,14 +19,15 @@ import java.util.function.Consumer;
  * <pre>
  * java -cp … io.tally.runner.Worker --store redis://127.0.0.1:6379/0 --definitions jobs.yaml \
  *      --via amqp://guest:guest@127.0.0.1:5672 | nats://127.0.0.1:4222 | redis://127.0.0.1:6379/0
+ *          | sqs://127.0.0.1:9324?region=us-east-1 | sqs:?region=eu-west-1&amp;queue=tiles
  *      [--queue NAME] [--stream NAME] [--group NAME] [--threads 4] [--max-deliveries 5]
  *      [--redeliver-after PT60S] [--heartbeat PT1M]
  * </pre>
  *
  * {@code --via} names the transport ({@link Dispatchers}); {@code --redis URL} is its older Redis form, and
  * {@code --claim-idle} of {@code --redeliver-after}. Several workers on one queue share the parts; a worker killed
- * mid-part has its messages taken over by the others (RabbitMQ: at once; NATS: after the AckWait; Redis: after the
- * claim idle time). This is the entry point {@code tally worker} delegates to.
+ * mid-part has its messages taken over by the others (RabbitMQ: at once; NATS: after the AckWait; SQS: after the
+ * visibility timeout; Redis: after the claim idle time). This is the entry point {@code tally worker} delegates to.
  */
 public final class Worker {
     private static final String USAGE = "usage: --store URL --definitions FILE --via URL";
@@ -58,7 +59,7 @@ public final class Worker {
         String via = a.containsKey("via") ? a.get("via") : a.get("redis");
         if (via == null) {
             throw new InvalidInputException(
-                    "via", "--via is required: amqp://…, nats://… or redis://… (" + USAGE + ")");
+                    "via", "--via is required: amqp://…, nats://…, sqs://… or redis://… (" + USAGE + ")");
         }
         Dispatchers.Builder d;
         try {

@@ -26,8 +26,9 @@ class BomVersionsTest {
         Path root = Path.of("..").toAbsolutePath().normalize();
         Path bom = root.resolve("tally-bom/pom.xml");
         Path parent = root.resolve("pom.xml");
-        for (String name :
-                new String[] {"jackson.version", "lettuce.version", "amqp-client.version", "jnats.version"}) {
+        for (String name : new String[] {
+            "jackson.version", "lettuce.version", "amqp-client.version", "jnats.version", "awssdk.version"
+        }) {
             assertThat(property(bom, name)).as(name).isEqualTo(property(parent, name));
         }
     }

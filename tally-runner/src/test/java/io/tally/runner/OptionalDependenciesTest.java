@@ -108,6 +108,30 @@ class OptionalDependenciesTest {
         }
     }
 
+    /** Opens an SQS dispatcher by its URL and answers what happened. */
+    public static class OpenSqsDispatcher implements Callable<String> {
+        @Override
+        public String call() {
+            try (Dispatcher d = Dispatchers.url("sqs://127.0.0.1:1").open()) {
+                return "opened";
+            } catch (RuntimeException | LinkageError e) {
+                return e.getClass().getSimpleName() + ": " + e.getMessage();
+            }
+        }
+    }
+
+    @Test
+    void anSqsDispatcherWithoutTheSdksSqsClientNamesTheArtifactToAdd() throws Exception {
+        assertThat(ClassPathWithout.artifacts("sqs").call(OpenSqsDispatcher.class))
+                .isEqualTo(
+                        "IllegalStateException: the SQS dispatcher needs software.amazon.awssdk.services.sqs.SqsClient,"
+                                + " which is not on the class path: add the Maven artifact software.amazon.awssdk:sqs");
+        assertThat(ClassPathWithout.artifacts("url-connection-client").call(OpenSqsDispatcher.class))
+                .isEqualTo("IllegalStateException: the SQS dispatcher needs"
+                        + " software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient, which is not on the"
+                        + " class path: add the Maven artifact software.amazon.awssdk:url-connection-client");
+    }
+
     @Test
     void aRabbitMqDispatcherWithoutAmqpClientNamesTheArtifactToAdd() throws Exception {
         assertThat(ClassPathWithout.artifacts("amqp-client").call(OpenRabbitMqDispatcher.class))

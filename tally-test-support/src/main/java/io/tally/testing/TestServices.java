@@ -88,6 +88,35 @@ public final class TestServices {
         return require("dynamodb://127.0.0.1:" + port + "?region=us-east-1", 8000);
     }
 
+    /**
+     * @return the dispatcher URL of the test SQS-compatible server (ElasticMQ), after checking it answers:
+     *     {@code TALLY_TEST_SQS_URL}, else {@code sqs://127.0.0.1:PORT?region=us-east-1} with the port
+     *     {@code scripts/services.sh} wrote to {@code $TALLY_ELASTICMQ_DIR/port} (default folder
+     *     {@code /tmp/tally-elasticmq})
+     */
+    public static String sqsUrl() {
+        String given = System.getenv("TALLY_TEST_SQS_URL");
+        if (given != null && !given.isBlank()) {
+            // sqs:?region=… is AWS itself, with no host to probe
+            return given.trim().startsWith("sqs://") ? require(given.trim(), 9324) : given.trim();
+        }
+        java.nio.file.Path portFile = java.nio.file.Path.of(env("TALLY_ELASTICMQ_DIR", "/tmp/tally-elasticmq"), "port");
+        String port;
+        try {
+            port = java.nio.file.Files.readString(portFile).trim();
+        } catch (IOException e) {
+            port = "";
+        }
+        if (!port.matches("[0-9]{1,5}")) {
+            String why = "no ElasticMQ port in " + portFile + " (start it with scripts/services.sh)";
+            if ("1".equals(System.getenv("TALLY_REQUIRE_SERVICES"))) {
+                Assertions.fail(why + " (TALLY_REQUIRE_SERVICES=1)");
+            }
+            Assumptions.abort(why);
+        }
+        return require("sqs://127.0.0.1:" + port + "?region=us-east-1", 9324);
+    }
+
     /** @return {@code url} with {@code option} ({@code name=value}) added to its query */
     public static String withOption(String url, String option) {
         return url + (url.contains("?") ? "&" : "?") + option;
