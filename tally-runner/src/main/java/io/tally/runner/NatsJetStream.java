@@ -22,12 +22,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,9 +45,7 @@ final class NatsJetStream implements Dispatcher {
     private final int maxDeliveries;
     private final boolean consume;
     private volatile boolean closed;
-    private Thread reader;
-    private ExecutorService workers;
-    private ScheduledExecutorService ticker;
+    private PullConsumer<Message> consumer;
 
     NatsJetStream(NatsDispatcher.Builder b) {
         this.stream = b.stream();
@@ -143,7 +135,7 @@ final class NatsJetStream implements Dispatcher {
         if (handler == null) {
             throw new InvalidInputException("handler", "must not be null");
         }
-        if (!consume || reader != null) {
+        if (!consume || consumer != null) {
             return;
         }
         JetStreamSubscription sub;
@@ -165,93 +157,69 @@ final class NatsJetStream implements Dispatcher {
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             throw new DispatchException("cannot consume " + stream + " as " + durable + ": " + e, e);
         }
-        workers = Executors.newFixedThreadPool(threads, Runner.daemon("tally-nats-worker"));
-        ticker = Executors.newSingleThreadScheduledExecutor(Runner.daemon("tally-nats-in-progress"));
-        reader = new Thread(() -> fetchLoop(handler, sub), "tally-nats-reader-" + stream);
-        reader.setDaemon(true);
-        reader.start();
+        consumer = new PullConsumer<>(
+                new Pulled(sub), handler, "nats", threads, Math.max(200, ackWait.toMillis() / 3), maxDeliveries);
+        consumer.start();
     }
 
-    private void fetchLoop(MessageHandler handler, JetStreamSubscription sub) {
-        Semaphore free = new Semaphore(threads);
-        while (!closed) {
-            int n = 0;
-            try {
-                free.acquire();
-                n = 1 + free.drainPermits();
-                // iterate, not fetch: each message is handed on as it arrives (fetch waits to fill the batch, and
-                // the AckWait runs meanwhile).
-                Iterator<Message> batch = sub.iterate(n, Duration.ofSeconds(1));
-                while (batch.hasNext()) {
-                    Message m = batch.next();
-                    n--;
-                    workers.execute(() -> {
-                        try {
-                            process(handler, m);
-                        } finally {
-                            free.release();
-                        }
-                    });
-                }
-                free.release(n);
-                n = 0;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } catch (RuntimeException e) {
-                free.release(n);
-                if (closed) {
-                    return;
-                }
-                log.warn("fetching from {} failed, retrying: {}", stream, e.toString());
-                pause();
-            }
-        }
-    }
+    /** The stream's messages to a {@link PullConsumer}: explicit acks, {@code inProgress} to extend the AckWait. */
+    private final class Pulled implements PullConsumer.Transport<Message> {
+        private final JetStreamSubscription sub;
 
-    private void process(MessageHandler handler, Message msg) {
-        WorkMessage message;
-        try {
-            message = WorkMessage.fromJson(new String(msg.getData(), StandardCharsets.UTF_8));
-        } catch (RuntimeException malformed) {
-            log.error("dead-lettering a malformed message of {}: {}", stream, malformed.toString());
-            deadLetter(msg, msg.getData(), 0, malformed);
-            return;
+        Pulled(JetStreamSubscription sub) {
+            this.sub = sub;
         }
-        WorkMessage m = message.withAttempt(
-                (int) Math.min(Integer.MAX_VALUE, msg.metaData().deliveredCount()));
-        long every = Math.max(200, ackWait.toMillis() / 3);
-        ScheduledFuture<?> keepAlive = ticker.scheduleAtFixedRate(
-                () -> {
-                    try {
-                        msg.inProgress(); // extends the AckWait while the part runs
-                    } catch (RuntimeException e) {
-                        log.debug("in-progress signal for {} failed: {}", m, e.toString());
-                    }
-                },
-                every,
-                every,
-                TimeUnit.MILLISECONDS);
-        Deliveries.Outcome o;
-        try {
-            o = Deliveries.deliver(handler, m, maxDeliveries);
-        } finally {
-            keepAlive.cancel(false);
+
+        @Override
+        public Iterator<Message> receive(int max) {
+            // iterate, not fetch: each message is handed on as it arrives (fetch waits to fill the batch, and the
+            // AckWait runs meanwhile).
+            return sub.iterate(max, Duration.ofSeconds(1));
         }
-        try {
-            switch (o.verdict()) {
-                case ACK -> msg.ack();
-                case RETRY -> msg.nak();
-                case DEAD_LETTER -> {
-                    if (deadLetter(msg, msg.getData(), m.attempt(), o.cause())) {
-                        Deliveries.deadLettered(
-                                handler, m, "stream '" + deadStream + "' (subject '" + deadSubject + "')", o.cause());
-                    }
-                }
-            }
-        } catch (RuntimeException e) {
-            // Not settled: the message comes back after AckWait, which the runner makes harmless.
-            log.warn("settling {} failed: {}", m, e.toString());
+
+        @Override
+        public int maxPerReceive() {
+            return Integer.MAX_VALUE;
+        }
+
+        @Override
+        public WorkMessage parse(Message m) {
+            return WorkMessage.fromJson(new String(m.getData(), StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public int deliveries(Message m) {
+            return (int) Math.min(Integer.MAX_VALUE, m.metaData().deliveredCount());
+        }
+
+        @Override
+        public void extend(Message m) {
+            m.inProgress();
+        }
+
+        @Override
+        public void ack(Message m) {
+            m.ack();
+        }
+
+        @Override
+        public void retry(Message m) {
+            m.nak();
+        }
+
+        @Override
+        public boolean deadLetter(Message m, int deliveries, Exception cause) {
+            return NatsJetStream.this.deadLetter(m, m.getData(), deliveries, cause);
+        }
+
+        @Override
+        public String deadPlace() {
+            return "stream '" + deadStream + "' (subject '" + deadSubject + "')";
+        }
+
+        @Override
+        public String source() {
+            return stream;
         }
     }
 
@@ -276,14 +244,6 @@ final class NatsJetStream implements Dispatcher {
         return line.length() > 1000 ? line.substring(0, 1000) + "…" : line;
     }
 
-    private static void pause() {
-        try {
-            TimeUnit.MILLISECONDS.sleep(200); // back off from a failing server instead of spinning
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     /** Stops fetching, waits briefly for running messages, flushes the acks, closes the connection. */
     @Override
     public synchronized void close() {
@@ -292,15 +252,8 @@ final class NatsJetStream implements Dispatcher {
         }
         closed = true;
         try {
-            if (reader != null) {
-                reader.join(3000);
-            }
-            if (workers != null) {
-                workers.shutdown();
-                workers.awaitTermination(5, TimeUnit.SECONDS);
-            }
-            if (ticker != null) {
-                ticker.shutdownNow();
+            if (consumer != null) {
+                consumer.close(3000);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

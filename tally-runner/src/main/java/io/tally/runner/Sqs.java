@@ -3,14 +3,8 @@ package io.tally.runner;
 import io.tally.InvalidInputException;
 import java.net.URI;
 import java.time.Duration;
-import java.util.List;
+import java.util.Iterator;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -52,9 +46,7 @@ final class Sqs implements Dispatcher {
     private final int maxDeliveries;
     private final boolean consume;
     private volatile boolean closed;
-    private Thread reader;
-    private ExecutorService workers;
-    private ScheduledExecutorService ticker;
+    private PullConsumer<Message> consumer;
 
     Sqs(SqsDispatcher.Builder b) {
         this.queue = b.queue();
@@ -148,15 +140,13 @@ final class Sqs implements Dispatcher {
         if (handler == null) {
             throw new InvalidInputException("handler", "must not be null");
         }
-        if (!consume || reader != null || closed) {
+        if (!consume || consumer != null || closed) {
             return;
         }
         warnOfAShorterRedrive();
-        workers = Executors.newFixedThreadPool(threads, Runner.daemon("tally-sqs-worker"));
-        ticker = Executors.newSingleThreadScheduledExecutor(Runner.daemon("tally-sqs-visibility"));
-        reader = new Thread(() -> receiveLoop(handler), "tally-sqs-reader-" + queue);
-        reader.setDaemon(true);
-        reader.start();
+        consumer = new PullConsumer<>(
+                new Pulled(), handler, "sqs", threads, Math.max(500, visibilitySeconds * 1000L / 3), maxDeliveries);
+        consumer.start();
     }
 
     /**
@@ -187,96 +177,63 @@ final class Sqs implements Dispatcher {
         }
     }
 
-    private void receiveLoop(MessageHandler handler) {
-        Semaphore free = new Semaphore(threads);
-        while (!closed) {
-            int n = 0;
-            try {
-                free.acquire();
-                n = 1 + free.drainPermits();
-                int want = Math.min(10, n); // SQS's limit per receive
-                free.release(n - want);
-                n = want;
-                List<Message> batch = sqs.receiveMessage(r -> r.queueUrl(queueUrl)
-                                .maxNumberOfMessages(want)
-                                .waitTimeSeconds(WAIT_SECONDS)
-                                .visibilityTimeout(visibilitySeconds)
-                                .messageSystemAttributeNames(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT))
-                        .messages();
-                for (Message m : batch) {
-                    n--;
-                    if (closed) {
-                        free.release();
-                        release(m); // received while closing: back to the queue at once, not after the timeout
-                        continue;
-                    }
-                    workers.execute(() -> {
-                        try {
-                            process(handler, m);
-                        } finally {
-                            free.release();
-                        }
-                    });
-                }
-                free.release(n);
-                n = 0;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } catch (RuntimeException e) {
-                free.release(n);
-                if (closed) {
-                    return;
-                }
-                log.warn("receiving from SQS queue {} failed, retrying: {}", queue, e.toString());
-                pause();
-            }
+    /** The queue's messages to a {@link PullConsumer}: long polls, the visibility timeout extended while one runs. */
+    private final class Pulled implements PullConsumer.Transport<Message> {
+        @Override
+        public Iterator<Message> receive(int max) {
+            return sqs.receiveMessage(r -> r.queueUrl(queueUrl)
+                            .maxNumberOfMessages(max)
+                            .waitTimeSeconds(WAIT_SECONDS)
+                            .visibilityTimeout(visibilitySeconds)
+                            .messageSystemAttributeNames(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT))
+                    .messages()
+                    .iterator();
         }
-    }
 
-    private void process(MessageHandler handler, Message msg) {
-        WorkMessage message;
-        try {
-            message = WorkMessage.fromJson(msg.body());
-        } catch (RuntimeException malformed) {
-            log.error("dead-lettering a malformed message of SQS queue {}: {}", queue, malformed.toString());
-            deadLetter(msg, 0, malformed);
-            return;
+        @Override
+        public int maxPerReceive() {
+            return 10; // SQS's limit per receive
         }
-        WorkMessage m = message.withAttempt(receiveCount(msg));
-        long every = Math.max(500, visibilitySeconds * 1000L / 3);
-        ScheduledFuture<?> keepAlive = ticker.scheduleAtFixedRate(
-                () -> {
-                    try { // extends the visibility timeout while the part runs
-                        sqs.changeMessageVisibility(r -> r.queueUrl(queueUrl)
-                                .receiptHandle(msg.receiptHandle())
-                                .visibilityTimeout(visibilitySeconds));
-                    } catch (RuntimeException e) {
-                        log.debug("extending the visibility of {} failed: {}", m, e.toString());
-                    }
-                },
-                every,
-                every,
-                TimeUnit.MILLISECONDS);
-        Deliveries.Outcome o;
-        try {
-            o = Deliveries.deliver(handler, m, maxDeliveries);
-        } finally {
-            keepAlive.cancel(false);
+
+        @Override
+        public WorkMessage parse(Message m) {
+            return WorkMessage.fromJson(m.body());
         }
-        try {
-            switch (o.verdict()) {
-                case ACK -> sqs.deleteMessage(r -> r.queueUrl(queueUrl).receiptHandle(msg.receiptHandle()));
-                case RETRY -> release(msg);
-                case DEAD_LETTER -> {
-                    if (deadLetter(msg, m.attempt(), o.cause())) {
-                        Deliveries.deadLettered(handler, m, "SQS queue '" + deadQueue + "'", o.cause());
-                    }
-                }
-            }
-        } catch (RuntimeException e) {
-            // Not settled: the message comes back after the visibility timeout, which the runner makes harmless.
-            log.warn("settling {} failed: {}", m, e.toString());
+
+        @Override
+        public int deliveries(Message m) {
+            return receiveCount(m);
+        }
+
+        @Override
+        public void extend(Message m) {
+            sqs.changeMessageVisibility(
+                    r -> r.queueUrl(queueUrl).receiptHandle(m.receiptHandle()).visibilityTimeout(visibilitySeconds));
+        }
+
+        @Override
+        public void ack(Message m) {
+            sqs.deleteMessage(r -> r.queueUrl(queueUrl).receiptHandle(m.receiptHandle()));
+        }
+
+        @Override
+        public void retry(Message m) {
+            release(m);
+        }
+
+        @Override
+        public boolean deadLetter(Message m, int deliveries, Exception cause) {
+            return Sqs.this.deadLetter(m, deliveries, cause);
+        }
+
+        @Override
+        public String deadPlace() {
+            return "SQS queue '" + deadQueue + "'";
+        }
+
+        @Override
+        public String source() {
+            return "SQS queue " + queue;
         }
     }
 
@@ -330,14 +287,6 @@ final class Sqs implements Dispatcher {
         return line.length() > 1000 ? line.substring(0, 1000) + "…" : line;
     }
 
-    private static void pause() {
-        try {
-            TimeUnit.MILLISECONDS.sleep(500); // back off from a failing server instead of spinning
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     /**
      * Stops receiving (the receive under way ends within its long poll; what it brings is made visible again), waits
      * briefly for running messages, closes the client.
@@ -349,15 +298,8 @@ final class Sqs implements Dispatcher {
         }
         closed = true;
         try {
-            if (reader != null) {
-                reader.join((WAIT_SECONDS + 5) * 1000L);
-            }
-            if (workers != null) {
-                workers.shutdown();
-                workers.awaitTermination(5, TimeUnit.SECONDS);
-            }
-            if (ticker != null) {
-                ticker.shutdownNow();
+            if (consumer != null) {
+                consumer.close((WAIT_SECONDS + 5) * 1000L);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
