@@ -54,6 +54,10 @@ import org.slf4j.LoggerFactory;
  * {@link Builder#sweepEvery} sweeps in the background; by default it does not, as a library Tally is often one of many
  * processes on a store, or a test on a controlled clock that decides when to sweep: one sweeping process (any number
  * is safe) is enough, and {@code tally serve} is one.
+ *
+ * <p>Some 600 lines as one class on purpose: it is the public facade, each method a checked call of one store
+ * operation (the rules are in {@link io.tally.store.JobRules}, instrumentation in {@code InstrumentationChain}, URL
+ * lookup in {@code StoreProviders}), and its {@link Builder} is nested because {@code Tally.Builder} is part of the API.
  */
 public final class Tally implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Tally.class);

@@ -68,6 +68,10 @@ import java.util.regex.Pattern;
  * <p>Usage: {@code java -cp benchmarks.jar io.tally.bench.RedisBench [--secs=10] [--warmup=3] [--clients=1,16,256]
  * [--batch-clients=1,16] [--batch=1000] [--url=redis://127.0.0.1:6379] [--namespace=tally-bench]
  * [--only=raw,anonymous,keyed,part,progress,batch]}
+ *
+ * <p>One harness of some 850 lines on purpose: every cell is a row of one table, measured against the raw limits and
+ * with the CPU accounting of the same run, so the cells share the run's clients, references and report; a cell is a
+ * few lines in {@code run()} and one row in the table's list.
  */
 public final class RedisBench {
     /** The minimal progress script: what one tick of progress costs Redis without Tally's bookkeeping. */

@@ -19,7 +19,7 @@ import java.util.Map;
  * root's own row. A job, or a parent with 3,000 leaf children, is one statement.
  *
  * <p>Why not one {@code WITH RECURSIVE} query (what this was): the recursion queues and materialises every row it
- * visits, leaves included; on SQLite, with 3,000 children, it took about twice as long as these reads
+ * visits, leaves included; on SQLite, with 3,000 children, it took 1.7 times as long as these reads
  * (docs/fault-and-load.md). And it went round for ever where the parent links make a cycle, which ids that can be
  * chosen allow: a deleted parent's id re-created as a child of its former child. Walking down from the root, the only
  * job that can be met twice is the root itself (every other job has one parent, on its path from the root), so the

@@ -21,9 +21,11 @@ import java.util.concurrent.CompletionException;
  * POST /api/progress} (progress for many jobs) and {@code POST /api/jobs/{id}/parts/complete} (many parts of one job).
  *
  * <p>Every entry of a request is read and checked before anything is written, so bad input refuses the whole request
- * and writes nothing. The entries of {@code /api/progress} are then sent together (the store combines what arrives
- * together: group commit on SQL, one function call on Redis), each its own atomic step on its job, and each answered
- * on its own: an entry on a finished or missing job gets its error in its place, the others are written.
+ * and writes nothing. The entries of {@code /api/progress} are then written through the asynchronous calls, each its
+ * own atomic step on its job (on Redis they go out together and are combined into few function calls; the SQL stores
+ * apply them one after another in this request's thread), and each is answered on its own: an entry on a finished or
+ * missing job gets its error in its place, the others are written. What a batch saves everywhere is the request per
+ * update.
  */
 final class BatchRoutes implements RouteGroup {
     /** Entries in one {@code POST /api/progress}. */
@@ -61,7 +63,7 @@ final class BatchRoutes implements RouteGroup {
         }
         List<String> ids = new ArrayList<>(entries.size());
         List<ProgressUpdate> updates = new ArrayList<>(entries.size());
-        int itemsLeft = limits.maxItemsPerRequest();
+        int items = 0;
         for (int i = 0; i < entries.size(); i++) {
             JsonNode entry = entries.get(i);
             try {
@@ -74,8 +76,9 @@ final class BatchRoutes implements RouteGroup {
                     throw ApiException.invalid("id: is required");
                 }
                 Validation.id("id", id);
-                ProgressUpdate update = ProgressInput.read(entry, itemsLeft).checked();
-                itemsLeft -= update.items().size();
+                ProgressUpdate update = ProgressInput.read(entry, limits.maxItemsPerRequest(), items)
+                        .checked();
+                items += update.items().size();
                 ids.add(id);
                 updates.add(update);
             } catch (ApiException | InvalidInputException e) {
@@ -98,17 +101,18 @@ final class BatchRoutes implements RouteGroup {
     private static ObjectNode result(String id, CompletableFuture<Progress> answer) {
         ObjectNode r = JobJson.MAPPER.createObjectNode();
         r.put("id", id);
+        Progress progress;
         try {
-            JobJson.progress(r.putObject("progress"), answer.join());
+            progress = answer.join();
         } catch (CompletionException e) {
             if (!(e.getCause() instanceof TallyException te)) {
                 throw e; // a bug, not an answer: the whole request fails with 500 and is logged
             }
             ExceptionStatuses.ErrorAnswer a = ExceptionStatuses.answerFor(te, "POST /api/progress, job " + id);
-            r.remove("progress");
             r.put("status", a.status());
-            r.setAll(a.body());
+            return r.setAll(a.body());
         }
+        JobJson.progress(r.putObject("progress"), progress);
         return r;
     }
 

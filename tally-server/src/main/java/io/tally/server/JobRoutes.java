@@ -194,7 +194,7 @@ final class JobRoutes implements RouteGroup {
     private void progress(Context ctx) {
         Input.onlyParams(ctx);
         ObjectNode b = Input.object(ctx, maxBodyBytes, true, ProgressInput.FIELDS);
-        ProgressUpdate update = ProgressInput.read(b, limits.maxItemsPerRequest());
+        ProgressUpdate update = ProgressInput.read(b, limits.maxItemsPerRequest(), 0);
         Job job = job(ctx);
         job.record(update);
         JsonResponses.send(ctx, 200, JobJson.job(job.snapshot(), false));

@@ -20,19 +20,20 @@ final class ProgressInput {
     private ProgressInput() {}
 
     /**
-     * @param itemsLeft how many keyed items the request may still carry
+     * @param maxItems the keyed items one request may carry (--max-items)
+     * @param itemsBefore those the request's entries before this one carried
      * @throws ApiException (400) naming the field that is wrong
      */
-    static ProgressUpdate read(JsonNode b, int itemsLeft) {
+    static ProgressUpdate read(JsonNode b, int maxItems, int itemsBefore) {
         long ok = Input.integer(b, "succeeded", 0);
         long failed = Input.integer(b, "failed", 0);
         long addTotal = Input.integer(b, "addTotal", 0);
         String message = Input.text(b, "message");
-        return new ProgressUpdate(ok, failed, items(b.get("items"), itemsLeft), addTotal, message);
+        return new ProgressUpdate(ok, failed, items(b.get("items"), maxItems, itemsBefore), addTotal, message);
     }
 
     /** @return the {@code items} of a progress body: objects {@code {key, outcome, reason}}, within the limit */
-    private static List<ItemUpdate> items(JsonNode arr, int itemsLeft) {
+    private static List<ItemUpdate> items(JsonNode arr, int maxItems, int itemsBefore) {
         List<ItemUpdate> items = new ArrayList<>();
         if (arr == null || arr.isNull()) {
             return items;
@@ -40,9 +41,9 @@ final class ProgressInput {
         if (!arr.isArray()) {
             throw ApiException.invalid("items: must be an array");
         }
-        if (arr.size() > itemsLeft) {
-            throw ApiException.invalid(
-                    "items: at most " + itemsLeft + " per request on this server (--max-items), was " + arr.size());
+        if (itemsBefore + arr.size() > maxItems) {
+            throw ApiException.invalid("items: at most " + maxItems + " per request on this server (--max-items), was "
+                    + (itemsBefore + arr.size()));
         }
         for (JsonNode it : arr) {
             if (!it.isObject()) {

@@ -112,6 +112,29 @@ class BatchRoutesTest {
         assertThat(http.get("/api/jobs/" + a).json().get("succeeded").asLong()).isZero();
     }
 
+    @Test
+    void theItemLimitCountsTheItemsOfEveryEntry() {
+        tally = Tally.open("memory:");
+        server = TallyServer.builder()
+                .tally(tally)
+                .port(0)
+                .maxItemsPerRequest(3)
+                .build()
+                .start();
+        http = new Http(server.url());
+        String a = create("{\"name\":\"a\",\"start\":true}");
+        String entry = "{\"id\":\"" + a + "\",\"items\":[{\"key\":\"k1\"},{\"key\":\"k2\"}]}";
+
+        Http.Res r = http.post("/api/progress", "{\"updates\":[" + entry + "," + entry + "]}");
+
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.json().at("/error/message").asText())
+                .isEqualTo("updates[1]: items: at most 3 per request on this server (--max-items), was 4");
+        assertThat(http.get("/api/jobs/" + a).json().get("succeeded").asLong()).isZero();
+        assertThat(http.post("/api/progress", "{\"updates\":[" + entry + "]}").status())
+                .isEqualTo(200);
+    }
+
     /** 16 clients × 25 batches of 20 updates on 8 jobs on SQLite, keyed items sent twice: every count exact. */
     @Test
     void concurrentBatchesOnSqliteAddUpExactly() throws Exception {

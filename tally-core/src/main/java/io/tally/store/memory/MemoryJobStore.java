@@ -53,7 +53,7 @@ import java.util.function.Consumer;
  * when writing another. The SQL stores take the same steps with a row lock in place of the monitor; the Redis store
  * runs the same rules inside one function call.
  *
- * <p>It is one class of some 650 lines on purpose: the SPI's fifteen operations and the indexes they keep share one
+ * <p>It is one class of some 660 lines on purpose: the SPI's fifteen operations and the indexes they keep share one
  * locking discipline (each job's monitor, the indexes moved inside it), and a store author should be able to check
  * that discipline operation by operation in one file, as this note walks it. The decisions are not here
  * ({@link JobRules}); what is left is the data layout and the lock.
