@@ -77,15 +77,12 @@ public final class NatsDispatcher implements Dispatcher {
      * <tr><td>{@code consume}</td><td>true; false for a process that only publishes</td></tr>
      * </table>
      */
-    public static final class Builder {
+    public static final class Builder extends BrokerDispatcherBuilder<Builder> {
         private final String url;
         private String stream = "TALLY_WORK";
         private String subject = "tally.work";
         private String durable = "tally-workers";
         private Duration ackWait = Duration.ofSeconds(30);
-        private int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
-        private int maxDeliveries = 5;
-        private boolean consume = true;
 
         private Builder(String url) {
             this.url = url;
@@ -134,30 +131,6 @@ public final class NatsDispatcher implements Dispatcher {
         }
 
         /**
-         * @param threads messages handled at once by this worker
-         * @throws IllegalArgumentException if it is less than 1
-         */
-        public Builder threads(int threads) {
-            this.threads = DispatcherChecks.atLeastOne("threads", threads);
-            return this;
-        }
-
-        /**
-         * @param n deliveries of a message before it is dead-lettered
-         * @throws IllegalArgumentException if it is less than 1
-         */
-        public Builder maxDeliveries(int n) {
-            this.maxDeliveries = DispatcherChecks.atLeastOne("maxDeliveries", n);
-            return this;
-        }
-
-        /** @param consume false for a process that only publishes */
-        public Builder consume(boolean consume) {
-            this.consume = consume;
-            return this;
-        }
-
-        /**
          * @return the dispatcher, connected, with its streams (and, to consume, its consumer) created
          * @throws DispatchException if NATS cannot be reached, has no JetStream, or refuses the streams
          * @throws IllegalStateException if jnats ({@code io.nats:jnats}) is not on the class path
@@ -194,18 +167,6 @@ public final class NatsDispatcher implements Dispatcher {
 
         Duration ackWait() {
             return ackWait;
-        }
-
-        int threads() {
-            return threads;
-        }
-
-        int maxDeliveries() {
-            return maxDeliveries;
-        }
-
-        boolean consume() {
-            return consume;
         }
     }
 }

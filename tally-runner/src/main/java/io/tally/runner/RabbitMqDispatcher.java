@@ -72,13 +72,10 @@ public final class RabbitMqDispatcher implements Dispatcher {
      * <tr><td>{@code consume}</td><td>true; false for a process that only publishes</td></tr>
      * </table>
      */
-    public static final class Builder {
+    public static final class Builder extends BrokerDispatcherBuilder<Builder> {
         private final String url;
         private String queue = "tally.work";
         private String deadLetterQueue;
-        private int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
-        private int maxDeliveries = 5;
-        private boolean consume = true;
 
         private Builder(String url) {
             this.url = url;
@@ -105,30 +102,6 @@ public final class RabbitMqDispatcher implements Dispatcher {
         }
 
         /**
-         * @param threads messages handled at once by this worker (also its prefetch)
-         * @throws IllegalArgumentException if it is less than 1
-         */
-        public Builder threads(int threads) {
-            this.threads = DispatcherChecks.atLeastOne("threads", threads);
-            return this;
-        }
-
-        /**
-         * @param n deliveries of a message before it is dead-lettered
-         * @throws IllegalArgumentException if it is less than 1
-         */
-        public Builder maxDeliveries(int n) {
-            this.maxDeliveries = DispatcherChecks.atLeastOne("maxDeliveries", n);
-            return this;
-        }
-
-        /** @param consume false for a process that only publishes */
-        public Builder consume(boolean consume) {
-            this.consume = consume;
-            return this;
-        }
-
-        /**
          * @return the dispatcher, connected, with its queues declared
          * @throws DispatchException if RabbitMQ cannot be reached or refuses the queues
          * @throws InvalidInputException if the URL is not an AMQP URL
@@ -149,18 +122,6 @@ public final class RabbitMqDispatcher implements Dispatcher {
 
         String deadLetterQueue() {
             return deadLetterQueue != null ? deadLetterQueue : queue + ".dead";
-        }
-
-        int threads() {
-            return threads;
-        }
-
-        int maxDeliveries() {
-            return maxDeliveries;
-        }
-
-        boolean consume() {
-            return consume;
         }
     }
 }

@@ -89,16 +89,13 @@ public final class RedisStreamsDispatcher implements Dispatcher {
      * <tr><td>{@code deadLetterStream}</td><td>{@code <stream>:dead}</td></tr>
      * </table>
      */
-    public static final class Builder {
+    public static final class Builder extends BrokerDispatcherBuilder<Builder> {
         private final String url;
         private String stream = "tally:work";
         private String group = "tally-workers";
         private String consumer = ManagementFactory.getRuntimeMXBean().getName() + "-"
                 + UUID.randomUUID().toString().substring(0, 8);
         private Duration claimIdle = Duration.ofSeconds(60);
-        private int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
-        private boolean consume = true;
-        private int maxDeliveries = 5;
         private String deadLetterStream;
 
         private Builder(String url) {
@@ -149,42 +146,12 @@ public final class RedisStreamsDispatcher implements Dispatcher {
         }
 
         /**
-         * @param threads messages handled at once by this worker
-         * @throws IllegalArgumentException if it is less than 1
-         */
-        public Builder threads(int threads) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("threads must be at least 1, was " + threads);
-            }
-            this.threads = threads;
-            return this;
-        }
-
-        /**
-         * @param n deliveries of a message whose handler keeps throwing before it is dead-lettered
-         * @throws IllegalArgumentException if it is less than 1
-         */
-        public Builder maxDeliveries(int n) {
-            if (n < 1) {
-                throw new IllegalArgumentException("maxDeliveries must be at least 1, was " + n);
-            }
-            this.maxDeliveries = n;
-            return this;
-        }
-
-        /**
          * @param stream where dead-lettered messages are added (field {@code message} and {@code error})
          * @throws NullPointerException if it is null
          * @throws IllegalArgumentException if it is blank or longer than 256 characters
          */
         public Builder deadLetterStream(String stream) {
             this.deadLetterStream = text("deadLetterStream", stream);
-            return this;
-        }
-
-        /** @param consume false for a process that only publishes (it never reads the stream) */
-        public Builder consume(boolean consume) {
-            this.consume = consume;
             return this;
         }
 
@@ -216,18 +183,6 @@ public final class RedisStreamsDispatcher implements Dispatcher {
 
         Duration claimIdle() {
             return claimIdle;
-        }
-
-        int threads() {
-            return threads;
-        }
-
-        boolean consume() {
-            return consume;
-        }
-
-        int maxDeliveries() {
-            return maxDeliveries;
         }
 
         String deadLetterStream() {

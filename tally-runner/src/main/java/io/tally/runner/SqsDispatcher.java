@@ -92,14 +92,11 @@ public final class SqsDispatcher implements Dispatcher {
      * <tr><td>{@code consume}</td><td>true; false for a process that only publishes</td></tr>
      * </table>
      */
-    public static final class Builder {
+    public static final class Builder extends BrokerDispatcherBuilder<Builder> {
         private final String endpoint;
         private final String region;
         private String queue = "tally-work";
         private Duration visibilityTimeout = Duration.ofSeconds(30);
-        private int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
-        private int maxDeliveries = 5;
-        private boolean consume = true;
 
         private Builder(String url) {
             String lower = url.toLowerCase(Locale.ROOT);
@@ -177,31 +174,16 @@ public final class SqsDispatcher implements Dispatcher {
         }
 
         /**
-         * @param threads messages handled at once by this worker
-         * @throws IllegalArgumentException if it is less than 1
-         */
-        public Builder threads(int threads) {
-            this.threads = DispatcherChecks.atLeastOne("threads", threads);
-            return this;
-        }
-
-        /**
          * @param n deliveries of a message before it is dead-lettered
+         * @return this builder
          * @throws IllegalArgumentException if it is less than 1 or more than 999 (SQS's redrive limit is 1000)
          */
+        @Override
         public Builder maxDeliveries(int n) {
-            DispatcherChecks.atLeastOne("maxDeliveries", n);
             if (n > 999) {
                 throw new IllegalArgumentException("maxDeliveries must be at most 999, was " + n);
             }
-            this.maxDeliveries = n;
-            return this;
-        }
-
-        /** @param consume false for a process that only publishes */
-        public Builder consume(boolean consume) {
-            this.consume = consume;
-            return this;
+            return super.maxDeliveries(n);
         }
 
         /**
@@ -242,18 +224,6 @@ public final class SqsDispatcher implements Dispatcher {
 
         Duration visibilityTimeout() {
             return visibilityTimeout;
-        }
-
-        int threads() {
-            return threads;
-        }
-
-        int maxDeliveries() {
-            return maxDeliveries;
-        }
-
-        boolean consume() {
-            return consume;
         }
     }
 }
