@@ -9,19 +9,24 @@
 # Counted: the whole redis-server process (user space) over CALLS script calls sent 8 at a time on one connection, after
 # 200 calls of warm-up; system calls' kernel time is not counted.
 #
-# Needs valgrind, redis-server, redis-cli and redis-benchmark on PATH.
-# Usage: scripts/bench-redis-instructions.sh [--records=1,4,16] [--calls=2000] [--port=6390]
+# With --bullmq, also BullMQ 5's job.updateProgress (scripts/bench/bullmq-progress.mjs, 8 calls in flight from one Node
+# process; BullMQ installed with npm into BULLMQ_DIR as scripts/bench-bullmq.sh does): the peer's cost per call.
+#
+# Needs valgrind, redis-server, redis-cli and redis-benchmark on PATH (and node with --bullmq).
+# Usage: scripts/bench-redis-instructions.sh [--records=1,4,16] [--calls=2000] [--port=6390] [--bullmq]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 records=1,4,16
 calls=2000
 port=6390
+bullmq=false
 for arg in "$@"; do
     case $arg in
         --records=*) records=${arg#*=} ;;
         --calls=*) calls=${arg#*=} ;;
         --port=*) port=${arg#*=} ;;
+        --bullmq) bullmq=true ;;
         *) echo "unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -67,6 +72,31 @@ count() {
     echo $((total / calls))
 }
 
+# The instructions per call of BullMQ's updateProgress, counted like count()'s: warm-up, zero, the calls, dump.
+count_bullmq() {
+    local dir=${BULLMQ_DIR:-${TMPDIR:-/tmp}/tally-bench-bullmq}
+    mkdir -p "$dir"
+    [[ -d "$dir/node_modules/bullmq" ]] ||
+        (cd "$dir" && npm install --silent --no-audit --no-fund --no-save bullmq@5 >/dev/null)
+    cp scripts/bench/bullmq-progress.mjs "$dir/"
+    mkfifo "$work/go"
+    (cd "$dir" && exec node bullmq-progress.mjs "redis://127.0.0.1:$port" "calls=$calls" 1 8 bench-instr-bullmq \
+        <"$work/go" >"$work/bullmq.out") &
+    local node=$!
+    exec 3>"$work/go"
+    until grep -q warm "$work/bullmq.out" 2>/dev/null; do sleep 0.2; done
+    callgrind_control -z "$server" >/dev/null 2>&1
+    echo go >&3
+    until grep -q done "$work/bullmq.out" 2>/dev/null; do sleep 0.2; done
+    rm -f "$work"/cg.out.*
+    callgrind_control -d "$server" >/dev/null 2>&1
+    exec 3>&-
+    wait "$node"
+    local total
+    total=$(grep -m1 '^summary:\|^totals:' "$(ls -t "$work"/cg.out.* | head -1)" | awk '{print $2}')
+    echo $((total / calls))
+}
+
 ns='{bench-instr}'
 minimal_sha=$(cli SCRIPT LOAD "$(printf "redis.call('HINCRBY', KEYS[1], 'succeeded', 1)\nredis.call('HSET', KEYS[1], 'updatedAt', ARGV[1])\nredis.call('PUBLISH', ARGV[2], ARGV[3])\nreturn 1\n")")
 minimal=$(count EVALSHA "$minimal_sha" 1 "$ns:raw:__rand_int__" 1700000000000 "$ns:raw-events" \
@@ -87,6 +117,11 @@ cli -x FUNCTION LOAD REPLACE <"$work/library.lua" >/dev/null
 echo "| script | records per call | instructions per call | per record | per record ÷ minimal script's per call |"
 echo "|---|---:|---:|---:|---:|"
 echo "| minimal progress script | 1 | $minimal | $minimal | 1.00 |"
+if $bullmq; then
+    peer=$(count_bullmq)
+    awk -v c="$peer" -v m="$minimal" \
+        'BEGIN { printf "| BullMQ 5 job.updateProgress | 1 | %d | %d | %.2f |\n", c, c, c / m }'
+fi
 IFS=, read -ra sizes <<<"$records"
 for n in "${sizes[@]}"; do
     cli FLUSHALL >/dev/null

@@ -2,6 +2,7 @@ package io.tally.jdbc;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.util.DriverDataSource;
 import io.tally.InvalidInputException;
 import io.tally.StoreUnavailableException;
 import io.tally.internal.OptionalDependency;
@@ -26,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import javax.sql.DataSource;
 
 /**
  * Opens SQL stores by URL, with a HikariCP pool:
@@ -128,7 +130,7 @@ public final class JdbcJobStoreProvider implements JobStoreProvider {
         options.forEach(props::setProperty);
         if (rest.equals(":memory:")) {
             try {
-                Connection c = DriverManager.getConnection("jdbc:sqlite::memory:", props);
+                Connection c = StatementCache.wrap(DriverManager.getConnection("jdbc:sqlite::memory:", props));
                 SingleConnectionDataSource ds = new SingleConnectionDataSource(c);
                 // (no other process can open a private in-memory database: no events table to write)
                 return b.dataSource(ds)
@@ -158,10 +160,11 @@ public final class JdbcJobStoreProvider implements JobStoreProvider {
         writeProps.putAll(props);
         writeProps.setProperty("journal_mode", "WAL");
         writeProps.setProperty("synchronous", sync == null ? "NORMAL" : sync);
-        HikariDataSource writer = pool(jdbc, writeProps, "tally-sqlite-write", 1, connectTimeout, true, null);
+        HikariDataSource writer =
+                pool(sqliteSource(jdbc, writeProps), "tally-sqlite-write", 1, connectTimeout, true, null);
         HikariDataSource readers;
         try {
-            readers = pool(jdbc, props, "tally-sqlite-read", poolSize, connectTimeout, true, null);
+            readers = pool(sqliteSource(jdbc, props), "tally-sqlite-read", poolSize, connectTimeout, true, null);
         } catch (RuntimeException e) {
             writer.close();
             throw e;
@@ -226,8 +229,7 @@ public final class JdbcJobStoreProvider implements JobStoreProvider {
         }
         options.forEach(props::setProperty);
         HikariDataSource pool = pool(
-                jdbc,
-                props,
+                new DriverDataSource(jdbc, null, props, null, null),
                 "tally-" + scheme,
                 Math.max(2, poolSize),
                 connectTimeout,
@@ -257,17 +259,15 @@ public final class JdbcJobStoreProvider implements JobStoreProvider {
         return b;
     }
 
+    /** @return SQLite's connections, their prepared statements kept ({@link StatementCache}) */
+    private static DataSource sqliteSource(String jdbc, Properties props) {
+        return StatementCache.wrap(new DriverDataSource(jdbc, null, props, null, null));
+    }
+
     private static HikariDataSource pool(
-            String jdbcUrl,
-            Properties props,
-            String name,
-            int size,
-            long connectTimeout,
-            boolean autoCommit,
-            String isolation) {
+            DataSource source, String name, int size, long connectTimeout, boolean autoCommit, String isolation) {
         HikariConfig c = new HikariConfig();
-        c.setJdbcUrl(jdbcUrl);
-        c.setDataSourceProperties(props);
+        c.setDataSource(source);
         c.setPoolName(name);
         c.setMaximumPoolSize(size);
         c.setMinimumIdle(Math.min(size, 1));
