@@ -146,6 +146,15 @@ final class JobRows {
         ps.setString(i++, e == null ? null : e.stack());
         ps.setString(i++, e == null ? null : e.reason().code());
         ps.setString(i++, r.message());
+        return bindRate(ps, i, r);
+    }
+
+    /**
+     * Binds the rate estimator's state but for {@code rate_acc} (rate, rate_at) from parameter {@code i}.
+     *
+     * @return the next parameter index
+     */
+    static int bindRate(PreparedStatement ps, int i, JobRecord r) throws SQLException {
         if (r.rate() == null) {
             ps.setNull(i++, Types.DOUBLE);
         } else {

@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Queue;
 import java.util.Set;
 import java.util.TreeSet;
@@ -56,11 +57,10 @@ final class JobWriter {
     private final String lockSuffix;
     private final String upsertItem;
     private final String updatePart;
-    private final String updateJob;
-    /** {@link #updateJob} as a statement that fails unless it changed one row; null if the dialect has none. */
-    private final String updateJobChecked;
-    /** The parameters of {@link #updateJob}. */
-    private final int jobParams;
+    /** The update of a job row a write changed more of than its progress. */
+    private final JobUpdate wholeJob;
+    /** The update of a job row a write changed only the progress of: counters, message, rate, updated_at. */
+    private final JobUpdate progressOnly;
 
     /** One write waiting for its batch; its answer is its {@link Applied.Reply}. */
     private static final class Pending extends GroupCommit.Call {
@@ -85,13 +85,20 @@ final class JobWriter {
         this.lockSuffix = " ORDER BY id" + dialect.forUpdate();
         this.upsertItem = dialect.upsertItem(t.items);
         this.updatePart = "UPDATE " + t.parts + " SET outcome = ?, reason = ? WHERE job_id = ? AND part = ?";
-        this.updateJob = "UPDATE " + t.jobs + " SET state = ?, total = total + ?, succeeded = succeeded + ?,"
-                + " failed = failed + ?, settled = ?, started_at = ?, updated_at = ?, finished_at = ?, deadline = ?,"
-                + " lease_until = ?, retain_until = ?, result = " + dialect.json("?") + ", error_message = ?,"
-                + " error_type = ?, error_stack = ?, error_reason = ?, message = ?, rate = ?, rate_at = ?,"
-                + " rate_acc = ? WHERE id = ? AND state = ? AND settled = ?";
-        this.updateJobChecked = dialect.failUnlessOneRow(updateJob);
-        this.jobParams = (int) updateJob.chars().filter(ch -> ch == '?').count();
+        String guard = " WHERE id = ? AND state = ? AND settled = ?";
+        this.wholeJob = new JobUpdate(
+                dialect,
+                "UPDATE " + t.jobs + " SET state = ?, total = total + ?, succeeded = succeeded + ?,"
+                        + " failed = failed + ?, settled = ?, started_at = ?, updated_at = ?, finished_at = ?,"
+                        + " deadline = ?, lease_until = ?, retain_until = ?, result = " + dialect.json("?") + ","
+                        + " error_message = ?, error_type = ?, error_stack = ?, error_reason = ?, message = ?, rate = ?,"
+                        + " rate_at = ?, rate_acc = ?" + guard,
+                JobWriter::bindJob);
+        this.progressOnly = new JobUpdate(
+                dialect,
+                "UPDATE " + t.jobs + " SET total = total + ?, succeeded = succeeded + ?, failed = failed + ?,"
+                        + " updated_at = ?, message = ?, rate = ?, rate_at = ?, rate_acc = ?" + guard,
+                JobWriter::bindProgress);
     }
 
     /**
@@ -363,29 +370,88 @@ final class JobWriter {
 
     /**
      * Writes each job as the rules left it, the counters as increments, guarded by the state and settle flag it was
-     * read with. The rows are locked, so the guards hold; a row count other than 1 would mean the lock did not (or two
-     * steps both claimed one settle), and is an error that rolls the step back: checked by the statement itself where
-     * the commit goes with it ({@link Dialect#failUnlessOneRow}), else here from the row counts before the commit.
+     * read with. A job whose write changed only its progress gets the statement that sets only those columns: on
+     * SQLite an update that names an indexed column rewrites its index entries even when the value stays, a second
+     * page for each commit of a plain record. The rows are locked, so the guards hold; a row count other than 1 would
+     * mean the lock did not (or two steps both claimed one settle), and is an error that rolls the step back: checked
+     * by the statement itself where the commit goes with it ({@link Dialect#failUnlessOneRow}), else here from the row
+     * counts before the commit.
      */
     private void updateJobs(Transactions.Tx tx, List<Applied> updated) {
-        if (tx.together && tx.writes.fitsOneTripWith(updated.size())) { // (then the commit goes with them)
-            if (updateJobChecked == null) {
-                throw new IllegalStateException("a dialect that sends statements together must give failUnlessOneRow");
-            }
-            for (Applied a : updated) {
-                tx.writes.query(updateJobChecked, jobParams, (ps, first, none) -> bindJob(ps, first, a), rs -> {});
-            }
-            return;
+        List<Applied> progress = new ArrayList<>(updated.size());
+        List<Applied> whole = new ArrayList<>();
+        for (Applied a : updated) {
+            (changesOnlyProgress(a.before(), a.after()) ? progress : whole).add(a);
         }
-        tx.writes.update(updateJob, jobParams, updated, JobWriter::bindJob, counts -> {
-            for (int k = 0; k < counts.length; k++) {
-                // (SUCCESS_NO_INFO: a driver that does not count batched rows; the lock holds the guard anyway.)
-                if (counts[k] != 1 && counts[k] != java.sql.Statement.SUCCESS_NO_INFO) {
-                    throw new IllegalStateException(
-                            "job " + updated.get(k).before().id() + " changed under its row lock");
-                }
+        boolean checkedInStatement = tx.together && tx.writes.fitsOneTripWith(updated.size());
+        progressOnly.add(tx, progress, checkedInStatement);
+        wholeJob.add(tx, whole, checkedInStatement);
+    }
+
+    /** @return whether {@code after} differs from {@code before} in counters, message, rate and updated_at alone */
+    private static boolean changesOnlyProgress(JobRecord before, JobRecord after) {
+        return before.state() == after.state()
+                && before.settled() == after.settled()
+                && Objects.equals(before.startedAt(), after.startedAt())
+                && Objects.equals(before.finishedAt(), after.finishedAt())
+                && Objects.equals(before.deadline(), after.deadline())
+                && Objects.equals(before.leaseUntil(), after.leaseUntil())
+                && Objects.equals(before.retainUntil(), after.retainUntil())
+                && Objects.equals(before.resultJson(), after.resultJson())
+                && Objects.equals(before.error(), after.error());
+    }
+
+    /** One form of the job row's update: its statement, that statement checking its own row count, its binding. */
+    private record JobUpdate(String sql, String checkedSql, int params, StatementPipeline.Binder<Applied> binder) {
+        JobUpdate(Dialect dialect, String sql, StatementPipeline.Binder<Applied> binder) {
+            this(
+                    sql,
+                    dialect.failUnlessOneRow(sql),
+                    (int) sql.chars().filter(ch -> ch == '?').count(),
+                    binder);
+        }
+
+        /** Hands the transaction the update of {@code jobs}' rows. */
+        void add(Transactions.Tx tx, List<Applied> jobs, boolean checkedInStatement) {
+            if (jobs.isEmpty()) {
+                return;
             }
-        });
+            if (checkedInStatement) { // (then the commit goes with them)
+                if (checkedSql == null) {
+                    throw new IllegalStateException(
+                            "a dialect that sends statements together must give failUnlessOneRow");
+                }
+                for (Applied a : jobs) {
+                    tx.writes.query(checkedSql, params, (ps, first, none) -> binder.bind(ps, first, a), rs -> {});
+                }
+                return;
+            }
+            tx.writes.update(sql, params, jobs, binder, counts -> {
+                for (int k = 0; k < counts.length; k++) {
+                    // (SUCCESS_NO_INFO: a driver that does not count batched rows; the lock holds the guard anyway.)
+                    if (counts[k] != 1 && counts[k] != java.sql.Statement.SUCCESS_NO_INFO) {
+                        throw new IllegalStateException(
+                                "job " + jobs.get(k).before().id() + " changed under its row lock");
+                    }
+                }
+            });
+        }
+    }
+
+    private static void bindProgress(PreparedStatement ps, int first, Applied a) throws SQLException {
+        JobRecord before = a.before();
+        JobRecord after = a.after();
+        int i = first;
+        ps.setLong(i++, after.total() - before.total());
+        ps.setLong(i++, after.succeeded() - before.succeeded());
+        ps.setLong(i++, after.failed() - before.failed());
+        JobRows.setInstant(ps, i++, after.updatedAt());
+        ps.setString(i++, after.message());
+        i = JobRows.bindRate(ps, i, after);
+        ps.setLong(i++, after.rateAcc());
+        ps.setString(i++, before.id());
+        ps.setString(i++, before.state().name());
+        ps.setBoolean(i, before.settled());
     }
 
     private static void bindJob(PreparedStatement ps, int first, Applied a) throws SQLException {
