@@ -282,7 +282,7 @@ do
     -- v: the job's RECORD_FIELDS as HMGET answered them (false for a field it does not have), read into no table.
     local function record_one_item(ARGV, at, c, replies, now, channel, heard, v)
         local key, value = ARGV[at + ITEM_KEY], ARGV[at + ITEM_VALUE]
-        local succeeded, failed = tonumber(v[4]), tonumber(v[5])
+        local succeeded, failed = v[4] + 0, v[5] + 0
         local failed_was = failed
         local outcome = BARE[value] or string.sub(value, 1, 1)
         local stored = stored_item(key, outcome, succeeded, failed)
@@ -367,7 +367,7 @@ do
         end
         local j = job_of(v, RECORD_FIELDS)
         dirty = clean()
-        local succeeded_was, failed_was, total_was = tonumber(j.succeeded), tonumber(j.failed), tonumber(j.total)
+        local succeeded_was, failed_was, total_was = j.succeeded + 0, j.failed + 0, j.total + 0
         -- the distinct item keys and the last value of each (a job with parts takes no items)
         local order, final
         if not has_parts then
@@ -523,7 +523,7 @@ do
         for i = 2, count do
             calls[i] = next_call(ARGV, calls[i - 1])
         end
-        local parts, tolerated = tonumber(j.parts), tonumber(j.tolerated)
+        local parts, tolerated = j.parts + 0, j.tolerated + 0
         local order, seen, bad = {}, {}, {}
         for i = 1, #calls do
             local at = calls[i]
@@ -543,7 +543,7 @@ do
         local cur, moved = {}, {}
         local from, events, applied = j.state, heard and {} or nil, false
         -- (no counter limit to check here: a job with parts counts at most its parts, an int)
-        local succeeded, failed = tonumber(j.succeeded), tonumber(j.failed)
+        local succeeded, failed = j.succeeded + 0, j.failed + 0
         local rate, rate_at, rate_at_was, acc, rate_s, folded
         for i = 1, #calls do
             local at = calls[i]
