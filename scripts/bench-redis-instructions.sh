@@ -90,7 +90,8 @@ echo "| minimal progress script | 1 | $minimal | $minimal | 1.00 |"
 IFS=, read -ra sizes <<<"$records"
 for n in "${sizes[@]}"; do
     cli FLUSHALL >/dev/null
-    # Jobs as create.lua stores JobSpec.builder().name("bench").start(true) (a listpack hash of 16 fields).
+    # Jobs as create.lua stores JobSpec.builder().name("bench").start(true) (a listpack hash of 16 fields, in the order of
+    # Records.fields: a listpack is searched from its start).
     keys=()
     # The shared keys WriteBatcher sends a batch of records (WriteArgs.SHARED, Keys.writeShared()).
     for k in due:lease due:deadline state:PENDING state:RUNNING; do
@@ -99,9 +100,9 @@ for n in "${sizes[@]}"; do
     argv=(1700000005000 "$ns:events" "$n")
     for j in $(seq 1 "$n"); do
         id=$(printf '01a242ea-21c4-78a0-98a4-%012d' "$j")
-        cli HSET "$ns:job:$id" id "$id" name bench metadata '{}' state RUNNING total 0 succeeded 0 failed 0 parts 0 \
-            tolerated 0 settled 0 createdAt 1700000000000 updatedAt 1700000000000 rateAcc 0 startedAt 1700000000000 \
-            rateAt 1700000000000 createdBy 1398c9fb-f56e-4d4c-98d3-adb1b9677f65:1 >/dev/null
+        cli HSET "$ns:job:$id" state RUNNING parts 0 total 0 succeeded 0 failed 0 updatedAt 1700000000000 rateAcc 0 \
+            startedAt 1700000000000 rateAt 1700000000000 tolerated 0 settled 0 id "$id" name bench metadata '{}' \
+            createdAt 1700000000000 createdBy 1398c9fb-f56e-4d4c-98d3-adb1b9677f65:1 >/dev/null
         keys+=("$ns:job:$id" "$ns:item-reasons:$id" "$ns:items-ok:$id" "$ns:items-failed:$id")
         argv+=(i "item-__rand_int__" S)
     done
