@@ -124,33 +124,26 @@ final class Records {
     }
 
     /**
-     * @return the progress in a reply of a brief record call from index {@code from} on: state, total, succeeded,
-     *     failed, startedAt, updatedAt, rate, rateAt, rateAcc (see write.lua). Counts and updatedAt come as integers
-     *     (cheaper for Redis to send than formatted strings), the other fields as stored.
+     * @return the progress in a record call's answer: the line write.lua's {@code progress_line} makes, {@code
+     *     state|total|succeeded|failed|startedAt|updatedAt|rate|rateAt|rateAcc} as stored, a field the job does not
+     *     have empty (one bulk string costs Redis far less to send than an array of ten values)
      */
-    static RecordedProgress progress(List<?> reply, int from) {
-        String rate = (String) reply.get(from + 6);
+    static RecordedProgress progress(String line) {
+        String[] f = line.split("\\|", -1);
         return new RecordedProgress(
-                JobState.valueOf((String) reply.get(from)),
-                number(reply.get(from + 1)),
-                number(reply.get(from + 2)),
-                number(reply.get(from + 3)),
-                instant(reply.get(from + 4)),
-                instant(reply.get(from + 5)),
+                JobState.valueOf(f[0]),
+                Long.parseLong(f[1]),
+                Long.parseLong(f[2]),
+                Long.parseLong(f[3]),
+                instant(f[4]),
+                instant(f[5]),
                 new RateEstimator.State(
-                        rate == null ? null : Double.valueOf(rate),
-                        instant(reply.get(from + 7)),
-                        number(reply.get(from + 8))));
+                        f[6].isEmpty() ? null : Double.valueOf(f[6]), instant(f[7]), Long.parseLong(f[8])));
     }
 
-    /** @return an integer reply, or a bulk string holding one */
-    private static long number(Object value) {
-        return value instanceof Long l ? l : Long.parseLong((String) value);
-    }
-
-    /** @return epoch milliseconds as an integer reply or a bulk string as an instant; nil as null */
-    private static Instant instant(Object millis) {
-        return millis == null ? null : Instant.ofEpochMilli(number(millis));
+    /** @return epoch milliseconds as an instant; null or empty (none) as null */
+    private static Instant instant(String millis) {
+        return millis == null || millis.isEmpty() ? null : Instant.ofEpochMilli(Long.parseLong(millis));
     }
 
     private static long longOf(Map<String, String> h, String field) {

@@ -269,14 +269,14 @@ end
 
 -- What progress writes (JobRules: progress), appended to the list h of field, value for HSET (a new list if nil): the
 -- rate fields after the fold()s of a run (rate_s: the rate formatted if a fold changed it, else false; moved_at: the
--- rateAt if it moved from the job's, else false; rateAcc), updatedAt, and the renewed lease of a RUNNING job with a
--- heartbeat (a sign of life), which is also returned second. state and heartbeat: the job's (heartbeat nil or false
--- if it has none).
-local function progress_fields(state, heartbeat, now, rate_s, moved_at, acc, h)
+-- rateAt if it moved from the job's, else false; acc_s: rateAcc, formatted), updatedAt, and the renewed lease of a
+-- RUNNING job with a heartbeat (a sign of life), which is also returned second. state and heartbeat: the job's
+-- (heartbeat nil or false if it has none).
+local function progress_fields(state, heartbeat, now, rate_s, moved_at, acc_s, h)
     h = h or {}
     local n, lease = #h, nil
     h[n + 1], h[n + 2], h[n + 3], h[n + 4], n = 'updatedAt', now == last_now and last_now_s or fmt_now(now), 'rateAcc',
-        fmt(acc), n + 4
+        acc_s, n + 4
     if rate_s then
         h[n + 1], h[n + 2], n = 'rate', rate_s, n + 2
     end
