@@ -5,23 +5,27 @@
 # this is how a change to the scripts is compared; prints a markdown table for docs/benchmarks.md.
 #
 # What one function call carries: keyed records (recordSuccess(key): an 'i' call), one per job, on RECORDS jobs, each a
-# new random item key; the minimal script one call per EVALSHA, as redis-benchmark sends it in scripts/bench-redis.sh.
+# new random item key (with --one-job: RECORDS records on one job, one run of '=i' calls, as the group commit sends
+# concurrent callers' records on one job); the minimal script one call per EVALSHA, as redis-benchmark sends it in
+# scripts/bench-redis.sh.
 # Counted: the whole redis-server process (user space) over CALLS script calls sent 8 at a time on one connection, after
 # 200 calls of warm-up; system calls' kernel time is not counted.
 #
 # Needs valgrind, redis-server, redis-cli and redis-benchmark on PATH.
-# Usage: scripts/bench-redis-instructions.sh [--records=1,4,16] [--calls=2000] [--port=6390]
+# Usage: scripts/bench-redis-instructions.sh [--records=1,4,16] [--calls=2000] [--port=6390] [--one-job]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 records=1,4,16
 calls=2000
 port=6390
+one_job=
 for arg in "$@"; do
     case $arg in
         --records=*) records=${arg#*=} ;;
         --calls=*) calls=${arg#*=} ;;
         --port=*) port=${arg#*=} ;;
+        --one-job) one_job=1 ;;
         *) echo "unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -99,6 +103,10 @@ for n in "${sizes[@]}"; do
     done
     argv=(1700000005000 "$ns:events" "$n")
     for j in $(seq 1 "$n"); do
+        if [[ -n $one_job && $j -gt 1 ]]; then
+            argv+=(=i "item-__rand_int__" S) # (on the job of the call before: no keys)
+            continue
+        fi
         id=$(printf '01a242ea-21c4-78a0-98a4-%012d' "$j")
         cli HSET "$ns:job:$id" state RUNNING parts 0 total 0 succeeded 0 failed 0 updatedAt 1700000000000 rateAcc 0 \
             startedAt 1700000000000 rateAt 1700000000000 tolerated 0 settled 0 id "$id" name bench metadata '{}' \
@@ -107,6 +115,6 @@ for n in "${sizes[@]}"; do
         argv+=(i "item-__rand_int__" S)
     done
     per_call=$(count FCALL tally_bench_write "${#keys[@]}" "${keys[@]}" "${argv[@]}")
-    awk -v n="$n" -v c="$per_call" -v m="$minimal" \
-        'BEGIN { printf "| write function, keyed records on their own jobs | %d | %d | %d | %.2f |\n", n, c, c / n, c / n / m }'
+    awk -v n="$n" -v c="$per_call" -v m="$minimal" -v on="${one_job:+one job}" \
+        'BEGIN { printf "| write function, keyed records on %s | %d | %d | %d | %.2f |\n", on ? on : "their own jobs", n, c, c / n, c / n / m }'
 done
