@@ -5,7 +5,9 @@
 # this is how a change to the scripts is compared; prints a markdown table for docs/benchmarks.md.
 #
 # What one function call carries: keyed records (recordSuccess(key): an 'i' call), one per job, on RECORDS jobs, each a
-# new random item key; the minimal script one call per EVALSHA, as redis-benchmark sends it in scripts/bench-redis.sh.
+# new random item key (with --one-job: RECORDS records on one job, one run of '=i' calls, as the group commit sends
+# concurrent callers' records on one job); the minimal script one call per EVALSHA, as redis-benchmark sends it in
+# scripts/bench-redis.sh.
 # Counted: the whole redis-server process (user space) over CALLS script calls sent 8 at a time on one connection, after
 # 200 calls of warm-up; system calls' kernel time is not counted.
 #
@@ -13,7 +15,7 @@
 # process; BullMQ installed with npm into BULLMQ_DIR as scripts/bench-bullmq.sh does): the peer's cost per call.
 #
 # Needs valgrind, redis-server, redis-cli and redis-benchmark on PATH (and node with --bullmq).
-# Usage: scripts/bench-redis-instructions.sh [--records=1,4,16] [--calls=2000] [--port=6390] [--bullmq]
+# Usage: scripts/bench-redis-instructions.sh [--records=1,4,16] [--calls=2000] [--port=6390] [--one-job] [--bullmq]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,12 +23,14 @@ records=1,4,16
 calls=2000
 port=6390
 bullmq=false
+one_job=
 for arg in "$@"; do
     case $arg in
         --records=*) records=${arg#*=} ;;
         --calls=*) calls=${arg#*=} ;;
         --port=*) port=${arg#*=} ;;
         --bullmq) bullmq=true ;;
+        --one-job) one_job=1 ;;
         *) echo "unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -125,7 +129,8 @@ fi
 IFS=, read -ra sizes <<<"$records"
 for n in "${sizes[@]}"; do
     cli FLUSHALL >/dev/null
-    # Jobs as create.lua stores JobSpec.builder().name("bench").start(true) (a listpack hash of 16 fields).
+    # Jobs as create.lua stores JobSpec.builder().name("bench").start(true) (a listpack hash of 16 fields, in the order of
+    # Records.fields: a listpack is searched from its start).
     keys=()
     # The shared keys WriteBatcher sends a batch of records (WriteArgs.SHARED, Keys.writeShared()).
     for k in due:lease due:deadline state:PENDING state:RUNNING; do
@@ -133,14 +138,18 @@ for n in "${sizes[@]}"; do
     done
     argv=(1700000005000 "$ns:events" "$n")
     for j in $(seq 1 "$n"); do
+        if [[ -n $one_job && $j -gt 1 ]]; then
+            argv+=(=i "item-__rand_int__" S) # (on the job of the call before: no keys)
+            continue
+        fi
         id=$(printf '01a242ea-21c4-78a0-98a4-%012d' "$j")
-        cli HSET "$ns:job:$id" id "$id" name bench metadata '{}' state RUNNING total 0 succeeded 0 failed 0 parts 0 \
-            tolerated 0 settled 0 createdAt 1700000000000 updatedAt 1700000000000 rateAcc 0 startedAt 1700000000000 \
-            rateAt 1700000000000 createdBy 1398c9fb-f56e-4d4c-98d3-adb1b9677f65:1 >/dev/null
+        cli HSET "$ns:job:$id" state RUNNING parts 0 total 0 succeeded 0 failed 0 updatedAt 1700000000000 rateAcc 0 \
+            startedAt 1700000000000 rateAt 1700000000000 tolerated 0 settled 0 id "$id" name bench metadata '{}' \
+            createdAt 1700000000000 createdBy 1398c9fb-f56e-4d4c-98d3-adb1b9677f65:1 >/dev/null
         keys+=("$ns:job:$id" "$ns:item-reasons:$id" "$ns:items-ok:$id" "$ns:items-failed:$id")
         argv+=(i "item-__rand_int__" S)
     done
     per_call=$(count FCALL tally_bench_write "${#keys[@]}" "${keys[@]}" "${argv[@]}")
-    awk -v n="$n" -v c="$per_call" -v m="$minimal" \
-        'BEGIN { printf "| write function, keyed records on their own jobs | %d | %d | %d | %.2f |\n", n, c, c / n, c / n / m }'
+    awk -v n="$n" -v c="$per_call" -v m="$minimal" -v on="${one_job:+one job}" \
+        'BEGIN { printf "| write function, keyed records on %s | %d | %d | %d | %.2f |\n", on ? on : "their own jobs", n, c, c / n, c / n / m }'
 done

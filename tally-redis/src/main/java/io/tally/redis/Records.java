@@ -18,33 +18,41 @@ import java.util.Map;
 final class Records {
     private Records() {}
 
-    /** @return the field/value pairs of a new job's hash */
+    /**
+     * @return the field/value pairs of a new job's hash, the fields every record reads and writes first: a small hash
+     *     is a listpack, which Redis searches from its start for each field a command names, and a keyed record's
+     *     {@code HMGET} of ten fields and {@code HSET} of three then find them sooner (docs/benchmarks.md)
+     */
     static List<String> fields(NewJob j, long now) {
         List<String> f = new ArrayList<>(48);
+        put(f, "state", (j.start() ? JobState.RUNNING : JobState.PENDING).name());
+        put(f, "parts", Integer.toString(j.partPayloads().size()));
+        put(f, "total", Long.toString(j.total()));
+        put(f, "succeeded", "0");
+        put(f, "failed", "0");
+        put(f, "updatedAt", Long.toString(now));
+        put(f, "rateAcc", "0");
+        if (j.start()) {
+            put(f, "startedAt", Long.toString(now));
+            put(f, "rateAt", Long.toString(now));
+        }
+        put(f, "heartbeat", millis(j.heartbeat()));
+        if (j.start()) {
+            put(f, "leaseUntil", plus(now, j.heartbeat()));
+        }
+        put(f, "tolerated", Integer.toString(j.toleratedFailures()));
+        put(f, "settled", "0");
         put(f, "id", j.id());
         put(f, "name", j.name());
         put(f, "scope", j.scope());
         put(f, "parent", j.parent());
         put(f, "metadata", j.metadataJson());
-        put(f, "state", (j.start() ? JobState.RUNNING : JobState.PENDING).name());
-        put(f, "total", Long.toString(j.total()));
-        put(f, "succeeded", "0");
-        put(f, "failed", "0");
-        put(f, "parts", Integer.toString(j.partPayloads().size()));
-        put(f, "tolerated", Integer.toString(j.toleratedFailures()));
-        put(f, "settled", "0");
         put(f, "createdAt", Long.toString(now));
-        put(f, "updatedAt", Long.toString(now));
         put(f, "timeout", millis(j.timeout()));
-        put(f, "heartbeat", millis(j.heartbeat()));
         put(f, "retainFor", millis(j.retainFor()));
         put(f, "message", j.message());
-        put(f, "rateAcc", "0");
         if (j.start()) {
-            put(f, "startedAt", Long.toString(now));
-            put(f, "rateAt", Long.toString(now));
             put(f, "deadline", plus(now, j.timeout()));
-            put(f, "leaseUntil", plus(now, j.heartbeat()));
         }
         return f;
     }
@@ -116,33 +124,26 @@ final class Records {
     }
 
     /**
-     * @return the progress in a reply of a brief record call from index {@code from} on: state, total, succeeded,
-     *     failed, startedAt, updatedAt, rate, rateAt, rateAcc (see write.lua). Counts and updatedAt come as integers
-     *     (cheaper for Redis to send than formatted strings), the other fields as stored.
+     * @return the progress in a record call's answer: the line write.lua's {@code progress_line} makes, {@code
+     *     state|total|succeeded|failed|startedAt|updatedAt|rate|rateAt|rateAcc} as stored, a field the job does not
+     *     have empty (one bulk string costs Redis far less to send than an array of ten values)
      */
-    static RecordedProgress progress(List<?> reply, int from) {
-        String rate = (String) reply.get(from + 6);
+    static RecordedProgress progress(String line) {
+        String[] f = line.split("\\|", -1);
         return new RecordedProgress(
-                JobState.valueOf((String) reply.get(from)),
-                number(reply.get(from + 1)),
-                number(reply.get(from + 2)),
-                number(reply.get(from + 3)),
-                instant(reply.get(from + 4)),
-                instant(reply.get(from + 5)),
+                JobState.valueOf(f[0]),
+                Long.parseLong(f[1]),
+                Long.parseLong(f[2]),
+                Long.parseLong(f[3]),
+                instant(f[4]),
+                instant(f[5]),
                 new RateEstimator.State(
-                        rate == null ? null : Double.valueOf(rate),
-                        instant(reply.get(from + 7)),
-                        number(reply.get(from + 8))));
+                        f[6].isEmpty() ? null : Double.valueOf(f[6]), instant(f[7]), Long.parseLong(f[8])));
     }
 
-    /** @return an integer reply, or a bulk string holding one */
-    private static long number(Object value) {
-        return value instanceof Long l ? l : Long.parseLong((String) value);
-    }
-
-    /** @return epoch milliseconds as an integer reply or a bulk string as an instant; nil as null */
-    private static Instant instant(Object millis) {
-        return millis == null ? null : Instant.ofEpochMilli(number(millis));
+    /** @return epoch milliseconds as an instant; null or empty (none) as null */
+    private static Instant instant(String millis) {
+        return millis == null || millis.isEmpty() ? null : Instant.ofEpochMilli(Long.parseLong(millis));
     }
 
     private static long longOf(Map<String, String> h, String field) {

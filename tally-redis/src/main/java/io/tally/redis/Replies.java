@@ -62,7 +62,7 @@ final class Replies {
                 throw new InvalidInputException(
                         "part", "job " + id + " has parts: record them with completePart/failPart");
             case "limit" -> throw JobRules.countLimit((String) r.get(1));
-            default -> Records.progress(r, 1);
+            default -> Records.progress(status(r)); // (the progress line: write.lua's answer when it applied the call)
         };
     }
 

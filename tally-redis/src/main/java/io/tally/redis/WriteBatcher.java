@@ -280,7 +280,9 @@ final class WriteBatcher {
             if (failure != null) {
                 batch.get(i).reply.completeExceptionally(unwrap(failure));
             } else {
-                batch.get(i).reply.complete((List<Object>) replies.get(i));
+                // (a record call that applied is answered by one string, not an array: write.lua's progress_line)
+                Object reply = replies.get(i);
+                batch.get(i).reply.complete(reply instanceof List<?> ? (List<Object>) reply : List.of(reply));
             }
         }
     }

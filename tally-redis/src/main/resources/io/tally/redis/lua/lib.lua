@@ -1,6 +1,9 @@
 -- Tally Redis store: the helpers of the library's functions, defined once when the library loads (see README.md for
 -- the key layout). Every function is registered by the file of its name (create.lua: create), write.lua the writes.
--- Every value is kept as a string; integers are formatted with %d (never tostring, which prints 1e+15).
+-- Every value is kept as a string; integers are formatted with %d (never tostring, which prints 1e+15). A stored number
+-- is read with `s + 0`, not tonumber(s): arithmetic converts the string once, where Lua 5.1's tonumber converts it twice
+-- (lua_isnumber, then lua_tonumber: a strtod each) and is a function call besides; for the five fields a keyed record
+-- reads, that was 6 % of its instructions (docs/benchmarks.md). (tonumber stays where a value may be absent.)
 
 local function fmt(n)
     return string.format('%d', n)
@@ -16,8 +19,9 @@ local function fmt_now(now)
 end
 
 -- io.tally.store.RateEstimator.fold, with the same arithmetic (doubles, window 1000 ms, tau 10 s), on numbers:
--- rate (nil = none yet), rateAt (nil = not started), the units accumulated since rateAt, the new units and now.
--- Returns the new rate, rateAt and accumulated units, and whether the window closed (the rate changed).
+-- rate (nil = none yet; or as stored, a string, read only when the window closes: most calls leave it as it was),
+-- rateAt (nil = not started), the units accumulated since rateAt, the new units and now.
+-- Returns the new rate, rateAt and accumulated units, and whether the window closed (the rate changed: a number).
 local function fold(rate, rate_at, acc, units, now)
     acc = acc + units
     if rate_at == nil then
@@ -31,6 +35,7 @@ local function fold(rate, rate_at, acc, units, now)
     if rate == nil then
         rate = inst
     else
+        rate = rate + 0
         rate = rate + math.min(1.0, dt / 1000.0 / 10.0) * (inst - rate)
     end
     return rate, now, 0, true
@@ -253,9 +258,9 @@ local function auto_start(j, now)
 end
 
 -- The job's rate fields (rate, rateAt, rateAcc as stored: nil or false where the job has none) as fold() takes them:
--- rate (nil = none yet), rateAt (nil = not started), rateAcc.
+-- rate (nil = none yet, else as stored), rateAt (nil = not started), rateAcc.
 local function rate_state(rate, rate_at, acc)
-    return rate and tonumber(rate) or nil, rate_at and tonumber(rate_at) or nil, tonumber(acc or '0')
+    return rate or nil, rate_at and rate_at + 0 or nil, acc and acc + 0 or 0
 end
 
 local function fmt_rate(rate)
@@ -264,14 +269,14 @@ end
 
 -- What progress writes (JobRules: progress), appended to the list h of field, value for HSET (a new list if nil): the
 -- rate fields after the fold()s of a run (rate_s: the rate formatted if a fold changed it, else false; moved_at: the
--- rateAt if it moved from the job's, else false; rateAcc), updatedAt, and the renewed lease of a RUNNING job with a
--- heartbeat (a sign of life), which is also returned second. state and heartbeat: the job's (heartbeat nil or false
--- if it has none).
-local function progress_fields(state, heartbeat, now, rate_s, moved_at, acc, h)
+-- rateAt if it moved from the job's, else false; acc_s: rateAcc, formatted), updatedAt, and the renewed lease of a
+-- RUNNING job with a heartbeat (a sign of life), which is also returned second. state and heartbeat: the job's
+-- (heartbeat nil or false if it has none).
+local function progress_fields(state, heartbeat, now, rate_s, moved_at, acc_s, h)
     h = h or {}
     local n, lease = #h, nil
     h[n + 1], h[n + 2], h[n + 3], h[n + 4], n = 'updatedAt', now == last_now and last_now_s or fmt_now(now), 'rateAcc',
-        fmt(acc), n + 4
+        acc_s, n + 4
     if rate_s then
         h[n + 1], h[n + 2], n = 'rate', rate_s, n + 2
     end

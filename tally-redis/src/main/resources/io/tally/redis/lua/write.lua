@@ -18,9 +18,9 @@
 --   'p' recordParts: token (the settle claim), n, then n (part, value, failJob '1'/'0') parts;
 -- a value is 'S' or 'F', followed by '|' and the reason if there is one; a kind prefixed with '=' is a call on the
 -- job of the call before it, of the same sort (record or parts), sent without keys.
--- Reply: one per call, in order. Records: {'ok', state, total, succeeded, failed, startedAt, updatedAt, rate,
--- rateAt, rateAcc} (false for a field the job does not have), or {'notfound'}, {'finished', state}, {'hasparts'},
--- {'limit', counter} (the call would take the counter past 2^53 - 1: lib.lua's over_limit).
+-- Reply: one per call, in order. Records: the job's progress after the call as one string (progress_line below), or
+-- {'notfound'}, {'finished', state}, {'hasparts'}, {'limit', counter} (the call would take the counter past
+-- 2^53 - 1: lib.lua's over_limit).
 -- Parts: {'ok', changed, remaining, last}, or {'notfound'}, {'finished', state}, {'range', parts, part}.
 -- The settle is claimed once, by the call that records the last part: it stores its token in 'settledBy', so that
 -- the same call retried after a lost reply is answered last = 1 again.
@@ -110,6 +110,15 @@ do
         if events and #events > 0 then
             publish_events(channel, K[KEY_JOB], events, now)
         end
+    end
+
+    -- A record call's answer: the job's progress after it as one string, 'state|total|succeeded|failed|startedAt|
+    -- updatedAt|rate|rateAt|rateAcc' (every argument a string, as stored; nil or false for a field the job does not
+    -- have: empty), which Records.progress reads. Redis turns a reply table into an array reply with a dozen steps
+    -- of its own and each of its ten values with more; one string costs it one (docs/benchmarks.md).
+    local function progress_line(state, total, succeeded, failed, started_at, updated_at, rate, rate_at, acc)
+        return state .. '|' .. total .. '|' .. succeeded .. '|' .. failed .. '|' .. (started_at or '') .. '|' ..
+            updated_at .. '|' .. (rate or '') .. '|' .. (rate_at or '') .. '|' .. acc
     end
 
     -- The outcome of a value without a reason (most are), found without a call of string.sub.
@@ -282,7 +291,7 @@ do
     -- v: the job's RECORD_FIELDS as HMGET answered them (false for a field it does not have), read into no table.
     local function record_one_item(ARGV, at, c, replies, now, channel, heard, v)
         local key, value = ARGV[at + ITEM_KEY], ARGV[at + ITEM_VALUE]
-        local succeeded, failed = tonumber(v[4]), tonumber(v[5])
+        local succeeded, failed = v[4] + 0, v[5] + 0
         local failed_was = failed
         local outcome = BARE[value] or string.sub(value, 1, 1)
         local stored = stored_item(key, outcome, succeeded, failed)
@@ -301,14 +310,18 @@ do
         local rate_at, folded
         rate, rate_at, acc, folded = fold(rate, rate_at_was, acc, newly, now)
         local rate_s = folded and fmt_rate(rate)
-        replies[c] = {'ok', 'RUNNING', v[3], succeeded, failed, v[6], now, rate_s or v[8], rate_at or false, acc}
         -- (sized for every field it may get: a table grown rehashes)
         local h = {'succeeded', fmt(succeeded), nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil}
+        local failed_s = v[5]
         if failed ~= failed_was then
-            h[3], h[4] = 'failed', fmt(failed)
+            failed_s = fmt(failed)
+            h[3], h[4] = 'failed', failed_s
         end
-        local lease
-        h, lease = progress_fields('RUNNING', v[7], now, rate_s, rate_at ~= rate_at_was and rate_at, acc, h)
+        local lease, acc_s, moved = nil, fmt(acc), rate_at ~= rate_at_was
+        h, lease = progress_fields('RUNNING', v[7], now, rate_s, moved and rate_at, acc_s, h)
+        -- (rateAt moves only to now, and stays only where the job has one)
+        replies[c] = progress_line('RUNNING', v[3], h[2], failed_s, v[6], fmt_now(now), rate_s or v[8],
+            moved and fmt_now(rate_at) or v[9], acc_s)
         redis.call('HSET', K[KEY_JOB], unpack(h))
         if lease then
             redis.call('ZADD', K[KEY_LEASE], lease, redis.call('HGET', K[KEY_JOB], 'id'))
@@ -367,7 +380,7 @@ do
         end
         local j = job_of(v, RECORD_FIELDS)
         dirty = clean()
-        local succeeded_was, failed_was, total_was = tonumber(j.succeeded), tonumber(j.failed), tonumber(j.total)
+        local succeeded_was, failed_was, total_was = j.succeeded + 0, j.failed + 0, j.total + 0
         -- the distinct item keys and the last value of each (a job with parts takes no items)
         local order, final
         if not has_parts then
@@ -416,8 +429,10 @@ do
                 if events then
                     events[#events + 1] = {type = 'PROGRESS'}
                 end
-                replies[i] = {'ok', j.state, total, succeeded, failed, j.startedAt or false, now, rate_s, rate_at or false,
-                    acc}
+                -- (what the run has not changed, as stored: formatting a number costs more than the rest of the line)
+                replies[i] = progress_line(j.state, total == total_was and j.total or fmt(total), fmt(succeeded),
+                    failed == failed_was and j.failed or fmt(failed), j.startedAt, fmt_now(now), rate_s,
+                    rate_at == rate_at_was and j.rateAt or fmt_now(rate_at), fmt(acc))
                 applied = true
             end
         end
@@ -435,7 +450,7 @@ do
             set(j, 'message', message)
         end
         set_all(j, progress_fields(j.state, j.heartbeat, now, rate_s ~= j.rate and rate_s, rate_at ~= rate_at_was
-            and rate_at, acc))
+            and rate_at, fmt(acc)))
         if order then
             write_items(order, stored, final, written)
         end
@@ -523,7 +538,7 @@ do
         for i = 2, count do
             calls[i] = next_call(ARGV, calls[i - 1])
         end
-        local parts, tolerated = tonumber(j.parts), tonumber(j.tolerated)
+        local parts, tolerated = j.parts + 0, j.tolerated + 0
         local order, seen, bad = {}, {}, {}
         for i = 1, #calls do
             local at = calls[i]
@@ -543,7 +558,7 @@ do
         local cur, moved = {}, {}
         local from, events, applied = j.state, heard and {} or nil, false
         -- (no counter limit to check here: a job with parts counts at most its parts, an int)
-        local succeeded, failed = tonumber(j.succeeded), tonumber(j.failed)
+        local succeeded, failed = j.succeeded + 0, j.failed + 0
         local rate, rate_at, rate_at_was, acc, rate_s, folded
         for i = 1, #calls do
             local at = calls[i]
@@ -620,7 +635,7 @@ do
             set(j, 'succeeded', fmt(succeeded))
             set(j, 'failed', fmt(failed))
             set_all(j, progress_fields(j.state, j.heartbeat, now, rate_s ~= j.rate and rate_s, rate_at ~= rate_at_was
-            and rate_at, acc))
+            and rate_at, fmt(acc)))
             write_parts(order, stored, moved)
             close_job(j, from, events, channel, now)
         end
