@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -466,6 +467,7 @@ public final class SqlBench {
                 ReentrantLock lock = new ReentrantLock();
                 PreparedStatement tick =
                         raw.prepareStatement("UPDATE raw_jobs SET succeeded = succeeded + 1 WHERE id = ?");
+                PreparedStatement read = raw.prepareStatement("SELECT * FROM raw_jobs WHERE id = ?");
                 PreparedStatement insert = raw.prepareStatement(
                         "INSERT INTO raw_items (job_id, item_key, outcome) VALUES (?, ?, 1) ON CONFLICT DO NOTHING");
                 for (int n : sqliteClients) {
@@ -486,6 +488,31 @@ public final class SqlBench {
                             return 1;
                         });
                         rows.add(new Row("SQLite", "`recordSuccess()`", n, t, "JDBC: `UPDATE … + 1`", r, "ops/s"));
+                        // What any store that decides in the client must at least do: read the row, then write it.
+                        double rdw = drive("sqlite raw read-decide-write x" + n, n, i -> {
+                            lock.lock();
+                            try {
+                                exec(raw, "BEGIN IMMEDIATE");
+                                read.setString(1, Integer.toString(i));
+                                try (ResultSet rs = read.executeQuery()) {
+                                    rs.next();
+                                }
+                                tick.setString(1, Integer.toString(i));
+                                tick.executeUpdate();
+                                exec(raw, "COMMIT");
+                            } finally {
+                                lock.unlock();
+                            }
+                            return 1;
+                        });
+                        rows.add(new Row(
+                                "SQLite",
+                                "`recordSuccess()`",
+                                n,
+                                t,
+                                "JDBC, read-decide-write: `BEGIN IMMEDIATE; SELECT …; UPDATE … + 1; COMMIT`",
+                                rdw,
+                                "ops/s"));
                     }
                     double rawInsertCount = 0;
                     if (only.contains("keyed") || only.contains("part")) {
