@@ -25,15 +25,13 @@ import java.time.Duration;
  *
  * <p>Delivery is at least once, in the stream's order among free workers.
  */
-public final class NatsDispatcher implements Dispatcher {
+public final class NatsDispatcher extends BrokerDispatcher {
     /** jnats: optional for the runner, needed here; checked before any class that uses it is loaded. */
     static final OptionalDependency JNATS =
             OptionalDependency.of("the NATS dispatcher", "io.nats.client.Nats", "io.nats:jnats");
 
-    private final Dispatcher stream;
-
     private NatsDispatcher(Dispatcher stream) {
-        this.stream = stream;
+        super(stream);
     }
 
     /**
@@ -43,22 +41,6 @@ public final class NatsDispatcher implements Dispatcher {
      */
     public static Builder builder(String natsUrl) {
         return new Builder(DispatcherChecks.url("natsUrl", natsUrl));
-    }
-
-    @Override
-    public void start(MessageHandler handler) {
-        stream.start(handler);
-    }
-
-    @Override
-    public void publish(WorkMessage message) {
-        stream.publish(message);
-    }
-
-    /** Stops fetching, waits briefly for running messages, closes the connection; unacknowledged ones come back. */
-    @Override
-    public void close() {
-        stream.close();
     }
 
     /**

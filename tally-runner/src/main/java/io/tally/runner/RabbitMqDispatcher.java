@@ -21,15 +21,13 @@ import io.tally.internal.OptionalDependency;
  *
  * <p>Delivery is at least once; order is the queue's, except that a retried message goes to its back.
  */
-public final class RabbitMqDispatcher implements Dispatcher {
+public final class RabbitMqDispatcher extends BrokerDispatcher {
     /** amqp-client: optional for the runner, needed here; checked before any class that uses it is loaded. */
     static final OptionalDependency AMQP_CLIENT = OptionalDependency.of(
             "the RabbitMQ dispatcher", "com.rabbitmq.client.ConnectionFactory", "com.rabbitmq:amqp-client");
 
-    private final Dispatcher queue;
-
     private RabbitMqDispatcher(Dispatcher queue) {
-        this.queue = queue;
+        super(queue);
     }
 
     /**
@@ -40,22 +38,6 @@ public final class RabbitMqDispatcher implements Dispatcher {
      */
     public static Builder builder(String amqpUrl) {
         return new Builder(DispatcherChecks.url("amqpUrl", amqpUrl));
-    }
-
-    @Override
-    public void start(MessageHandler handler) {
-        queue.start(handler);
-    }
-
-    @Override
-    public void publish(WorkMessage message) {
-        queue.publish(message);
-    }
-
-    /** Stops consuming, waits briefly for running messages, closes the connection; unacknowledged ones are requeued. */
-    @Override
-    public void close() {
-        queue.close();
     }
 
     /**

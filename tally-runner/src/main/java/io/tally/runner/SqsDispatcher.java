@@ -35,7 +35,7 @@ import java.util.Locale;
  *
  * <p>Delivery is at least once and, as SQS's standard queues are, in no promised order. FIFO queues are not used.
  */
-public final class SqsDispatcher implements Dispatcher {
+public final class SqsDispatcher extends BrokerDispatcher {
     /** The SQS client: optional for the runner, needed here; checked before any class that uses it is loaded. */
     static final OptionalDependency SQS = OptionalDependency.of(
             "the SQS dispatcher", "software.amazon.awssdk.services.sqs.SqsClient", "software.amazon.awssdk:sqs");
@@ -46,10 +46,8 @@ public final class SqsDispatcher implements Dispatcher {
             "software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient",
             "software.amazon.awssdk:url-connection-client");
 
-    private final Dispatcher queue;
-
     private SqsDispatcher(Dispatcher queue) {
-        this.queue = queue;
+        super(queue);
     }
 
     /**
@@ -60,22 +58,6 @@ public final class SqsDispatcher implements Dispatcher {
      */
     public static Builder builder(String sqsUrl) {
         return new Builder(DispatcherChecks.url("sqsUrl", sqsUrl));
-    }
-
-    @Override
-    public void start(MessageHandler handler) {
-        queue.start(handler);
-    }
-
-    @Override
-    public void publish(WorkMessage message) {
-        queue.publish(message);
-    }
-
-    /** Stops receiving, waits briefly for running messages, closes the client; undeleted messages come back. */
-    @Override
-    public void close() {
-        queue.close();
     }
 
     /**

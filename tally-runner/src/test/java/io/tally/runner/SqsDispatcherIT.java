@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -165,29 +164,18 @@ class SqsDispatcherIT extends BrokerWorkers {
             }
             return null;
         });
-        AtomicInteger runs = new AtomicInteger();
-        List<String> told = new CopyOnWriteArrayList<>();
+        PoisonWatch watch = new PoisonWatch();
         try (Dispatcher d = SqsDispatcher.builder(url())
                 .queue(queue())
                 .visibilityTimeout(Duration.ofSeconds(1))
                 .maxDeliveries(3)
                 .threads(1)
                 .build()) {
-            d.start(new MessageHandler() {
-                @Override
-                public void handle(WorkMessage message) {
-                    runs.incrementAndGet();
-                }
-
-                @Override
-                public void deadLettered(WorkMessage message, String place, Exception cause) {
-                    told.add(Deliveries.reason(message, place, cause));
-                }
-            });
-            await().atMost(Duration.ofSeconds(15)).until(() -> !told.isEmpty());
+            d.start(watch);
+            await().atMost(Duration.ofSeconds(15)).until(() -> !watch.told.isEmpty());
         }
-        assertThat(runs).hasValue(0);
-        assertThat(told)
+        assertThat(watch.runs).hasValue(0);
+        assertThat(watch.told)
                 .containsExactly("part 4 of tiles job job-1 was dead-lettered to SQS queue '" + deadQueue()
                         + "' after 4 deliveries: part 4 of tiles job job-1 was delivered 4 times without an answer"
                         + " (its workers died?); limit 3");

@@ -71,20 +71,7 @@ public final class TestServices {
         if (given != null && !given.isBlank()) {
             return require(given.trim(), 8000);
         }
-        java.nio.file.Path portFile = java.nio.file.Path.of(env("TALLY_DYNALITE_DIR", "/tmp/tally-dynalite"), "port");
-        String port;
-        try {
-            port = java.nio.file.Files.readString(portFile).trim();
-        } catch (IOException e) {
-            port = "";
-        }
-        if (!port.matches("[0-9]{1,5}")) {
-            String why = "no dynalite port in " + portFile + " (start it with scripts/services.sh)";
-            if ("1".equals(System.getenv("TALLY_REQUIRE_SERVICES"))) {
-                Assertions.fail(why + " (TALLY_REQUIRE_SERVICES=1)");
-            }
-            Assumptions.abort(why);
-        }
+        String port = portWritten("dynalite", "TALLY_DYNALITE_DIR", "/tmp/tally-dynalite");
         return require("dynamodb://127.0.0.1:" + port + "?region=us-east-1", 8000);
     }
 
@@ -100,7 +87,17 @@ public final class TestServices {
             // sqs:?region=… is AWS itself, with no host to probe
             return given.trim().startsWith("sqs://") ? require(given.trim(), 9324) : given.trim();
         }
-        java.nio.file.Path portFile = java.nio.file.Path.of(env("TALLY_ELASTICMQ_DIR", "/tmp/tally-elasticmq"), "port");
+        String port = portWritten("ElasticMQ", "TALLY_ELASTICMQ_DIR", "/tmp/tally-elasticmq");
+        return require("sqs://127.0.0.1:" + port + "?region=us-east-1", 9324);
+    }
+
+    /**
+     * @return the port {@code scripts/services.sh} wrote for {@code server} to {@code port} in the folder named by
+     *     {@code dirEnv} (else {@code defaultDir}); aborts the test if there is none (fails it under {@code
+     *     TALLY_REQUIRE_SERVICES=1})
+     */
+    private static String portWritten(String server, String dirEnv, String defaultDir) {
+        java.nio.file.Path portFile = java.nio.file.Path.of(env(dirEnv, defaultDir), "port");
         String port;
         try {
             port = java.nio.file.Files.readString(portFile).trim();
@@ -108,13 +105,13 @@ public final class TestServices {
             port = "";
         }
         if (!port.matches("[0-9]{1,5}")) {
-            String why = "no ElasticMQ port in " + portFile + " (start it with scripts/services.sh)";
+            String why = "no " + server + " port in " + portFile + " (start it with scripts/services.sh)";
             if ("1".equals(System.getenv("TALLY_REQUIRE_SERVICES"))) {
                 Assertions.fail(why + " (TALLY_REQUIRE_SERVICES=1)");
             }
             Assumptions.abort(why);
         }
-        return require("sqs://127.0.0.1:" + port + "?region=us-east-1", 9324);
+        return port;
     }
 
     /** @return {@code url} with {@code option} ({@code name=value}) added to its query */
