@@ -8,7 +8,6 @@ import io.tally.Subscription;
 import io.tally.Tally;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -30,8 +29,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -59,14 +56,17 @@ import java.util.stream.Stream;
  * <p>Usage: {@code java -cp benchmarks.jar io.tally.bench.SqlBench [--secs=12] [--warmup=3] [--clients=1,16,64]
  * [--sqlite-clients=1,16] [--batch-clients=1,16] [--batch=1000] [--pg=postgresql://postgres@127.0.0.1:5432/test]
  * [--no-pg] [--no-sqlite] [--only=anonymous,keyed,part,batch,variants]}
+ *
+ * <p>Some 740 lines as one harness on purpose, as {@link RedisBench} is: every cell is a row of one table whose raw
+ * reference ran in the same run, so the cells share the run's databases, scratch tables, references and report; a
+ * cell is a few lines in {@code postgresCell} or {@code sqlite()}. What stands on its own is apart: running pgbench
+ * ({@link PgBench}) and its scripts ({@link PgScripts}).
  */
 public final class SqlBench {
     /** Parts the raw batch loops share; each is done once, and running out is reported. */
     private static final int RAW_PARTS_PG = 2_400_000;
 
     private static final int RAW_PARTS_SQLITE = 8_000_000;
-
-    private static final Pattern TPS = Pattern.compile("tps = ([0-9.]+)");
 
     private final int secs;
     private final int warmup;
@@ -134,7 +134,7 @@ public final class SqlBench {
             props.setProperty(
                     "password", uri.getUserInfo().substring(uri.getUserInfo().indexOf(':') + 1));
         }
-        String pgbench = pgbenchBinary();
+        String pgbench = PgBench.pgbenchBinary();
         System.err.printf("PostgreSQL %s, scratch schema %s, %s%n", jdbc, schema, pgbench);
         int maxClients = Math.max(
                 clients.stream().max(Integer::compare).orElse(1),
@@ -162,7 +162,8 @@ public final class SqlBench {
                 Path dir = Files.createTempDirectory("tally-sqlbench");
                 try {
                     PgScripts scripts = PgScripts.write(dir, schema);
-                    PgBench pb = new PgBench(pgbench, host, port, user, db, props.getProperty("password"));
+                    PgBench pb =
+                            new PgBench(pgbench, host, port, user, db, props.getProperty("password"), secs, warmup);
                     for (int n : clients) {
                         postgresCell(n, schema, pb, scripts);
                     }
@@ -346,90 +347,6 @@ public final class SqlBench {
                 c.close();
             }
         }
-    }
-
-    /** Runs pgbench against the benchmark database, a warm-up run first. */
-    private final class PgBench {
-        final String binary;
-        final String host;
-        final int port;
-        final String user;
-        final String db;
-        final String password;
-
-        PgBench(String binary, String host, int port, String user, String db, String password) {
-            this.binary = binary;
-            this.host = host;
-            this.port = port;
-            this.user = user;
-            this.db = db;
-            this.password = password;
-        }
-
-        double run(Path script, int n) throws IOException, InterruptedException {
-            if (warmup > 0) {
-                once(script, n, warmup);
-            }
-            double tps = once(script, n, secs);
-            System.err.printf(Locale.ROOT, "  pgbench %s -c %d: %,.0f tps%n", script.getFileName(), n, tps);
-            return tps;
-        }
-
-        double once(Path script, int n, int seconds) throws IOException, InterruptedException {
-            List<String> cmd = List.of(
-                    binary,
-                    "-h",
-                    host,
-                    "-p",
-                    Integer.toString(port),
-                    "-U",
-                    user,
-                    "-n",
-                    "-M",
-                    "prepared",
-                    "-c",
-                    Integer.toString(n),
-                    "-j",
-                    Integer.toString(n),
-                    "-T",
-                    Integer.toString(seconds),
-                    "-f",
-                    script.toString(),
-                    db);
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-            if (password != null) {
-                pb.environment().put("PGPASSWORD", password);
-            }
-            Process p = pb.start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            int rc = p.waitFor();
-            Matcher m = TPS.matcher(out);
-            if (rc != 0 || !m.find()) {
-                throw new IllegalStateException(
-                        "pgbench failed (exit " + rc + "): " + String.join(" ", cmd) + "\n" + out);
-            }
-            return Double.parseDouble(m.group(1));
-        }
-    }
-
-    private static String pgbenchBinary() throws IOException {
-        String env = System.getenv("PGBENCH");
-        if (env != null) {
-            return env;
-        }
-        Path lib = Path.of("/usr/lib/postgresql");
-        if (Files.isDirectory(lib)) {
-            try (Stream<Path> versions = Files.list(lib)) {
-                Path found = versions.map(v -> v.resolve("bin/pgbench"))
-                        .filter(Files::isExecutable)
-                        .max(Comparator.naturalOrder())
-                        .orElse(null);
-                if (found != null) {
-                    return found.toString();
-                }
-            }
-        }
-        return "pgbench";
     }
 
     // ---------------------------------------------------------------------------------------------------- SQLite
