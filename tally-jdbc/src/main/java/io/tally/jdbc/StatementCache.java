@@ -16,8 +16,8 @@ import javax.sql.DataSource;
  * for the same text before, and its {@code close()} resets it for the next caller instead of freeing it.
  *
  * <p>Why: sqlite-jdbc compiles the SQL anew on every {@code prepareStatement}, and for the store's statements (a job
- * row has some forty columns) compiling costs more than running: reading a job took about 60 µs, 40 of them in
- * {@code sqlite3_prepare}. PostgreSQL's and MariaDB's drivers keep their own plans, so only SQLite's connections are
+ * row has some forty columns) compiling costs more than running: about two thirds of reading a job was {@code
+ * sqlite3_prepare}, and the read went from some 67 to 17 µs with the statements kept (docs/benchmarks.md). PostgreSQL's and MariaDB's drivers keep their own plans, so only SQLite's connections are
  * wrapped. The cache is per connection, and a pooled connection is used by one thread at a time, so it needs no lock.
  *
  * <p>A statement is handed out once at a time: asking for a text whose statement is still open (a query run inside the

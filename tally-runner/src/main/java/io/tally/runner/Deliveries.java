@@ -81,4 +81,10 @@ final class Deliveries {
                 ? "part " + m.part() + " of " + m.name() + " job " + m.jobId()
                 : m.kind() + " " + m.name() + " (" + m.jobId() + ")";
     }
+
+    /** @return {@code s} as a dead-lettered message's header may carry it: one line, at most 1,000 characters */
+    static String oneLine(String s) {
+        String line = s.replaceAll("[\\r\\n]+", " ");
+        return line.length() > 1000 ? line.substring(0, 1000) + "…" : line;
+    }
 }

@@ -227,7 +227,7 @@ final class NatsJetStream implements Dispatcher {
     private boolean deadLetter(Message msg, byte[] body, int deliveries, Exception cause) {
         Headers headers = new Headers()
                 .add("Tally-Deliveries", String.valueOf(deliveries))
-                .add("Tally-Error", oneLine(String.valueOf(cause)));
+                .add("Tally-Error", Deliveries.oneLine(String.valueOf(cause)));
         try {
             js.publish(deadSubject, headers, body);
         } catch (IOException | JetStreamApiException | RuntimeException e) {
@@ -237,11 +237,6 @@ final class NatsJetStream implements Dispatcher {
         }
         msg.ack();
         return true;
-    }
-
-    private static String oneLine(String s) {
-        String line = s.replaceAll("[\\r\\n]+", " ");
-        return line.length() > 1000 ? line.substring(0, 1000) + "…" : line;
     }
 
     /** Stops fetching, waits briefly for running messages, flushes the acks, closes the connection. */

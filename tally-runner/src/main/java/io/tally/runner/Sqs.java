@@ -281,10 +281,9 @@ final class Sqs implements Dispatcher {
         return true;
     }
 
+    /** @return {@link Deliveries#oneLine} with only the characters an SQS message attribute may hold */
     private static String oneLine(String s) {
-        // one line, and only the characters an SQS message attribute may hold
-        String line = s.replaceAll("[\\r\\n]+", " ").replaceAll("[^\\x09\\x20-\\uD7FF\\uE000-\\uFFFD]", "?");
-        return line.length() > 1000 ? line.substring(0, 1000) + "…" : line;
+        return Deliveries.oneLine(s).replaceAll("[^\\x09\\x20-\\uD7FF\\uE000-\\uFFFD]", "?");
     }
 
     /**
