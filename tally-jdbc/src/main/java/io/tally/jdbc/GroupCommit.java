@@ -42,6 +42,11 @@ final class GroupCommit {
             if (lock.tryLock()) {
                 try {
                     while (!mine.isDone()) {
+                        // The callers the last batch answered need a core to queue their next calls; where there are
+                        // more callers than cores they would not have run yet. One yield lets them (16 callers on 2
+                        // cores: SQLite batches of ~15 writes instead of ~4, ~1.5x the writes a second); with no one
+                        // else to run it returns at once.
+                        Thread.yield();
                         lead.run();
                     }
                 } finally {
