@@ -141,6 +141,14 @@ public abstract class Dialect {
         return false;
     }
 
+    /**
+     * @return true to read a job's row as one JSON array rather than column by column ({@link JobColumns}): worth it
+     *     where the driver pays a call of its own for each column of a result
+     */
+    public boolean packsJobRows() {
+        return false;
+    }
+
     /** @return the channel that carries events to other processes, or null for in-process delivery only */
     public EventChannel eventChannel(String namespace) {
         return null;

@@ -105,6 +105,7 @@ public final class JdbcJobStore implements JobStore {
 
     private final Dialect dialect;
     private final Tables t;
+    private final JobColumns columns;
     private final Clock clock;
     private final Transactions transactions;
     private final JobStatsQuery statsQuery;
@@ -119,6 +120,7 @@ public final class JdbcJobStore implements JobStore {
 
     private JdbcJobStore(Builder b) {
         this.dialect = b.dialect;
+        this.columns = JobColumns.of(b.dialect);
         this.t = new Tables(b.schema, b.tablePrefix);
         this.statsQuery = new JobStatsQuery(t);
         this.clock = b.clock;
@@ -141,7 +143,7 @@ public final class JdbcJobStore implements JobStore {
         transactions.publishTo(events);
         this.writer = new JobWriter(transactions, dialect, t, clock);
         this.onClose = b.onClose;
-        this.selectJob = "SELECT " + JobRows.COLS + " FROM " + t.jobs + " WHERE id = ?";
+        this.selectJob = "SELECT " + columns.select + " FROM " + t.jobs + " WHERE id = ?";
         this.insertJob = "INSERT INTO " + t.jobs + " (" + JobRows.COLS + ", log_seq) VALUES (?, ?, ?, ?, "
                 + dialect.json("?") + ", ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, " + dialect.json("?")
                 + ", ?, ?, ?, ?, ?, ?, ?, ?, 0)";
@@ -327,7 +329,7 @@ public final class JdbcJobStore implements JobStore {
 
     @Override
     public Page<JobRecord> query(JobQuery q) {
-        StringBuilder sql = new StringBuilder("SELECT " + JobRows.COLS + " FROM " + t.jobs + " WHERE 1 = 1");
+        StringBuilder sql = new StringBuilder("SELECT " + columns.select + " FROM " + t.jobs + " WHERE 1 = 1");
         List<Object> args = new ArrayList<>();
         q.state().ifPresent(s -> {
             sql.append(" AND state = ?");
@@ -360,7 +362,7 @@ public final class JdbcJobStore implements JobStore {
                 JobRows.bindAll(ps, args);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        out.add(JobRows.read(rs));
+                        out.add(columns.read(rs));
                     }
                 }
             }
@@ -553,7 +555,7 @@ public final class JdbcJobStore implements JobStore {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, id);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(JobRows.read(rs)) : Optional.empty();
+                return rs.next() ? Optional.of(columns.read(rs)) : Optional.empty();
             }
         }
     }

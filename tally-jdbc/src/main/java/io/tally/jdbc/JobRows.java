@@ -35,72 +35,88 @@ final class JobRows {
             + " error_stack, error_reason, message, rate, rate_at, rate_acc";
 
     /**
-     * @return the job of the current row of {@code rs}, which selected {@link #COLS} from its first column. Read by
-     *     position, in the order of {@link #COLS}: by name, a driver looks every name up in each new result (on SQLite
-     *     a native call per column of the row), a cost paid on every write's read of its job.
+     * One job's columns as a read gives them, numbered as in {@link #COLS} from 1: a result's row read column by
+     * column ({@link #columnsOf}), or a row packed into one value ({@link JobColumns}).
      */
-    static JobRecord read(ResultSet rs) throws SQLException {
-        String id = rs.getString(1);
-        String name = rs.getString(2);
-        String scope = rs.getString(3);
-        String parent = rs.getString(4);
-        String metadata = rs.getString(5);
-        JobState state = JobState.valueOf(rs.getString(6));
-        long total = rs.getLong(7);
-        long succeeded = rs.getLong(8);
-        long failed = rs.getLong(9);
-        int parts = rs.getInt(10);
-        int tolerated = rs.getInt(11);
-        boolean settled = rs.getBoolean(12);
-        Instant createdAt = instant(rs, 13);
-        Instant startedAt = instant(rs, 14);
-        Instant updatedAt = instant(rs, 15);
-        Instant finishedAt = instant(rs, 16);
-        Duration timeout = duration(rs, 17);
-        Duration heartbeat = duration(rs, 18);
-        Duration retainFor = duration(rs, 19);
-        Instant deadline = instant(rs, 20);
-        Instant leaseUntil = instant(rs, 21);
-        Instant retainUntil = instant(rs, 22);
-        String result = rs.getString(23);
-        String errorMessage = rs.getString(24);
-        String errorType = rs.getString(25);
-        String errorStack = rs.getString(26);
-        String errorReason = rs.getString(27);
-        String message = rs.getString(28);
-        RateEstimator.State rate = rateState(rs, 29);
+    interface Row {
+        /** @return the text of {@code column}, or null */
+        String text(int column) throws SQLException;
+
+        /** @return the number in {@code column}, which is never null */
+        long number(int column) throws SQLException;
+
+        /** @return the number in {@code column}, or null */
+        Long numberOrNull(int column) throws SQLException;
+
+        /** @return the floating-point number in {@code column}, or null */
+        Double realOrNull(int column) throws SQLException;
+    }
+
+    /**
+     * @return the current row of {@code rs}, which selected {@link #COLS} from its first column. Read by position: by
+     *     name, a driver looks every name up in each new result.
+     */
+    static Row columnsOf(ResultSet rs) {
+        return new Row() {
+            @Override
+            public String text(int column) throws SQLException {
+                return rs.getString(column);
+            }
+
+            @Override
+            public long number(int column) throws SQLException {
+                return rs.getLong(column);
+            }
+
+            @Override
+            public Long numberOrNull(int column) throws SQLException {
+                long v = rs.getLong(column);
+                return rs.wasNull() ? null : v;
+            }
+
+            @Override
+            public Double realOrNull(int column) throws SQLException {
+                double v = rs.getDouble(column);
+                return rs.wasNull() ? null : v;
+            }
+        };
+    }
+
+    /** @return the job in {@code row} */
+    static JobRecord read(Row row) throws SQLException {
+        String errorReason = row.text(27);
         JobError error = errorReason == null
                 ? null
-                : new JobError(errorMessage, errorType, errorStack, FailureReason.ofCode(errorReason));
+                : new JobError(row.text(24), row.text(25), row.text(26), FailureReason.ofCode(errorReason));
         return new JobRecord(
-                id,
-                name,
-                scope,
-                parent,
-                metadata,
-                state,
-                total,
-                succeeded,
-                failed,
-                parts,
-                tolerated,
-                settled,
-                createdAt,
-                startedAt,
-                updatedAt,
-                finishedAt,
-                timeout,
-                heartbeat,
-                retainFor,
-                deadline,
-                leaseUntil,
-                retainUntil,
-                result,
+                row.text(1),
+                row.text(2),
+                row.text(3),
+                row.text(4),
+                row.text(5),
+                JobState.valueOf(row.text(6)),
+                row.number(7),
+                row.number(8),
+                row.number(9),
+                (int) row.number(10),
+                (int) row.number(11),
+                row.number(12) != 0,
+                instant(row.numberOrNull(13)),
+                instant(row.numberOrNull(14)),
+                instant(row.numberOrNull(15)),
+                instant(row.numberOrNull(16)),
+                duration(row.numberOrNull(17)),
+                duration(row.numberOrNull(18)),
+                duration(row.numberOrNull(19)),
+                instant(row.numberOrNull(20)),
+                instant(row.numberOrNull(21)),
+                instant(row.numberOrNull(22)),
+                row.text(23),
                 error,
-                message,
-                rate.rate(),
-                rate.rateAt(),
-                rate.acc());
+                row.text(28),
+                row.realOrNull(29),
+                instant(row.numberOrNull(30)),
+                row.number(31));
     }
 
     /** Binds every column of {@code r}, in the order of {@link #COLS}, from parameter 1. */
@@ -195,9 +211,12 @@ final class JobRows {
         return rs.wasNull() ? null : Instant.ofEpochMilli(v);
     }
 
-    private static Duration duration(ResultSet rs, int column) throws SQLException {
-        long v = rs.getLong(column);
-        return rs.wasNull() ? null : Duration.ofMillis(v);
+    private static Instant instant(Long millis) {
+        return millis == null ? null : Instant.ofEpochMilli(millis);
+    }
+
+    private static Duration duration(Long millis) {
+        return millis == null ? null : Duration.ofMillis(millis);
     }
 
     /** Binds {@code args} (Long, Integer or String) from parameter 1. */

@@ -52,6 +52,7 @@ final class JobWriter {
 
     private final Transactions transactions;
     private final Tables t;
+    private final JobColumns columns;
     private final Clock clock;
     private final Queue<Pending>[] queues;
     private final String lockSuffix;
@@ -78,6 +79,7 @@ final class JobWriter {
         this.transactions = transactions;
         this.t = t;
         this.clock = clock;
+        this.columns = JobColumns.of(dialect);
         this.queues = new Queue[transactions.stripes()];
         for (int i = 0; i < queues.length; i++) {
             queues[i] = new ConcurrentLinkedQueue<>();
@@ -239,11 +241,11 @@ final class JobWriter {
         List<String> sorted = new ArrayList<>(new TreeSet<>(ids));
         for (int from = 0; from < sorted.size(); from += IN_CHUNK) {
             List<String> chunk = sorted.subList(from, Math.min(sorted.size(), from + IN_CHUNK));
-            String sql = "SELECT " + JobRows.COLS + " FROM " + t.jobs + " WHERE id IN (" + JobRows.marks(chunk.size())
+            String sql = "SELECT " + columns.select + " FROM " + t.jobs + " WHERE id IN (" + JobRows.marks(chunk.size())
                     + ")" + lockSuffix;
             p.query(sql, chunk.size(), (ps, first, none) -> bindAll(ps, first, chunk), rs -> {
                 while (rs.next()) {
-                    JobRecord r = JobRows.read(rs);
+                    JobRecord r = columns.read(rs);
                     out.put(r.id(), r);
                 }
             });

@@ -258,6 +258,7 @@ public interface InputContract extends StoreFixture {
                 "\" OR 1=1 --",
                 "<img src=x onerror=alert(1)>",
                 "line\nbreak\ttab",
+                "controls \u0001\u001f\u007f and separators \u2028\u2029",
                 "emoji 🎉 and ünïcödé",
                 "back\\slash %_ wildcards",
                 "{\"json\": [1, 2]}",

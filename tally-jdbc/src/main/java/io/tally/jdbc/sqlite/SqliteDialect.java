@@ -55,6 +55,12 @@ public final class SqliteDialect extends Dialect {
         return new SqliteChannel(namespace + "events");
     }
 
+    /** sqlite-jdbc calls into SQLite for each column's name, value and type: one packed column is cheaper. */
+    @Override
+    public boolean packsJobRows() {
+        return true;
+    }
+
     @Override
     public String forUpdate() {
         return "";
