@@ -90,6 +90,11 @@ final class JobColumns {
             }
 
             @Override
+            public boolean flag(int column) {
+                return (Long) at(column) != 0;
+            }
+
+            @Override
             public Double realOrNull(int column) {
                 return rateOrNull;
             }

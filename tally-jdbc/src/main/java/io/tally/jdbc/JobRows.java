@@ -48,6 +48,9 @@ final class JobRows {
         /** @return the number in {@code column}, or null */
         Long numberOrNull(int column) throws SQLException;
 
+        /** @return the boolean in {@code column} (PostgreSQL's BOOLEAN, an integer 0 or 1 elsewhere) */
+        boolean flag(int column) throws SQLException;
+
         /** @return the floating-point number in {@code column}, or null */
         Double realOrNull(int column) throws SQLException;
     }
@@ -72,6 +75,11 @@ final class JobRows {
             public Long numberOrNull(int column) throws SQLException {
                 long v = rs.getLong(column);
                 return rs.wasNull() ? null : v;
+            }
+
+            @Override
+            public boolean flag(int column) throws SQLException {
+                return rs.getBoolean(column);
             }
 
             @Override
@@ -100,7 +108,7 @@ final class JobRows {
                 row.number(9),
                 (int) row.number(10),
                 (int) row.number(11),
-                row.number(12) != 0,
+                row.flag(12),
                 instant(row.numberOrNull(13)),
                 instant(row.numberOrNull(14)),
                 instant(row.numberOrNull(15)),
