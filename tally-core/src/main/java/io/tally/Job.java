@@ -7,6 +7,7 @@ import io.tally.store.JobRecord;
 import io.tally.store.JobStore;
 import io.tally.store.LogEntry;
 import io.tally.store.ProgressUpdate;
+import io.tally.store.RecordedProgress;
 import io.tally.store.StoredItem;
 import io.tally.store.Transition;
 import io.tally.store.TransitionResult;
@@ -85,9 +86,25 @@ public final class Job {
      *     {@code total}); nothing of the update is written then
      */
     public Progress record(ProgressUpdate update) {
+        return tally.progressOf(recorded(update));
+    }
+
+    /**
+     * {@link #record} answering with the whole job as it is right after the update, as the HTTP API's progress
+     * request does: taken from the store's answer where the store had the job in hand to apply the update (SQL,
+     * memory, DynamoDB), read after the write where it answers with the progress alone (Redis).
+     *
+     * @throws InvalidInputException as {@link #record} does
+     */
+    public JobSnapshot recordAndSnapshot(ProgressUpdate update) {
+        RecordedProgress r = recorded(update);
+        return r.job() != null ? tally.snapshotOf(r.job()) : snapshot();
+    }
+
+    private RecordedProgress recorded(ProgressUpdate update) {
         JobStore store = tally.storeSpi();
         try {
-            return tally.progressOf(store.await(store.record(id, update.checked())));
+            return store.await(store.record(id, update.checked()));
         } catch (JobFinishedException e) {
             noteState(e.state());
             throw e;

@@ -14,6 +14,9 @@ import java.time.Instant;
  * @param startedAt when the job started, nullable
  * @param updatedAt when the job last changed
  * @param rate the rate estimator's state (see {@link RateEstimator})
+ * @param job the whole job after the call where the store had it in hand (it applied the rules to the job it read), so
+ *     a caller that shows the job after each record need not read it again; null where the store answers with the
+ *     progress alone (Redis)
  */
 public record RecordedProgress(
         JobState state,
@@ -22,9 +25,10 @@ public record RecordedProgress(
         long failed,
         Instant startedAt,
         Instant updatedAt,
-        RateEstimator.State rate) {
+        RateEstimator.State rate,
+        JobRecord job) {
 
-    /** @return the part of {@code r} a progress reading needs */
+    /** @return the part of {@code r} a progress reading needs, with {@code r} itself */
     public static RecordedProgress of(JobRecord r) {
         return new RecordedProgress(
                 r.state(),
@@ -33,6 +37,7 @@ public record RecordedProgress(
                 r.failed(),
                 r.startedAt(),
                 r.updatedAt(),
-                new RateEstimator.State(r.rate(), r.rateAt(), r.rateAcc()));
+                new RateEstimator.State(r.rate(), r.rateAt(), r.rateAcc()),
+                r);
     }
 }

@@ -138,7 +138,8 @@ final class Records {
                 instant(f[4]),
                 instant(f[5]),
                 new RateEstimator.State(
-                        f[6].isEmpty() ? null : Double.valueOf(f[6]), instant(f[7]), Long.parseLong(f[8])));
+                        f[6].isEmpty() ? null : Double.valueOf(f[6]), instant(f[7]), Long.parseLong(f[8])),
+                null);
     }
 
     /** @return epoch milliseconds as an instant; null or empty (none) as null */

@@ -195,8 +195,6 @@ final class JobRoutes implements RouteGroup {
         Input.onlyParams(ctx);
         ObjectNode b = Input.object(ctx, maxBodyBytes, true, ProgressInput.FIELDS);
         ProgressUpdate update = ProgressInput.read(b, limits.maxItemsPerRequest(), 0);
-        Job job = job(ctx);
-        job.record(update);
-        JsonResponses.send(ctx, 200, JobJson.job(job.snapshot(), false));
+        JsonResponses.send(ctx, 200, JobJson.job(job(ctx).recordAndSnapshot(update), false));
     }
 }

@@ -8,6 +8,7 @@ import io.tally.InvalidInputException;
 import io.tally.Job;
 import io.tally.JobFinishedException;
 import io.tally.JobNotFoundException;
+import io.tally.JobSnapshot;
 import io.tally.JobSpec;
 import io.tally.JobState;
 import io.tally.Outcome;
@@ -53,6 +54,33 @@ public interface ProgressContract extends StoreFixture {
         assertThat(job.progress().succeeded()).isEqualTo(1);
         assertThat(job.progress().failed()).isEqualTo(1);
         assertThat(job.items()).isEqualTo(Map.of(Outcome.SUCCESS, Set.of("a"), Outcome.FAILURE, Set.of("b")));
+    }
+
+    @Test
+    default void recordAndSnapshotAnswersWithTheJobAsStoredAfterTheUpdate() {
+        Job job = tally().create(JobSpec.builder()
+                .name("shown")
+                .scope("s")
+                .metadata(Map.of("k", "v"))
+                .total(10)
+                .start(true)
+                .build());
+        JobSnapshot after = job.recordAndSnapshot(
+                new ProgressUpdate(2, 1, List.of(new ItemUpdate("a", Outcome.FAILURE, "bad")), 5, "two of fifteen"));
+        JobSnapshot read = job.snapshot();
+        assertThat(after.succeeded()).isEqualTo(read.succeeded()).isEqualTo(2);
+        assertThat(after.failed()).isEqualTo(read.failed()).isEqualTo(2);
+        assertThat(after.total()).isEqualTo(15);
+        assertThat(after.message()).contains("two of fifteen");
+        assertThat(after.updatedAt()).isEqualTo(read.updatedAt());
+        assertThat(after.metadata()).isEqualTo(Map.of("k", "v"));
+        assertThat(after.scope()).contains("s");
+        assertThat(after.state()).isEqualTo(JobState.RUNNING);
+
+        job.finish();
+        assertThatThrownBy(() -> job.recordAndSnapshot(ProgressUpdate.counts(1, 0)))
+                .isInstanceOf(JobFinishedException.class);
+        assertThat(job.snapshot().succeeded()).isEqualTo(2);
     }
 
     @Test
