@@ -40,4 +40,14 @@ public record RecordedProgress(
                 new RateEstimator.State(r.rate(), r.rateAt(), r.rateAcc()),
                 r);
     }
+
+    /**
+     * @return this answer without {@link #job}: the progress alone, as every store answers it, so answers of stores
+     *     that do and do not keep the job at hand compare equal
+     */
+    public RecordedProgress withoutJob() {
+        return job == null
+                ? this
+                : new RecordedProgress(state, total, succeeded, failed, startedAt, updatedAt, rate, null);
+    }
 }

@@ -81,7 +81,7 @@ class PostgresWritesIT {
                         random.nextInt(5) == 0 ? "step " + i + " 'quoted' ;" : null);
                 RecordedProgress got = pg.await(pg.record(id, u));
                 RecordedProgress want = memory.await(memory.record(id, u));
-                assertThat(got).as("step %d", i).isEqualTo(want);
+                assertThat(got.withoutJob()).as("step %d", i).isEqualTo(want.withoutJob());
                 assertSame(pg.find(id).orElseThrow(), memory.find(id).orElseThrow());
             }
         } finally {

@@ -21,6 +21,7 @@ import io.tally.store.PartStatus;
 import io.tally.store.PartUpdate;
 import io.tally.store.PartsOutcome;
 import io.tally.store.ProgressUpdate;
+import io.tally.store.RecordedProgress;
 import io.tally.store.StoreEvent;
 import io.tally.store.SweepKind;
 import io.tally.store.Transition;
@@ -383,8 +384,13 @@ class RedisDifferentialIT {
         } catch (RuntimeException e) {
             actual = e.getClass().getName() + ": " + e.getMessage();
         }
-        assertThat(actual).as(what).isEqualTo(expected);
+        assertThat(progressOnly(actual)).as(what).isEqualTo(progressOnly(expected));
         return expected;
+    }
+
+    /** @return {@code answer}, a record call's without the job the reference store keeps at hand and Redis does not */
+    static Object progressOnly(Object answer) {
+        return answer instanceof RecordedProgress r ? r.withoutJob() : answer;
     }
 
     private NewJob newJob(Random rnd) {
