@@ -146,6 +146,7 @@ final class MapReduces {
                     new BuildLogger("io.tally.runner.part." + spec.name(), shared.log));
             tally.runPart(m.jobId(), m.part(), spec.options().partOptions(() -> reduce(spec, m.jobId())), () -> {
                 Object result = spec.partFn().run(ctx);
+                flushQuietly(shared.log);
                 storeResult(m.jobId(), m.part(), result);
                 return result;
             });
@@ -201,6 +202,19 @@ final class MapReduces {
             }
         } catch (TallyException ended) {
             log.debug("{}: recording the failure found the job ended: {}", m, ended.toString());
+        }
+    }
+
+    /**
+     * Writes the log lines buffered so far, this part's among them, before the part's result and completion: the
+     * shared log is otherwise written when its last part ends, which may be after the reduce finished the job, so a
+     * caller who saw the job end could read a log without them. A failed write leaves them buffered for that last write.
+     */
+    private static void flushQuietly(BuildLog partsLog) {
+        try {
+            partsLog.flush();
+        } catch (RuntimeException e) {
+            log.debug("writing the log of {} failed: {}", partsLog.jobId(), e.toString());
         }
     }
 
