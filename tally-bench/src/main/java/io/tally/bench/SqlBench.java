@@ -45,8 +45,9 @@ import java.util.stream.Stream;
  *       batched parts are compared with a raw JDBC transaction doing a 1000-row batched {@code UPDATE raw_parts} plus
  *       the counter {@code UPDATE}.
  *   <li><b>SQLite</b>: a raw JDBC loop through sqlite-jdbc on a second file with the same settings (WAL, {@code
- *       synchronous=NORMAL}, {@code busy_timeout}) doing the same statements; with several callers the raw loop shares
- *       one connection under a lock, as SQLite has one writer (and Tally does the same inside).
+ *       synchronous=NORMAL}, {@code busy_timeout}) doing the same statements, and the same read-decide-write
+ *       transactions as on PostgreSQL; with several callers the raw loop shares one connection under a lock, as SQLite
+ *       has one writer (and Tally does the same inside).
  * </ul>
  *
  * Every caller works on its own job (and pgbench's client on its own row, {@code :client_id}), so the figures measure
@@ -387,6 +388,8 @@ public final class SqlBench {
                 PreparedStatement read = raw.prepareStatement("SELECT * FROM raw_jobs WHERE id = ?");
                 PreparedStatement insert = raw.prepareStatement(
                         "INSERT INTO raw_items (job_id, item_key, outcome) VALUES (?, ?, 1) ON CONFLICT DO NOTHING");
+                PreparedStatement readItem =
+                        raw.prepareStatement("SELECT outcome FROM raw_items WHERE job_id = ? AND item_key = ?");
                 for (int n : sqliteClients) {
                     if (only.contains("anonymous")) {
                         List<Job> jobs = startedJobs(tally, n, "anonymous");
@@ -457,7 +460,46 @@ public final class SqlBench {
                             return 1;
                         });
                     }
+                    // The same as a read-decide-write transaction, as pgbench's insert-count-locked.sql on PostgreSQL:
+                    // read the job and the item's outcome, then write.
+                    double rawInsertCountRead = 0;
+                    if (only.contains("keyed") || only.contains("part")) {
+                        long[] next = new long[n * 16];
+                        rawInsertCountRead = drive("sqlite raw read-decide-write insert-and-count x" + n, n, i -> {
+                            lock.lock();
+                            try {
+                                exec(raw, "BEGIN IMMEDIATE");
+                                try {
+                                    String job = Integer.toString(i);
+                                    String key = "rdw-item-" + next[i * 16]++;
+                                    read.setString(1, job);
+                                    try (ResultSet rs = read.executeQuery()) {
+                                        rs.next();
+                                    }
+                                    readItem.setString(1, job);
+                                    readItem.setString(2, key);
+                                    try (ResultSet rs = readItem.executeQuery()) {
+                                        rs.next();
+                                    }
+                                    insert.setString(1, job);
+                                    insert.setString(2, key);
+                                    insert.executeUpdate();
+                                    tick.setString(1, job);
+                                    tick.executeUpdate();
+                                    exec(raw, "COMMIT");
+                                } catch (SQLException e) {
+                                    exec(raw, "ROLLBACK");
+                                    throw e;
+                                }
+                            } finally {
+                                lock.unlock();
+                            }
+                            return 1;
+                        });
+                    }
                     String insertName = "JDBC: `BEGIN IMMEDIATE; INSERT … ON CONFLICT DO NOTHING; UPDATE; COMMIT`";
+                    String insertReadName = "JDBC, read-decide-write: `BEGIN IMMEDIATE; SELECT …; SELECT outcome …;"
+                            + " INSERT …; UPDATE …; COMMIT`";
                     if (only.contains("keyed")) {
                         List<Job> jobs = startedJobs(tally, n, "keyed");
                         long[] next = new long[n * 16];
@@ -466,12 +508,18 @@ public final class SqlBench {
                             return 1;
                         });
                         rows.add(new Row("SQLite", "`recordSuccess(key)`", n, t, insertName, rawInsertCount, "ops/s"));
+                        rows.add(new Row(
+                                "SQLite", "`recordSuccess(key)`", n, t, insertReadName, rawInsertCountRead, "ops/s"));
+                        double own = keyedOnTallysSchema(dir.resolve("tally.db"), props, jobs, n);
+                        rows.add(new Row("SQLite", "`recordSuccess(key)`", n, t, OWN_SCHEMA, own, "ops/s"));
                     }
                     if (only.contains("part")) {
                         PartJobs parts = new PartJobs(tally, n, 200_000, 1);
                         double t = drive("sqlite completePart x" + n, n, parts::complete);
                         parts.note("SQLite completePart x" + n);
                         rows.add(new Row("SQLite", "`completePart`", n, t, insertName, rawInsertCount, "ops/s"));
+                        rows.add(
+                                new Row("SQLite", "`completePart`", n, t, insertReadName, rawInsertCountRead, "ops/s"));
                     }
                 }
                 if (only.contains("batch")) {
@@ -724,6 +772,73 @@ public final class SqlBench {
         for (String n : notes) {
             System.out.println();
             System.out.println("Note: " + n);
+        }
+    }
+
+    private static final String OWN_SCHEMA = "JDBC on Tally's own tables and file, read-decide-write: `BEGIN IMMEDIATE;"
+            + " SELECT json_array(…) job; SELECT item; INSERT item … ON CONFLICT DO UPDATE; UPDATE progress; COMMIT`";
+
+    /**
+     * The least a keyed record costs on Tally's own schema (the jobs row and its indexes, the items table with its
+     * outcome index), in the file Tally writes: the statements {@code JdbcJobStore} runs for one record on SQLite
+     * (the job read packed as {@code JobColumns} does, the item's outcome, the item's upsert, the progress-only update),
+     * without the rules, the events or the group commit. Against it, what Tally's Java side and batching cost or win;
+     * against the bare raw tables, what the schema costs.
+     */
+    private double keyedOnTallysSchema(Path db, Properties props, List<Job> jobs, int n) throws Exception {
+        String cols = "id, name, scope, parent, metadata, state, total, succeeded, failed, parts, tolerated_failures,"
+                + " settled, created_at, started_at, updated_at, finished_at, timeout_ms, heartbeat_ms, retain_ms,"
+                + " deadline, lease_until, retain_until, result, error_message, error_type, error_stack, error_reason,"
+                + " message, rate_at, rate_acc";
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db, props);
+                PreparedStatement read =
+                        c.prepareStatement("SELECT json_array(" + cols + "), rate FROM tally_jobs WHERE id = ?");
+                PreparedStatement readItem = c.prepareStatement(
+                        "SELECT item_key, outcome FROM tally_items WHERE job_id = ? AND item_key IN (?)");
+                PreparedStatement upsert = c.prepareStatement(
+                        "INSERT INTO tally_items (job_id, item_key, outcome, reason) VALUES (?, ?, 1, NULL) ON CONFLICT"
+                                + " (job_id, item_key) DO UPDATE SET outcome = excluded.outcome, reason = excluded.reason");
+                PreparedStatement update = c.prepareStatement("UPDATE tally_jobs SET total = total + 0, succeeded ="
+                        + " succeeded + 1, failed = failed + 0, updated_at = ?, message = NULL, rate = NULL, rate_at = ?,"
+                        + " rate_acc = rate_acc + 1 WHERE id = ?")) {
+            ReentrantLock lock = new ReentrantLock();
+            long[] next = new long[n * 16];
+            return drive("sqlite raw keyed on Tally's schema x" + n, n, i -> {
+                String id = jobs.get(i).id();
+                String key = "own-" + next[i * 16]++;
+                lock.lock();
+                try {
+                    exec(c, "BEGIN IMMEDIATE");
+                    try {
+                        read.setString(1, id);
+                        try (ResultSet rs = read.executeQuery()) {
+                            rs.next();
+                            rs.getString(1);
+                            rs.getDouble(2);
+                        }
+                        readItem.setString(1, id);
+                        readItem.setString(2, key);
+                        try (ResultSet rs = readItem.executeQuery()) {
+                            rs.next();
+                        }
+                        upsert.setString(1, id);
+                        upsert.setString(2, key);
+                        upsert.executeUpdate();
+                        long now = System.currentTimeMillis();
+                        update.setLong(1, now);
+                        update.setLong(2, now);
+                        update.setString(3, id);
+                        update.executeUpdate();
+                        exec(c, "COMMIT");
+                    } catch (SQLException e) {
+                        exec(c, "ROLLBACK");
+                        throw e;
+                    }
+                } finally {
+                    lock.unlock();
+                }
+                return 1;
+            });
         }
     }
 
