@@ -410,19 +410,14 @@ public final class SqlBench {
                         rows.add(new Row("SQLite", "`recordSuccess()`", n, t, "JDBC: `UPDATE … + 1`", r, "ops/s"));
                         // What any store that decides in the client must at least do: read the row, then write it.
                         double rdw = drive("sqlite raw read-decide-write x" + n, n, i -> {
-                            lock.lock();
-                            try {
-                                exec(raw, "BEGIN IMMEDIATE");
+                            writeTransaction(raw, lock, () -> {
                                 read.setString(1, Integer.toString(i));
                                 try (ResultSet rs = read.executeQuery()) {
                                     rs.next();
                                 }
                                 tick.setString(1, Integer.toString(i));
                                 tick.executeUpdate();
-                                exec(raw, "COMMIT");
-                            } finally {
-                                lock.unlock();
-                            }
+                            });
                             return 1;
                         });
                         rows.add(new Row(
@@ -438,25 +433,15 @@ public final class SqlBench {
                     if (only.contains("keyed") || only.contains("part")) {
                         long[] next = new long[n * 16];
                         rawInsertCount = drive("sqlite raw insert-and-count x" + n, n, i -> {
-                            lock.lock();
-                            try {
-                                exec(raw, "BEGIN IMMEDIATE");
-                                try {
-                                    insert.setString(1, Integer.toString(i));
-                                    insert.setString(2, "item-" + next[i * 16]++);
-                                    int inserted = insert.executeUpdate();
-                                    tick.setString(1, Integer.toString(i));
-                                    if (inserted == 1) {
-                                        tick.executeUpdate();
-                                    }
-                                    exec(raw, "COMMIT");
-                                } catch (SQLException e) {
-                                    exec(raw, "ROLLBACK");
-                                    throw e;
+                            writeTransaction(raw, lock, () -> {
+                                insert.setString(1, Integer.toString(i));
+                                insert.setString(2, "item-" + next[i * 16]++);
+                                int inserted = insert.executeUpdate();
+                                tick.setString(1, Integer.toString(i));
+                                if (inserted == 1) {
+                                    tick.executeUpdate();
                                 }
-                            } finally {
-                                lock.unlock();
-                            }
+                            });
                             return 1;
                         });
                     }
@@ -466,34 +451,24 @@ public final class SqlBench {
                     if (only.contains("keyed") || only.contains("part")) {
                         long[] next = new long[n * 16];
                         rawInsertCountRead = drive("sqlite raw read-decide-write insert-and-count x" + n, n, i -> {
-                            lock.lock();
-                            try {
-                                exec(raw, "BEGIN IMMEDIATE");
-                                try {
-                                    String job = Integer.toString(i);
-                                    String key = "rdw-item-" + next[i * 16]++;
-                                    read.setString(1, job);
-                                    try (ResultSet rs = read.executeQuery()) {
-                                        rs.next();
-                                    }
-                                    readItem.setString(1, job);
-                                    readItem.setString(2, key);
-                                    try (ResultSet rs = readItem.executeQuery()) {
-                                        rs.next();
-                                    }
-                                    insert.setString(1, job);
-                                    insert.setString(2, key);
-                                    insert.executeUpdate();
-                                    tick.setString(1, job);
-                                    tick.executeUpdate();
-                                    exec(raw, "COMMIT");
-                                } catch (SQLException e) {
-                                    exec(raw, "ROLLBACK");
-                                    throw e;
+                            String job = Integer.toString(i);
+                            String key = "rdw-item-" + next[i * 16]++;
+                            writeTransaction(raw, lock, () -> {
+                                read.setString(1, job);
+                                try (ResultSet rs = read.executeQuery()) {
+                                    rs.next();
                                 }
-                            } finally {
-                                lock.unlock();
-                            }
+                                readItem.setString(1, job);
+                                readItem.setString(2, key);
+                                try (ResultSet rs = readItem.executeQuery()) {
+                                    rs.next();
+                                }
+                                insert.setString(1, job);
+                                insert.setString(2, key);
+                                insert.executeUpdate();
+                                tick.setString(1, job);
+                                tick.executeUpdate();
+                            });
                             return 1;
                         });
                     }
@@ -549,31 +524,21 @@ public final class SqlBench {
         AtomicInteger next = new AtomicInteger();
         double r = drive("sqlite raw batch x" + n, n, i -> {
             String id = Integer.toString(i);
-            lock.lock();
-            try {
-                int from = take(next, RAW_PARTS_SQLITE, "SQLite raw batch x" + n);
-                exec(raw, "BEGIN IMMEDIATE");
-                try {
-                    for (int k = 0; k < batch; k++) {
-                        update.setString(1, "p");
-                        update.setInt(2, from + k);
-                        update.addBatch();
-                    }
-                    long changed = 0;
-                    for (int c : update.executeBatch()) {
-                        changed += Math.max(c, 0);
-                    }
-                    count.setLong(1, changed);
-                    count.setString(2, id);
-                    count.executeUpdate();
-                    exec(raw, "COMMIT");
-                } catch (SQLException e) {
-                    exec(raw, "ROLLBACK");
-                    throw e;
+            int from = take(next, RAW_PARTS_SQLITE, "SQLite raw batch x" + n);
+            writeTransaction(raw, lock, () -> {
+                for (int k = 0; k < batch; k++) {
+                    update.setString(1, "p");
+                    update.setInt(2, from + k);
+                    update.addBatch();
                 }
-            } finally {
-                lock.unlock();
-            }
+                long changed = 0;
+                for (int c : update.executeBatch()) {
+                    changed += Math.max(c, 0);
+                }
+                count.setLong(1, changed);
+                count.setString(2, id);
+                count.executeUpdate();
+            });
             return batch;
         });
         rows.add(new Row(
@@ -806,39 +771,55 @@ public final class SqlBench {
             return drive("sqlite raw keyed on Tally's schema x" + n, n, i -> {
                 String id = jobs.get(i).id();
                 String key = "own-" + next[i * 16]++;
-                lock.lock();
-                try {
-                    exec(c, "BEGIN IMMEDIATE");
-                    try {
-                        read.setString(1, id);
-                        try (ResultSet rs = read.executeQuery()) {
-                            rs.next();
-                            rs.getString(1);
-                            rs.getDouble(2);
-                        }
-                        readItem.setString(1, id);
-                        readItem.setString(2, key);
-                        try (ResultSet rs = readItem.executeQuery()) {
-                            rs.next();
-                        }
-                        upsert.setString(1, id);
-                        upsert.setString(2, key);
-                        upsert.executeUpdate();
-                        long now = System.currentTimeMillis();
-                        update.setLong(1, now);
-                        update.setLong(2, now);
-                        update.setString(3, id);
-                        update.executeUpdate();
-                        exec(c, "COMMIT");
-                    } catch (SQLException e) {
-                        exec(c, "ROLLBACK");
-                        throw e;
+                writeTransaction(c, lock, () -> {
+                    read.setString(1, id);
+                    try (ResultSet rs = read.executeQuery()) {
+                        rs.next();
+                        rs.getString(1);
+                        rs.getDouble(2);
                     }
-                } finally {
-                    lock.unlock();
-                }
+                    readItem.setString(1, id);
+                    readItem.setString(2, key);
+                    try (ResultSet rs = readItem.executeQuery()) {
+                        rs.next();
+                    }
+                    upsert.setString(1, id);
+                    upsert.setString(2, key);
+                    upsert.executeUpdate();
+                    long now = System.currentTimeMillis();
+                    update.setLong(1, now);
+                    update.setLong(2, now);
+                    update.setString(3, id);
+                    update.executeUpdate();
+                });
                 return 1;
             });
+        }
+    }
+
+    /** Statements of one raw SQLite transaction. */
+    @FunctionalInterface
+    interface SqlWork {
+        void run() throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} as one write transaction on {@code c} ({@code BEGIN IMMEDIATE … COMMIT}, rolled back if it
+     * fails) holding {@code lock}: the raw callers share one connection, as SQLite has one writer.
+     */
+    private static void writeTransaction(Connection c, ReentrantLock lock, SqlWork work) throws SQLException {
+        lock.lock();
+        try {
+            exec(c, "BEGIN IMMEDIATE");
+            try {
+                work.run();
+                exec(c, "COMMIT");
+            } catch (SQLException e) {
+                exec(c, "ROLLBACK");
+                throw e;
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
