@@ -416,6 +416,43 @@ class WriteBatcherIT {
         }
     }
 
+    /**
+     * The kit's refusal-past-the-limit sequence (one caller: items, a count that would pass 2^53 − 1, a key again),
+     * split into batches every possible way: whatever the split, each call is answered as the reference store answers
+     * it, and the job ends the same.
+     */
+    @Test
+    void everySplitOfOneCallersCallsAcrossTheLimitAnswersAsTheReferenceStore() throws Exception {
+        long max = io.tally.internal.Validation.MAX_COUNT;
+        MemoryJobStore memory = new MemoryJobStore(clock);
+        List<ProgressUpdate> sequence = List.of(
+                ProgressUpdate.item(new io.tally.store.ItemUpdate("k1", Outcome.SUCCESS, null)),
+                ProgressUpdate.counts(3, 0),
+                ProgressUpdate.item(new io.tally.store.ItemUpdate("k2", Outcome.SUCCESS, null)),
+                ProgressUpdate.item(new io.tally.store.ItemUpdate("k3", Outcome.SUCCESS, null)),
+                ProgressUpdate.item(new io.tally.store.ItemUpdate("k1", Outcome.SUCCESS, null)),
+                ProgressUpdate.counts(1, 0),
+                ProgressUpdate.item(new io.tally.store.ItemUpdate("k4", Outcome.SUCCESS, null)));
+        for (int split = 0; split < 1 << (sequence.size() - 1); split++) {
+            String id = "split-" + split;
+            for (JobStore s : List.of(store, memory)) {
+                s.create(job(id, 0));
+                s.await(s.record(id, ProgressUpdate.counts(max - 3, 0)));
+            }
+            List<Object[]> batch = new ArrayList<>();
+            for (int i = 0; i < sequence.size(); i++) {
+                batch.add(new Object[] {id, sequence.get(i)});
+                if (i == sequence.size() - 1 || (split >> i & 1) == 1) {
+                    sendAsOneBatchAndCompare(batch, memory, "split " + Integer.toBinaryString(split));
+                    batch = new ArrayList<>();
+                }
+            }
+            assertThat(store.find(id))
+                    .as("split %s", Integer.toBinaryString(split))
+                    .isEqualTo(memory.find(id));
+        }
+    }
+
     @Test
     void manyThreadsOnFewJobsLoseNoCall() throws Exception {
         // Several batches are drained at once when several function calls are in flight; every call must land in
