@@ -146,7 +146,6 @@ final class MapReduces {
                     new BuildLogger("io.tally.runner.part." + spec.name(), shared.log));
             tally.runPart(m.jobId(), m.part(), spec.options().partOptions(() -> reduce(spec, m.jobId())), () -> {
                 Object result = spec.partFn().run(ctx);
-                flushQuietly(shared.log);
                 storeResult(m.jobId(), m.part(), result);
                 return result;
             });
@@ -206,15 +205,21 @@ final class MapReduces {
     }
 
     /**
-     * Writes the log lines buffered so far, this part's among them, before the part's result and completion: the
-     * shared log is otherwise written when its last part ends, which may be after the reduce finished the job, so a
-     * caller who saw the job end could read a log without them. A failed write leaves them buffered for that last write.
+     * Writes the lines this worker's parts logged before the reduce starts, so whoever sees the job end reads them:
+     * the shared parts log is otherwise written when its last part lets go of it, which is after this reduce (it runs
+     * inside the last part's completion). Once per job, not per part: a write per part serialised the parts on the log
+     * and cost a multi-worker run several times its time. Lines of parts on other workers are written as those parts
+     * end. A failed write leaves the lines buffered for that last write.
      */
-    private static void flushQuietly(BuildLog partsLog) {
+    private void flushPartsLog(String jobId) {
+        SharedLog shared = logs.get(jobId);
+        if (shared == null) {
+            return;
+        }
         try {
-            partsLog.flush();
+            shared.log.flush();
         } catch (RuntimeException e) {
-            log.debug("writing the log of {} failed: {}", partsLog.jobId(), e.toString());
+            log.debug("writing the log of {} failed: {}", jobId, e.toString());
         }
     }
 
@@ -229,6 +234,7 @@ final class MapReduces {
 
     /** Runs the reduce as the child job {@code <id>:reduce}; never throws (the part is complete either way). */
     private void reduce(Spec spec, String jobId) {
+        flushPartsLog(jobId);
         String reduceId = MapReduceJob.reduceIdOf(jobId);
         Job job;
         try {

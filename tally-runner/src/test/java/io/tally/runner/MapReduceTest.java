@@ -71,6 +71,31 @@ class MapReduceTest extends RunnerTestSupport {
         assertThat(job.reduceSnapshot().orElseThrow().parent()).contains(job.id());
     }
 
+    /**
+     * Fewer lines than a log batch, so no full batch writes them: the reduce, which runs inside the last part's
+     * completion, finds every part's line stored, and so does whoever sees the job end. (Before the write ahead of the
+     * reduce, they were written when the last part let the shared log go, after the reduce.)
+     */
+    @Test
+    void thePartsLogLinesAreStoredBeforeTheReduceRuns() {
+        Runner runner = track(runner().workerThreads(4).build());
+        List<Long> seenByTheReduce = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ReduceFunction countLines = ctx -> {
+            seenByTheReduce.add(tally.get(ctx.jobId()).logs(0, 1000).stream()
+                    .filter(l -> l.message().startsWith("squaring "))
+                    .count());
+            return sum.reduce(ctx);
+        };
+
+        MapReduceJob job = runner.mapReduce("tiles", parts(8), square, countLines, MapReduceOptions.defaults())
+                .await();
+
+        assertThat(job.state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(seenByTheReduce).containsExactly(8L);
+        assertThat(job.logs().stream().filter(l -> l.message().startsWith("squaring ")))
+                .hasSize(8);
+    }
+
     @Test
     void theSameMapMessageHandledTwiceNeverRunsTheReduceTwice() throws Exception {
         CapturingDispatcher d = new CapturingDispatcher();
