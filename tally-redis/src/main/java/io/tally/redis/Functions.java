@@ -109,12 +109,17 @@ enum Functions {
         return c.async().functionLoad(LIBRARY, true);
     }
 
-    private static CompletionStage<List<Object>> dispatch(
+    /**
+     * Sends {@code FCALL} with {@code args} once: a server without the library fails it ({@link #isMissing}), and the
+     * caller loads it ({@link #load}) and sends again, in an order of its own ({@link WriteBatcher}).
+     */
+    static CompletionStage<List<Object>> dispatch(
             StatefulRedisConnection<String, String> c, CommandArgs<String, String> args) {
         return c.async().dispatch(CommandType.FCALL, new RawReplyOutput(), args);
     }
 
-    private static boolean isMissing(Throwable e) {
+    /** @return whether {@code e} says the server does not have the library (the function did not run) */
+    static boolean isMissing(Throwable e) {
         while (e instanceof CompletionException && e.getCause() != null) {
             e = e.getCause();
         }
