@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -28,7 +27,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 
 /**
@@ -58,10 +56,10 @@ import java.util.stream.Stream;
  * [--sqlite-clients=1,16] [--batch-clients=1,16] [--batch=1000] [--pg=postgresql://postgres@127.0.0.1:5432/test]
  * [--no-pg] [--no-sqlite] [--only=anonymous,keyed,part,batch,variants]}
  *
- * <p>Some 740 lines as one harness on purpose, as {@link RedisBench} is: every cell is a row of one table whose raw
+ * <p>Some 680 lines as one harness on purpose, as {@link RedisBench} is: every cell is a row of one table whose raw
  * reference ran in the same run, so the cells share the run's databases, scratch tables, references and report; a
  * cell is a few lines in {@code postgresCell} or {@code sqlite()}. What stands on its own is apart: running pgbench
- * ({@link PgBench}) and its scripts ({@link PgScripts}).
+ * ({@link PgBench}) and its scripts ({@link PgScripts}), SQLite's raw loops ({@link SqliteRawLoops}).
  */
 public final class SqlBench {
     /** Parts the raw batch loops share; each is done once, and running out is reported. */
@@ -360,36 +358,11 @@ public final class SqlBench {
             props.setProperty("journal_mode", "WAL");
             props.setProperty("synchronous", "NORMAL");
             props.setProperty("busy_timeout", "10000");
-            String rawUrl = "jdbc:sqlite:" + dir.resolve("raw.db");
             int maxClients = Math.max(
                     sqliteClients.stream().max(Integer::compare).orElse(1),
                     batchClients.stream().max(Integer::compare).orElse(1));
-            try (Connection raw = DriverManager.getConnection(rawUrl, props);
+            try (SqliteRawLoops raw = new SqliteRawLoops("jdbc:sqlite:" + dir.resolve("raw.db"), props, maxClients);
                     Tally tally = Tally.open("sqlite:" + dir.resolve("tally.db"))) {
-                exec(
-                        raw,
-                        "CREATE TABLE raw_jobs (id TEXT PRIMARY KEY, succeeded INTEGER NOT NULL DEFAULT 0,"
-                                + " failed INTEGER NOT NULL DEFAULT 0)");
-                exec(
-                        raw,
-                        "CREATE TABLE raw_items (job_id TEXT NOT NULL, item_key TEXT NOT NULL, outcome INTEGER NOT"
-                                + " NULL, PRIMARY KEY (job_id, item_key))");
-                exec(
-                        raw,
-                        "CREATE TABLE raw_parts (job_id TEXT NOT NULL, part INTEGER NOT NULL, outcome INTEGER NOT"
-                                + " NULL, PRIMARY KEY (job_id, part))");
-                for (int i = 0; i < maxClients; i++) {
-                    exec(raw, "INSERT INTO raw_jobs (id) VALUES ('" + i + "')");
-                }
-                // One writer: callers share the connection under a lock, as Tally's SQLite store does inside.
-                ReentrantLock lock = new ReentrantLock();
-                PreparedStatement tick =
-                        raw.prepareStatement("UPDATE raw_jobs SET succeeded = succeeded + 1 WHERE id = ?");
-                PreparedStatement read = raw.prepareStatement("SELECT * FROM raw_jobs WHERE id = ?");
-                PreparedStatement insert = raw.prepareStatement(
-                        "INSERT INTO raw_items (job_id, item_key, outcome) VALUES (?, ?, 1) ON CONFLICT DO NOTHING");
-                PreparedStatement readItem =
-                        raw.prepareStatement("SELECT outcome FROM raw_items WHERE job_id = ? AND item_key = ?");
                 for (int n : sqliteClients) {
                     if (only.contains("anonymous")) {
                         List<Job> jobs = startedJobs(tally, n, "anonymous");
@@ -398,26 +371,12 @@ public final class SqlBench {
                             return 1;
                         });
                         double r = drive("sqlite raw tick x" + n, n, i -> {
-                            lock.lock();
-                            try {
-                                tick.setString(1, Integer.toString(i));
-                                tick.executeUpdate();
-                            } finally {
-                                lock.unlock();
-                            }
+                            raw.tick(i);
                             return 1;
                         });
                         rows.add(new Row("SQLite", "`recordSuccess()`", n, t, "JDBC: `UPDATE … + 1`", r, "ops/s"));
-                        // What any store that decides in the client must at least do: read the row, then write it.
                         double rdw = drive("sqlite raw read-decide-write x" + n, n, i -> {
-                            writeTransaction(raw, lock, () -> {
-                                read.setString(1, Integer.toString(i));
-                                try (ResultSet rs = read.executeQuery()) {
-                                    rs.next();
-                                }
-                                tick.setString(1, Integer.toString(i));
-                                tick.executeUpdate();
-                            });
+                            raw.readDecideWrite(i);
                             return 1;
                         });
                         rows.add(new Row(
@@ -430,45 +389,15 @@ public final class SqlBench {
                                 "ops/s"));
                     }
                     double rawInsertCount = 0;
-                    if (only.contains("keyed") || only.contains("part")) {
-                        long[] next = new long[n * 16];
-                        rawInsertCount = drive("sqlite raw insert-and-count x" + n, n, i -> {
-                            writeTransaction(raw, lock, () -> {
-                                insert.setString(1, Integer.toString(i));
-                                insert.setString(2, "item-" + next[i * 16]++);
-                                int inserted = insert.executeUpdate();
-                                tick.setString(1, Integer.toString(i));
-                                if (inserted == 1) {
-                                    tick.executeUpdate();
-                                }
-                            });
-                            return 1;
-                        });
-                    }
-                    // The same as a read-decide-write transaction, as pgbench's insert-count-locked.sql on PostgreSQL:
-                    // read the job and the item's outcome, then write.
                     double rawInsertCountRead = 0;
                     if (only.contains("keyed") || only.contains("part")) {
                         long[] next = new long[n * 16];
+                        rawInsertCount = drive("sqlite raw insert-and-count x" + n, n, i -> {
+                            raw.insertAndCount(i, "item-" + next[i * 16]++);
+                            return 1;
+                        });
                         rawInsertCountRead = drive("sqlite raw read-decide-write insert-and-count x" + n, n, i -> {
-                            String job = Integer.toString(i);
-                            String key = "rdw-item-" + next[i * 16]++;
-                            writeTransaction(raw, lock, () -> {
-                                read.setString(1, job);
-                                try (ResultSet rs = read.executeQuery()) {
-                                    rs.next();
-                                }
-                                readItem.setString(1, job);
-                                readItem.setString(2, key);
-                                try (ResultSet rs = readItem.executeQuery()) {
-                                    rs.next();
-                                }
-                                insert.setString(1, job);
-                                insert.setString(2, key);
-                                insert.executeUpdate();
-                                tick.setString(1, job);
-                                tick.executeUpdate();
-                            });
+                            raw.readDecideWriteInsert(i, "rdw-item-" + next[i * 16]++);
                             return 1;
                         });
                     }
@@ -485,8 +414,22 @@ public final class SqlBench {
                         rows.add(new Row("SQLite", "`recordSuccess(key)`", n, t, insertName, rawInsertCount, "ops/s"));
                         rows.add(new Row(
                                 "SQLite", "`recordSuccess(key)`", n, t, insertReadName, rawInsertCountRead, "ops/s"));
-                        double own = keyedOnTallysSchema(dir.resolve("tally.db"), props, jobs, n);
-                        rows.add(new Row("SQLite", "`recordSuccess(key)`", n, t, OWN_SCHEMA, own, "ops/s"));
+                        double own;
+                        try (SqliteRawLoops.OnTallysTables tables =
+                                new SqliteRawLoops.OnTallysTables(dir.resolve("tally.db"), props)) {
+                            own = drive("sqlite raw keyed on Tally's schema x" + n, n, i -> {
+                                tables.record(jobs.get(i).id(), "own-" + next[i * 16]++);
+                                return 1;
+                            });
+                        }
+                        rows.add(new Row(
+                                "SQLite",
+                                "`recordSuccess(key)`",
+                                n,
+                                t,
+                                SqliteRawLoops.OnTallysTables.NAME,
+                                own,
+                                "ops/s"));
                     }
                     if (only.contains("part")) {
                         PartJobs parts = new PartJobs(tally, n, 200_000, 1);
@@ -499,7 +442,7 @@ public final class SqlBench {
                 }
                 if (only.contains("batch")) {
                     for (int n : batchClients) {
-                        sqliteBatch(n, tally, raw, lock);
+                        sqliteBatch(n, tally, raw);
                     }
                 }
             }
@@ -508,37 +451,15 @@ public final class SqlBench {
         }
     }
 
-    private void sqliteBatch(int n, Tally tally, Connection raw, ReentrantLock lock) throws Exception {
+    private void sqliteBatch(int n, Tally tally, SqliteRawLoops raw) throws Exception {
         int budget = 2_400_000;
         PartJobs parts = new PartJobs(tally, n, budget, batch);
         double t = drive("sqlite completeParts(" + batch + ") x" + n, n, parts::complete);
         parts.note("SQLite completeParts x" + n);
-        exec(raw, "DELETE FROM raw_parts");
-        exec(
-                raw,
-                "WITH RECURSIVE g(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM g WHERE x < " + (RAW_PARTS_SQLITE - 1)
-                        + ") INSERT INTO raw_parts (job_id, part, outcome) SELECT 'p', x, 0 FROM g");
-        PreparedStatement update =
-                raw.prepareStatement("UPDATE raw_parts SET outcome = 1 WHERE job_id = ? AND part = ? AND outcome <> 1");
-        PreparedStatement count = raw.prepareStatement("UPDATE raw_jobs SET succeeded = succeeded + ? WHERE id = ?");
+        raw.pendingParts(RAW_PARTS_SQLITE);
         AtomicInteger next = new AtomicInteger();
         double r = drive("sqlite raw batch x" + n, n, i -> {
-            String id = Integer.toString(i);
-            int from = take(next, RAW_PARTS_SQLITE, "SQLite raw batch x" + n);
-            writeTransaction(raw, lock, () -> {
-                for (int k = 0; k < batch; k++) {
-                    update.setString(1, "p");
-                    update.setInt(2, from + k);
-                    update.addBatch();
-                }
-                long changed = 0;
-                for (int c : update.executeBatch()) {
-                    changed += Math.max(c, 0);
-                }
-                count.setLong(1, changed);
-                count.setString(2, id);
-                count.executeUpdate();
-            });
+            raw.completeParts(i, take(next, RAW_PARTS_SQLITE, "SQLite raw batch x" + n), batch);
             return batch;
         });
         rows.add(new Row(
@@ -737,89 +658,6 @@ public final class SqlBench {
         for (String n : notes) {
             System.out.println();
             System.out.println("Note: " + n);
-        }
-    }
-
-    private static final String OWN_SCHEMA = "JDBC on Tally's own tables and file, read-decide-write: `BEGIN IMMEDIATE;"
-            + " SELECT json_array(…) job; SELECT item; INSERT item … ON CONFLICT DO UPDATE; UPDATE progress; COMMIT`";
-
-    /**
-     * The least a keyed record costs on Tally's own schema (the jobs row and its indexes, the items table with its
-     * outcome index), in the file Tally writes: the statements {@code JdbcJobStore} runs for one record on SQLite
-     * (the job read packed as {@code JobColumns} does, the item's outcome, the item's upsert, the progress-only update),
-     * without the rules, the events or the group commit. Against it, what Tally's Java side and batching cost or win;
-     * against the bare raw tables, what the schema costs.
-     */
-    private double keyedOnTallysSchema(Path db, Properties props, List<Job> jobs, int n) throws Exception {
-        String cols = "id, name, scope, parent, metadata, state, total, succeeded, failed, parts, tolerated_failures,"
-                + " settled, created_at, started_at, updated_at, finished_at, timeout_ms, heartbeat_ms, retain_ms,"
-                + " deadline, lease_until, retain_until, result, error_message, error_type, error_stack, error_reason,"
-                + " message, rate_at, rate_acc";
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db, props);
-                PreparedStatement read =
-                        c.prepareStatement("SELECT json_array(" + cols + "), rate FROM tally_jobs WHERE id = ?");
-                PreparedStatement readItem = c.prepareStatement(
-                        "SELECT item_key, outcome FROM tally_items WHERE job_id = ? AND item_key IN (?)");
-                PreparedStatement upsert = c.prepareStatement(
-                        "INSERT INTO tally_items (job_id, item_key, outcome, reason) VALUES (?, ?, 1, NULL) ON CONFLICT"
-                                + " (job_id, item_key) DO UPDATE SET outcome = excluded.outcome, reason = excluded.reason");
-                PreparedStatement update = c.prepareStatement("UPDATE tally_jobs SET total = total + 0, succeeded ="
-                        + " succeeded + 1, failed = failed + 0, updated_at = ?, message = NULL, rate = NULL, rate_at = ?,"
-                        + " rate_acc = rate_acc + 1 WHERE id = ?")) {
-            ReentrantLock lock = new ReentrantLock();
-            long[] next = new long[n * 16];
-            return drive("sqlite raw keyed on Tally's schema x" + n, n, i -> {
-                String id = jobs.get(i).id();
-                String key = "own-" + next[i * 16]++;
-                writeTransaction(c, lock, () -> {
-                    read.setString(1, id);
-                    try (ResultSet rs = read.executeQuery()) {
-                        rs.next();
-                        rs.getString(1);
-                        rs.getDouble(2);
-                    }
-                    readItem.setString(1, id);
-                    readItem.setString(2, key);
-                    try (ResultSet rs = readItem.executeQuery()) {
-                        rs.next();
-                    }
-                    upsert.setString(1, id);
-                    upsert.setString(2, key);
-                    upsert.executeUpdate();
-                    long now = System.currentTimeMillis();
-                    update.setLong(1, now);
-                    update.setLong(2, now);
-                    update.setString(3, id);
-                    update.executeUpdate();
-                });
-                return 1;
-            });
-        }
-    }
-
-    /** Statements of one raw SQLite transaction. */
-    @FunctionalInterface
-    interface SqlWork {
-        void run() throws SQLException;
-    }
-
-    /**
-     * Runs {@code work} as one write transaction on {@code c} ({@code BEGIN IMMEDIATE … COMMIT}, rolled back if it
-     * fails) holding {@code lock}: the raw callers share one connection, as SQLite has one writer.
-     */
-    private static void writeTransaction(Connection c, ReentrantLock lock, SqlWork work) throws SQLException {
-        lock.lock();
-        try {
-            exec(c, "BEGIN IMMEDIATE");
-            try {
-                work.run();
-                exec(c, "COMMIT");
-            } catch (SQLException e) {
-                exec(c, "ROLLBACK");
-                throw e;
-            }
-        } finally {
-            lock.unlock();
         }
     }
 
