@@ -20,10 +20,13 @@ import org.junit.jupiter.api.Assumptions;
 /**
  * Finds the real servers the integration tests run against: {@code TALLY_TEST_POSTGRES_URL},
  * {@code TALLY_TEST_MARIADB_URL}, {@code TALLY_TEST_REDIS_URL}, {@code TALLY_TEST_AMQP_URL} (RabbitMQ),
- * {@code TALLY_TEST_NATS_URL} (NATS with JetStream), {@code TALLY_TEST_DYNAMODB_URL} (dynalite), else the local default
- * port (for dynalite: the port {@code scripts/services.sh} wrote to {@code $TALLY_DYNALITE_DIR/port}). A server that does not
- * answer skips the test ({@link Assumptions#abort}), unless {@code TALLY_REQUIRE_SERVICES=1} (set by CI), which fails
- * it. A server is probed once per test run, with a plain TCP connection, so this class needs no driver.
+ * {@code TALLY_TEST_NATS_URL} (NATS with JetStream), {@code TALLY_TEST_DYNAMODB_URL} (dynalite),
+ * {@code TALLY_TEST_SQS_URL} (ElasticMQ), {@code TALLY_TEST_REDIS_CLUSTER_URL} (a Redis Cluster of six nodes), else
+ * the local default port (for dynalite and ElasticMQ: the port {@code scripts/services.sh} wrote to
+ * {@code $TALLY_DYNALITE_DIR/port} and {@code $TALLY_ELASTICMQ_DIR/port}; for the Redis Cluster: the URL it wrote to
+ * {@code $TALLY_REDIS_CLUSTER_DIR/url}). A server that does not answer skips the test ({@link Assumptions#abort}),
+ * unless {@code TALLY_REQUIRE_SERVICES=1} (set by CI), which fails it. A server is probed once per test run, with a
+ * plain TCP connection (a cluster: its first node), so this class needs no driver.
  */
 public final class TestServices {
     private static final Map<String, String> PROBED = new ConcurrentHashMap<>();
@@ -71,7 +74,7 @@ public final class TestServices {
         if (given != null && !given.isBlank()) {
             return require(given.trim(), 8000);
         }
-        String port = portWritten("dynalite", "TALLY_DYNALITE_DIR", "/tmp/tally-dynalite");
+        String port = written("dynalite port", "TALLY_DYNALITE_DIR", "/tmp/tally-dynalite", "port", "[0-9]{1,5}");
         return require("dynamodb://127.0.0.1:" + port + "?region=us-east-1", 8000);
     }
 
@@ -87,31 +90,68 @@ public final class TestServices {
             // sqs:?region=… is AWS itself, with no host to probe
             return given.trim().startsWith("sqs://") ? require(given.trim(), 9324) : given.trim();
         }
-        String port = portWritten("ElasticMQ", "TALLY_ELASTICMQ_DIR", "/tmp/tally-elasticmq");
+        String port = written("ElasticMQ port", "TALLY_ELASTICMQ_DIR", "/tmp/tally-elasticmq", "port", "[0-9]{1,5}");
         return require("sqs://127.0.0.1:" + port + "?region=us-east-1", 9324);
     }
 
     /**
-     * @return the port {@code scripts/services.sh} wrote for {@code server} to {@code port} in the folder named by
-     *     {@code dirEnv} (else {@code defaultDir}); aborts the test if there is none (fails it under {@code
-     *     TALLY_REQUIRE_SERVICES=1})
+     * @return the Tally URL of the test Redis Cluster, after checking its first node answers:
+     *     {@code TALLY_TEST_REDIS_CLUSTER_URL}, else the URL {@code scripts/services.sh} wrote to
+     *     {@code $TALLY_REDIS_CLUSTER_DIR/url} (default folder {@code /tmp/tally-redis-cluster}):
+     *     {@code redis-cluster://127.0.0.1:P1,…,127.0.0.1:P6}, six nodes, three masters with a replica each
      */
-    private static String portWritten(String server, String dirEnv, String defaultDir) {
-        java.nio.file.Path portFile = java.nio.file.Path.of(env(dirEnv, defaultDir), "port");
-        String port;
-        try {
-            port = java.nio.file.Files.readString(portFile).trim();
-        } catch (IOException e) {
-            port = "";
+    public static String redisClusterUrl() {
+        String given = System.getenv("TALLY_TEST_REDIS_CLUSTER_URL");
+        if (given != null && !given.isBlank()) {
+            return require(given.trim(), 6379);
         }
-        if (!port.matches("[0-9]{1,5}")) {
-            String why = "no " + server + " port in " + portFile + " (start it with scripts/services.sh)";
+        return require(
+                written(
+                        "Redis Cluster URL",
+                        "TALLY_REDIS_CLUSTER_DIR",
+                        "/tmp/tally-redis-cluster",
+                        "url",
+                        "redis-cluster://\\S+"),
+                6379);
+    }
+
+    /**
+     * @return the nodes of {@link #redisClusterUrl()} as {@code host:port} (port 6379 where the URL names none), in the
+     *     URL's order, for tests that talk to a single node; checked and skipped as that method is
+     */
+    public static List<String> redisClusterNodes() {
+        String authority = redisClusterUrl().replaceFirst("^[^:]+://", "").replaceFirst("[/?#].*$", "");
+        List<String> nodes = new ArrayList<>();
+        for (String node : authority.substring(authority.lastIndexOf('@') + 1).split(",")) {
+            node = node.trim();
+            if (!node.isEmpty()) {
+                nodes.add(node.matches(".*:[0-9]+") ? node : node + ":6379");
+            }
+        }
+        return List.copyOf(nodes);
+    }
+
+    /**
+     * @return what {@code scripts/services.sh} wrote for {@code what} to {@code file} in the folder named by
+     *     {@code dirEnv} (else {@code defaultDir}), if it matches {@code pattern}; aborts the test if there is none
+     *     (fails it under {@code TALLY_REQUIRE_SERVICES=1})
+     */
+    private static String written(String what, String dirEnv, String defaultDir, String file, String pattern) {
+        java.nio.file.Path path = java.nio.file.Path.of(env(dirEnv, defaultDir), file);
+        String value;
+        try {
+            value = java.nio.file.Files.readString(path).trim();
+        } catch (IOException e) {
+            value = "";
+        }
+        if (!value.matches(pattern)) {
+            String why = "no " + what + " in " + path + " (start it with scripts/services.sh)";
             if ("1".equals(System.getenv("TALLY_REQUIRE_SERVICES"))) {
                 Assertions.fail(why + " (TALLY_REQUIRE_SERVICES=1)");
             }
             Assumptions.abort(why);
         }
-        return port;
+        return value;
     }
 
     /** @return {@code url} with {@code option} ({@code name=value}) added to its query */
@@ -216,9 +256,12 @@ public final class TestServices {
         return url;
     }
 
-    /** @return "" if something accepts a TCP connection at the URL's host and port, else why not */
+    /**
+     * @return "" if something accepts a TCP connection at the URL's host and port (of a URL naming several, as
+     *     {@code redis-cluster://h1:p1,h2:p2}, the first), else why not
+     */
     private static String probe(String url, int defaultPort) {
-        URI uri = URI.create(url);
+        URI uri = URI.create(url.replaceFirst("^([^:/?#]+://[^/?#,]*),[^/?#]*", "$1"));
         String host = uri.getHost() == null ? "127.0.0.1" : uri.getHost();
         int port = uri.getPort() > 0 ? uri.getPort() : defaultPort;
         try (Socket s = new Socket()) {
