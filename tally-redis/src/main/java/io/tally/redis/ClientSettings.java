@@ -6,9 +6,13 @@ import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.protocol.RedisCommand;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * How the store sets up a Lettuce client it creates for a URL. (A client the application passes in keeps its own
@@ -21,6 +25,24 @@ final class ClientSettings {
     static RedisClient create(RedisURI uri, String namespace, Duration timeout) {
         RedisClient client = RedisClient.create(named(uri, namespace));
         client.setOptions(options(timeout));
+        return client;
+    }
+
+    /**
+     * @return a client for the Cluster of the seed nodes {@code uris}, named for the namespace, with {@link #options}
+     *     and the topology kept current: read again at once when a command is redirected ({@code MOVED}, {@code ASK})
+     *     or a node cannot be reached (a failover), and every 30 s
+     */
+    static RedisClusterClient createCluster(List<RedisURI> uris, String namespace, Duration timeout) {
+        RedisClusterClient client = RedisClusterClient.create(
+                uris.stream().map(u -> named(u, namespace)).toList());
+        client.setOptions(ClusterClientOptions.builder(options(timeout))
+                .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                        .enableAllAdaptiveRefreshTriggers()
+                        .adaptiveRefreshTriggersTimeout(Duration.ofMillis(500))
+                        .enablePeriodicRefresh(Duration.ofSeconds(30))
+                        .build())
+                .build());
         return client;
     }
 

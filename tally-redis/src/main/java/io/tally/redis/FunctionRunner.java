@@ -3,8 +3,7 @@ package io.tally.redis;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.protocol.CommandArgs;
 import io.tally.OutcomeUnknownException;
 import io.tally.StoreUnavailableException;
@@ -45,8 +44,10 @@ final class FunctionRunner implements AutoCloseable {
     /** When an asynchronous write is tried again after Redis was unreachable. */
     private static final Executor RETRY_DELAY = CompletableFuture.delayedExecutor(10, TimeUnit.MILLISECONDS);
 
-    private final StatefulRedisConnection<String, String> connection;
-    private final WriteBatcher writes;
+    private final StoreConnection connection;
+    /** One group commit per bucket ({@link Keys.Bucket#index}): a function call's keys are all in one slot. */
+    private final WriteBatcher[] writes;
+
     private final Duration timeout;
     private final String description;
 
@@ -58,22 +59,19 @@ final class FunctionRunner implements AutoCloseable {
 
     /**
      * @param connection the store's connection, its timeout set
-     * @param keys the namespace's keys (the write function's shared keys and the event channel)
+     * @param keys the namespace's keys (each bucket's shared keys of the write function and its event channel)
      * @param clock the time each write batch is stamped with
      * @param timeout how long a call may take, retries included
      * @param description the store as exception messages name it (password masked)
      */
-    FunctionRunner(
-            StatefulRedisConnection<String, String> connection,
-            Keys keys,
-            Clock clock,
-            Duration timeout,
-            String description) {
+    FunctionRunner(StoreConnection connection, Keys keys, Clock clock, Duration timeout, String description) {
         this.connection = connection;
         this.timeout = timeout;
         this.description = description;
-        this.writes =
-                new WriteBatcher(connection, keys.writeShared(), keys.writeFinishing(), keys.channel(), clock::millis);
+        this.writes = keys.buckets().stream()
+                .map(b -> new WriteBatcher(
+                        connection, b.writeShared(), b.writeFinishing(), b.channelArgument(), clock::millis))
+                .toArray(WriteBatcher[]::new);
     }
 
     /**
@@ -113,9 +111,9 @@ final class FunctionRunner implements AutoCloseable {
         return tokenPrefix + tokens.incrementAndGet();
     }
 
-    /** @return the group commit of record and recordParts (for tests) */
+    /** @return the group commit of record and recordParts of the first bucket, the only one on a server (for tests) */
     WriteBatcher writes() {
-        return writes;
+        return writes[0];
     }
 
     /**
@@ -140,6 +138,35 @@ final class FunctionRunner implements AutoCloseable {
     }
 
     /**
+     * Calls a read-only function once per list of keys (one per bucket), every call sent before the first reply is
+     * awaited, so a Cluster's masters answer theirs in parallel; retried like one idempotent call.
+     *
+     * @return each call's reply, in the order of {@code keys}, bulk strings decoded as UTF-8
+     */
+    List<List<Object>> callEach(Functions function, List<List<String>> keys, List<String> args) {
+        if (!function.idempotent) {
+            throw new IllegalArgumentException(function + " is not idempotent");
+        }
+        return withRetry(
+                function.name(),
+                () -> {
+                    List<CompletableFuture<List<Object>>> replies = new ArrayList<>(keys.size());
+                    for (List<String> k : keys) {
+                        CommandArgs<String, String> a = function.args().add(k.size());
+                        k.forEach(a::addKey);
+                        args.forEach(a::add);
+                        replies.add(function.call(connection, a).toCompletableFuture());
+                    }
+                    List<List<Object>> out = new ArrayList<>(keys.size());
+                    for (CompletableFuture<List<Object>> r : replies) {
+                        out.add(RawReplyOutput.strings(awaitReply(r)));
+                    }
+                    return out;
+                },
+                true);
+    }
+
+    /**
      * Runs a record or recordParts call through the {@link WriteBatcher}: alone, or in one function call with the
      * calls of others that queued meanwhile; retried as the class comment says, within the store's timeout from now.
      *
@@ -147,13 +174,13 @@ final class FunctionRunner implements AutoCloseable {
      *     write function is not idempotent as a whole, so this is the call's own)
      * @return the call's reply, decoded; failed with {@link StoreUnavailableException} after the timeout
      */
-    CompletableFuture<List<Object>> write(String what, WriteBatcher.Call call, boolean idempotent) {
-        return write(what, call, idempotent, System.nanoTime() + timeout.toNanos());
+    CompletableFuture<List<Object>> write(String what, Keys.Bucket bucket, WriteBatcher.Call call, boolean idempotent) {
+        return write(what, writes[bucket.index], call, idempotent, System.nanoTime() + timeout.toNanos());
     }
 
-    /** One attempt of {@link #write(String, WriteBatcher.Call, boolean)}, and the next after it until {@code deadline}. */
+    /** One attempt of {@link #write(String, Keys.Bucket, WriteBatcher.Call, boolean)}, and the next until {@code deadline}. */
     private CompletableFuture<List<Object>> write(
-            String what, WriteBatcher.Call call, boolean idempotent, long deadline) {
+            String what, WriteBatcher writes, WriteBatcher.Call call, boolean idempotent, long deadline) {
         if (closed) {
             return CompletableFuture.failedFuture(new StoreUnavailableException(description + " is closed"));
         }
@@ -173,7 +200,7 @@ final class FunctionRunner implements AutoCloseable {
                                 unsent || isServerError(e) ? unavailable(what, e) : outcomeUnknown(what, e));
                     }
                     return CompletableFuture.runAsync(() -> {}, RETRY_DELAY)
-                            .thenCompose(x -> write(what, call, idempotent, deadline));
+                            .thenCompose(x -> write(what, writes, call, idempotent, deadline));
                 })
                 .thenCompose(stage -> stage);
     }
@@ -188,7 +215,7 @@ final class FunctionRunner implements AutoCloseable {
         return withRetry(
                 "read",
                 () -> {
-                    RedisAsyncCommands<String, String> async = connection.async();
+                    RedisClusterAsyncCommands<String, String> async = connection.async();
                     List<RedisFuture<Map<String, String>>> futures = new ArrayList<>(keys.size());
                     for (String key : keys) {
                         futures.add(async.hgetall(key));

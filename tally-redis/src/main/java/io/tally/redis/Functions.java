@@ -1,6 +1,5 @@
 package io.tally.redis;
 
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
@@ -94,7 +93,7 @@ enum Functions {
      * function did not run) loads it and sends the call once more. The reply comes as filled by {@link
      * RawReplyOutput}: bulk strings as bytes, decoded by the caller.
      */
-    CompletionStage<List<Object>> call(StatefulRedisConnection<String, String> c, CommandArgs<String, String> args) {
+    CompletionStage<List<Object>> call(StoreConnection c, CommandArgs<String, String> args) {
         return dispatch(c, args)
                 .handle((reply, e) -> e == null
                         ? CompletableFuture.completedFuture(reply)
@@ -104,17 +103,19 @@ enum Functions {
                 .thenCompose(stage -> stage);
     }
 
-    /** Loads the library (replacing one of the same name: the same source, as the name carries its hash). */
-    static CompletionStage<String> load(StatefulRedisConnection<String, String> c) {
-        return c.async().functionLoad(LIBRARY, true);
+    /**
+     * Loads the library (replacing one of the same name: the same source, as the name carries its hash), on every
+     * master of a Cluster.
+     */
+    static CompletionStage<?> load(StoreConnection c) {
+        return c.loadLibrary(LIBRARY);
     }
 
     /**
      * Sends {@code FCALL} with {@code args} once: a server without the library fails it ({@link #isMissing}), and the
      * caller loads it ({@link #load}) and sends again, in an order of its own ({@link WriteBatcher}).
      */
-    static CompletionStage<List<Object>> dispatch(
-            StatefulRedisConnection<String, String> c, CommandArgs<String, String> args) {
+    static CompletionStage<List<Object>> dispatch(StoreConnection c, CommandArgs<String, String> args) {
         return c.async().dispatch(CommandType.FCALL, new RawReplyOutput(), args);
     }
 

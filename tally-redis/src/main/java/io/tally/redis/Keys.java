@@ -1,48 +1,91 @@
 package io.tally.redis;
 
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.codec.CRC16;
 import io.tally.InvalidInputException;
 import io.tally.JobState;
 import io.tally.Outcome;
 import io.tally.store.SweepKind;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * The key names of one namespace. Every key starts with {@code {ns}:}, the namespace as a Redis Cluster hash tag, so
- * all keys of a namespace live in one slot and every function call is single-slot (scale out by namespace). The
- * functions never build key names: they get them all from here through KEYS. The layout (the README has the fields and
- * the rules):
+ * The key names of one namespace. The functions never build key names: they get them all from here through KEYS, so
+ * every function call names every key it touches, as Redis Cluster requires.
+ *
+ * <p>A namespace's keys are spread over {@link Bucket buckets}. Each bucket has its own hash tag, so its keys share
+ * one Cluster slot, and holds whole jobs: a job's keys (hash, items, parts, logs) and its entries in every index and
+ * due set are all in its bucket ({@link #bucketOf}: the CRC16 of the id modulo the number of buckets). So every
+ * operation on a job stays one atomic function call on one shard, the index moves included, and a listing walks the
+ * buckets and merges them. On one server a namespace is one bucket with the tag {@code {ns}} ({@link #single}); on a
+ * Cluster the number of buckets is fixed when the namespace is created and stored in it ({@link #layout()}), and the
+ * buckets' tags are chosen so that their slots are evenly spaced over the 16,384 ({@link #cluster}). The layout (the
+ * README has the fields and the rules), with {@code B} a bucket's prefix:
  *
  * <pre>
- * {ns}:job:ID                hash    the job (fields in the README)
- * {ns}:items-ok:ID           zset    succeeded item keys (score 0, BYLEX paging)
- * {ns}:items-failed:ID       zset    failed item keys
- * {ns}:item-reasons:ID       hash    item key → the reason recorded with it, for items that have one
- * {ns}:parts:ID              string  bitfield, two bits per part (BITFIELD u2 at #part): 0 pending, 1 succeeded, 2 failed
- * {ns}:part-errors:ID        hash    part number → reason, for failed parts that gave one
- * {ns}:payloads:ID           hash    part number → JSON payload
- * {ns}:logs:ID               list    JSON log records ({@link LogJson}); seq = position + 1
- * {ns}:idx:all               zset    every job; member '&lt;13-digit createdAt millis&gt;:ID', score 0 (BYLEX = newest-first keyset)
- * {ns}:idx:state:STATE       zset    same members, by state
- * {ns}:idx:scope:SCOPE       zset    same members, by scope
- * {ns}:idx:name:NAME         zset    same members, by name
- * {ns}:idx:parent:PARENT     zset    same members, by parent id
- * {ns}:due:lease             zset    RUNNING jobs with a heartbeat lease, score = leaseUntil millis, member ID
- * {ns}:due:deadline          zset    active jobs with a deadline, score = deadline millis
- * {ns}:due:retain            zset    finished jobs with a retention, score = retainUntil millis
- * {ns}:events                channel one JSON message per write ({@link RedisEvents})
+ * B job:ID                   hash    the job (fields in the README)
+ * B items-ok:ID              zset    succeeded item keys (score 0, BYLEX paging)
+ * B items-failed:ID          zset    failed item keys
+ * B item-reasons:ID          hash    item key → the reason recorded with it, for items that have one
+ * B parts:ID                 string  bitfield, two bits per part (BITFIELD u2 at #part): 0 pending, 1 succeeded, 2 failed
+ * B part-errors:ID           hash    part number → reason, for failed parts that gave one
+ * B payloads:ID              hash    part number → JSON payload
+ * B logs:ID                  list    JSON log records ({@link LogJson}); seq = position + 1
+ * B idx:all                  zset    the bucket's jobs; member '&lt;13-digit createdAt millis&gt;:ID', score 0 (BYLEX = newest-first keyset)
+ * B idx:state:STATE          zset    same members, by state
+ * B idx:scope:SCOPE          zset    same members, by scope
+ * B idx:name:NAME            zset    same members, by name
+ * B idx:parent:PARENT        zset    same members, by parent id (the bucket's children of PARENT)
+ * B due:lease                zset    RUNNING jobs with a heartbeat lease, score = leaseUntil millis, member ID
+ * B due:deadline             zset    active jobs with a deadline, score = deadline millis
+ * B due:retain               zset    finished jobs with a retention, score = retainUntil millis
+ * B events                   channel one JSON message per write ({@link RedisEvents}); a shard channel on a Cluster
+ * {ns}:layout                hash    on a Cluster: 'buckets', the number of buckets
  * </pre>
  */
 final class Keys {
     private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+    /** Redis Cluster's slots. */
+    static final int SLOTS = SlotHash.SLOT_COUNT;
 
     private final String namespace;
-    private final String prefix;
+    private final Bucket[] buckets;
 
-    Keys(String namespace) {
-        this.namespace = checkNamespace(namespace);
-        this.prefix = "{" + namespace + "}:";
+    private Keys(String namespace, Bucket[] buckets) {
+        this.namespace = namespace;
+        this.buckets = buckets;
+    }
+
+    /** @return the keys of a namespace on one server: one bucket, hash tag {@code {ns}}, a plain pub/sub channel */
+    static Keys single(String namespace) {
+        checkNamespace(namespace);
+        return new Keys(namespace, new Bucket[] {new Bucket(0, "{" + namespace + "}:", false)});
+    }
+
+    /**
+     * The keys of a namespace on a Cluster, in {@code count} buckets. Bucket {@code k}'s hash tag is {@code ns:i} for
+     * the smallest {@code i} not taken by an earlier bucket whose slot (CRC16 of the tag, modulo 16,384) lies in
+     * {@code [k·16384/count, (k+1)·16384/count)}: the buckets' slots are evenly spaced, so the buckets split evenly
+     * among masters that hold even ranges of slots, which is how {@code redis-cli --cluster create} and rebalancing
+     * lay them out. Its events go on the shard channel {@code {ns:i}:events}.
+     */
+    static Keys cluster(String namespace, int count) {
+        checkNamespace(namespace);
+        checkBuckets(count);
+        Bucket[] buckets = new Bucket[count];
+        int found = 0;
+        for (long i = 0; found < count; i++) {
+            String tag = namespace + ":" + i;
+            int k = (int) ((long) SlotHash.getSlot(tag) * count / SLOTS);
+            // (floor(slot·count/16384) = k exactly when the slot lies in bucket k's range)
+            if (buckets[k] == null) {
+                buckets[k] = new Bucket(k, "{" + tag + "}:", true);
+                found++;
+            }
+        }
+        return new Keys(namespace, buckets);
     }
 
     static String checkNamespace(String namespace) {
@@ -53,153 +96,214 @@ final class Keys {
         return namespace;
     }
 
+    /** @return {@code count}, when it is a valid number of buckets: 1 to 16,384 */
+    static int checkBuckets(int count) {
+        if (count < 1 || count > SLOTS) {
+            throw new InvalidInputException("buckets", "must be 1 to " + SLOTS + ", was " + count);
+        }
+        return count;
+    }
+
     String namespace() {
         return namespace;
     }
 
-    String prefix() {
-        return prefix;
+    /** The namespace's layout hash (on a Cluster: the number of buckets), under the namespace's own tag. */
+    String layout() {
+        return "{" + namespace + "}:layout";
     }
 
-    String channel() {
-        return prefix + "events";
+    /** @return every bucket, in order */
+    List<Bucket> buckets() {
+        return List.of(buckets);
+    }
+
+    /** @return the bucket that holds job {@code id}: the CRC16 of its UTF-8 bytes, modulo the number of buckets */
+    Bucket bucketOf(String id) {
+        if (buckets.length == 1) {
+            return buckets[0];
+        }
+        return buckets[CRC16.crc16(id.getBytes(StandardCharsets.UTF_8)) % buckets.length];
     }
 
     String job(String id) {
-        return prefix + "job:" + id;
-    }
-
-    /** The reasons recorded with items (item key → reason), for the items that have one. */
-    String itemReasons(String id) {
-        return prefix + "item-reasons:" + id;
+        return bucketOf(id).job(id);
     }
 
     String itemSet(String id, Outcome outcome) {
-        return prefix + (outcome == Outcome.SUCCESS ? "items-ok:" : "items-failed:") + id;
+        return bucketOf(id).prefix + (outcome == Outcome.SUCCESS ? "items-ok:" : "items-failed:") + id;
     }
 
     /** The parts' outcomes: a bitfield of two bits per part ({@link PartBits}). */
     String parts(String id) {
-        return prefix + "parts:" + id;
+        return bucketOf(id).prefix + "parts:" + id;
     }
 
     /** The reasons of failed parts that gave one. */
     String partErrors(String id) {
-        return prefix + "part-errors:" + id;
+        return bucketOf(id).prefix + "part-errors:" + id;
     }
 
     String payloads(String id) {
-        return prefix + "payloads:" + id;
+        return bucketOf(id).prefix + "payloads:" + id;
     }
 
     String logs(String id) {
-        return prefix + "logs:" + id;
+        return bucketOf(id).prefix + "logs:" + id;
     }
 
-    String all() {
-        return prefix + "idx:all";
-    }
-
-    String state(JobState state) {
-        return prefix + "idx:state:" + state.name();
-    }
-
-    String name(String name) {
-        return prefix + "idx:name:" + name;
-    }
-
-    String scope(String scope) {
-        return prefix + "idx:scope:" + scope;
-    }
-
-    String parent(String parent) {
-        return prefix + "idx:parent:" + parent;
-    }
-
-    String due(SweepKind kind) {
-        return prefix
-                + switch (kind) {
-                    case STALLED -> "due:lease";
-                    case TIMEOUT -> "due:deadline";
-                    case RETENTION -> "due:retain";
-                };
-    }
-
-    /** KEYS 1-10 of every job write: job hash, then {@link #shared()}. */
+    /** KEYS 1-10 of every job write: job hash, then its bucket's {@link Bucket#shared()}. */
     List<String> common(String id) {
+        Bucket b = bucketOf(id);
         List<String> keys = new ArrayList<>(24);
-        keys.add(job(id));
-        keys.addAll(shared());
+        keys.add(b.job(id));
+        keys.addAll(b.shared());
         return keys;
     }
 
     /**
-     * KEYS of a call that adds a job to every index or removes it from them: {@link #common}, then {@link #all}, its
-     * name's, scope's and parent's index (for a job without a scope or parent, the index of the empty one, which the
-     * function is told to skip).
+     * KEYS of a call that adds a job to every index or removes it from them: {@link #common}, then its bucket's {@link
+     * Bucket#all}, its name's, scope's and parent's index (for a job without a scope or parent, the index of the empty
+     * one, which the function is told to skip).
      */
     List<String> indexed(String id, String name, String scope, String parent) {
+        Bucket b = bucketOf(id);
         List<String> keys = common(id);
-        keys.add(all());
-        keys.add(name(name));
-        keys.add(scope(scope == null ? "" : scope));
-        keys.add(parent(parent == null ? "" : parent));
+        keys.add(b.all());
+        keys.add(b.name(name));
+        keys.add(b.scope(scope == null ? "" : scope));
+        keys.add(b.parent(parent == null ? "" : parent));
         return keys;
     }
 
     /** KEYS of a call on a job's items: the job hash, the item reasons, the succeeded and the failed items. */
     List<String> items(String id) {
-        return List.of(job(id), itemReasons(id), itemSet(id, Outcome.SUCCESS), itemSet(id, Outcome.FAILURE));
-    }
-
-    /** The keys every job write may touch, whichever the job: the six state indexes, the three due sets. */
-    List<String> shared() {
-        List<String> keys = new ArrayList<>(9);
-        for (JobState s : JobState.values()) {
-            keys.add(state(s));
-        }
-        keys.add(due(SweepKind.STALLED));
-        keys.add(due(SweepKind.TIMEOUT));
-        keys.add(due(SweepKind.RETENTION));
-        return keys;
-    }
-
-    /**
-     * The shared keys a {@code write} batch starts with ({@link WriteArgs#SHARED}), those a record may touch: due:lease
-     * and due:deadline, the PENDING and RUNNING state indexes (renewing a lease, auto-start).
-     */
-    List<String> writeShared() {
+        Bucket b = bucketOf(id);
         return List.of(
-                due(SweepKind.STALLED), due(SweepKind.TIMEOUT), state(JobState.PENDING), state(JobState.RUNNING));
-    }
-
-    /**
-     * The shared keys a {@code write} batch with a recordParts call ends with ({@link WriteArgs#SHARED_FINISH}), those
-     * finishing a job touches too: the other state indexes, due:retain.
-     */
-    List<String> writeFinishing() {
-        return List.of(
-                state(JobState.SUCCEEDED),
-                state(JobState.FAILED),
-                state(JobState.CANCELLED),
-                state(JobState.SKIPPED),
-                due(SweepKind.RETENTION));
+                b.job(id), b.prefix + "item-reasons:" + id, itemSet(id, Outcome.SUCCESS), itemSet(id, Outcome.FAILURE));
     }
 
     /** Every key that belongs to one job alone (deleted with it). */
     List<String> owned(String id) {
-        return List.of(
-                itemReasons(id),
-                itemSet(id, Outcome.SUCCESS),
-                itemSet(id, Outcome.FAILURE),
-                parts(id),
-                partErrors(id),
-                payloads(id),
-                logs(id));
+        List<String> keys = new ArrayList<>(items(id).subList(1, 4));
+        keys.add(parts(id));
+        keys.add(partErrors(id));
+        keys.add(payloads(id));
+        keys.add(logs(id));
+        return keys;
     }
 
     /** @return the index member of a job: 13-digit zero-padded createdAt millis, ':', id */
     static String member(long createdAtMillis, String id) {
         return String.format("%013d:%s", createdAtMillis, id);
+    }
+
+    /**
+     * One bucket of a namespace: the keys under one hash tag, so in one Cluster slot. Its jobs, its indexes and due
+     * sets (of its jobs only), its event channel.
+     */
+    static final class Bucket {
+        /** Its position among the namespace's buckets. */
+        final int index;
+        /** {@code {tag}:}, the start of every key. */
+        final String prefix;
+        /** Whether its channel is a shard channel (SPUBLISH; a Cluster) rather than a plain one (PUBLISH). */
+        final boolean sharded;
+
+        Bucket(int index, String prefix, boolean sharded) {
+            this.index = index;
+            this.prefix = prefix;
+            this.sharded = sharded;
+        }
+
+        /** @return the Cluster slot of its keys */
+        int slot() {
+            return SlotHash.getSlot(prefix);
+        }
+
+        /** The events' channel, as Redis names it: {@code {tag}:events}. */
+        String channel() {
+            return prefix + "events";
+        }
+
+        /**
+         * The channel as the functions take it: a shard channel starts with {@code #} (SPUBLISH, PUBSUB SHARDNUMSUB),
+         * lib.lua's {@code publish_to}.
+         */
+        String channelArgument() {
+            return sharded ? "#" + channel() : channel();
+        }
+
+        String job(String id) {
+            return prefix + "job:" + id;
+        }
+
+        String all() {
+            return prefix + "idx:all";
+        }
+
+        String state(JobState state) {
+            return prefix + "idx:state:" + state.name();
+        }
+
+        String name(String name) {
+            return prefix + "idx:name:" + name;
+        }
+
+        String scope(String scope) {
+            return prefix + "idx:scope:" + scope;
+        }
+
+        String parent(String parent) {
+            return prefix + "idx:parent:" + parent;
+        }
+
+        String due(SweepKind kind) {
+            return prefix
+                    + switch (kind) {
+                        case STALLED -> "due:lease";
+                        case TIMEOUT -> "due:deadline";
+                        case RETENTION -> "due:retain";
+                    };
+        }
+
+        /** The keys every job write may touch, whichever the job: the six state indexes, the three due sets. */
+        List<String> shared() {
+            List<String> keys = new ArrayList<>(9);
+            for (JobState s : JobState.values()) {
+                keys.add(state(s));
+            }
+            keys.add(due(SweepKind.STALLED));
+            keys.add(due(SweepKind.TIMEOUT));
+            keys.add(due(SweepKind.RETENTION));
+            return keys;
+        }
+
+        /**
+         * The shared keys a {@code write} batch starts with ({@link WriteArgs#SHARED}), those a record may touch:
+         * due:lease and due:deadline, the PENDING and RUNNING state indexes (renewing a lease, auto-start).
+         */
+        List<String> writeShared() {
+            return List.of(
+                    due(SweepKind.STALLED), due(SweepKind.TIMEOUT), state(JobState.PENDING), state(JobState.RUNNING));
+        }
+
+        /**
+         * The shared keys a {@code write} batch with a recordParts call ends with ({@link WriteArgs#SHARED_FINISH}),
+         * those finishing a job touches too: the other state indexes, due:retain.
+         */
+        List<String> writeFinishing() {
+            return List.of(
+                    state(JobState.SUCCEEDED),
+                    state(JobState.FAILED),
+                    state(JobState.CANCELLED),
+                    state(JobState.SKIPPED),
+                    due(SweepKind.RETENTION));
+        }
+
+        @Override
+        public String toString() {
+            return prefix;
+        }
     }
 }

@@ -3,6 +3,10 @@ package io.tally.redis;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import io.lettuce.core.cluster.pubsub.RedisClusterPubSubAdapter;
+import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -24,9 +28,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The store's events, heard on the namespace's pub/sub channel ({@code {ns}:events}) and handed to a {@link
- * LocalEventHub}, the same fan-out the other stores use. Every write's function publishes one message there, {@code
- * {"id", "events": [{"type", "part"}], "job": {the job hash}}}, this process's writes and every other's alike.
+ * The store's events, heard on the namespace's pub/sub channel ({@code {ns}:events}; on a Cluster, each bucket's shard
+ * channel) and handed to a {@link LocalEventHub}, the same fan-out the other stores use. Every write's function
+ * publishes one message there, {@code {"id", "events": [{"type", "part"}], "job": {the job hash}}}, this process's
+ * writes and every other's alike.
  *
  * <p>The channel is subscribed on its own connection (a subscribed connection takes no other commands) while at least
  * one listener is subscribed, and left with the last one: the functions publish only when the channel has a
@@ -38,9 +43,8 @@ final class RedisEvents implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RedisEvents.class);
 
     private final LocalEventHub hub = new LocalEventHub();
-    private final RedisClient client;
+    private final Function<Consumer<String>, StatefulRedisPubSubConnection<String, String>> open;
     private final String channel;
-    private final Duration timeout;
     private final TrailingProgress trailing;
 
     /** Guards {@link #pubSub} together with the hub's listeners: the connection is open while the hub has any. */
@@ -49,16 +53,66 @@ final class RedisEvents implements AutoCloseable {
     private StatefulRedisPubSubConnection<String, String> pubSub;
 
     /**
-     * @param client the store's client, for the subscription's connection
-     * @param channel the namespace's channel ({@link Keys#channel()})
-     * @param timeout the store's operation timeout, for the subscription's commands
+     * @param open opens a pub/sub connection subscribed to the namespace's channels, which hands every message to the
+     *     consumer ({@link #onServer}, {@link #onCluster})
+     * @param channel the channels as log messages name them
      * @param read reads a job, for the last progress of a burst of writes ({@link TrailingProgress})
      */
-    RedisEvents(RedisClient client, String channel, Duration timeout, Function<String, Optional<JobRecord>> read) {
-        this.client = client;
+    RedisEvents(
+            Function<Consumer<String>, StatefulRedisPubSubConnection<String, String>> open,
+            String channel,
+            Function<String, Optional<JobRecord>> read) {
+        this.open = open;
         this.channel = channel;
-        this.timeout = timeout;
         this.trailing = new TrailingProgress(read, hub::publish);
+    }
+
+    /** @return the events of a namespace on one server: its channel, subscribed on a connection of {@code client} */
+    static RedisEvents onServer(
+            RedisClient client, String channel, Duration timeout, Function<String, Optional<JobRecord>> read) {
+        return new RedisEvents(
+                messages -> {
+                    StatefulRedisPubSubConnection<String, String> c = client.connectPubSub(StringCodec.UTF8);
+                    c.setTimeout(timeout);
+                    c.addListener(new RedisPubSubAdapter<>() {
+                        @Override
+                        public void message(String channel, String message) {
+                            messages.accept(message);
+                        }
+                    });
+                    c.sync().subscribe(channel);
+                    return c;
+                },
+                channel,
+                read);
+    }
+
+    /**
+     * @return the events of a namespace on a Cluster: every bucket's shard channel ({@code SSUBSCRIBE}, sent by
+     *     Lettuce to the master of the channel's slot, and again there after a failover)
+     */
+    static RedisEvents onCluster(
+            RedisClusterClient client,
+            List<String> shardChannels,
+            Duration timeout,
+            Function<String, Optional<JobRecord>> read) {
+        return new RedisEvents(
+                messages -> {
+                    StatefulRedisClusterPubSubConnection<String, String> c = client.connectPubSub(StringCodec.UTF8);
+                    c.setTimeout(timeout);
+                    c.addListener(new RedisClusterPubSubAdapter<>() {
+                        @Override
+                        public void smessage(RedisClusterNode node, String channel, String message) {
+                            messages.accept(message);
+                        }
+                    });
+                    for (String shardChannel : shardChannels) {
+                        c.sync().ssubscribe(shardChannel); // (one each: the channels are on different slots)
+                    }
+                    return c;
+                },
+                shardChannels.size() + " shard channels " + shardChannels.get(0) + "…",
+                read);
     }
 
     /**
@@ -79,16 +133,7 @@ final class RedisEvents implements AutoCloseable {
     }
 
     private StatefulRedisPubSubConnection<String, String> connect() {
-        StatefulRedisPubSubConnection<String, String> c = client.connectPubSub(StringCodec.UTF8);
-        c.setTimeout(timeout);
-        c.addListener(new RedisPubSubAdapter<>() {
-            @Override
-            public void message(String channel, String message) {
-                deliver(message);
-            }
-        });
-        c.sync().subscribe(channel);
-        return c;
+        return open.apply(this::deliver);
     }
 
     /** Ends a subscription; the last one closes the pub/sub connection (see the class comment for why). */

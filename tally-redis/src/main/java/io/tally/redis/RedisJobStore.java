@@ -1,9 +1,12 @@
 package io.tally.redis;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.tally.FailureReason;
 import io.tally.InvalidInputException;
@@ -35,6 +38,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -67,7 +72,10 @@ public final class RedisJobStore implements JobStore {
     /** Default operation timeout. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
 
-    private final RedisClient client;
+    /** Default number of buckets of a namespace created on a Cluster (docs: how to choose it). */
+    public static final int DEFAULT_CLUSTER_BUCKETS = 64;
+
+    private final AbstractRedisClient client;
     private final boolean ownsClient;
     private final Clock clock;
     private final Keys keys;
@@ -82,28 +90,49 @@ public final class RedisJobStore implements JobStore {
 
     private RedisJobStore(Builder b) {
         this.clock = b.clock;
-        this.keys = new Keys(b.namespace);
-        if (b.client != null) {
-            this.client = b.client;
+        boolean cluster = b.clusterClient != null || b.clusterUris != null;
+        String namespace = b.namespace;
+        if (b.client != null || b.clusterClient != null) {
+            this.client = b.client != null ? b.client : b.clusterClient;
             this.ownsClient = false;
-            this.description = "redis (application client, namespace " + keys.namespace() + ")";
+            this.description =
+                    "redis" + (cluster ? " cluster" : "") + " (application client, namespace " + namespace + ")";
         } else {
-            this.client = ClientSettings.create(b.uri, keys.namespace(), b.timeout);
+            this.client = cluster
+                    ? ClientSettings.createCluster(b.clusterUris, namespace, b.timeout)
+                    : ClientSettings.create(b.uri, namespace, b.timeout);
             this.ownsClient = true;
             this.description = Urls.mask(b.url);
         }
-        StatefulRedisConnection<String, String> connection;
+        StoreConnection connection;
         try {
-            connection = client.connect(StringCodec.UTF8);
+            if (cluster) {
+                StatefulRedisClusterConnection<String, String> c =
+                        ((RedisClusterClient) client).connect(StringCodec.UTF8);
+                c.setTimeout(b.timeout);
+                connection = StoreConnection.of(c);
+                this.keys = Keys.cluster(namespace, ClusterLayout.buckets(c, Keys.single(namespace), b.buckets));
+            } else {
+                StatefulRedisConnection<String, String> c = ((RedisClient) client).connect(StringCodec.UTF8);
+                c.setTimeout(b.timeout);
+                connection = StoreConnection.of(c);
+                this.keys = Keys.single(namespace);
+            }
         } catch (RedisException e) {
             if (ownsClient) {
                 client.shutdown();
             }
             throw new StoreUnavailableException("cannot connect to " + description + ": " + e.getMessage(), e);
         }
-        connection.setTimeout(b.timeout);
         this.functions = new FunctionRunner(connection, keys, clock, b.timeout, description);
-        this.events = new RedisEvents(client, keys.channel(), b.timeout, this::find);
+        this.events = cluster
+                ? RedisEvents.onCluster(
+                        (RedisClusterClient) client,
+                        keys.buckets().stream().map(Keys.Bucket::channel).toList(),
+                        b.timeout,
+                        this::find)
+                : RedisEvents.onServer(
+                        (RedisClient) client, keys.buckets().get(0).channel(), b.timeout, this::find);
         try {
             functions.loadLibrary();
         } catch (RedisException e) {
@@ -150,7 +179,7 @@ public final class RedisJobStore implements JobStore {
         k.add(keys.payloads(id));
         List<String> fields = Records.fields(j, now);
         List<String> a = new ArrayList<>(6 + fields.size() + j.partPayloads().size());
-        a.add(keys.channel());
+        a.add(keys.bucketOf(id).channelArgument());
         a.add(j.scope() == null ? "0" : "1");
         a.add(j.parent() == null ? "0" : "1");
         a.add(functions.token());
@@ -171,7 +200,9 @@ public final class RedisJobStore implements JobStore {
         // Not retried once sent: increments are not idempotent (the exception says it may or may not have been
         // applied).
         List<String> k = keys.items(id);
-        return functions.write("record", WriteArgs.record(k, u), false).thenApply(r -> Replies.progress(id, r));
+        return functions
+                .write("record", keys.bucketOf(id), WriteArgs.record(k, u), false)
+                .thenApply(r -> Replies.progress(id, r));
     }
 
     @Override
@@ -179,7 +210,7 @@ public final class RedisJobStore implements JobStore {
         // Retried within the timeout: idempotent per part, and the token makes a re-run of the settling call say last.
         List<String> k = List.of(keys.job(id), keys.parts(id), keys.partErrors(id));
         return functions
-                .write("recordParts", WriteArgs.parts(k, functions.token(), parts), true)
+                .write("recordParts", keys.bucketOf(id), WriteArgs.parts(k, functions.token(), parts), true)
                 .thenApply(r -> Replies.partsOutcome(id, r));
     }
 
@@ -209,7 +240,7 @@ public final class RedisJobStore implements JobStore {
     private TransitionResult move(String id, Transition.Move t) {
         List<String> a = new ArrayList<>(13);
         a.add(Long.toString(now()));
-        a.add(keys.channel());
+        a.add(keys.bucketOf(id).channelArgument());
         a.add(t.target().name());
         a.add(JobState.sourcesOf(t.target()).stream().map(Enum::name).collect(Collectors.joining(",")));
         a.add(t.resultJson() == null ? "0" : "1");
@@ -232,14 +263,6 @@ public final class RedisJobStore implements JobStore {
 
     @Override
     public Page<JobRecord> query(JobQuery q) {
-        List<String> k = new ArrayList<>(4);
-        q.state().ifPresent(s -> k.add(keys.state(s)));
-        q.scope().ifPresent(s -> k.add(keys.scope(s)));
-        q.name().ifPresent(n -> k.add(keys.name(n)));
-        q.parent().ifPresent(p -> k.add(keys.parent(p)));
-        if (k.isEmpty()) {
-            k.add(keys.all());
-        }
         String cursor = q.cursor()
                 .map(Cursor::decode)
                 .map(c -> Keys.member(c.createdAt().toEpochMilli(), c.id()))
@@ -248,14 +271,13 @@ public final class RedisJobStore implements JobStore {
         List<JobRecord> out = new ArrayList<>(wanted);
         while (out.size() < wanted) {
             int ask = wanted - out.size();
-            List<Object> members = call(Functions.QUERY, k, List.of(cursor, Integer.toString(ask)));
+            List<String> members = newestAfter(q, cursor, ask);
             if (members.isEmpty()) {
                 break;
             }
             List<String> ids = new ArrayList<>(members.size());
-            for (Object m : members) {
-                String s = (String) m;
-                ids.add(s.substring(s.indexOf(':') + 1));
+            for (String m : members) {
+                ids.add(m.substring(m.indexOf(':') + 1));
             }
             for (JobRecord r : loadAll(ids)) {
                 // Re-checked: a job may have moved or gone between the index walk and the read.
@@ -263,7 +285,7 @@ public final class RedisJobStore implements JobStore {
                     out.add(r);
                 }
             }
-            cursor = (String) members.get(members.size() - 1);
+            cursor = members.get(members.size() - 1);
             if (members.size() < ask) {
                 break;
             }
@@ -273,6 +295,37 @@ public final class RedisJobStore implements JobStore {
         Optional<String> next =
                 more ? Optional.of(Cursor.after(page.get(page.size() - 1)).encode()) : Optional.empty();
         return new Page<>(page, next);
+    }
+
+    /**
+     * The index members of the jobs in every index of {@code q}'s filters, newest first after {@code cursor}: at most
+     * {@code ask} of each bucket, merged by {@code (createdAt, id)} (the members' order: ids are ASCII, so Java's
+     * string order is the byte order {@code BYLEX} uses), the first {@code ask}.
+     */
+    private List<String> newestAfter(JobQuery q, String cursor, int ask) {
+        List<List<String>> indexes = new ArrayList<>(keys.buckets().size());
+        for (Keys.Bucket b : keys.buckets()) {
+            List<String> k = new ArrayList<>(4);
+            q.state().ifPresent(s -> k.add(b.state(s)));
+            q.scope().ifPresent(s -> k.add(b.scope(s)));
+            q.name().ifPresent(n -> k.add(b.name(n)));
+            q.parent().ifPresent(p -> k.add(b.parent(p)));
+            if (k.isEmpty()) {
+                k.add(b.all());
+            }
+            indexes.add(k);
+        }
+        List<String> members = new ArrayList<>();
+        for (List<Object> bucket :
+                functions.callEach(Functions.QUERY, indexes, List.of(cursor, Integer.toString(ask)))) {
+            for (Object m : bucket) {
+                members.add((String) m);
+            }
+        }
+        if (indexes.size() > 1) {
+            members.sort(Collections.reverseOrder());
+        }
+        return members.size() > ask ? members.subList(0, ask) : members;
     }
 
     /** Reads several job hashes in one pipelined round trip; a missing job is a null. */
@@ -288,13 +341,61 @@ public final class RedisJobStore implements JobStore {
         return out;
     }
 
+    /**
+     * Every job: each bucket's state index sizes, added up. A job and its descendants: the root's bucket reads it and
+     * walks down its own parent indexes; then each other bucket is asked for the children of the jobs found so far,
+     * and so on until no bucket finds more (one call per bucket on a server's single bucket: the whole walk).
+     */
     @Override
     public JobStats stats(String root) {
+        StatsSum sum = new StatsSum();
+        if (root == null) {
+            List<List<String>> k =
+                    keys.buckets().stream().map(RedisJobStore::stateIndexes).toList();
+            functions.callEach(Functions.COUNT, k, List.of("all", "", "0")).forEach(sum::addCounts);
+            return sum.stats();
+        }
+        Keys.Bucket home = keys.bucketOf(root);
+        Map<Keys.Bucket, List<String>> ask = new java.util.LinkedHashMap<>();
+        askOthers(ask, home, sum.addJobs(countTree(home, List.of(root), List.of())));
+        while (!ask.isEmpty()) {
+            Iterator<Map.Entry<Keys.Bucket, List<String>>> next = ask.entrySet().iterator();
+            Map.Entry<Keys.Bucket, List<String>> e = next.next();
+            next.remove();
+            askOthers(ask, e.getKey(), sum.addJobs(countTree(e.getKey(), List.of(), e.getValue())));
+        }
+        return sum.stats();
+    }
+
+    /** Reads {@code read} (jobs of {@code b}) and the jobs of {@code b} below them and below {@code parents}. */
+    private List<Object> countTree(Keys.Bucket b, List<String> read, List<String> parents) {
+        List<String> a = new ArrayList<>(3 + read.size() + parents.size());
+        a.add("tree");
+        a.add(b.prefix);
+        a.add(Integer.toString(read.size()));
+        a.addAll(read);
+        a.addAll(parents);
+        return call(Functions.COUNT, stateIndexes(b), a);
+    }
+
+    /** Asks every bucket but {@code from}, which walked their children already, for the children of {@code found}. */
+    private void askOthers(Map<Keys.Bucket, List<String>> ask, Keys.Bucket from, List<String> found) {
+        if (found.isEmpty()) {
+            return;
+        }
+        for (Keys.Bucket b : keys.buckets()) {
+            if (b != from) {
+                ask.computeIfAbsent(b, x -> new ArrayList<>()).addAll(found);
+            }
+        }
+    }
+
+    private static List<String> stateIndexes(Keys.Bucket b) {
         List<String> k = new ArrayList<>(6);
         for (JobState s : JobState.values()) {
-            k.add(keys.state(s));
+            k.add(b.state(s));
         }
-        return Replies.stats(call(Functions.COUNT, k, List.of(root == null ? "" : root, keys.prefix())));
+        return k;
     }
 
     @Override
@@ -385,13 +486,25 @@ public final class RedisJobStore implements JobStore {
 
     // ---- sweeping ----------------------------------------------------------------------------------------------
 
+    /** Each bucket's due jobs, taken in turn from each until {@code limit}: no bucket waits for another's backlog. */
     @Override
     public List<String> sweepCandidates(SweepKind kind, Instant now, int limit) {
-        List<Object> r = call(
-                Functions.SWEEP, List.of(keys.due(kind)), List.of(Long.toString(millis(now)), Integer.toString(limit)));
-        List<String> out = new ArrayList<>(r.size());
-        for (Object o : r) {
-            out.add((String) o);
+        List<List<String>> k =
+                keys.buckets().stream().map(b -> List.of(b.due(kind))).toList();
+        List<List<Object>> due =
+                functions.callEach(Functions.SWEEP, k, List.of(Long.toString(millis(now)), Integer.toString(limit)));
+        List<String> out = new ArrayList<>();
+        for (int i = 0; out.size() < limit; i++) {
+            boolean any = false;
+            for (List<Object> bucket : due) {
+                if (i < bucket.size() && out.size() < limit) {
+                    out.add((String) bucket.get(i));
+                    any = true;
+                }
+            }
+            if (!any) {
+                break;
+            }
         }
         return out;
     }
@@ -436,7 +549,7 @@ public final class RedisJobStore implements JobStore {
         String message = kind == SweepKind.STALLED ? "heartbeat lease lapsed at " + at : "deadline passed at " + at;
         List<String> a = List.of(
                 Long.toString(now()),
-                keys.channel(),
+                keys.bucketOf(r.id()).channelArgument(),
                 kind.name(),
                 at == null ? "" : Long.toString(at.toEpochMilli()),
                 message,
@@ -450,7 +563,7 @@ public final class RedisJobStore implements JobStore {
         k.addAll(keys.owned(id));
         List<String> a = List.of(
                 Long.toString(now()),
-                keys.channel(),
+                keys.bucketOf(id).channelArgument(),
                 retention ? "1" : "0",
                 r.name(),
                 r.scope() == null ? "0" : "1",
@@ -488,7 +601,8 @@ public final class RedisJobStore implements JobStore {
 
     @Override
     public String toString() {
-        return "RedisJobStore{" + description + ", namespace=" + keys.namespace() + "}";
+        return "RedisJobStore{" + description + ", namespace=" + keys.namespace() + ", buckets="
+                + keys.buckets().size() + "}";
     }
 
     private List<Object> call(Functions function, List<String> k, List<String> a) {
@@ -511,7 +625,10 @@ public final class RedisJobStore implements JobStore {
      */
     public static final class Builder {
         private RedisClient client;
+        private RedisClusterClient clusterClient;
         private RedisURI uri;
+        private List<RedisURI> clusterUris;
+        private Integer buckets;
         private String url;
         private String namespace = DEFAULT_NAMESPACE;
         private Clock clock = Clock.systemUTC();
@@ -528,9 +645,41 @@ public final class RedisJobStore implements JobStore {
             return this;
         }
 
+        /**
+         * A store on a Redis Cluster, on the application's own client: the namespace's jobs spread over its {@link
+         * #buckets buckets}, and so over the Cluster's masters.
+         *
+         * @param client the application's Cluster client, with its seed nodes and options (the store does not shut it
+         *     down)
+         */
+        public Builder clusterClient(RedisClusterClient client) {
+            this.clusterClient = Objects.requireNonNull(client, "client");
+            return this;
+        }
+
+        /**
+         * The number of buckets a namespace created on a Cluster is spread over (default {@value
+         * RedisJobStore#DEFAULT_CLUSTER_BUCKETS}). It is stored in the namespace when it is created and fixed from
+         * then on: a store asking for another number of an existing namespace is refused. The tally-redis README says
+         * how to choose it.
+         *
+         * @param buckets 1 to 16,384
+         */
+        public Builder buckets(int buckets) {
+            this.buckets = Keys.checkBuckets(buckets);
+            return this;
+        }
+
         /** Used by the provider: a client the store creates and owns. */
         Builder uri(RedisURI uri, String url) {
             this.uri = uri;
+            this.url = url;
+            return this;
+        }
+
+        /** Used by the provider: a Cluster client of these seed nodes that the store creates and owns. */
+        Builder clusterUris(List<RedisURI> uris, String url) {
+            this.clusterUris = List.copyOf(uris);
             this.url = url;
             return this;
         }
@@ -561,8 +710,11 @@ public final class RedisJobStore implements JobStore {
          * @throws StoreUnavailableException if Redis cannot be reached
          */
         public RedisJobStore build() {
-            if (client == null && uri == null) {
-                throw new InvalidInputException("client", "a RedisClient is required");
+            if (client == null && uri == null && clusterClient == null && clusterUris == null) {
+                throw new InvalidInputException("client", "a RedisClient or a RedisClusterClient is required");
+            }
+            if (buckets != null && clusterClient == null && clusterUris == null) {
+                throw new InvalidInputException("buckets", "only a store on a Redis Cluster has buckets");
             }
             return new RedisJobStore(this);
         }

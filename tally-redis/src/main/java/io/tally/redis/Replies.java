@@ -10,19 +10,14 @@ import io.tally.Outcome;
 import io.tally.Page;
 import io.tally.store.JobRecord;
 import io.tally.store.JobRules;
-import io.tally.store.JobStats;
 import io.tally.store.LogEntry;
 import io.tally.store.PartsOutcome;
-import io.tally.store.RateEstimator;
 import io.tally.store.RecordedProgress;
 import io.tally.store.StoredItem;
 import io.tally.store.Transition;
 import io.tally.store.TransitionResult;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -100,30 +95,6 @@ final class Replies {
             case "finished" -> throw new JobFinishedException(id, JobState.valueOf((String) r.get(1)));
             default -> job(r, 1);
         };
-    }
-
-    /**
-     * @return the stats of {@code count.lua}: a count per state in {@link JobState} order, and for a subtree the
-     *     counters' sums and the (rate, rateAt, rateAcc) of each RUNNING job
-     */
-    static JobStats stats(List<Object> r) {
-        Map<JobState, Long> counts = new EnumMap<>(JobState.class);
-        for (JobState s : JobState.values()) {
-            counts.put(s, (Long) r.get(s.ordinal()));
-        }
-        if (r.size() == 6) { // every job: the counts only
-            return new JobStats(counts, 0, 0, 0, List.of());
-        }
-        List<RateEstimator.State> running = new ArrayList<>();
-        for (int i = 9; i + 2 < r.size(); i += 3) {
-            String rate = (String) r.get(i);
-            String rateAt = (String) r.get(i + 1);
-            running.add(new RateEstimator.State(
-                    rate.isEmpty() ? null : Double.valueOf(rate),
-                    rateAt.isEmpty() ? null : Instant.ofEpochMilli(Long.parseLong(rateAt)),
-                    Long.parseLong((String) r.get(i + 2))));
-        }
-        return new JobStats(counts, (Long) r.get(6), (Long) r.get(7), (Long) r.get(8), running);
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.tally.redis;
 
 import io.lettuce.core.RedisException;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.protocol.CommandArgs;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.internal.ThreadExecutorMap;
@@ -96,7 +95,7 @@ final class WriteBatcher {
         }
     }
 
-    private final StatefulRedisConnection<String, String> connection;
+    private final StoreConnection connection;
     /** The keys every batch starts with ({@link WriteArgs#SHARED}). */
     private final byte[][] sharedKeys;
     /** The keys a batch with a recordParts call ends with ({@link WriteArgs#SHARED_FINISH}). */
@@ -125,7 +124,7 @@ final class WriteBatcher {
      * @param now the time each batch is stamped with
      */
     WriteBatcher(
-            StatefulRedisConnection<String, String> connection,
+            StoreConnection connection,
             List<String> sharedKeys,
             List<String> finishingKeys,
             String channel,

@@ -2,10 +2,14 @@ package io.tally.redis;
 
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.tally.testing.TestServices;
 import java.time.Clock;
 import java.time.Duration;
@@ -43,6 +47,47 @@ final class RedisTestSupport {
                 new RedisJobStoreProvider().open(TestServices.withOption(url, "namespace=" + namespace), clock);
     }
 
+    /** Opens a store in a fresh namespace of the test Cluster, with {@code options} (e.g. {@code buckets=8}) added. */
+    static RedisJobStore openCluster(String namespace, Clock clock, String... options) {
+        String url = TestServices.withOption(TestServices.redisClusterUrl(), "namespace=" + namespace);
+        for (String option : options) {
+            url = TestServices.withOption(url, option);
+        }
+        return (RedisJobStore) new RedisJobStoreProvider().open(url, clock);
+    }
+
+    /**
+     * Deletes every key of a namespace on the test Cluster (its buckets' keys start with {@code {ns:}, its layout
+     * hash is {@code {ns}:layout}), scanning each master.
+     */
+    static void cleanUpCluster(String namespace) {
+        RedisClusterClient c = RedisClusterClient.create(RedisURI.create(TestServices.redisClusterUrl()
+                .replaceFirst("^redis-cluster://", "redis://")
+                .replaceFirst(",.*$", "")));
+        try (StatefulRedisClusterConnection<String, String> conn = c.connect()) {
+            for (RedisClusterNode node : conn.getPartitions()) {
+                if (!node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
+                    continue;
+                }
+                RedisCommands<String, String> redis =
+                        conn.getConnection(node.getNodeId()).sync();
+                ScanCursor cursor = ScanCursor.INITIAL;
+                do {
+                    KeyScanCursor<String> page = redis.scan(
+                            cursor,
+                            ScanArgs.Builder.matches("\\{" + namespace + "[:}]*")
+                                    .limit(1000));
+                    for (String key : page.getKeys()) {
+                        redis.del(key);
+                    }
+                    cursor = page;
+                } while (!cursor.isFinished());
+            }
+        } finally {
+            c.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+        }
+    }
+
     /**
      * Deletes every job of a namespace through the store's own index (so every index and owned key goes with it), then
      * returns any key of the namespace that is left (a leak; a test may assert it is empty). Only for a namespace a
@@ -54,7 +99,7 @@ final class RedisTestSupport {
                 RedisJobStore store =
                         RedisJobStore.builder().client(c).namespace(namespace).build()) {
             RedisCommands<String, String> redis = conn.sync();
-            Keys keys = new Keys(namespace);
+            Keys.Bucket keys = Keys.single(namespace).buckets().get(0);
             for (String member : redis.zrange(keys.all(), 0, -1)) {
                 store.delete(member.substring(member.indexOf(':') + 1));
             }
@@ -63,8 +108,7 @@ final class RedisTestSupport {
             do {
                 KeyScanCursor<String> page = redis.scan(
                         cursor,
-                        ScanArgs.Builder.matches(
-                                        keys.prefix().replace("{", "\\{").replace("}", "\\}") + "*")
+                        ScanArgs.Builder.matches(keys.prefix.replace("{", "\\{").replace("}", "\\}") + "*")
                                 .limit(500));
                 left.addAll(page.getKeys());
                 cursor = page;

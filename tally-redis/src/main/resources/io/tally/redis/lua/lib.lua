@@ -41,6 +41,17 @@ local function fold(rate, rate_at, acc, units, now)
     return rate, now, 0, true
 end
 
+-- Sends a message on the namespace's channel. On a Cluster the channel is its bucket's shard channel, which the caller
+-- passes with a leading '#' (Keys.Bucket.channelArgument): SPUBLISH keeps the message on the bucket's shard, where
+-- its subscribers are (a plain PUBLISH goes to every node of the cluster).
+local function publish_to(channel, message)
+    if string.byte(channel, 1) == 35 then -- '#'
+        redis.call('SPUBLISH', string.sub(channel, 2), message)
+    else
+        redis.call('PUBLISH', channel, message)
+    end
+end
+
 -- Publishes events with the job as stored (HGETALL, not a copy the script holds): the message of every write,
 -- {id, events, job}, which RedisEvents.decode reads; the id is the stored job's.
 local function publish_stored(channel, key, events)
@@ -49,7 +60,7 @@ local function publish_stored(channel, key, events)
     for i = 1, #flat, 2 do
         full[flat[i]] = flat[i + 1]
     end
-    redis.call('PUBLISH', channel, cjson.encode({id = full.id, events = events, job = full}))
+    publish_to(channel, cjson.encode({id = full.id, events = events, job = full}))
 end
 
 -- Live subscribers get at most one message of progress alone per job per PUBLISH_EVERY ms, as the SQL stores coalesce
@@ -315,7 +326,7 @@ local function publish(channel, j, events)
             redis.call('HDEL', K[KEY_JOB], 'pubHeld')
             j.pubHeld = nil
         end
-        redis.call('PUBLISH', channel, cjson.encode({id = j.id, events = events, job = j}))
+        publish_to(channel, cjson.encode({id = j.id, events = events, job = j}))
     end
 end
 
@@ -363,8 +374,11 @@ end
 
 -- Whether the channel has a subscriber: events are built and published only then (nobody could receive them
 -- otherwise, and encoding the whole job is most of a small write's cost). PUBSUB NUMSUB counts this server's
--- subscribers (on Redis Cluster: this node's).
+-- subscribers; a shard channel's ('#', publish_to) are counted by PUBSUB SHARDNUMSUB on the shard that holds it.
 local function listening(channel)
+    if string.byte(channel, 1) == 35 then
+        return tonumber(redis.call('PUBSUB', 'SHARDNUMSUB', string.sub(channel, 2))[2]) > 0
+    end
     return tonumber(redis.call('PUBSUB', 'NUMSUB', channel)[2]) > 0
 end
 
