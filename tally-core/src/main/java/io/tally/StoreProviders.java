@@ -38,7 +38,8 @@ final class StoreProviders {
                     case "sqlite" -> "io.tally:tally-sqlite";
                     case "postgresql", "postgres" -> "io.tally:tally-postgresql";
                     case "mariadb", "mysql" -> "io.tally:tally-mariadb";
-                    case "redis", "rediss", "redis-sentinel" -> "io.tally:tally-redis";
+                    case "redis", "rediss", "redis-sentinel", "redis-cluster", "rediss-cluster" ->
+                        "io.tally:tally-redis";
                     default -> null;
                 });
     }

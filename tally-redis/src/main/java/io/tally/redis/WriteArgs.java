@@ -145,8 +145,11 @@ final class WriteArgs {
             keyCount += finishing.length;
         }
         args.add(keyCount);
-        for (byte[] k : shared) {
-            args.add(k);
+        // The first key as a key: a Cluster client sends the call to the master of its slot (keys given as plain
+        // bytes would send it to any node, which answers MOVED: a second round trip per batch).
+        args.addKey(new String(shared[0], StandardCharsets.UTF_8));
+        for (int k = 1; k < shared.length; k++) {
+            args.add(shared[k]);
         }
         for (int i = 0; i < batch.size(); i++) {
             if (!sameJob[i]) {

@@ -28,6 +28,9 @@ import java.util.function.LongSupplier;
  * one call. A lone caller is sent at once: batching never waits for company, it only takes what queued up during the
  * previous round trip. {@link WriteArgs} lays the batch out.
  *
+ * <p>There is one per bucket of the namespace ({@link Keys.Bucket}; one on a server): a function call's keys must
+ * all be in one Cluster slot, and a bucket's batches go to its master, whose connection's loop is the one learnt below.
+ *
  * <p>At most {@link #MAX_IN_FLIGHT} function calls are in flight; a batch takes at most {@link #MAX_CALLS} calls and
  * {@link #MAX_ITEMS} items or parts (a bigger call goes alone).
  *

@@ -102,6 +102,54 @@ class RedisClusterBehaviourIT {
         assertThat(tally.stats().get(JobState.PENDING)).isEqualTo(jobs);
     }
 
+    /**
+     * Every call goes straight to the master of its bucket: no node answers MOVED (a call routed by anything but its
+     * first key would reach a random node and be redirected, a second round trip each).
+     */
+    @Test
+    void callsGoStraightToTheMasterOfTheirBucket() throws Exception {
+        String ns = RedisTestSupport.freshNamespace();
+        RedisJobStore s = store(ns);
+        Tally tally = Tally.builder().store(s).clock(clock).build();
+        List<Job> jobs = new ArrayList<>();
+        for (int j = 0; j < 32; j++) {
+            jobs.add(tally.create(JobSpec.builder()
+                    .name("route")
+                    .parts(IntStream.range(0, 50).mapToObj(i -> Map.of("i", i)).toList())
+                    .build()));
+        }
+        long before = movedReplies();
+        List<Callable<Void>> tasks = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            int worker = t;
+            tasks.add(() -> {
+                for (int i = worker; i < 32 * 50; i += 8) {
+                    tally.completePart(jobs.get(i % 32).id(), i / 32);
+                    jobs.get(i % 32).progress();
+                }
+                return null;
+            });
+        }
+        ConcurrencyContract.runTogether(8, tasks);
+        tally.query(JobQuery.builder().name("route").limit(100).build());
+        assertThat(movedReplies() - before).isZero();
+        assertThat(tally.stats().get(JobState.SUCCEEDED)).isEqualTo(32);
+    }
+
+    /** @return the MOVED replies every node of the test Cluster has sent so far */
+    private static long movedReplies() {
+        long n = 0;
+        for (String node : TestServices.redisClusterNodes()) {
+            String stats = ClusterAdmin.sync(node, r -> r.info("errorstats"));
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("errorstat_MOVED:count=(\\d+)")
+                    .matcher(stats);
+            if (m.find()) {
+                n += Long.parseLong(m.group(1));
+            }
+        }
+        return n;
+    }
+
     @Test
     void theNumberOfBucketsIsFixedWhenTheNamespaceIsCreated() {
         String ns = RedisTestSupport.freshNamespace();
