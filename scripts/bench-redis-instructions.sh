@@ -14,8 +14,12 @@
 # With --bullmq, also BullMQ 5's job.updateProgress (scripts/bench/bullmq-progress.mjs, 8 calls in flight from one Node
 # process; BullMQ installed with npm into BULLMQ_DIR as scripts/bench-bullmq.sh does): the peer's cost per call.
 #
+# With --cluster, the server runs in cluster mode holding every slot and the write function is called as the Cluster
+# layout calls it: the keys of one bucket, events on the bucket's shard channel (SPUBLISH, PUBSUB SHARDNUMSUB).
+#
 # Needs valgrind, redis-server, redis-cli and redis-benchmark on PATH (and node with --bullmq).
 # Usage: scripts/bench-redis-instructions.sh [--records=1,4,16] [--calls=2000] [--port=6390] [--one-job] [--bullmq]
+#        [--cluster]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +28,7 @@ calls=2000
 port=6390
 bullmq=false
 one_job=
+cluster=
 for arg in "$@"; do
     case $arg in
         --records=*) records=${arg#*=} ;;
@@ -31,6 +36,7 @@ for arg in "$@"; do
         --port=*) port=${arg#*=} ;;
         --bullmq) bullmq=true ;;
         --one-job) one_job=1 ;;
+        --cluster) cluster=1 ;;
         *) echo "unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -53,13 +59,21 @@ trap cleanup EXIT
 
 # (exec: $! is then valgrind's process, which callgrind_control is told to address)
 (cd "$work" && exec valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
-    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no >"$work/redis.log" 2>&1) &
+    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
+    ${cluster:+--cluster-enabled yes --cluster-config-file "$work/nodes.conf"} >"$work/redis.log" 2>&1) &
 server=$!
 for _ in $(seq 1 120); do
     cli ping >/dev/null 2>&1 && break
     sleep 0.5
 done
 cli ping >/dev/null || { echo "redis-server under valgrind did not start (see $work/redis.log)" >&2; exit 1; }
+if [[ -n $cluster ]]; then
+    cli cluster addslotsrange 0 16383 >/dev/null
+    for _ in $(seq 1 120); do
+        cli cluster info | grep -q cluster_state:ok && break
+        sleep 0.5
+    done
+fi
 
 # Runs redis-benchmark with the given command, warm-up first; prints the instructions per command.
 count() {
@@ -102,6 +116,7 @@ count_bullmq() {
 }
 
 ns='{bench-instr}'
+[[ -n $cluster ]] && ns='{bench-instr:0}' # (a bucket's tag, Keys.cluster)
 minimal_sha=$(cli SCRIPT LOAD "$(printf "redis.call('HINCRBY', KEYS[1], 'succeeded', 1)\nredis.call('HSET', KEYS[1], 'updatedAt', ARGV[1])\nredis.call('PUBLISH', ARGV[2], ARGV[3])\nreturn 1\n")")
 minimal=$(count EVALSHA "$minimal_sha" 1 "$ns:raw:__rand_int__" 1700000000000 "$ns:raw-events" \
     '{"id":"raw","events":[{"type":"PROGRESS"}]}')
@@ -136,7 +151,7 @@ for n in "${sizes[@]}"; do
     for k in due:lease due:deadline state:PENDING state:RUNNING; do
         keys+=("$ns:$k")
     done
-    argv=(1700000005000 "$ns:events" "$n")
+    argv=(1700000005000 "${cluster:+#}$ns:events" "$n")
     for j in $(seq 1 "$n"); do
         if [[ -n $one_job && $j -gt 1 ]]; then
             argv+=(=i "item-__rand_int__" S) # (on the job of the call before: no keys)
@@ -150,6 +165,6 @@ for n in "${sizes[@]}"; do
         argv+=(i "item-__rand_int__" S)
     done
     per_call=$(count FCALL tally_bench_write "${#keys[@]}" "${keys[@]}" "${argv[@]}")
-    awk -v n="$n" -v c="$per_call" -v m="$minimal" -v on="${one_job:+one job}" \
-        'BEGIN { printf "| write function, keyed records on %s | %d | %d | %d | %.2f |\n", on ? on : "their own jobs", n, c, c / n, c / n / m }'
+    awk -v n="$n" -v c="$per_call" -v m="$minimal" -v on="${one_job:+one job}" -v layout="${cluster:+ (Cluster layout)}" \
+        'BEGIN { printf "| write function%s, keyed records on %s | %d | %d | %d | %.2f |\n", layout, on ? on : "their own jobs", n, c, c / n, c / n / m }'
 done
