@@ -181,10 +181,11 @@ public final class TestServices {
 
     /**
      * A store URL for a test that runs on every kind of store, in a place of its own: a file in {@code dir} for
-     * SQLite, tables prefixed {@code unique_} on PostgreSQL and MariaDB, the namespace {@code unique} on Redis. Several
-     * {@code Tally}s opened on it share the store, as processes would. {@link #dropIsolated} removes it.
+     * SQLite, tables prefixed {@code unique_} on PostgreSQL and MariaDB, the namespace {@code unique} on Redis and on
+     * the test Redis Cluster. Several {@code Tally}s opened on it share the store, as processes would. {@link
+     * #dropIsolated} removes it.
      *
-     * @param kind {@code sqlite}, {@code postgresql}, {@code mariadb} or {@code redis}
+     * @param kind {@code sqlite}, {@code postgresql}, {@code mariadb}, {@code redis} or {@code redis-cluster}
      * @param dir a folder of the test's own (a JUnit {@code @TempDir})
      * @param unique letters and digits, unique to the test
      */
@@ -194,6 +195,7 @@ public final class TestServices {
             case "postgresql" -> withOption(postgresUrl(), "tablePrefix=" + unique + "_");
             case "mariadb" -> withOption(mariadbUrl(), "tablePrefix=" + unique + "_");
             case "redis" -> withOption(redisUrl(), "namespace=" + unique);
+            case "redis-cluster" -> withOption(redisClusterUrl(), "namespace=" + unique);
             default -> throw new IllegalArgumentException("no store kind " + kind);
         };
     }
