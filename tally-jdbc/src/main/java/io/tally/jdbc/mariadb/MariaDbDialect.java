@@ -1,16 +1,19 @@
 package io.tally.jdbc.mariadb;
 
 import io.tally.jdbc.Dialect;
+import io.tally.jdbc.EventChannel;
+import io.tally.jdbc.TableChannel;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 
 /**
  * MariaDB (and MySQL): rows locked with {@code SELECT … FOR UPDATE} at READ COMMITTED, items upserted with
  * {@code INSERT … ON DUPLICATE KEY UPDATE}, text in {@code utf8mb4_nopad_bin} so keys compare byte for byte (trailing
  * spaces included), migrations serialised by {@code GET_LOCK}. DDL commits implicitly, so every migration statement
- * is written to be re-runnable. Events are delivered in-process only.
+ * is written to be re-runnable. Events reach other processes through an events table ({@link TableChannel}).
  */
 public final class MariaDbDialect extends Dialect {
     /** The MariaDB dialect. */
@@ -40,6 +43,19 @@ public final class MariaDbDialect extends Dialect {
     @Override
     public String migrationFolder() {
         return "io/tally/jdbc/mariadb";
+    }
+
+    @Override
+    public List<Migration> migrations() {
+        return List.of(
+                new Migration(1, "jobs, items, parts, logs and their indexes", "V1__schema.sql"),
+                new Migration(2, "the events table other processes read", "V2__events.sql"));
+    }
+
+    /** Events for other processes on the same database: rows of an events table, read every 100 ms. */
+    @Override
+    public EventChannel eventChannel(String namespace) {
+        return new TableChannel(namespace + "events", null);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.tally.jdbc.sqlite;
 
 import io.tally.jdbc.Dialect;
 import io.tally.jdbc.EventChannel;
+import io.tally.jdbc.TableChannel;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
@@ -49,10 +50,13 @@ public final class SqliteDialect extends Dialect {
                 new Migration(2, "the events table other processes read", "V2__events.sql"));
     }
 
-    /** Events for other processes on the same file: rows of an events table (see {@link SqliteChannel}). */
+    /**
+     * Events for other processes on the same file: rows of an events table ({@link TableChannel}), read when {@code
+     * PRAGMA data_version} says another connection committed.
+     */
     @Override
     public EventChannel eventChannel(String namespace) {
-        return new SqliteChannel(namespace + "events");
+        return new TableChannel(namespace + "events", "PRAGMA data_version");
     }
 
     /** sqlite-jdbc calls into SQLite for each column's name, value and type: one packed column is cheaper. */
