@@ -30,7 +30,7 @@ class SeveralServersIT {
      * each lifecycle event of a job reaches a stream once.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"sqlite", "postgresql", "redis", "redis-cluster"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb", "redis", "redis-cluster"})
     void writesThroughOneServerAreReadListedAndHeardThroughTheOther(String kind) throws Exception {
         try (TwoServers s = new TwoServers(kind, dir, Clock.systemUTC(), null);
                 SseClient scopeOnB = SseClient.open(s.b.url(), "?scope=" + s.unique, null)) {
@@ -123,7 +123,7 @@ class SeveralServersIT {
 
     /** Each server has its own runner of the same definitions; what B says of A's build it reads from the store. */
     @ParameterizedTest
-    @ValueSource(strings = {"sqlite", "postgresql", "redis", "redis-cluster"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb", "redis", "redis-cluster"})
     void aBuildStartedThroughOneServerShowsOnTheOtherWhileItRunsAndAfter(String kind) throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         try (TwoServers s = new TwoServers(

@@ -33,7 +33,7 @@ class SeveralServersSweepIT {
     Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {"sqlite", "postgresql", "redis", "redis-cluster"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb", "redis", "redis-cluster"})
     void twoServersSweepingAtOnceFailAndDeleteEachDueJobOnceInTotal(String kind) throws Exception {
         MutableClock clock = MutableClock.startingNow();
         try (TwoServers s = new TwoServers(kind, dir, clock, null);

@@ -31,7 +31,7 @@ final class TwoServers implements AutoCloseable {
     private final Deque<Runnable> toClose = new ArrayDeque<>();
 
     /**
-     * @param kind {@code sqlite}, {@code postgresql}, {@code redis} or {@code redis-cluster} ({@link
+     * @param kind {@code sqlite}, {@code postgresql}, {@code mariadb}, {@code redis} or {@code redis-cluster} ({@link
      *     TestServices#isolatedUrl})
      * @param dir the test's own folder (the SQLite file)
      * @param clock both Tallies' clock (one clock, as synchronised machines have)
