@@ -3,6 +3,7 @@ package io.tally.redis;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.codec.CRC16;
 import io.tally.InvalidInputException;
+import io.tally.JobQuery;
 import io.tally.JobState;
 import io.tally.Outcome;
 import io.tally.store.SweepKind;
@@ -20,7 +21,7 @@ import java.util.regex.Pattern;
  * due set are all in its bucket ({@link #bucketOf}: the CRC16 of the id modulo the number of buckets). So every
  * operation on a job stays one atomic function call on one shard, the index moves included, and a listing walks the
  * buckets and merges them. On one server a namespace is one bucket with the tag {@code {ns}} ({@link #single}); on a
- * Cluster the number of buckets is fixed when the namespace is created and stored in it ({@link #layout()}), and the
+ * Cluster the number of buckets is fixed when the namespace is created and stored in it ({@link #layout}), and the
  * buckets' tags are chosen so that their slots are evenly spaced over the 16,384 ({@link #cluster}). The layout (the
  * README has the fields and the rules), with {@code B} a bucket's prefix:
  *
@@ -108,8 +109,8 @@ final class Keys {
         return namespace;
     }
 
-    /** The namespace's layout hash (on a Cluster: the number of buckets), under the namespace's own tag. */
-    String layout() {
+    /** The layout hash of a namespace (on a Cluster: the number of buckets), under the namespace's own tag. */
+    static String layout(String namespace) {
         return "{" + namespace + "}:layout";
     }
 
@@ -267,12 +268,32 @@ final class Keys {
                     };
         }
 
-        /** The keys every job write may touch, whichever the job: the six state indexes, the three due sets. */
-        List<String> shared() {
-            List<String> keys = new ArrayList<>(9);
+        /** The six state indexes, in {@link JobState} order. */
+        List<String> states() {
+            List<String> keys = new ArrayList<>(6);
             for (JobState s : JobState.values()) {
                 keys.add(state(s));
             }
+            return keys;
+        }
+
+        /** The indexes a query walks here: one per filter it has (state, scope, name, parent), else {@link #all}. */
+        List<String> indexes(JobQuery q) {
+            List<String> keys = new ArrayList<>(4);
+            q.state().ifPresent(s -> keys.add(state(s)));
+            q.scope().ifPresent(s -> keys.add(scope(s)));
+            q.name().ifPresent(n -> keys.add(name(n)));
+            q.parent().ifPresent(p -> keys.add(parent(p)));
+            if (keys.isEmpty()) {
+                keys.add(all());
+            }
+            return keys;
+        }
+
+        /** The keys every job write may touch, whichever the job: the six state indexes, the three due sets. */
+        List<String> shared() {
+            List<String> keys = new ArrayList<>(9);
+            keys.addAll(states());
             keys.add(due(SweepKind.STALLED));
             keys.add(due(SweepKind.TIMEOUT));
             keys.add(due(SweepKind.RETENTION));

@@ -39,7 +39,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -50,9 +49,9 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * The Redis store ({@code redis://}, {@code rediss://}, {@code redis-sentinel://}) on Lettuce: the mapping of the store
- * SPI onto the functions of one Redis Function library ({@link Functions}; the Lua lives in {@code
- * src/main/resources/io/tally/redis/lua}). Each operation is one function call, so it is one atomic step in Redis: the
+ * The Redis store ({@code redis://}, {@code rediss://}, {@code redis-sentinel://}, and {@code redis-cluster://} on a
+ * Redis Cluster) on Lettuce: the mapping of the store SPI onto the functions of one Redis Function library ({@link
+ * Functions}; the Lua lives in {@code src/main/resources/io/tally/redis/lua}). Each operation is one function call, so it is one atomic step in Redis: the
  * guards read the stored job hash inside the function, and a write changes the hash, moves the job between indexes,
  * updates the due sets and publishes its events (when someone listens) in the same call.
  *
@@ -62,6 +61,10 @@ import java.util.stream.Collectors;
  * Replies}). Sending, retrying and waiting are {@link FunctionRunner}'s, the group commit of record and recordParts is
  * {@link WriteBatcher}'s, events are {@link RedisEvents}'. The key layout is in {@link Keys}; the job hash's fields
  * and what each function does are in the module's README.
+ *
+ * <p>On a Cluster a namespace's jobs are spread over buckets ({@link Keys}), each job whole in one, so each operation on
+ * a job is still one function call on one shard; listings, stats and sweeps ask every bucket ({@link
+ * FunctionRunner#callEach}) and merge the answers.
  *
  * <p>Delete, retention and expire first read the job, to name the keys of its name/scope/parent indexes (or the lapsed
  * time in the error message); the function re-checks what was read and the caller reads again if it changed.
@@ -104,26 +107,19 @@ public final class RedisJobStore implements JobStore {
             this.ownsClient = true;
             this.description = Urls.mask(b.url);
         }
-        StoreConnection connection;
+        Connected connected;
         try {
-            if (cluster) {
-                StatefulRedisClusterConnection<String, String> c =
-                        ((RedisClusterClient) client).connect(StringCodec.UTF8);
-                c.setTimeout(b.timeout);
-                connection = StoreConnection.of(c);
-                this.keys = Keys.cluster(namespace, ClusterLayout.buckets(c, Keys.single(namespace), b.buckets));
-            } else {
-                StatefulRedisConnection<String, String> c = ((RedisClient) client).connect(StringCodec.UTF8);
-                c.setTimeout(b.timeout);
-                connection = StoreConnection.of(c);
-                this.keys = Keys.single(namespace);
-            }
-        } catch (RedisException e) {
+            connected = cluster ? connectCluster((RedisClusterClient) client, b) : connect((RedisClient) client, b);
+        } catch (RuntimeException e) {
             if (ownsClient) {
                 client.shutdown();
             }
-            throw new StoreUnavailableException("cannot connect to " + description + ": " + e.getMessage(), e);
+            throw e instanceof RedisException
+                    ? new StoreUnavailableException("cannot connect to " + description + ": " + e.getMessage(), e)
+                    : e;
         }
+        this.keys = connected.keys();
+        StoreConnection connection = connected.connection();
         this.functions = new FunctionRunner(connection, keys, clock, b.timeout, description);
         this.events = cluster
                 ? RedisEvents.onCluster(
@@ -141,6 +137,27 @@ public final class RedisJobStore implements JobStore {
                     "cannot load Tally's functions into " + description + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             close();
+            throw e;
+        }
+    }
+
+    /** The store's connection and the keys of its namespace, which on a Cluster the namespace's layout decides. */
+    private record Connected(StoreConnection connection, Keys keys) {}
+
+    private static Connected connect(RedisClient client, Builder b) {
+        StatefulRedisConnection<String, String> c = client.connect(StringCodec.UTF8);
+        c.setTimeout(b.timeout);
+        return new Connected(StoreConnection.of(c), Keys.single(b.namespace));
+    }
+
+    private static Connected connectCluster(RedisClusterClient client, Builder b) {
+        StatefulRedisClusterConnection<String, String> c = client.connect(StringCodec.UTF8);
+        c.setTimeout(b.timeout);
+        try {
+            return new Connected(
+                    StoreConnection.of(c), Keys.cluster(b.namespace, ClusterLayout.buckets(c, b.namespace, b.buckets)));
+        } catch (RuntimeException e) {
+            c.close();
             throw e;
         }
     }
@@ -303,18 +320,8 @@ public final class RedisJobStore implements JobStore {
      * string order is the byte order {@code BYLEX} uses), the first {@code ask}.
      */
     private List<String> newestAfter(JobQuery q, String cursor, int ask) {
-        List<List<String>> indexes = new ArrayList<>(keys.buckets().size());
-        for (Keys.Bucket b : keys.buckets()) {
-            List<String> k = new ArrayList<>(4);
-            q.state().ifPresent(s -> k.add(b.state(s)));
-            q.scope().ifPresent(s -> k.add(b.scope(s)));
-            q.name().ifPresent(n -> k.add(b.name(n)));
-            q.parent().ifPresent(p -> k.add(b.parent(p)));
-            if (k.isEmpty()) {
-                k.add(b.all());
-            }
-            indexes.add(k);
-        }
+        List<List<String>> indexes =
+                keys.buckets().stream().map(b -> b.indexes(q)).toList();
         List<String> members = new ArrayList<>();
         for (List<Object> bucket :
                 functions.callEach(Functions.QUERY, indexes, List.of(cursor, Integer.toString(ask)))) {
@@ -342,60 +349,27 @@ public final class RedisJobStore implements JobStore {
     }
 
     /**
-     * Every job: each bucket's state index sizes, added up. A job and its descendants: the root's bucket reads it and
-     * walks down its own parent indexes; then each other bucket is asked for the children of the jobs found so far,
-     * and so on until no bucket finds more (one call per bucket on a server's single bucket: the whole walk).
+     * Every job: each bucket's state index sizes, added up. A job and its descendants: {@link StatsSum#ofTree}, a
+     * walk bucket by bucket.
      */
     @Override
     public JobStats stats(String root) {
-        StatsSum sum = new StatsSum();
         if (root == null) {
+            StatsSum sum = new StatsSum();
             List<List<String>> k =
-                    keys.buckets().stream().map(RedisJobStore::stateIndexes).toList();
+                    keys.buckets().stream().map(Keys.Bucket::states).toList();
             functions.callEach(Functions.COUNT, k, List.of("all", "", "0")).forEach(sum::addCounts);
             return sum.stats();
         }
-        Keys.Bucket home = keys.bucketOf(root);
-        Map<Keys.Bucket, List<String>> ask = new java.util.LinkedHashMap<>();
-        askOthers(ask, home, sum.addJobs(countTree(home, List.of(root), List.of())));
-        while (!ask.isEmpty()) {
-            Iterator<Map.Entry<Keys.Bucket, List<String>>> next = ask.entrySet().iterator();
-            Map.Entry<Keys.Bucket, List<String>> e = next.next();
-            next.remove();
-            askOthers(ask, e.getKey(), sum.addJobs(countTree(e.getKey(), List.of(), e.getValue())));
-        }
-        return sum.stats();
-    }
-
-    /** Reads {@code read} (jobs of {@code b}) and the jobs of {@code b} below them and below {@code parents}. */
-    private List<Object> countTree(Keys.Bucket b, List<String> read, List<String> parents) {
-        List<String> a = new ArrayList<>(3 + read.size() + parents.size());
-        a.add("tree");
-        a.add(b.prefix);
-        a.add(Integer.toString(read.size()));
-        a.addAll(read);
-        a.addAll(parents);
-        return call(Functions.COUNT, stateIndexes(b), a);
-    }
-
-    /** Asks every bucket but {@code from}, which walked their children already, for the children of {@code found}. */
-    private void askOthers(Map<Keys.Bucket, List<String>> ask, Keys.Bucket from, List<String> found) {
-        if (found.isEmpty()) {
-            return;
-        }
-        for (Keys.Bucket b : keys.buckets()) {
-            if (b != from) {
-                ask.computeIfAbsent(b, x -> new ArrayList<>()).addAll(found);
-            }
-        }
-    }
-
-    private static List<String> stateIndexes(Keys.Bucket b) {
-        List<String> k = new ArrayList<>(6);
-        for (JobState s : JobState.values()) {
-            k.add(b.state(s));
-        }
-        return k;
+        return StatsSum.ofTree(keys, root, (b, read, parents) -> {
+            List<String> a = new ArrayList<>(3 + read.size() + parents.size());
+            a.add("tree");
+            a.add(b.prefix);
+            a.add(Integer.toString(read.size()));
+            a.addAll(read);
+            a.addAll(parents);
+            return call(Functions.COUNT, b.states(), a);
+        });
     }
 
     @Override
