@@ -28,7 +28,19 @@ public abstract class Dialect {
 
     /** @return the migrations of this dialect, oldest first */
     public List<Migration> migrations() {
-        return List.of(new Migration(1, "jobs, items, parts, logs and their indexes", "V1__schema.sql"));
+        return List.of(SCHEMA);
+    }
+
+    /** Version 1 of every database: the tables. */
+    private static final Migration SCHEMA =
+            new Migration(1, "jobs, items, parts, logs and their indexes", "V1__schema.sql");
+
+    /**
+     * @return the migrations of a database whose events reach other processes through an events table ({@link
+     *     TableChannel}): the tables, then the events table ({@code V2__events.sql})
+     */
+    protected static List<Migration> withEventsTable() {
+        return List.of(SCHEMA, new Migration(2, "the events table other processes read", "V2__events.sql"));
     }
 
     /** @return the clause locking the selected row for the rest of the transaction ({@code FOR UPDATE}), or empty */

@@ -3,7 +3,6 @@ package io.tally.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.tally.Job;
 import io.tally.JobSpec;
 import io.tally.Tally;
@@ -52,10 +51,8 @@ class EventStreamTest {
     }
 
     /** One SSE event: id, name, data. */
-    record Sse(String id, String event, JsonNode data) {}
-
     /** Connects and parses events on a background thread; comments are queued as event ":". */
-    BlockingQueue<Sse> connect(String query, String lastEventId) throws Exception {
+    BlockingQueue<SseClient.Event> connect(String query, String lastEventId) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url() + "/api/events" + query))
                 .header("Accept", "text/event-stream");
         if (lastEventId != null) {
@@ -65,32 +62,8 @@ class EventStreamTest {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
         open.add(r.body());
-        BlockingQueue<Sse> q = new LinkedBlockingQueue<>();
-        Thread t = new Thread(() -> {
-            String id = null;
-            String event = null;
-            StringBuilder data = new StringBuilder();
-            try {
-                for (String line : (Iterable<String>) r.body()::iterator) {
-                    if (line.startsWith(":")) {
-                        q.add(new Sse(null, ":", null));
-                    } else if (line.startsWith("id: ")) {
-                        id = line.substring(4);
-                    } else if (line.startsWith("event: ")) {
-                        event = line.substring(7);
-                    } else if (line.startsWith("data: ")) {
-                        data.append(line.substring(6));
-                    } else if (line.isEmpty() && event != null) {
-                        q.add(new Sse(id, event, JobJson.MAPPER.readTree(data.toString())));
-                        id = null;
-                        event = null;
-                        data.setLength(0);
-                    }
-                }
-            } catch (Exception | Error e) {
-                // stream closed by the test
-            }
-        });
+        BlockingQueue<SseClient.Event> q = new LinkedBlockingQueue<>();
+        Thread t = new Thread(() -> SseClient.read(r.body()::iterator, q::add, true));
         t.setDaemon(true);
         t.start();
         return q;
@@ -101,10 +74,10 @@ class EventStreamTest {
         return Long.parseLong(id.substring(id.lastIndexOf('-') + 1));
     }
 
-    static Sse next(BlockingQueue<Sse> q, String event) throws InterruptedException {
+    static SseClient.Event next(BlockingQueue<SseClient.Event> q, String event) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
-            Sse e = q.poll(100, TimeUnit.MILLISECONDS);
+            SseClient.Event e = q.poll(100, TimeUnit.MILLISECONDS);
             if (e != null && e.event().equals(event)) {
                 return e;
             }
@@ -115,20 +88,20 @@ class EventStreamTest {
     @Test
     void snapshot_first_then_live_events() throws Exception {
         Job existing = tally.create(JobSpec.builder().name("before").build());
-        BlockingQueue<Sse> q = connect("", null);
-        Sse snap = q.poll(10, TimeUnit.SECONDS);
+        BlockingQueue<SseClient.Event> q = connect("", null);
+        SseClient.Event snap = q.poll(10, TimeUnit.SECONDS);
         assertThat(snap.event()).isEqualTo("snapshot");
         assertThat(snap.data().get("jobs").get(0).get("id").asText()).isEqualTo(existing.id());
         assertThat(snap.data().get("stats").get("total").asLong()).isEqualTo(1);
 
         Job job = tally.create(JobSpec.builder().name("live").total(3).build());
-        Sse created = next(q, "created");
+        SseClient.Event created = next(q, "created");
         assertThat(created.data().get("job").get("id").asText()).isEqualTo(job.id());
         job.recordSuccess("a");
-        Sse progress = next(q, "progress");
+        SseClient.Event progress = next(q, "progress");
         assertThat(progress.data().get("job").get("succeeded").asLong()).isGreaterThanOrEqualTo(1);
         job.finish();
-        Sse finished = next(q, "finished");
+        SseClient.Event finished = next(q, "finished");
         assertThat(finished.data().get("job").get("state").asText()).isEqualTo("SUCCEEDED");
         assertThat(number(finished.id())).isGreaterThan(number(created.id()));
     }
@@ -137,12 +110,12 @@ class EventStreamTest {
     void job_filter_and_heartbeats() throws Exception {
         Job mine = tally.create(JobSpec.builder().name("mine").start(true).build());
         Job other = tally.create(JobSpec.builder().name("other").start(true).build());
-        BlockingQueue<Sse> q = connect("?job=" + mine.id(), null);
-        Sse snap = next(q, "snapshot");
+        BlockingQueue<SseClient.Event> q = connect("?job=" + mine.id(), null);
+        SseClient.Event snap = next(q, "snapshot");
         assertThat(snap.data().get("job").get("id").asText()).isEqualTo(mine.id());
         other.cancel(null);
         mine.cancel(null);
-        Sse cancelled = next(q, "cancelled");
+        SseClient.Event cancelled = next(q, "cancelled");
         assertThat(cancelled.data().get("job").get("id").asText()).isEqualTo(mine.id());
         assertThat(next(q, ":")).isNotNull();
     }
@@ -151,15 +124,15 @@ class EventStreamTest {
     void progress_is_coalesced_and_the_last_count_arrives() throws Exception {
         Job job = tally.create(
                 JobSpec.builder().name("busy").total(2000).start(true).build());
-        BlockingQueue<Sse> q = connect("?job=" + job.id(), null);
+        BlockingQueue<SseClient.Event> q = connect("?job=" + job.id(), null);
         next(q, "snapshot");
         long t0 = System.nanoTime();
         for (int i = 0; i < 2000; i++) {
             job.recordSuccess();
         }
         job.finish();
-        List<Sse> got = new ArrayList<>();
-        Sse e;
+        List<SseClient.Event> got = new ArrayList<>();
+        SseClient.Event e;
         do {
             e = q.poll(10, TimeUnit.SECONDS);
             assertThat(e).isNotNull();
@@ -176,39 +149,39 @@ class EventStreamTest {
 
     @Test
     void a_client_that_missed_three_events_gets_exactly_those_three_on_reconnect() throws Exception {
-        BlockingQueue<Sse> q = connect("", null);
+        BlockingQueue<SseClient.Event> q = connect("", null);
         next(q, "snapshot");
         Job a = tally.create(JobSpec.builder().name("a").build());
-        Sse created = next(q, "created");
+        SseClient.Event created = next(q, "created");
         open.forEach(Stream::close);
         // Missed while disconnected:
         Job b = tally.create(JobSpec.builder().name("b").build());
         a.start();
         a.cancel("stop");
 
-        BlockingQueue<Sse> resumed = connect("", created.id());
-        List<Sse> replayed = new ArrayList<>();
+        BlockingQueue<SseClient.Event> resumed = connect("", created.id());
+        List<SseClient.Event> replayed = new ArrayList<>();
         while (replayed.size() < 3) {
-            Sse e = resumed.poll(10, TimeUnit.SECONDS);
+            SseClient.Event e = resumed.poll(10, TimeUnit.SECONDS);
             assertThat(e).as("a replayed event within 10 s").isNotNull();
             if (!e.event().equals(":")) {
                 replayed.add(e);
             }
         }
-        assertThat(replayed).extracting(Sse::event).containsExactly("created", "started", "cancelled");
+        assertThat(replayed).extracting(SseClient.Event::event).containsExactly("created", "started", "cancelled");
         assertThat(replayed)
                 .extracting(e -> e.data().get("job").get("id").asText())
                 .containsExactly(b.id(), a.id(), a.id());
         // Nothing else was replayed: the next event is a new one.
         Job c = tally.create(JobSpec.builder().name("c").build());
-        Sse next = next(resumed, "created");
+        SseClient.Event next = next(resumed, "created");
         assertThat(next.data().get("job").get("id").asText()).isEqualTo(c.id());
     }
 
     @Test
     void an_id_this_server_did_not_give_gets_a_fresh_snapshot() throws Exception {
-        BlockingQueue<Sse> q = connect("", null);
-        Sse snapshot = next(q, "snapshot");
+        BlockingQueue<SseClient.Event> q = connect("", null);
+        SseClient.Event snapshot = next(q, "snapshot");
         tally.create(JobSpec.builder().name("a").build());
         String ours = next(q, "created").id();
         assertThat(ours).startsWith(snapshot.id().substring(0, snapshot.id().indexOf('-') + 1));
@@ -217,7 +190,7 @@ class EventStreamTest {
         // wrong.
         String number = ours.substring(ours.indexOf('-') + 1);
         for (String foreign : List.of("zzz-" + number, "0", number, "999999", ours + "x", "-1", "")) {
-            BlockingQueue<Sse> fresh = connect("", foreign);
+            BlockingQueue<SseClient.Event> fresh = connect("", foreign);
             assertThat(next(fresh, "snapshot").data().get("type").asText())
                     .as("Last-Event-ID %s", foreign)
                     .isEqualTo("SNAPSHOT");

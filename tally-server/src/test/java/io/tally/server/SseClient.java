@@ -97,24 +97,36 @@ final class SseClient implements AutoCloseable {
     }
 
     private void readAll() {
+        read(lines::iterator, events::add, false);
+    }
+
+    /**
+     * Reads server-sent events off a stream's lines until it ends or the test hangs up, handing on each event (and,
+     * with {@code comments}, each comment line, a heartbeat, as an event named {@code ":"} without data).
+     */
+    static void read(Iterable<String> lines, java.util.function.Consumer<Event> out, boolean comments) {
         String id = null;
         String event = null;
         StringBuilder data = new StringBuilder();
         try {
-            for (String line : (Iterable<String>) lines::iterator) {
-                if (line.startsWith("id: ")) {
+            for (String line : lines) {
+                if (line.startsWith(":")) {
+                    if (comments) {
+                        out.accept(new Event(null, ":", null));
+                    }
+                } else if (line.startsWith("id: ")) {
                     id = line.substring(4);
                 } else if (line.startsWith("event: ")) {
                     event = line.substring(7);
                 } else if (line.startsWith("data: ")) {
                     data.append(line.substring(6));
                 } else if (line.isEmpty() && event != null) {
-                    events.add(new Event(id, event, JobJson.MAPPER.readTree(data.toString())));
+                    out.accept(new Event(id, event, JobJson.MAPPER.readTree(data.toString())));
                     id = null;
                     event = null;
                     data.setLength(0);
                 }
-                // comment lines (heartbeats) and "retry:" are not events
+                // "retry:" lines are not events
             }
         } catch (Exception | Error closed) {
             // the test hung up

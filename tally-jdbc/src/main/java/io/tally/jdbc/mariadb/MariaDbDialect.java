@@ -47,9 +47,7 @@ public final class MariaDbDialect extends Dialect {
 
     @Override
     public List<Migration> migrations() {
-        return List.of(
-                new Migration(1, "jobs, items, parts, logs and their indexes", "V1__schema.sql"),
-                new Migration(2, "the events table other processes read", "V2__events.sql"));
+        return withEventsTable();
     }
 
     /** Events for other processes on the same database: rows of an events table, read every 100 ms. */

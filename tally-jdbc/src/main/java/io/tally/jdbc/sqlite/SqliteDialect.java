@@ -45,9 +45,7 @@ public final class SqliteDialect extends Dialect {
 
     @Override
     public List<Migration> migrations() {
-        return List.of(
-                new Migration(1, "jobs, items, parts, logs and their indexes", "V1__schema.sql"),
-                new Migration(2, "the events table other processes read", "V2__events.sql"));
+        return withEventsTable();
     }
 
     /**
