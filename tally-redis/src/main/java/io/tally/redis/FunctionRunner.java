@@ -167,9 +167,11 @@ final class FunctionRunner implements AutoCloseable {
     }
 
     /**
-     * Runs a record or recordParts call through the {@link WriteBatcher}: alone, or in one function call with the
-     * calls of others that queued meanwhile; retried as the class comment says, within the store's timeout from now.
+     * Runs a record or recordParts call through its bucket's {@link WriteBatcher}: alone, or in one function call with
+     * the calls of others on that bucket's jobs that queued meanwhile; retried as the class comment says, within the
+     * store's timeout from now.
      *
+     * @param bucket the bucket of the call's job
      * @param idempotent whether the call may be sent again after a lost connection (recordParts: by its token; the
      *     write function is not idempotent as a whole, so this is the call's own)
      * @return the call's reply, decoded; failed with {@link StoreUnavailableException} after the timeout
