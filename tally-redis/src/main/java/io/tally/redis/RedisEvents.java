@@ -4,9 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.cluster.RedisClusterClient;
-import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
-import io.lettuce.core.cluster.pubsub.RedisClusterPubSubAdapter;
-import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -88,8 +85,8 @@ final class RedisEvents implements AutoCloseable {
     }
 
     /**
-     * @return the events of a namespace on a Cluster: every bucket's shard channel ({@code SSUBSCRIBE}, sent by
-     *     Lettuce to the master of the channel's slot, and again there after a failover)
+     * @return the events of a namespace on a Cluster: every bucket's shard channel, subscribed again after a failover
+     *     ({@link ShardChannels})
      */
     static RedisEvents onCluster(
             RedisClusterClient client,
@@ -97,20 +94,7 @@ final class RedisEvents implements AutoCloseable {
             Duration timeout,
             Function<String, Optional<JobRecord>> read) {
         return new RedisEvents(
-                messages -> {
-                    StatefulRedisClusterPubSubConnection<String, String> c = client.connectPubSub(StringCodec.UTF8);
-                    c.setTimeout(timeout);
-                    c.addListener(new RedisClusterPubSubAdapter<>() {
-                        @Override
-                        public void smessage(RedisClusterNode node, String channel, String message) {
-                            messages.accept(message);
-                        }
-                    });
-                    for (String shardChannel : shardChannels) {
-                        c.sync().ssubscribe(shardChannel); // (one each: the channels are on different slots)
-                    }
-                    return c;
-                },
+                messages -> ShardChannels.subscribe(client, shardChannels, timeout, messages),
                 shardChannels.size() + " shard channels " + shardChannels.get(0) + "…",
                 read);
     }

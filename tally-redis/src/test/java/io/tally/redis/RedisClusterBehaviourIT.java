@@ -201,6 +201,47 @@ class RedisClusterBehaviourIT {
     }
 
     /**
+     * A failover drops the subscribers of the shard channels whose slots the old master served; the store subscribes
+     * again, and its listeners hear the writes to jobs on the new master.
+     */
+    @Test
+    void listenersStillHearAJobsEventsAfterItsMasterFailedOver() throws Exception {
+        String ns = RedisTestSupport.freshNamespace();
+        RedisJobStore s = store(ns);
+        Tally tally = Tally.builder().store(s).clock(clock).build();
+        Keys keys = Keys.cluster(ns, RedisJobStore.DEFAULT_CLUSTER_BUCKETS);
+        Keys.Bucket bucket = keys.bucketOf("probe");
+        List<String> finished = new CopyOnWriteArrayList<>();
+        try (AutoCloseable sub = s.subscribe(e -> {
+            if (e.type() == EventType.FINISHED) {
+                finished.add(e.record().id());
+            }
+        })) {
+            AtomicInteger n = new AtomicInteger();
+            java.util.function.Supplier<String> finishOne = () -> {
+                String id;
+                do {
+                    id = "fo-" + n.incrementAndGet();
+                } while (keys.bucketOf(id) != bucket); // a job of the bucket whose master fails over
+                tally.create(JobSpec.builder().id(id).name("fo").start(true).build())
+                        .finish();
+                return id;
+            };
+            String before = finishOne.get();
+            await().atMost(Duration.ofSeconds(10)).until(() -> finished.contains(before));
+
+            ClusterAdmin.failOverMasterOfSlot(bucket.slot());
+            // Subscribed again within moments: a job finished from then on is heard.
+            await().atMost(Duration.ofSeconds(15)).until(() -> finished.contains(finishOne.get()));
+            List<String> after = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                after.add(finishOne.get());
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> finished.containsAll(after));
+        }
+    }
+
+    /**
      * 16 callers complete 20,000 parts of 20 jobs, each part delivered two or three times, while one master (the one
      * holding the first job) fails over to its replica ({@code CLUSTER FAILOVER}). A call that fails is delivered
      * again, as a broker would. Every acknowledged completion must be stored, each job must have exactly one {@code
