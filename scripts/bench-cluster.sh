@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Throughput of the Redis store on one server (the single-node layout, redis://), on a Cluster of one master that holds
 # every slot (the Cluster layout's own cost), and on the three-master test Cluster of scripts/services.sh, in one run:
-# 16 callers on 64 jobs each of keyed records and of part completions (io.tally.bench.ClusterBench). Prints markdown
+# 16 callers on 64 jobs each of keyed records and of part completions, then the median time of a listing page and of
+# stats() with one caller (io.tally.bench.ClusterBench). Prints markdown
 # rows for docs/benchmarks.md. Needs the tree built (mvn install -DskipTests) and scripts/services.sh run.
 # Usage: scripts/bench-cluster.sh [--secs=5] [--warmup=2] [--callers=16] [--port=7190]
 set -euo pipefail
@@ -43,7 +44,7 @@ for _ in $(seq 1 40); do cli cluster info | grep -q cluster_state:ok && break; s
 jar=tally-bench/target/benchmarks.jar
 run() { java -cp "$jar" io.tally.bench.ClusterBench --url="$1" --label="$2" --callers="$callers" --secs="$secs" \
     --warmup="$warmup" 2>/dev/null; }
-echo "| store | operation | callers | calls/s |"
+echo "| store | operation | callers | calls/s, or a read's median time |"
 echo "|---|---|---:|---:|"
 run "redis://127.0.0.1:6379" "one server (redis://)"
 run "redis-cluster://127.0.0.1:$port" "Cluster, 1 master"

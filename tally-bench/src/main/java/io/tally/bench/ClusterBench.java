@@ -1,22 +1,24 @@
 package io.tally.bench;
 
 import io.tally.Job;
+import io.tally.JobQuery;
 import io.tally.JobSpec;
 import io.tally.Tally;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 
 /**
  * Throughput of one store URL under many callers, each on jobs of its own, so that on a Redis Cluster the jobs are
  * spread over the buckets and the masters: keyed records ({@code recordSuccess(key)}, a new key each) and part
- * completions ({@code completePart}). Prints one markdown row per operation; {@code scripts/bench-cluster.sh} runs it
- * on one server, a one-master Cluster and the three-master test Cluster in one run.
+ * completions ({@code completePart}); then the latency of the reads that ask every bucket, a listing page and {@code
+ * stats()}, with the run's 128 jobs in the namespace. Prints one markdown row per operation; {@code
+ * scripts/bench-cluster.sh} runs it on one server, a one-master Cluster and the three-master test Cluster in one run.
  *
  * <p>Usage: {@code java -cp benchmarks.jar io.tally.bench.ClusterBench --url=redis-cluster://… [--label=…]
  * [--callers=16] [--jobs=64] [--secs=5] [--warmup=2]}
@@ -61,6 +63,14 @@ public final class ClusterBench {
             });
             System.out.printf(Locale.ROOT, "| %s | recordSuccess(key) | %d | %,.0f |%n", label, callers, keyed);
             System.out.printf(Locale.ROOT, "| %s | completePart | %d | %,.0f |%n", label, callers, completions);
+            // The reads that ask every bucket: one caller, the median of 500 after 200 of warm-up.
+            System.out.printf(
+                    Locale.ROOT,
+                    "| %s | query(limit 20), median | 1 | %.2f ms |%n",
+                    label,
+                    medianMillis(() -> tally.query(JobQuery.builder().limit(20).build())));
+            System.out.printf(
+                    Locale.ROOT, "| %s | stats(), median | 1 | %.2f ms |%n", label, medianMillis(tally::stats));
             for (Job j : counters) {
                 tally.delete(j.id());
             }
@@ -74,40 +84,56 @@ public final class ClusterBench {
         void run(int caller) throws Exception;
     }
 
-    /** @return calls per second of {@code callers} threads calling {@code call} for {@code secs} after a warm-up */
+    /**
+     * @return calls per second of {@code callers} threads calling {@code call} for {@code secs} after a warm-up of
+     *     {@code warmup} seconds: each caller counts the calls it finishes within the measured window, and stops at its
+     *     end
+     * @throws Exception the first failure of a call, after every caller stopped
+     */
     private static double run(int callers, int secs, int warmup, Call call) throws Exception {
-        AtomicBoolean counting = new AtomicBoolean();
-        AtomicBoolean stop = new AtomicBoolean();
+        long start = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmup);
+        long end = start + TimeUnit.SECONDS.toNanos(secs);
         AtomicLong done = new AtomicLong();
-        CountDownLatch finished = new CountDownLatch(callers);
+        AtomicReference<Exception> failure = new AtomicReference<>();
+        List<Thread> threads = new ArrayList<>();
         for (int c = 0; c < callers; c++) {
             int caller = c;
             Thread t = new Thread(() -> {
                 try {
-                    while (!stop.get()) {
+                    for (long now = System.nanoTime(); now - end < 0 && failure.get() == null; ) {
                         call.run(caller);
-                        if (counting.get()) {
+                        now = System.nanoTime();
+                        if (now - start >= 0 && now - end < 0) {
                             done.incrementAndGet();
                         }
                     }
                 } catch (Exception e) {
-                    e.printStackTrace();
-                } finally {
-                    finished.countDown();
+                    failure.compareAndSet(null, e);
                 }
             });
-            t.setDaemon(true);
+            threads.add(t);
             t.start();
         }
-        Thread.sleep(warmup * 1000L); // (a benchmark's fixed warm-up and measuring time, not a wait for an event)
-        long start = System.nanoTime();
-        counting.set(true);
-        Thread.sleep(secs * 1000L);
-        counting.set(false);
-        long elapsed = System.nanoTime() - start;
-        long n = done.get();
-        stop.set(true);
-        finished.await();
-        return n / (elapsed / 1e9);
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+        return done.get() / (double) secs;
+    }
+
+    /** @return the median time of {@code read}, in milliseconds, over 500 calls after 200 of warm-up */
+    private static double medianMillis(Runnable read) {
+        long[] nanos = new long[500];
+        for (int i = -200; i < nanos.length; i++) {
+            long start = System.nanoTime();
+            read.run();
+            if (i >= 0) {
+                nanos[i] = System.nanoTime() - start;
+            }
+        }
+        java.util.Arrays.sort(nanos);
+        return nanos[nanos.length / 2] / 1e6;
     }
 }

@@ -40,12 +40,7 @@ class CrossProcessEventsIT {
             List<StoreEvent> own = new CopyOnWriteArrayList<>();
             listener.subscribe(heard::add);
             writer.subscribe(own::add);
-            // LISTEN starts on a thread of its own: write until the first event is heard.
-            writer.create(new NewJob("j0", "n", null, null, "{}", 0, true, List.of(), 0, null, null, null, null));
-            await().atMost(Duration.ofSeconds(10)).until(() -> {
-                writer.await(writer.record("j0", ProgressUpdate.counts(1, 0)));
-                return !heard.isEmpty();
-            });
+            writeUntilHeard(writer, "j0", heard);
             heard.clear();
             own.clear();
             writer.create(
@@ -100,11 +95,7 @@ class CrossProcessEventsIT {
                 JobStore listener = new JdbcJobStoreProvider().open(url, Clock.systemUTC())) {
             List<StoreEvent> heard = new CopyOnWriteArrayList<>();
             listener.subscribe(heard::add);
-            writer.create(new NewJob("warm", "n", null, null, "{}", 0, true, List.of(), 0, null, null, null, null));
-            await().atMost(Duration.ofSeconds(10)).until(() -> {
-                writer.await(writer.record("warm", ProgressUpdate.counts(1, 0)));
-                return !heard.isEmpty();
-            });
+            writeUntilHeard(writer, "warm", heard);
             int threads = 16;
             int perThread = 25;
             java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
@@ -148,5 +139,17 @@ class CrossProcessEventsIT {
         } finally {
             TestServices.dropIsolated("mariadb", unique);
         }
+    }
+
+    /**
+     * Creates job {@code id} and records progress on it until {@code heard} has an event: the listener starts on a
+     * thread of its own (LISTEN, or the first read of the events table), so events sent before it began are not heard.
+     */
+    static void writeUntilHeard(JobStore writer, String id, List<StoreEvent> heard) {
+        writer.create(new NewJob(id, "n", null, null, "{}", 0, true, List.of(), 0, null, null, null, null));
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            writer.await(writer.record(id, ProgressUpdate.counts(1, 0)));
+            return !heard.isEmpty();
+        });
     }
 }

@@ -120,11 +120,7 @@ class PostgresWritesIT {
             List<StoreEvent> own = new CopyOnWriteArrayList<>();
             listener.subscribe(heard::add);
             writer.subscribe(own::add);
-            writer.create(new NewJob("j0", "n", null, null, "{}", 0, true, List.of(), 0, null, null, null, null));
-            await().atMost(Duration.ofSeconds(10)).until(() -> {
-                writer.await(writer.record("j0", ProgressUpdate.counts(1, 0)));
-                return !heard.isEmpty();
-            });
+            CrossProcessEventsIT.writeUntilHeard(writer, "j0", heard);
             writer.create(new NewJob("j1", "n", null, null, "{}", 0, true, List.of(), 0, null, null, null, null));
             heard.clear();
             own.clear();

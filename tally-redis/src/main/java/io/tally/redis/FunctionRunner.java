@@ -4,7 +4,6 @@ import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
-import io.lettuce.core.protocol.CommandArgs;
 import io.tally.OutcomeUnknownException;
 import io.tally.StoreUnavailableException;
 import java.time.Clock;
@@ -129,10 +128,8 @@ final class FunctionRunner implements AutoCloseable {
         return withRetry(
                 function.name(),
                 () -> {
-                    CommandArgs<String, String> a = function.args().add(keys.size());
-                    keys.forEach(a::addKey);
-                    args.forEach(a::add);
-                    return awaitAnswer(function.call(connection, a).toCompletableFuture());
+                    return awaitAnswer(
+                            function.call(connection, function.args(keys, args)).toCompletableFuture());
                 },
                 function.idempotent);
     }
@@ -152,10 +149,8 @@ final class FunctionRunner implements AutoCloseable {
                 () -> {
                     List<CompletableFuture<List<Object>>> replies = new ArrayList<>(keys.size());
                     for (List<String> k : keys) {
-                        CommandArgs<String, String> a = function.args().add(k.size());
-                        k.forEach(a::addKey);
-                        args.forEach(a::add);
-                        replies.add(function.call(connection, a).toCompletableFuture());
+                        replies.add(function.call(connection, function.args(k, args))
+                                .toCompletableFuture());
                     }
                     List<List<Object>> out = new ArrayList<>(keys.size());
                     for (CompletableFuture<List<Object>> r : replies) {

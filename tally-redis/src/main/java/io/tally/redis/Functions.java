@@ -89,6 +89,17 @@ enum Functions {
     }
 
     /**
+     * @return the arguments of an FCALL of this function with {@code keys} (given as keys: a Cluster client sends the
+     *     call to the master of the first one's slot) and {@code args}
+     */
+    CommandArgs<String, String> args(List<String> keys, List<String> args) {
+        CommandArgs<String, String> a = args().add(keys.size());
+        keys.forEach(a::addKey);
+        args.forEach(a::add);
+        return a;
+    }
+
+    /**
      * Sends {@code FCALL} with {@code args} (from {@link #args()}); when the server does not have the library (the
      * function did not run) loads it and sends the call once more. The reply comes as filled by {@link
      * RawReplyOutput}: bulk strings as bytes, decoded by the caller.

@@ -127,73 +127,6 @@ final class Keys {
         return buckets[CRC16.crc16(id.getBytes(StandardCharsets.UTF_8)) % buckets.length];
     }
 
-    String job(String id) {
-        return bucketOf(id).job(id);
-    }
-
-    String itemSet(String id, Outcome outcome) {
-        return bucketOf(id).prefix + (outcome == Outcome.SUCCESS ? "items-ok:" : "items-failed:") + id;
-    }
-
-    /** The parts' outcomes: a bitfield of two bits per part ({@link PartBits}). */
-    String parts(String id) {
-        return bucketOf(id).prefix + "parts:" + id;
-    }
-
-    /** The reasons of failed parts that gave one. */
-    String partErrors(String id) {
-        return bucketOf(id).prefix + "part-errors:" + id;
-    }
-
-    String payloads(String id) {
-        return bucketOf(id).prefix + "payloads:" + id;
-    }
-
-    String logs(String id) {
-        return bucketOf(id).prefix + "logs:" + id;
-    }
-
-    /** KEYS 1-10 of every job write: job hash, then its bucket's {@link Bucket#shared()}. */
-    List<String> common(String id) {
-        Bucket b = bucketOf(id);
-        List<String> keys = new ArrayList<>(24);
-        keys.add(b.job(id));
-        keys.addAll(b.shared());
-        return keys;
-    }
-
-    /**
-     * KEYS of a call that adds a job to every index or removes it from them: {@link #common}, then its bucket's {@link
-     * Bucket#all}, its name's, scope's and parent's index (for a job without a scope or parent, the index of the empty
-     * one, which the function is told to skip).
-     */
-    List<String> indexed(String id, String name, String scope, String parent) {
-        Bucket b = bucketOf(id);
-        List<String> keys = common(id);
-        keys.add(b.all());
-        keys.add(b.name(name));
-        keys.add(b.scope(scope == null ? "" : scope));
-        keys.add(b.parent(parent == null ? "" : parent));
-        return keys;
-    }
-
-    /** KEYS of a call on a job's items: the job hash, the item reasons, the succeeded and the failed items. */
-    List<String> items(String id) {
-        Bucket b = bucketOf(id);
-        return List.of(
-                b.job(id), b.prefix + "item-reasons:" + id, itemSet(id, Outcome.SUCCESS), itemSet(id, Outcome.FAILURE));
-    }
-
-    /** Every key that belongs to one job alone (deleted with it). */
-    List<String> owned(String id) {
-        List<String> keys = new ArrayList<>(items(id).subList(1, 4));
-        keys.add(parts(id));
-        keys.add(partErrors(id));
-        keys.add(payloads(id));
-        keys.add(logs(id));
-        return keys;
-    }
-
     /** @return the index member of a job: 13-digit zero-padded createdAt millis, ':', id */
     static String member(long createdAtMillis, String id) {
         return String.format("%013d:%s", createdAtMillis, id);
@@ -235,8 +168,69 @@ final class Keys {
             return sharded ? "#" + channel() : channel();
         }
 
+        /** The job hash of job {@code id} (a job of this bucket: {@link Keys#bucketOf}); likewise below. */
         String job(String id) {
             return prefix + "job:" + id;
+        }
+
+        String itemSet(String id, Outcome outcome) {
+            return prefix + (outcome == Outcome.SUCCESS ? "items-ok:" : "items-failed:") + id;
+        }
+
+        /** The parts' outcomes: a bitfield of two bits per part ({@link PartBits}). */
+        String parts(String id) {
+            return prefix + "parts:" + id;
+        }
+
+        /** The reasons of failed parts that gave one. */
+        String partErrors(String id) {
+            return prefix + "part-errors:" + id;
+        }
+
+        String payloads(String id) {
+            return prefix + "payloads:" + id;
+        }
+
+        String logs(String id) {
+            return prefix + "logs:" + id;
+        }
+
+        /** KEYS 1-10 of every job write: the job hash, then {@link #shared()}. */
+        List<String> common(String id) {
+            List<String> keys = new ArrayList<>(24);
+            keys.add(job(id));
+            keys.addAll(shared());
+            return keys;
+        }
+
+        /**
+         * KEYS of a call that adds a job to every index or removes it from them: {@link #common}, then {@link #all},
+         * its name's, scope's and parent's index (for a job without a scope or parent, the index of the empty one,
+         * which the function is told to skip).
+         */
+        List<String> indexed(String id, String name, String scope, String parent) {
+            List<String> keys = common(id);
+            keys.add(all());
+            keys.add(name(name));
+            keys.add(scope(scope == null ? "" : scope));
+            keys.add(parent(parent == null ? "" : parent));
+            return keys;
+        }
+
+        /** KEYS of a call on a job's items: the job hash, the item reasons, the succeeded and the failed items. */
+        List<String> items(String id) {
+            return List.of(
+                    job(id), prefix + "item-reasons:" + id, itemSet(id, Outcome.SUCCESS), itemSet(id, Outcome.FAILURE));
+        }
+
+        /** Every key that belongs to one job alone (deleted with it). */
+        List<String> owned(String id) {
+            List<String> keys = new ArrayList<>(items(id).subList(1, 4));
+            keys.add(parts(id));
+            keys.add(partErrors(id));
+            keys.add(payloads(id));
+            keys.add(logs(id));
+            return keys;
         }
 
         String all() {

@@ -4,10 +4,7 @@ import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.RedisClusterClient;
-import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
-import io.lettuce.core.codec.StringCodec;
 import io.tally.FailureReason;
 import io.tally.InvalidInputException;
 import io.tally.JobNotFoundException;
@@ -17,7 +14,6 @@ import io.tally.Outcome;
 import io.tally.Page;
 import io.tally.StoreUnavailableException;
 import io.tally.internal.Urls;
-import io.tally.store.Cursor;
 import io.tally.store.JobRecord;
 import io.tally.store.JobStats;
 import io.tally.store.JobStore;
@@ -38,9 +34,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -63,8 +57,8 @@ import java.util.stream.Collectors;
  * and what each function does are in the module's README.
  *
  * <p>On a Cluster a namespace's jobs are spread over buckets ({@link Keys}), each job whole in one, so each operation on
- * a job is still one function call on one shard; listings, stats and sweeps ask every bucket ({@link
- * FunctionRunner#callEach}) and merge the answers.
+ * a job is still one function call on one shard; listings, stats and sweeps ask every bucket and merge the
+ * answers ({@link NamespaceReads}).
  *
  * <p>Delete, retention and expire first read the job, to name the keys of its name/scope/parent indexes (or the lapsed
  * time in the error message); the function re-checks what was read and the caller reads again if it changed.
@@ -85,6 +79,7 @@ public final class RedisJobStore implements JobStore {
     private final String description;
     private final FunctionRunner functions;
     private final RedisEvents events;
+    private final NamespaceReads reads;
 
     /** Bytes of the parts bitfield read per round trip when listing parts: 65,536 parts. */
     private static final int PARTS_SLICE_BYTES = 16_384;
@@ -107,9 +102,11 @@ public final class RedisJobStore implements JobStore {
             this.ownsClient = true;
             this.description = Urls.mask(b.url);
         }
-        Connected connected;
+        StoreConnection.Opened connected;
         try {
-            connected = cluster ? connectCluster((RedisClusterClient) client, b) : connect((RedisClient) client, b);
+            connected = cluster
+                    ? StoreConnection.open((RedisClusterClient) client, b.namespace, b.buckets, b.timeout)
+                    : StoreConnection.open((RedisClient) client, b.namespace, b.timeout);
         } catch (RuntimeException e) {
             if (ownsClient) {
                 client.shutdown();
@@ -121,6 +118,7 @@ public final class RedisJobStore implements JobStore {
         this.keys = connected.keys();
         StoreConnection connection = connected.connection();
         this.functions = new FunctionRunner(connection, keys, clock, b.timeout, description);
+        this.reads = new NamespaceReads(keys, functions);
         this.events = cluster
                 ? RedisEvents.onCluster(
                         (RedisClusterClient) client,
@@ -137,27 +135,6 @@ public final class RedisJobStore implements JobStore {
                     "cannot load Tally's functions into " + description + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             close();
-            throw e;
-        }
-    }
-
-    /** The store's connection and the keys of its namespace, which on a Cluster the namespace's layout decides. */
-    private record Connected(StoreConnection connection, Keys keys) {}
-
-    private static Connected connect(RedisClient client, Builder b) {
-        StatefulRedisConnection<String, String> c = client.connect(StringCodec.UTF8);
-        c.setTimeout(b.timeout);
-        return new Connected(StoreConnection.of(c), Keys.single(b.namespace));
-    }
-
-    private static Connected connectCluster(RedisClusterClient client, Builder b) {
-        StatefulRedisClusterConnection<String, String> c = client.connect(StringCodec.UTF8);
-        c.setTimeout(b.timeout);
-        try {
-            return new Connected(
-                    StoreConnection.of(c), Keys.cluster(b.namespace, ClusterLayout.buckets(c, b.namespace, b.buckets)));
-        } catch (RuntimeException e) {
-            c.close();
             throw e;
         }
     }
@@ -192,11 +169,12 @@ public final class RedisJobStore implements JobStore {
     public JobRecord create(NewJob j) {
         long now = now();
         String id = j.id();
-        List<String> k = keys.indexed(id, j.name(), j.scope(), j.parent());
-        k.add(keys.payloads(id));
+        Keys.Bucket b = keys.bucketOf(id);
+        List<String> k = b.indexed(id, j.name(), j.scope(), j.parent());
+        k.add(b.payloads(id));
         List<String> fields = Records.fields(j, now);
         List<String> a = new ArrayList<>(6 + fields.size() + j.partPayloads().size());
-        a.add(keys.bucketOf(id).channelArgument());
+        a.add(b.channelArgument());
         a.add(j.scope() == null ? "0" : "1");
         a.add(j.parent() == null ? "0" : "1");
         a.add(functions.token());
@@ -208,7 +186,7 @@ public final class RedisJobStore implements JobStore {
 
     @Override
     public Optional<JobRecord> find(String id) {
-        List<Object> r = call(Functions.FIND, List.of(keys.job(id)), List.of());
+        List<Object> r = call(Functions.FIND, List.of(keys.bucketOf(id).job(id)), List.of());
         return r.isEmpty() ? Optional.empty() : Optional.of(Replies.job(r, 0));
     }
 
@@ -216,18 +194,19 @@ public final class RedisJobStore implements JobStore {
     public CompletableFuture<RecordedProgress> record(String id, ProgressUpdate u) {
         // Not retried once sent: increments are not idempotent (the exception says it may or may not have been
         // applied).
-        List<String> k = keys.items(id);
+        Keys.Bucket b = keys.bucketOf(id);
         return functions
-                .write("record", keys.bucketOf(id), WriteArgs.record(k, u), false)
+                .write("record", b, WriteArgs.record(b.items(id), u), false)
                 .thenApply(r -> Replies.progress(id, r));
     }
 
     @Override
     public CompletableFuture<PartsOutcome> recordParts(String id, List<PartUpdate> parts) {
         // Retried within the timeout: idempotent per part, and the token makes a re-run of the settling call say last.
-        List<String> k = List.of(keys.job(id), keys.parts(id), keys.partErrors(id));
+        Keys.Bucket b = keys.bucketOf(id);
+        List<String> k = List.of(b.job(id), b.parts(id), b.partErrors(id));
         return functions
-                .write("recordParts", keys.bucketOf(id), WriteArgs.parts(k, functions.token(), parts), true)
+                .write("recordParts", b, WriteArgs.parts(k, functions.token(), parts), true)
                 .thenApply(r -> Replies.partsOutcome(id, r));
     }
 
@@ -257,7 +236,8 @@ public final class RedisJobStore implements JobStore {
     private TransitionResult move(String id, Transition.Move t) {
         List<String> a = new ArrayList<>(13);
         a.add(Long.toString(now()));
-        a.add(keys.bucketOf(id).channelArgument());
+        Keys.Bucket b = keys.bucketOf(id);
+        a.add(b.channelArgument());
         a.add(t.target().name());
         a.add(JobState.sourcesOf(t.target()).stream().map(Enum::name).collect(Collectors.joining(",")));
         a.add(t.resultJson() == null ? "0" : "1");
@@ -269,112 +249,29 @@ public final class RedisJobStore implements JobStore {
         a.add(t.error() == null || t.error().stack() == null ? "0" : "1");
         a.add(t.error() == null ? "" : Objects.requireNonNullElse(t.error().stack(), ""));
         a.add(t.error() == null ? "" : t.error().reason().code());
-        return Replies.moved(id, t, call(Functions.TRANSITION, keys.common(id), a));
+        return Replies.moved(id, t, call(Functions.TRANSITION, b.common(id), a));
     }
 
     private JobRecord heartbeat(String id) {
-        return Replies.heartbeat(id, call(Functions.HEARTBEAT, keys.common(id), List.of(Long.toString(now()))));
+        return Replies.heartbeat(
+                id, call(Functions.HEARTBEAT, keys.bucketOf(id).common(id), List.of(Long.toString(now()))));
     }
 
     // ---- reads -------------------------------------------------------------------------------------------------
 
     @Override
     public Page<JobRecord> query(JobQuery q) {
-        String cursor = q.cursor()
-                .map(Cursor::decode)
-                .map(c -> Keys.member(c.createdAt().toEpochMilli(), c.id()))
-                .orElse("");
-        int wanted = q.limit() + 1;
-        List<JobRecord> out = new ArrayList<>(wanted);
-        while (out.size() < wanted) {
-            int ask = wanted - out.size();
-            List<String> members = newestAfter(q, cursor, ask);
-            if (members.isEmpty()) {
-                break;
-            }
-            List<String> ids = new ArrayList<>(members.size());
-            for (String m : members) {
-                ids.add(m.substring(m.indexOf(':') + 1));
-            }
-            for (JobRecord r : loadAll(ids)) {
-                // Re-checked: a job may have moved or gone between the index walk and the read.
-                if (r != null && r.matches(q) && out.size() < wanted) {
-                    out.add(r);
-                }
-            }
-            cursor = members.get(members.size() - 1);
-            if (members.size() < ask) {
-                break;
-            }
-        }
-        boolean more = out.size() > q.limit();
-        List<JobRecord> page = more ? out.subList(0, q.limit()) : out;
-        Optional<String> next =
-                more ? Optional.of(Cursor.after(page.get(page.size() - 1)).encode()) : Optional.empty();
-        return new Page<>(page, next);
+        return reads.page(q);
     }
 
-    /**
-     * The index members of the jobs in every index of {@code q}'s filters, newest first after {@code cursor}: at most
-     * {@code ask} of each bucket, merged by {@code (createdAt, id)} (the members' order: ids are ASCII, so Java's
-     * string order is the byte order {@code BYLEX} uses), the first {@code ask}.
-     */
-    private List<String> newestAfter(JobQuery q, String cursor, int ask) {
-        List<List<String>> indexes =
-                keys.buckets().stream().map(b -> b.indexes(q)).toList();
-        List<String> members = new ArrayList<>();
-        for (List<Object> bucket :
-                functions.callEach(Functions.QUERY, indexes, List.of(cursor, Integer.toString(ask)))) {
-            for (Object m : bucket) {
-                members.add((String) m);
-            }
-        }
-        if (indexes.size() > 1) {
-            members.sort(Collections.reverseOrder());
-        }
-        return members.size() > ask ? members.subList(0, ask) : members;
-    }
-
-    /** Reads several job hashes in one pipelined round trip; a missing job is a null. */
-    private List<JobRecord> loadAll(List<String> ids) {
-        List<String> k = new ArrayList<>(ids.size());
-        for (String id : ids) {
-            k.add(keys.job(id));
-        }
-        List<JobRecord> out = new ArrayList<>(ids.size());
-        for (Map<String, String> h : functions.hashes(k)) {
-            out.add(h.isEmpty() ? null : Records.record(h));
-        }
-        return out;
-    }
-
-    /**
-     * Every job: each bucket's state index sizes, added up. A job and its descendants: {@link StatsSum#ofTree}, a
-     * walk bucket by bucket.
-     */
     @Override
     public JobStats stats(String root) {
-        if (root == null) {
-            StatsSum sum = new StatsSum();
-            List<List<String>> k =
-                    keys.buckets().stream().map(Keys.Bucket::states).toList();
-            functions.callEach(Functions.COUNT, k, List.of("all", "", "0")).forEach(sum::addCounts);
-            return sum.stats();
-        }
-        return StatsSum.ofTree(keys, root, (b, read, parents) -> {
-            List<String> a = new ArrayList<>(3 + read.size() + parents.size());
-            a.add("tree");
-            a.add(b.prefix);
-            a.add(Integer.toString(read.size()));
-            a.addAll(read);
-            a.addAll(parents);
-            return call(Functions.COUNT, b.states(), a);
-        });
+        return reads.stats(root);
     }
 
     @Override
     public Page<StoredItem> items(String id, Outcome outcome, String afterKey, int limit) {
-        List<String> k = keys.items(id);
+        List<String> k = keys.bucketOf(id).items(id);
         List<String> a = List.of(
                 outcome == null ? "" : outcome == Outcome.SUCCESS ? "S" : "F",
                 afterKey == null ? "" : afterKey,
@@ -385,6 +282,7 @@ public final class RedisJobStore implements JobStore {
 
     @Override
     public List<Integer> parts(String id, PartStatus status, int after, int limit) {
+        Keys.Bucket bucket = keys.bucketOf(id);
         // The bitfield is read in slices (each with the job's part count, in one script call) and decoded here:
         // a page of pending parts near the end of a big job skips the done ones at 4 parts per byte.
         List<Integer> out = new ArrayList<>(Math.min(limit, 1024));
@@ -393,7 +291,7 @@ public final class RedisJobStore implements JobStore {
             long firstByte = from / 4;
             List<Object> r = functions.callRaw(
                     Functions.PARTS,
-                    List.of(keys.job(id), keys.parts(id)),
+                    List.of(bucket.job(id), bucket.parts(id)),
                     List.of(Long.toString(firstByte), Long.toString(firstByte + PARTS_SLICE_BYTES - 1)));
             if (r.get(0) instanceof byte[] b && "notfound".equals(new String(b, StandardCharsets.UTF_8))) {
                 throw new JobNotFoundException(id);
@@ -416,8 +314,8 @@ public final class RedisJobStore implements JobStore {
 
     @Override
     public Optional<String> partPayload(String id, int part) {
-        List<Object> r =
-                call(Functions.PAYLOAD, List.of(keys.job(id), keys.payloads(id)), List.of(Integer.toString(part)));
+        Keys.Bucket b = keys.bucketOf(id);
+        List<Object> r = call(Functions.PAYLOAD, List.of(b.job(id), b.payloads(id)), List.of(Integer.toString(part)));
         return Replies.payload(id, part, r);
     }
 
@@ -433,7 +331,8 @@ public final class RedisJobStore implements JobStore {
             }
             return;
         }
-        List<Object> r = call(Functions.APPEND_LOGS, List.of(keys.job(id), keys.logs(id)), a);
+        Keys.Bucket b = keys.bucketOf(id);
+        List<Object> r = call(Functions.APPEND_LOGS, List.of(b.job(id), b.logs(id)), a);
         if ("notfound".equals(r.get(0))) {
             throw new JobNotFoundException(id);
         }
@@ -441,11 +340,10 @@ public final class RedisJobStore implements JobStore {
 
     @Override
     public List<LogEntry> logs(String id, long afterSeq, int limit) {
+        Keys.Bucket b = keys.bucketOf(id);
         long from = Math.max(0, afterSeq);
         List<Object> r = call(
-                Functions.LOGS,
-                List.of(keys.job(id), keys.logs(id)),
-                List.of(Long.toString(from), Integer.toString(limit)));
+                Functions.LOGS, List.of(b.job(id), b.logs(id)), List.of(Long.toString(from), Integer.toString(limit)));
         return Replies.logs(id, from, r);
     }
 
@@ -460,27 +358,9 @@ public final class RedisJobStore implements JobStore {
 
     // ---- sweeping ----------------------------------------------------------------------------------------------
 
-    /** Each bucket's due jobs, taken in turn from each until {@code limit}: no bucket waits for another's backlog. */
     @Override
     public List<String> sweepCandidates(SweepKind kind, Instant now, int limit) {
-        List<List<String>> k =
-                keys.buckets().stream().map(b -> List.of(b.due(kind))).toList();
-        List<List<Object>> due =
-                functions.callEach(Functions.SWEEP, k, List.of(Long.toString(millis(now)), Integer.toString(limit)));
-        List<String> out = new ArrayList<>();
-        for (int i = 0; out.size() < limit; i++) {
-            boolean any = false;
-            for (List<Object> bucket : due) {
-                if (i < bucket.size() && out.size() < limit) {
-                    out.add((String) bucket.get(i));
-                    any = true;
-                }
-            }
-            if (!any) {
-                break;
-            }
-        }
-        return out;
+        return reads.sweepCandidates(kind, millis(now), limit);
     }
 
     /** @return the job after the expiry (before it, for a retention: deleted), or empty if it was not due */
@@ -519,25 +399,27 @@ public final class RedisJobStore implements JobStore {
 
     /** Fails a job whose lease (STALLED) or deadline (TIMEOUT) lapsed, as read. */
     private List<Object> fail(JobRecord r, SweepKind kind) {
+        Keys.Bucket b = keys.bucketOf(r.id());
         Instant at = kind == SweepKind.STALLED ? r.leaseUntil() : r.deadline();
         String message = kind == SweepKind.STALLED ? "heartbeat lease lapsed at " + at : "deadline passed at " + at;
         List<String> a = List.of(
                 Long.toString(now()),
-                keys.bucketOf(r.id()).channelArgument(),
+                b.channelArgument(),
                 kind.name(),
                 at == null ? "" : Long.toString(at.toEpochMilli()),
                 message,
                 kind == SweepKind.STALLED ? FailureReason.STALLED.code() : FailureReason.TIMEOUT.code());
-        return call(Functions.EXPIRE, keys.common(r.id()), a);
+        return call(Functions.EXPIRE, b.common(r.id()), a);
     }
 
     private List<Object> remove(JobRecord r, boolean retention) {
         String id = r.id();
-        List<String> k = keys.indexed(id, r.name(), r.scope(), r.parent());
-        k.addAll(keys.owned(id));
+        Keys.Bucket b = keys.bucketOf(id);
+        List<String> k = b.indexed(id, r.name(), r.scope(), r.parent());
+        k.addAll(b.owned(id));
         List<String> a = List.of(
                 Long.toString(now()),
-                keys.bucketOf(id).channelArgument(),
+                b.channelArgument(),
                 retention ? "1" : "0",
                 r.name(),
                 r.scope() == null ? "0" : "1",

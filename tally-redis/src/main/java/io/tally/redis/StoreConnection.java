@@ -1,9 +1,13 @@
 package io.tally.redis;
 
+import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.codec.StringCodec;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -26,6 +30,31 @@ final class StoreConnection implements AutoCloseable {
         this.stateful = stateful;
         this.async = async;
         this.load = load;
+    }
+
+    /** A store's connection and the keys of its namespace, which on a Cluster the namespace's layout decides. */
+    record Opened(StoreConnection connection, Keys keys) {}
+
+    /** @return a connection of {@code client} to one server, and the namespace's keys there (one bucket) */
+    static Opened open(RedisClient client, String namespace, Duration timeout) {
+        StatefulRedisConnection<String, String> c = client.connect(StringCodec.UTF8);
+        c.setTimeout(timeout);
+        return new Opened(of(c), Keys.single(namespace));
+    }
+
+    /**
+     * @param buckets the number of buckets asked for, or null ({@link ClusterLayout#buckets})
+     * @return a connection of {@code client} to a Cluster, and the namespace's keys there (its buckets)
+     */
+    static Opened open(RedisClusterClient client, String namespace, Integer buckets, Duration timeout) {
+        StatefulRedisClusterConnection<String, String> c = client.connect(StringCodec.UTF8);
+        c.setTimeout(timeout);
+        try {
+            return new Opened(of(c), Keys.cluster(namespace, ClusterLayout.buckets(c, namespace, buckets)));
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
     }
 
     /** @return the store's connection to one server */

@@ -21,13 +21,13 @@ import java.util.List;
  */
 final class WriteArgs {
     /**
-     * The namespace keys every batch starts with, those a record may touch ({@link Keys#writeShared()}): due:lease,
+     * The bucket keys every batch starts with, those a record may touch ({@link Keys.Bucket#writeShared()}): due:lease,
      * due:deadline (renewing a lease, auto-start), the state indexes PENDING and RUNNING (auto-start).
      */
     static final int SHARED = 4;
 
     /**
-     * The namespace keys only finishing a job touches too ({@link Keys#writeFinishing()}: the state indexes
+     * The bucket keys only finishing a job touches too ({@link Keys.Bucket#writeFinishing()}: the state indexes
      * SUCCEEDED, FAILED, CANCELLED, SKIPPED, due:retain), which end the keys of a batch with a recordParts call. A
      * batch of records only goes without them: records never finish a job, and each key costs Redis about 1,000
      * instructions per call.

@@ -121,8 +121,8 @@ final class WriteBatcher {
     private record Stalled(List<Call> batch, CompletableFuture<Void> answered) {}
 
     /**
-     * @param sharedKeys the keys a record may touch ({@link Keys#writeShared()}, {@link WriteArgs#SHARED})
-     * @param finishingKeys the keys finishing a job touches too ({@link Keys#writeFinishing()}, {@link
+     * @param sharedKeys the keys a record may touch ({@link Keys.Bucket#writeShared()}, {@link WriteArgs#SHARED})
+     * @param finishingKeys the keys finishing a job touches too ({@link Keys.Bucket#writeFinishing()}, {@link
      *     WriteArgs#SHARED_FINISH})
      * @param now the time each batch is stamped with
      */

@@ -112,10 +112,8 @@ class RedisClusterBehaviourIT {
         Tally tally = Tally.builder().store(s).clock(clock).build();
         List<Job> jobs = new ArrayList<>();
         for (int j = 0; j < 32; j++) {
-            jobs.add(tally.create(JobSpec.builder()
-                    .name("route")
-                    .parts(IntStream.range(0, 50).mapToObj(i -> Map.of("i", i)).toList())
-                    .build()));
+            jobs.add(tally.create(
+                    JobSpec.builder().name("route").parts(payloads(50)).build()));
         }
         long before = movedReplies();
         List<Callable<Void>> tasks = new ArrayList<>();
@@ -258,9 +256,7 @@ class RedisClusterBehaviourIT {
         for (int j = 0; j < jobs; j++) {
             created.add(tally.create(JobSpec.builder()
                     .name("failover")
-                    .parts(IntStream.range(0, partsPerJob)
-                            .mapToObj(i -> Map.of("i", i))
-                            .toList())
+                    .parts(payloads(partsPerJob))
                     .build()));
         }
         long seed = System.nanoTime();
@@ -508,5 +504,10 @@ class RedisClusterBehaviourIT {
             });
         }
         return out;
+    }
+
+    /** @return {@code n} part payloads, {@code {"i": part}} */
+    private static List<Map<String, Integer>> payloads(int n) {
+        return IntStream.range(0, n).mapToObj(i -> Map.of("i", i)).toList();
     }
 }

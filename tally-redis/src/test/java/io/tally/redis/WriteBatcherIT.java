@@ -220,7 +220,8 @@ class WriteBatcherIT {
             assertThat(store.find(c)).as("seed %d", seed).isEqualTo(memory.find(c));
             Map<String, String[]> before = new HashMap<>();
             before.put("0", new String[] {Outcome.SUCCESS.name(), null});
-            assertThat(new TreeMap<>(admin.sync().hgetall(Keys.single(namespace).partErrors(p))))
+            assertThat(new TreeMap<>(admin.sync()
+                            .hgetall(Keys.single(namespace).bucketOf(p).partErrors(p))))
                     .as("seed %d, round %d: the reasons of failed parts", seed, round)
                     .isEqualTo(reasonsAfter(p, before, calls, answers));
         }
@@ -269,8 +270,8 @@ class WriteBatcherIT {
                 String context = "seed " + seed + ", round " + round + ", batch " + batch;
                 List<Object> answers = sendAsOneBatchAndCompare(calls, memory, context);
                 assertThat(store.find(id)).as(context).isEqualTo(memory.find(id));
-                assertThat(new TreeMap<>(
-                                admin.sync().hgetall(Keys.single(namespace).partErrors(id))))
+                assertThat(new TreeMap<>(admin.sync()
+                                .hgetall(Keys.single(namespace).bucketOf(id).partErrors(id))))
                         .as("%s: the reasons of failed parts", context)
                         .isEqualTo(reasonsAfter(id, outcomes, calls, answers));
             }
@@ -286,14 +287,15 @@ class WriteBatcherIT {
             s.create(job("r", 3));
             s.await(s.recordParts("r", List.of(new PartUpdate(1, Outcome.FAILURE, "disk full", false))));
         }
-        assertThat(admin.sync().hgetall(Keys.single(namespace).partErrors("r")))
+        assertThat(admin.sync().hgetall(Keys.single(namespace).bucketOf("r").partErrors("r")))
                 .containsExactly(Map.entry("1", "disk full"));
         List<Object[]> calls = List.of(new Object[] {"r", List.of(PartUpdate.success(1))}, new Object[] {
             "r", List.of(new PartUpdate(1, Outcome.FAILURE, null, false))
         });
         sendAsOneBatchAndCompare(calls, memory, "fail, succeed, fail");
         assertThat(store.find("r")).isEqualTo(memory.find("r"));
-        assertThat(admin.sync().hgetall(Keys.single(namespace).partErrors("r"))).isEmpty();
+        assertThat(admin.sync().hgetall(Keys.single(namespace).bucketOf("r").partErrors("r")))
+                .isEmpty();
     }
 
     @Test
