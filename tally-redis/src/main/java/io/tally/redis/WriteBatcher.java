@@ -247,8 +247,14 @@ final class WriteBatcher {
 
     /**
      * Keeps {@code batch}, which the server failed for want of the library, to send again once it is loaded; the
-     * first one stops the sending and loads it. The batches sent before that failure was seen reached the server
-     * before the load, so they fail too and join this list in the order they were sent.
+     * first one stops the sending and loads it. The batches sent before that failure was seen reach the server before
+     * the load, so they fail too and join this list in the order they were sent.
+     *
+     * <p>The load is queued behind the connection's pending writes rather than written at once: this runs on the
+     * connection's thread, and a batch another thread handed over a moment ago (a caller sending itself, before the
+     * loop is known) waits in that thread's queue; written at once, the load would pass it, and that batch would apply
+     * before the stalled ones (seen: a caller's first call applied after its fourth, in 2 of 3 runs of 50 fresh
+     * stores).
      */
     private CompletableFuture<Void> sendAgainOnceLoaded(List<Call> batch) {
         CompletableFuture<Void> answered = new CompletableFuture<>();
@@ -256,7 +262,14 @@ final class WriteBatcher {
             stalled.add(new Stalled(batch, answered));
             if (!reloading) {
                 reloading = true;
-                Functions.load(connection).whenComplete((loaded, failure) -> sendStalled(failure));
+                Runnable load =
+                        () -> Functions.load(connection).whenComplete((loaded, failure) -> sendStalled(failure));
+                EventExecutor current = ThreadExecutorMap.currentExecutor();
+                if (current == null) {
+                    load.run(); // (answered on the caller's thread: nothing of another thread waits to be written)
+                } else {
+                    current.execute(load);
+                }
             }
         }
         return answered;
